@@ -1,0 +1,145 @@
+//! Command-line parsing and wiring. Nothing here decides anything: each
+//! command turns its arguments into a call on the admin service (or starts a
+//! server) and prints the answer for people, or as JSON with `--json`.
+//!
+//! Exit codes: 0 success, 1 the operation failed (store locked, I/O), 2 the
+//! input was refused (bad flag, out-of-range value, unknown id). Errors are
+//! one line on stderr.
+
+mod admin_cmds;
+mod output;
+
+use crate::admin::{AdminError, AdminService};
+use crate::config::boot::{BootConfig, Overrides, process_env};
+use crate::store::Store;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub use output::CliError;
+
+#[derive(Debug, Parser)]
+#[command(name = "alpenglow", version, about = "A safe gateway between AI assistants (MCP) and Odoo")]
+pub struct Cli {
+    /// Boot configuration file (TOML). Default: /etc/alpenglow/alpenglow.toml
+    /// under systemd, ./alpenglow.toml otherwise.
+    #[arg(long, global = true, env = "ALPENGLOW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding the store.
+    #[arg(long, global = true, env = "ALPENGLOW_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log level: error, warn, info, debug, trace.
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway on the configured store.
+    Serve(ServeArgs),
+    /// Show or change global settings.
+    #[command(subcommand)]
+    Settings(admin_cmds::SettingsCommand),
+    /// List, add, edit or remove resources (models exposed to AI clients).
+    #[command(subcommand)]
+    Resources(admin_cmds::ResourcesCommand),
+    /// List, create or revoke credentials.
+    #[command(subcommand)]
+    Credentials(admin_cmds::CredentialsCommand),
+    /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (IP:PORT; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8069")]
+    pub listen: SocketAddr,
+    /// Odoo version to behave as: 19 (JSON-2 and the RPC APIs) or 17 (RPC only).
+    #[arg(long, value_name = "VERSION", default_value = "19")]
+    pub odoo_version: crate::sandbox::OdooVersion,
+    /// Database name served.
+    #[arg(long, value_name = "NAME", default_value = "demo")]
+    pub database: String,
+    /// Delay before every response, in milliseconds (for timeout tests).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub delay_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (IP:PORT). Default from the config, else 127.0.0.1:8765.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// Parses the process arguments and runs the command.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::clap_failure(e),
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report(),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let listen = match &cli.command {
+        Command::Serve(args) => args.listen,
+        _ => None,
+    };
+    let overrides = Overrides {
+        config: cli.config.clone(),
+        data_dir: cli.data_dir.clone(),
+        listen,
+        log_level: cli.log_level.clone(),
+    };
+    let boot = BootConfig::load(&overrides, &process_env).map_err(|e| CliError::Invalid(e.0))?;
+    let json = cli.json;
+    match cli.command {
+        Command::Sandbox(args) => sandbox(args),
+        Command::Serve(_) => serve(boot),
+        Command::Settings(cmd) => admin_cmds::settings(&open_admin(&boot, "alpenglow settings")?, cmd, json),
+        Command::Resources(cmd) => admin_cmds::resources(&open_admin(&boot, "alpenglow resources")?, cmd, json),
+        Command::Credentials(cmd) => admin_cmds::credentials(&open_admin(&boot, "alpenglow credentials")?, cmd, json),
+    }
+}
+
+fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError> {
+    let store = Store::open_for(&boot.data_dir, purpose).map_err(|e| CliError::Failed(e.to_string()))?;
+    Ok(AdminService::new(store, boot.odoo.clone()))
+}
+
+fn serve(boot: BootConfig) -> Result<(), CliError> {
+    let admin = open_admin(&boot, "alpenglow serve")?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))?;
+    runtime.block_on(crate::faces::serve(admin, boot)).map_err(|e| CliError::Failed(e.to_string()))
+}
+
+fn sandbox(args: SandboxArgs) -> Result<(), CliError> {
+    let options = crate::sandbox::SandboxOptions {
+        listen: args.listen,
+        version: args.odoo_version,
+        database: args.database,
+        delay: std::time::Duration::from_millis(args.delay_ms),
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))?;
+    runtime.block_on(crate::sandbox::run(options)).map_err(|e| CliError::Failed(e.to_string()))
+}
+
+impl From<AdminError> for CliError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(m) | AdminError::Conflict(m) | AdminError::NotFound(m) => CliError::Invalid(m),
+            AdminError::Store(e) => CliError::Failed(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Boot configuration: what the process needs before it opens the store.
+//!
+//! Sources, lowest precedence first: built-in defaults, the TOML file, the
+//! `ALPENGLOW_*` environment, command-line flags. The file is
+//! `/etc/alpenglow/alpenglow.toml` under systemd (or `$CONFIGURATION_DIRECTORY`),
+//! `./alpenglow.toml` otherwise; a missing default file is not an error, a
+//! missing file named by `--config` is.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The `[odoo]` section: connection defaults. Values an admin stores with
+/// `alpenglow settings set odoo_*` win over these.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OdooDefaults {
+    pub url: Option<String>,
+    pub database: Option<String>,
+    pub protocol: Option<String>,
+    pub connect_timeout_seconds: Option<u32>,
+    pub request_timeout_seconds: Option<u32>,
+    pub ca_file: Option<String>,
+    /// The gateway's own Odoo API key, for admin screens (model lists, doctor).
+    /// Only ever read from this file (mode 0600) or a systemd credential.
+    pub service_key: Option<String>,
+}
+
+/// The file's layout. Every field optional: the file may set any subset.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    admin_socket: Option<PathBuf>,
+    log_level: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    #[serde(default)]
+    odoo: OdooDefaults,
+}
+
+/// The effective boot configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootConfig {
+    /// Which file was read, if any.
+    pub source: Option<PathBuf>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub admin_socket: PathBuf,
+    pub log_level: String,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub allowed_origins: Vec<String>,
+    pub odoo: OdooDefaults,
+}
+
+/// Values given on the command line; they win over everything.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BootError(pub String);
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
+const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
+/// An environment lookup, so tests can pass their own.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Reads the real process environment.
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+impl BootConfig {
+    pub fn load(overrides: &Overrides, env: Env<'_>) -> Result<BootConfig, BootError> {
+        let under_systemd = env("INVOCATION_ID").is_some();
+        let explicit = overrides.config.clone().or_else(|| env("ALPENGLOW_CONFIG").map(PathBuf::from));
+        let default_file = match env("CONFIGURATION_DIRECTORY") {
+            Some(dir) => PathBuf::from(dir).join("alpenglow.toml"),
+            None if under_systemd => PathBuf::from("/etc/alpenglow/alpenglow.toml"),
+            None => PathBuf::from("alpenglow.toml"),
+        };
+        let (file, source) = match explicit {
+            Some(path) => (read_file(&path)?, Some(path)),
+            None if default_file.exists() => (read_file(&default_file)?, Some(default_file)),
+            None => (FileConfig::default(), None),
+        };
+
+        let listen_text = env("ALPENGLOW_LISTEN").or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = match overrides.listen {
+            Some(addr) => addr,
+            None => listen_text.parse().map_err(|_| {
+                BootError(format!("listen address {listen_text:?} is not an IP:PORT address such as 127.0.0.1:8765"))
+            })?,
+        };
+
+        let default_data_dir = env("STATE_DIRECTORY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| if under_systemd { "/var/lib/alpenglow".into() } else { "alpenglow-data".into() });
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| env("ALPENGLOW_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or(default_data_dir);
+
+        let admin_socket = env("ALPENGLOW_ADMIN_SOCKET")
+            .map(PathBuf::from)
+            .or(file.admin_socket)
+            .or_else(|| env("RUNTIME_DIRECTORY").map(|d| PathBuf::from(d).join("admin.sock")))
+            .unwrap_or_else(|| data_dir.join("admin.sock"));
+
+        let log_level = overrides
+            .log_level
+            .clone()
+            .or_else(|| env("ALPENGLOW_LOG_LEVEL"))
+            .or(file.log_level)
+            .unwrap_or_else(|| "info".into())
+            .to_ascii_lowercase();
+        if !LOG_LEVELS.contains(&log_level.as_str()) {
+            return Err(BootError(format!("log level {log_level:?} is unknown; allowed: {}", LOG_LEVELS.join(", "))));
+        }
+
+        let mut trusted_proxies = Vec::new();
+        for text in &file.trusted_proxies {
+            trusted_proxies
+                .push(text.parse().map_err(|_| BootError(format!("trusted_proxies: {text:?} is not an IP address")))?);
+        }
+
+        let mut odoo = file.odoo;
+        if let Some(url) = env("ALPENGLOW_ODOO_URL") {
+            odoo.url = Some(url);
+        }
+        if let Some(db) = env("ALPENGLOW_ODOO_DATABASE") {
+            odoo.database = Some(db);
+        }
+        if let Some(protocol) = env("ALPENGLOW_ODOO_PROTOCOL") {
+            odoo.protocol = Some(protocol);
+        }
+
+        Ok(BootConfig {
+            source,
+            listen,
+            data_dir,
+            admin_socket,
+            log_level,
+            trusted_proxies,
+            allowed_origins: file.allowed_origins,
+            odoo,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, BootError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| BootError(format!("cannot read the config file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        BootError(format!(
+            "the config file {} is invalid: {}",
+            path.display(),
+            message.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ")
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn precedence_is_file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/from/file\"\nlog_level = \"debug\"\n[odoo]\nurl = \"http://odoo:8069\"\n",
+        )
+        .unwrap();
+        let overrides = Overrides { config: Some(file.clone()), ..Default::default() };
+        let c = BootConfig::load(&overrides, &env_of(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(c.log_level, "debug");
+        assert_eq!(c.odoo.url.as_deref(), Some("http://odoo:8069"));
+
+        let env = env_of(&[("ALPENGLOW_DATA_DIR", "/from/env"), ("ALPENGLOW_LISTEN", "127.0.0.1:9001")]);
+        let c = BootConfig::load(&overrides, &env).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/env"));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+
+        let flags = Overrides { data_dir: Some("/from/flag".into()), ..overrides };
+        let c = BootConfig::load(&flags, &env).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/flag"));
+        assert_eq!(c.admin_socket, PathBuf::from("/from/flag/admin.sock"));
+    }
+
+    #[test]
+    fn systemd_directories_are_used() {
+        let env = env_of(&[
+            ("INVOCATION_ID", "x"),
+            ("STATE_DIRECTORY", "/var/lib/alpenglow"),
+            ("RUNTIME_DIRECTORY", "/run/alpenglow"),
+            ("CONFIGURATION_DIRECTORY", "/nonexistent/etc/alpenglow"),
+        ]);
+        let c = BootConfig::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/alpenglow"));
+        assert_eq!(c.admin_socket, PathBuf::from("/run/alpenglow/admin.sock"));
+        assert_eq!(c.source, None);
+    }
+
+    #[test]
+    fn bad_files_and_values_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "listen = 5\n").unwrap();
+        let o = Overrides { config: Some(file.clone()), ..Default::default() };
+        assert!(BootConfig::load(&o, &env_of(&[])).unwrap_err().0.contains("is invalid"));
+        std::fs::write(&file, "nonsense_key = 1\n").unwrap();
+        assert!(BootConfig::load(&o, &env_of(&[])).unwrap_err().0.contains("nonsense_key"));
+        let missing = Overrides { config: Some(dir.path().join("missing.toml")), ..Default::default() };
+        assert!(BootConfig::load(&missing, &env_of(&[])).unwrap_err().0.contains("cannot read the config file"));
+        let env = env_of(&[("ALPENGLOW_LISTEN", "nowhere")]);
+        assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("IP:PORT"));
+        let env = env_of(&[("ALPENGLOW_LOG_LEVEL", "loud")]);
+        assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("allowed: error"));
+    }
+}

@@ -1,0 +1,456 @@
+//! Global settings: the table of every setting with its default and range,
+//! the parsing of admin input, and the typed snapshot the rest of the code reads.
+//!
+//! The table ([`SPECS`]) is the single source: the CLI, the TUI and the docs
+//! list settings from it, and input is validated only here.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What values a setting takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    Bool,
+    Integer { min: i64, max: i64 },
+    Choice(&'static [&'static str]),
+    Text(TextRule),
+}
+
+/// Which texts a text setting accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextRule {
+    /// An `http://` or `https://` URL, or empty for "not configured".
+    HttpUrl,
+    /// An Odoo database name, or empty.
+    DatabaseName,
+    /// An absolute file path, or empty.
+    AbsolutePath,
+}
+
+/// One setting: key, label, kind, default, help.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: SettingKind,
+    /// The default, in the same text form an admin types.
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// A stored setting value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SettingValue {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+}
+
+impl std::fmt::Display for SettingValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SettingValue::Bool(b) => write!(f, "{}", if *b { "on" } else { "off" }),
+            SettingValue::Integer(i) => write!(f, "{i}"),
+            SettingValue::Text(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+impl SettingValue {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            SettingValue::Bool(b) => (*b).into(),
+            SettingValue::Integer(i) => (*i).into(),
+            SettingValue::Text(t) => t.clone().into(),
+        }
+    }
+}
+
+const PER_MINUTE_MAX: i64 = 100_000;
+
+/// Every global setting, in the order the admin screens show them.
+pub const SPECS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "enable_mcp",
+        label: "Enable MCP Access",
+        kind: SettingKind::Bool,
+        default: "off",
+        help: "Master switch: while off, every request on every face is refused.",
+    },
+    SettingSpec {
+        key: "default_read_only",
+        label: "Default Read-Only",
+        kind: SettingKind::Bool,
+        default: "off",
+        help: "New resources start in read-only mode.",
+    },
+    SettingSpec {
+        key: "max_records_per_request",
+        label: "Max Records per Request",
+        kind: SettingKind::Integer { min: 10, max: 10_000 },
+        default: "500",
+        help: "Caps the records in a single response and the ids a request may name.",
+    },
+    SettingSpec {
+        key: "max_search_limit",
+        label: "Max Search Limit",
+        kind: SettingKind::Integer { min: 100, max: 50_000 },
+        default: "1000",
+        help: "Caps the limit parameter of searches.",
+    },
+    SettingSpec {
+        key: "rate_limiting",
+        label: "Rate Limiting",
+        kind: SettingKind::Bool,
+        default: "on",
+        help: "Enforce the per-minute limits below.",
+    },
+    SettingSpec {
+        key: "requests_per_minute",
+        label: "Requests per Minute",
+        kind: SettingKind::Integer { min: 1, max: PER_MINUTE_MAX },
+        default: "300",
+        help: "General limit per credential (per Odoo user without one, per IP before authentication).",
+    },
+    SettingSpec {
+        key: "aggregation_per_minute",
+        label: "Aggregation per Minute",
+        kind: SettingKind::Integer { min: 1, max: PER_MINUTE_MAX },
+        default: "60",
+        help: "Additional limit on aggregate queries.",
+    },
+    SettingSpec {
+        key: "audit_logging",
+        label: "Audit Logging",
+        kind: SettingKind::Bool,
+        default: "on",
+        help: "Write one audit entry per request.",
+    },
+    SettingSpec {
+        key: "log_retention_days",
+        label: "Log Retention (days)",
+        kind: SettingKind::Integer { min: 1, max: 3_650 },
+        default: "30",
+        help: "Audit entries older than this are deleted by the daily cleanup.",
+    },
+    SettingSpec {
+        key: "require_credential",
+        label: "Require Credential",
+        kind: SettingKind::Bool,
+        default: "off",
+        help: "Refuse API keys that authenticate in Odoo but have no Alpenglow credential. While off, such keys proceed without scope restrictions or usage tracking.",
+    },
+    SettingSpec {
+        key: "session_timeout_minutes",
+        label: "Session Timeout (minutes)",
+        kind: SettingKind::Integer { min: 1, max: 10_080 },
+        default: "30",
+        help: "Sessions with no activity for this long are marked inactive by the hourly cleanup.",
+    },
+    SettingSpec {
+        key: "odoo_url",
+        label: "Odoo URL",
+        kind: SettingKind::Text(TextRule::HttpUrl),
+        default: "",
+        help: "Base URL of the Odoo server, e.g. https://erp.example.com (empty: use the config file's).",
+    },
+    SettingSpec {
+        key: "odoo_database",
+        label: "Odoo Database",
+        kind: SettingKind::Text(TextRule::DatabaseName),
+        default: "",
+        help: "Database name on the Odoo server (empty: the server's only database).",
+    },
+    SettingSpec {
+        key: "odoo_protocol",
+        label: "Odoo Protocol",
+        kind: SettingKind::Choice(&["auto", "json2", "jsonrpc", "xmlrpc"]),
+        default: "auto",
+        help: "auto: JSON-2 on Odoo 19+, JSON-RPC on 16-18.",
+    },
+    SettingSpec {
+        key: "odoo_connect_timeout_seconds",
+        label: "Odoo Connect Timeout (s)",
+        kind: SettingKind::Integer { min: 1, max: 300 },
+        default: "10",
+        help: "How long to wait for a connection to Odoo.",
+    },
+    SettingSpec {
+        key: "odoo_request_timeout_seconds",
+        label: "Odoo Request Timeout (s)",
+        kind: SettingKind::Integer { min: 1, max: 3_600 },
+        default: "60",
+        help: "How long to wait for Odoo to answer one call.",
+    },
+    SettingSpec {
+        key: "odoo_ca_file",
+        label: "Odoo CA File",
+        kind: SettingKind::Text(TextRule::AbsolutePath),
+        default: "",
+        help: "PEM file of a private CA to trust for Odoo's TLS certificate (empty: system roots).",
+    },
+];
+
+/// Why an admin's setting input was refused. The message names the setting
+/// and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(pub String);
+
+pub fn spec(key: &str) -> Result<&'static SettingSpec, SettingError> {
+    SPECS.iter().find(|s| s.key == key).ok_or_else(|| {
+        let known: Vec<&str> = SPECS.iter().map(|s| s.key).collect();
+        SettingError(format!("unknown setting {key:?}; known settings: {}", known.join(", ")))
+    })
+}
+
+/// Groups digits in thousands for messages: 10000 -> "10,000".
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+impl SettingSpec {
+    /// What the setting accepts, for messages and the admin screens.
+    pub fn range_text(&self) -> String {
+        match self.kind {
+            SettingKind::Bool => "on or off".into(),
+            SettingKind::Integer { min, max } => format!("a whole number from {} to {}", grouped(min), grouped(max)),
+            SettingKind::Choice(options) => format!("one of {}", options.join(", ")),
+            SettingKind::Text(TextRule::HttpUrl) => "an http:// or https:// URL, or empty".into(),
+            SettingKind::Text(TextRule::DatabaseName) => {
+                "a database name (letters, digits, '_', '-', '.'), or empty".into()
+            }
+            SettingKind::Text(TextRule::AbsolutePath) => "an absolute file path, or empty".into(),
+        }
+    }
+
+    /// Parses admin input into a value of this setting, or says what is allowed.
+    pub fn parse(&self, input: &str) -> Result<SettingValue, SettingError> {
+        let refuse = || SettingError(format!("{} must be {}; got {input:?}", self.key, self.range_text()));
+        let trimmed = input.trim();
+        match self.kind {
+            SettingKind::Bool => match trimmed.to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => Ok(SettingValue::Bool(true)),
+                "off" | "false" | "no" | "0" => Ok(SettingValue::Bool(false)),
+                _ => Err(refuse()),
+            },
+            SettingKind::Integer { min, max } => match trimmed.parse::<i64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(SettingValue::Integer(n)),
+                _ => Err(refuse()),
+            },
+            SettingKind::Choice(options) => {
+                let lowered = trimmed.to_ascii_lowercase();
+                options.iter().find(|o| **o == lowered).map(|o| SettingValue::Text(o.to_string())).ok_or_else(refuse)
+            }
+            SettingKind::Text(rule) => {
+                if trimmed.is_empty() || text_ok(rule, trimmed) {
+                    Ok(SettingValue::Text(trimmed.to_string()))
+                } else {
+                    Err(refuse())
+                }
+            }
+        }
+    }
+
+    pub fn default_value(&self) -> SettingValue {
+        self.parse(self.default).expect("defaults are valid (tested)")
+    }
+}
+
+fn text_ok(rule: TextRule, text: &str) -> bool {
+    match rule {
+        TextRule::HttpUrl => {
+            let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+            matches!(rest, Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(char::is_whitespace))
+        }
+        TextRule::DatabaseName => {
+            text.len() <= 63 && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        }
+        TextRule::AbsolutePath => text.starts_with('/') && !text.contains('\0'),
+    }
+}
+
+/// Which Odoo external API to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OdooProtocol {
+    Auto,
+    Json2,
+    Jsonrpc,
+    Xmlrpc,
+}
+
+impl OdooProtocol {
+    pub fn parse(text: &str) -> Option<OdooProtocol> {
+        match text {
+            "auto" => Some(OdooProtocol::Auto),
+            "json2" => Some(OdooProtocol::Json2),
+            "jsonrpc" => Some(OdooProtocol::Jsonrpc),
+            "xmlrpc" => Some(OdooProtocol::Xmlrpc),
+            _ => None,
+        }
+    }
+}
+
+/// How to reach Odoo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OdooConnection {
+    /// Empty when not configured yet.
+    pub url: String,
+    pub database: String,
+    pub protocol: OdooProtocol,
+    pub connect_timeout_seconds: u32,
+    pub request_timeout_seconds: u32,
+    pub ca_file: String,
+}
+
+/// The effective settings, typed. Built only by [`Settings::from_values`] so
+/// every field has passed its spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub enable_mcp: bool,
+    pub default_read_only: bool,
+    pub max_records_per_request: u32,
+    pub max_search_limit: u32,
+    pub rate_limiting: bool,
+    pub requests_per_minute: u32,
+    pub aggregation_per_minute: u32,
+    pub audit_logging: bool,
+    pub log_retention_days: u32,
+    pub require_credential: bool,
+    pub session_timeout_minutes: u32,
+    pub odoo: OdooConnection,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::from_values(&BTreeMap::new())
+    }
+}
+
+impl Settings {
+    /// Builds the snapshot from effective values; missing keys take their default.
+    pub fn from_values(values: &BTreeMap<String, SettingValue>) -> Settings {
+        let value = |key: &str| -> SettingValue {
+            let spec = spec(key).expect("known key");
+            values.get(key).cloned().unwrap_or_else(|| spec.default_value())
+        };
+        let flag = |key: &str| matches!(value(key), SettingValue::Bool(true));
+        let number = |key: &str| match value(key) {
+            SettingValue::Integer(n) => u32::try_from(n).unwrap_or(u32::MAX),
+            _ => 0,
+        };
+        let text = |key: &str| match value(key) {
+            SettingValue::Text(t) => t,
+            other => other.to_string(),
+        };
+        Settings {
+            enable_mcp: flag("enable_mcp"),
+            default_read_only: flag("default_read_only"),
+            max_records_per_request: number("max_records_per_request"),
+            max_search_limit: number("max_search_limit"),
+            rate_limiting: flag("rate_limiting"),
+            requests_per_minute: number("requests_per_minute"),
+            aggregation_per_minute: number("aggregation_per_minute"),
+            audit_logging: flag("audit_logging"),
+            log_retention_days: number("log_retention_days"),
+            require_credential: flag("require_credential"),
+            session_timeout_minutes: number("session_timeout_minutes"),
+            odoo: OdooConnection {
+                url: text("odoo_url"),
+                database: text("odoo_database"),
+                protocol: OdooProtocol::parse(&text("odoo_protocol")).unwrap_or(OdooProtocol::Auto),
+                connect_timeout_seconds: number("odoo_connect_timeout_seconds"),
+                request_timeout_seconds: number("odoo_request_timeout_seconds"),
+                ca_file: text("odoo_ca_file"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_valid_and_matches_the_spec_page() {
+        for spec in SPECS {
+            spec.default_value();
+        }
+        let s = Settings::default();
+        assert!(!s.enable_mcp);
+        assert!(!s.default_read_only);
+        assert_eq!(s.max_records_per_request, 500);
+        assert_eq!(s.max_search_limit, 1000);
+        assert!(s.rate_limiting);
+        assert_eq!(s.requests_per_minute, 300);
+        assert_eq!(s.aggregation_per_minute, 60);
+        assert!(s.audit_logging);
+        assert_eq!(s.log_retention_days, 30);
+        assert!(!s.require_credential);
+        assert_eq!(s.session_timeout_minutes, 30);
+        assert_eq!(s.odoo.protocol, OdooProtocol::Auto);
+        assert_eq!(s.odoo.url, "");
+    }
+
+    #[test]
+    fn ranges_are_enforced_at_both_ends() {
+        let table: &[(&str, i64, i64)] = &[
+            ("max_records_per_request", 10, 10_000),
+            ("max_search_limit", 100, 50_000),
+            ("requests_per_minute", 1, 100_000),
+            ("aggregation_per_minute", 1, 100_000),
+            ("log_retention_days", 1, 3_650),
+            ("session_timeout_minutes", 1, 10_080),
+            ("odoo_connect_timeout_seconds", 1, 300),
+            ("odoo_request_timeout_seconds", 1, 3_600),
+        ];
+        for (key, min, max) in table {
+            let spec = spec(key).unwrap();
+            assert_eq!(spec.parse(&min.to_string()), Ok(SettingValue::Integer(*min)));
+            assert_eq!(spec.parse(&max.to_string()), Ok(SettingValue::Integer(*max)));
+            for bad in [min - 1, max + 1] {
+                let e = spec.parse(&bad.to_string()).unwrap_err().0;
+                assert!(e.starts_with(key), "{e}");
+                assert!(e.contains(&grouped(*min)) && e.contains(&grouped(*max)), "{e}");
+            }
+        }
+        let e = spec("max_records_per_request").unwrap().parse("5").unwrap_err().0;
+        assert_eq!(e, "max_records_per_request must be a whole number from 10 to 10,000; got \"5\"");
+    }
+
+    #[test]
+    fn malformed_values_are_refused() {
+        for (key, bad) in [
+            ("enable_mcp", "maybe"),
+            ("max_search_limit", "1e3"),
+            ("max_search_limit", "ten"),
+            ("max_search_limit", ""),
+            ("odoo_protocol", "soap"),
+            ("odoo_url", "ftp://x"),
+            ("odoo_url", "http://"),
+            ("odoo_database", "a b"),
+            ("odoo_ca_file", "relative.pem"),
+        ] {
+            assert!(spec(key).unwrap().parse(bad).is_err(), "{key}={bad}");
+        }
+        assert!(spec("nope").unwrap_err().0.contains("known settings: enable_mcp"));
+    }
+
+    #[test]
+    fn booleans_and_choices_accept_common_spellings() {
+        let s = spec("enable_mcp").unwrap();
+        for yes in ["on", "true", "YES", "1"] {
+            assert_eq!(s.parse(yes), Ok(SettingValue::Bool(true)));
+        }
+        assert_eq!(spec("odoo_protocol").unwrap().parse("JSON2"), Ok(SettingValue::Text("json2".into())));
+    }
+}

@@ -1,0 +1,15 @@
+//! Alpenglow: a gateway that lets AI assistants work with an Odoo ERP, safely.
+//!
+//! The binary (`main.rs`) only parses arguments and wires rooms together; every
+//! room lives here so that integration tests and benches reach the same code.
+//! See ARCHITECTURE.md for the map and the invariants.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod faces;
+pub mod sandbox;
+pub mod store;
+pub mod upstream;
+pub mod wire;

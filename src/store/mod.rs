@@ -1,0 +1,333 @@
+//! The store: the only code that touches sled.
+//!
+//! One sled database per data directory, one tree per kind of record. Values
+//! are bincode behind a one-byte version tag ([`Record`]), so a later release
+//! reads what an older one wrote. Everything outside this module sees typed
+//! records only.
+//!
+//! Durability rule: sled writes are buffered and flushed in the background
+//! every [`BACKGROUND_FLUSH_MS`]. Writes that a caller acknowledges to a person
+//! (configuration changes, credentials, audit entries) call [`Store::flush`]
+//! before they return, so they survive `kill -9`; counters that may lag a
+//! fraction of a second (usage, rate windows, sessions) rely on the
+//! background flush.
+
+mod lock;
+pub(crate) mod record;
+
+pub use lock::DirLock;
+pub use record::{Record, RecordError};
+
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+const META_TREE: &str = "meta";
+const NEXT_ID_KEY: &[u8] = b"next_id";
+
+/// How often sled flushes in the background, in milliseconds.
+pub const BACKGROUND_FLUSH_MS: u64 = 200;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data directory {dir} is in use by another process ({holder}); stop it, or manage it through its admin socket"
+    )]
+    Locked { dir: PathBuf, holder: String },
+    #[error("cannot use the data directory {dir}: {source}")]
+    Io { dir: PathBuf, source: std::io::Error },
+    #[error("the database in {dir} cannot be opened: {message}")]
+    Open { dir: PathBuf, message: String },
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored {kind} record cannot be read: {source}")]
+    Corrupt { kind: &'static str, source: RecordError },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An open data directory. Cheap to clone (sled handles are reference counted);
+/// the directory lock is held until the last clone is dropped.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    dir: PathBuf,
+    _lock: std::sync::Arc<DirLock>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`. Fails with
+    /// [`StoreError::Locked`] naming the holder if another process has it open.
+    pub fn open(dir: &Path) -> StoreResult<Store> {
+        Store::open_for(dir, "alpenglow")
+    }
+
+    /// As [`Store::open`], naming what the process does (e.g. `alpenglow
+    /// serve`) for the error a second process gets.
+    pub fn open_for(dir: &Path, purpose: &str) -> StoreResult<Store> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { dir: dir.to_path_buf(), source })?;
+        restrict_permissions(dir);
+        let lock = DirLock::acquire(dir, purpose)?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .flush_every_ms(Some(BACKGROUND_FLUSH_MS))
+            .open()
+            .map_err(|e| StoreError::Open { dir: dir.to_path_buf(), message: e.to_string() })?;
+        Ok(Store { db, dir: dir.to_path_buf(), _lock: std::sync::Arc::new(lock) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The typed table for records of type `T`.
+    pub fn table<T: Record>(&self) -> StoreResult<Table<T>> {
+        Ok(Table { tree: self.db.open_tree(T::TREE)?, _marker: PhantomData })
+    }
+
+    /// A unique index: a key claims at most one record id.
+    pub fn unique_index(&self, name: &'static str) -> StoreResult<UniqueIndex> {
+        Ok(UniqueIndex { tree: self.db.open_tree(name)? })
+    }
+
+    /// A new id: 1, 2, 3, ... for the life of the database, never reused.
+    /// (sled's own `generate_id` skips a million on every restart, which
+    /// makes ids that people must type needlessly long.)
+    pub fn next_id(&self) -> StoreResult<u64> {
+        let meta = self.db.open_tree(META_TREE)?;
+        let next = meta.update_and_fetch(NEXT_ID_KEY, |old| {
+            let current = old.map(be_u64).unwrap_or(0);
+            Some((current + 1).to_be_bytes().to_vec())
+        })?;
+        Ok(next.map(|v| be_u64(&v)).unwrap_or(1))
+    }
+
+    /// Writes everything buffered to disk and waits for it.
+    pub fn flush(&self) -> StoreResult<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // The directory holds key hashes and the audit log: owner only. Best
+    // effort: a directory owned by someone else keeps its mode.
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_dir: &Path) {}
+
+/// Keys of a table: ids as big-endian bytes (so they sort numerically), or text.
+pub trait TableKey {
+    fn key_bytes(&self) -> Vec<u8>;
+}
+
+impl TableKey for u64 {
+    fn key_bytes(&self) -> Vec<u8> {
+        self.to_be_bytes().to_vec()
+    }
+}
+
+impl TableKey for str {
+    fn key_bytes(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+}
+
+impl TableKey for String {
+    fn key_bytes(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+}
+
+/// A tree of records of one type.
+pub struct Table<T: Record> {
+    tree: sled::Tree,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T: Record> Table<T> {
+    pub fn get<K: TableKey + ?Sized>(&self, key: &K) -> StoreResult<Option<T>> {
+        match self.tree.get(key.key_bytes())? {
+            Some(bytes) => decode::<T>(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn insert<K: TableKey + ?Sized>(&self, key: &K, value: &T) -> StoreResult<()> {
+        self.tree.insert(key.key_bytes(), record::encode(value))?;
+        Ok(())
+    }
+
+    /// Removes a record; returns whether it existed.
+    pub fn remove<K: TableKey + ?Sized>(&self, key: &K) -> StoreResult<bool> {
+        Ok(self.tree.remove(key.key_bytes())?.is_some())
+    }
+
+    /// All records in key order.
+    pub fn values(&self) -> StoreResult<Vec<T>> {
+        self.tree.iter().values().map(|bytes| decode::<T>(&bytes?)).collect()
+    }
+
+    /// Reads, changes and writes back one record atomically (sled retries
+    /// `change` if another writer got there first). Returns the new value, or
+    /// None if there was no record.
+    pub fn update<K: TableKey + ?Sized>(&self, key: &K, mut change: impl FnMut(&mut T)) -> StoreResult<Option<T>> {
+        let mut decode_error = None;
+        let mut result = None;
+        self.tree.update_and_fetch(key.key_bytes(), |old| {
+            let old = old?;
+            match decode::<T>(old) {
+                Ok(mut value) => {
+                    change(&mut value);
+                    let bytes = record::encode(&value);
+                    result = Some(value);
+                    Some(bytes)
+                }
+                Err(e) => {
+                    decode_error = Some(e);
+                    Some(old.to_vec())
+                }
+            }
+        })?;
+        match decode_error {
+            Some(e) => Err(e),
+            None => Ok(result),
+        }
+    }
+
+    /// Ids of the records whose key is `prefix` followed by a big-endian id
+    /// (the layout of index tables).
+    pub fn ids_under_prefix(&self, prefix: &[u8]) -> StoreResult<Vec<u64>> {
+        let mut ids = Vec::new();
+        for key in self.tree.scan_prefix(prefix).keys() {
+            let key = key?;
+            if key.len() >= prefix.len() + 8 {
+                ids.push(be_u64(&key[key.len() - 8..]));
+            }
+        }
+        Ok(ids)
+    }
+
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+}
+
+fn decode<T: Record>(bytes: &[u8]) -> StoreResult<T> {
+    record::decode(bytes).map_err(|source| StoreError::Corrupt { kind: T::KIND, source })
+}
+
+/// A tree mapping a unique key to the id of the record that claimed it.
+pub struct UniqueIndex {
+    tree: sled::Tree,
+}
+
+impl UniqueIndex {
+    /// Claims `key` for `id`. Returns the id of the current holder if the key
+    /// is taken (by another id); claiming again for the same id succeeds.
+    pub fn claim(&self, key: &str, id: u64) -> StoreResult<Result<(), u64>> {
+        let swap = self.tree.compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(&id.to_be_bytes()[..]))?;
+        match swap {
+            Ok(()) => Ok(Ok(())),
+            Err(current) => {
+                let holder = current.current.map(|v| be_u64(&v)).unwrap_or(0);
+                Ok(if holder == id { Ok(()) } else { Err(holder) })
+            }
+        }
+    }
+
+    /// Releases `key` if `id` holds it.
+    pub fn release(&self, key: &str, id: u64) -> StoreResult<()> {
+        let _ = self.tree.compare_and_swap(key.as_bytes(), Some(&id.to_be_bytes()[..]), None as Option<&[u8]>)?;
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> StoreResult<Option<u64>> {
+        Ok(self.tree.get(key.as_bytes())?.map(|v| be_u64(&v)))
+    }
+}
+
+fn be_u64(bytes: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = bytes.len().min(8);
+    buf[8 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
+    u64::from_be_bytes(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Note {
+        text: String,
+        count: u32,
+    }
+
+    impl Record for Note {
+        const TREE: &'static str = "test_notes";
+        const KIND: &'static str = "note";
+        const VERSION: u8 = 1;
+    }
+
+    #[test]
+    fn typed_table_round_trip_and_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let notes = store.table::<Note>().unwrap();
+        let id = store.next_id().unwrap();
+        assert!(id >= 1);
+        notes.insert(&id, &Note { text: "a".into(), count: 1 }).unwrap();
+        let updated = notes.update(&id, |n| n.count += 1).unwrap().unwrap();
+        assert_eq!(updated.count, 2);
+        assert_eq!(notes.get(&id).unwrap(), Some(updated));
+        assert!(notes.update(&999u64, |n| n.count += 1).unwrap().is_none());
+        assert!(notes.remove(&id).unwrap());
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn unique_index_claims_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let index = store.unique_index("test_unique").unwrap();
+        assert_eq!(index.claim("k", 1).unwrap(), Ok(()));
+        assert_eq!(index.claim("k", 1).unwrap(), Ok(()));
+        assert_eq!(index.claim("k", 2).unwrap(), Err(1));
+        index.release("k", 2).unwrap();
+        assert_eq!(index.get("k").unwrap(), Some(1));
+        index.release("k", 1).unwrap();
+        assert_eq!(index.claim("k", 2).unwrap(), Ok(()));
+    }
+
+    #[test]
+    fn second_open_in_same_process_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path()).unwrap();
+        let second = Store::open(dir.path()).err().expect("must be locked");
+        let message = second.to_string();
+        assert!(message.contains(&dir.path().display().to_string()), "{message}");
+        assert!(message.contains(&format!("pid {}, alpenglow", std::process::id())), "{message}");
+    }
+
+    #[test]
+    fn reopen_after_drop_keeps_records() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.table::<Note>().unwrap().insert("x", &Note { text: "kept".into(), count: 7 }).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.table::<Note>().unwrap().get("x").unwrap().unwrap().text, "kept");
+    }
+}
