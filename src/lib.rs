@@ -7,8 +7,12 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod faces;
+pub mod gateway;
+pub mod ops;
+pub mod policy;
 pub mod sandbox;
 pub mod store;
 pub mod upstream;

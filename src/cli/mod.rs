@@ -11,6 +11,8 @@ mod output;
 
 use crate::admin::{AdminError, AdminService};
 use crate::config::boot::{BootConfig, Overrides, process_env};
+use crate::faces::{FaceState, Listener};
+use crate::gateway::{Gateway, UpstreamSlot};
 use crate::store::Store;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -43,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the gateway on the configured store.
     Serve(ServeArgs),
+    /// Run the built-in demo: the sandbox Odoo and the gateway, MCP on, demo keys.
+    Demo(DemoArgs),
     /// Show or change global settings.
     #[command(subcommand)]
     Settings(admin_cmds::SettingsCommand),
@@ -54,6 +58,16 @@ pub enum Command {
     Credentials(admin_cmds::CredentialsCommand),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
     Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on (loopback only unless --allow-remote).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8765")]
+    pub listen: SocketAddr,
+    /// Allow a non-loopback listen address (the demo keys are public).
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +108,7 @@ pub fn run() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     let listen = match &cli.command {
         Command::Serve(args) => args.listen,
+        Command::Demo(args) => Some(args.listen),
         _ => None,
     };
     let overrides = Overrides {
@@ -104,9 +119,12 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     };
     let boot = BootConfig::load(&overrides, &process_env).map_err(|e| CliError::Invalid(e.0))?;
     let json = cli.json;
+    // The demo uses ./alpenglow-demo unless a data directory was named.
+    let cli_data_dir = cli.data_dir.clone().or_else(|| process_env("ALPENGLOW_DATA_DIR").map(PathBuf::from));
     match cli.command {
         Command::Sandbox(args) => sandbox(args),
         Command::Serve(_) => serve(boot),
+        Command::Demo(args) => demo(&cli_data_dir, boot, args, json),
         Command::Settings(cmd) => admin_cmds::settings(&open_admin(&boot, "alpenglow settings")?, cmd, json),
         Command::Resources(cmd) => admin_cmds::resources(&open_admin(&boot, "alpenglow resources")?, cmd, json),
         Command::Credentials(cmd) => admin_cmds::credentials(&open_admin(&boot, "alpenglow credentials")?, cmd, json),
@@ -118,10 +136,34 @@ fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError
     Ok(AdminService::new(store, boot.odoo.clone()))
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))
+}
+
 fn serve(boot: BootConfig) -> Result<(), CliError> {
     let admin = open_admin(&boot, "alpenglow serve")?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))?;
-    runtime.block_on(crate::faces::serve(admin, boot)).map_err(|e| CliError::Failed(e.to_string()))
+    runtime()?.block_on(async {
+        let dir = admin.store().dir().display().to_string();
+        let state = FaceState {
+            gateway: Gateway::new(admin, UpstreamSlot::default()),
+            trusted_proxies: boot.trusted_proxies.clone(),
+            allowed_origins: boot.allowed_origins.clone(),
+        };
+        let listener = Listener::bind(boot.listen, state).await.map_err(|e| CliError::Failed(e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
+        eprintln!("alpenglow: serving on http://{addr} (data directory {dir})");
+        listener.serve(crate::faces::shutdown_signal()).await.map_err(|e| CliError::Failed(e.to_string()))
+    })
+}
+
+fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: bool) -> Result<(), CliError> {
+    boot.data_dir = data_dir.clone().unwrap_or_else(|| PathBuf::from("alpenglow-demo"));
+    let admin = open_admin(&boot, "alpenglow demo")?;
+    let options = crate::demo::DemoOptions { listen: args.listen, json, allow_remote: args.allow_remote };
+    runtime()?.block_on(crate::demo::run(admin, options)).map_err(|e| match e {
+        crate::demo::DemoError::Refused(m) => CliError::Invalid(m),
+        crate::demo::DemoError::Failed(m) => CliError::Failed(m),
+    })
 }
 
 fn sandbox(args: SandboxArgs) -> Result<(), CliError> {
@@ -131,8 +173,7 @@ fn sandbox(args: SandboxArgs) -> Result<(), CliError> {
         database: args.database,
         delay: std::time::Duration::from_millis(args.delay_ms),
     };
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))?;
-    runtime.block_on(crate::sandbox::run(options)).map_err(|e| CliError::Failed(e.to_string()))
+    runtime()?.block_on(crate::sandbox::run(options)).map_err(|e| CliError::Failed(e.to_string()))
 }
 
 impl From<AdminError> for CliError {

@@ -1,13 +1,21 @@
 //! The network faces: the HTTP listener and its routes.
 //!
-//! Today it serves `GET /healthz`; the MCP, direct JSON-RPC and REST faces
-//! join it here. Faces translate HTTP to operations and back; they never
-//! decide access.
+//! `/alpenglow/mcp` (alias `/mcp`) carries both MCP and the original's
+//! direct JSON-RPC calls: a POST whose method is one of the nine operations
+//! goes to `jsonrpc`, anything else to the MCP face. `/alpenglow/api/...` is
+//! REST. `/healthz` says whether the process and store are up.
+//!
+//! Faces translate HTTP to operations and back; they never decide access.
+//! Only this room knows HTTP status codes.
 
-use crate::admin::AdminService;
-use crate::config::boot::BootConfig;
+mod http;
+mod jsonrpc;
+mod rest;
+
+pub use http::{Body, client_ip};
+
+use crate::gateway::Gateway;
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -15,86 +23,133 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
-type Body = Full<Bytes>;
+/// Largest request body accepted (1 MiB): enough for any real operation,
+/// small enough that a flood of large bodies cannot exhaust memory.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Serves until SIGINT or SIGTERM, then stops accepting and lets in-flight
-/// connections finish.
-pub async fn serve(admin: AdminService, boot: BootConfig) -> std::io::Result<()> {
-    let listener = TcpListener::bind(boot.listen)
-        .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", boot.listen)))?;
-    eprintln!(
-        "alpenglow: serving on http://{} (data directory {})",
-        listener.local_addr()?,
-        admin.store().dir().display()
-    );
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(_) => continue,
-                };
-                let admin = admin.clone();
-                connections.spawn(async move {
-                    let service = service_fn(move |req| route(admin.clone(), req));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                });
-            }
-            _ = &mut shutdown => break,
-        }
-    }
-    // Drain: give open connections a bounded time to finish.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    admin.store().flush().map_err(std::io::Error::other)?;
-    Ok(())
+/// What the listener needs to answer requests.
+pub struct FaceState {
+    pub gateway: Gateway,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub allowed_origins: Vec<String>,
 }
 
-async fn shutdown_signal() {
+/// A running listener.
+pub struct Listener {
+    listener: TcpListener,
+    state: Arc<FaceState>,
+}
+
+impl Listener {
+    pub async fn bind(addr: SocketAddr, state: FaceState) -> std::io::Result<Listener> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+        Ok(Listener { listener, state: Arc::new(state) })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets
+    /// in-flight connections finish (bounded), then flushes the store.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        tokio::pin!(shutdown);
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let state = self.state.clone();
+                    connections.spawn(async move {
+                        let service = service_fn(move |req| route(state.clone(), req, peer));
+                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    });
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        self.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn route(admin: AdminService, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
-    Ok(match (req.method(), req.uri().path()) {
-        (&Method::GET, "/healthz") => health(&admin),
-        _ => json_response(
+async fn route(state: Arc<FaceState>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
+    let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
+    let path = req.uri().path().to_string();
+    let response = match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/healthz") => health(&state),
+        // Older clients select the database with a first `GET /web?db=`; answer it harmlessly.
+        (Method::GET, "/web") => http::json(StatusCode::OK, json!({"status": "ok"})),
+        (_, "/alpenglow/mcp" | "/mcp") => mcp_endpoint(&state, req, ip).await,
+        (_, p) if p.starts_with("/alpenglow/api/") => rest::handle(&state, req, ip).await,
+        (method, p) => http::json(
             StatusCode::NOT_FOUND,
-            json!({"error": format!("no route for {} {}", req.method(), req.uri().path())}),
+            json!({"error": {"code": "not_found", "message": format!("no route for {method} {p}")}}),
         ),
-    })
+    };
+    Ok(response)
 }
 
-fn health(admin: &AdminService) -> Response<Body> {
-    match admin.settings() {
-        Ok(settings) => {
-            json_response(StatusCode::OK, json!({"status": "ok", "store": "open", "mcp_enabled": settings.enable_mcp}))
-        }
-        Err(e) => json_response(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "error", "store": e.to_string()})),
+async fn mcp_endpoint(state: &FaceState, req: Request<Incoming>, ip: IpAddr) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    if parts.method != Method::POST {
+        return mcp_face(state, Request::from_parts(parts, Bytes::new()), ip).await;
     }
+    let bytes = match http::read_body(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(response) => return *response,
+    };
+    if let Some(call) = jsonrpc::direct_call(&bytes) {
+        return jsonrpc::handle(state, &parts, call, ip).await;
+    }
+    mcp_face(state, Request::from_parts(parts, bytes), ip).await
 }
 
-fn json_response(status: StatusCode, body: serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("static response parts are valid")
+/// The MCP protocol face (all revisions) is being wired in; until then the
+/// endpoint answers MCP traffic with a clear JSON-RPC error.
+async fn mcp_face(_state: &FaceState, _req: Request<Bytes>, _ip: IpAddr) -> Response<Body> {
+    http::json(
+        StatusCode::NOT_IMPLEMENTED,
+        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32601, "message": "MCP protocol methods are not served yet; call the nine alpenglow_* methods directly"}}),
+    )
+}
+
+fn health(state: &FaceState) -> Response<Body> {
+    match state.gateway.admin().settings() {
+        Ok(settings) => {
+            http::json(StatusCode::OK, json!({"status": "ok", "store": "open", "mcp_enabled": settings.enable_mcp}))
+        }
+        Err(e) => http::json(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "error", "store": e.to_string()})),
+    }
 }

@@ -1,0 +1,155 @@
+//! `alpenglow demo`: the sandbox Odoo and the gateway in one process, ready
+//! for an MCP client in one command.
+//!
+//! On the data directory it is given it keeps every stored setting (it only
+//! switches MCP on), adds its resources and demo credentials where missing,
+//! and points the gateway at its own sandbox without storing that address.
+//! Once it serves it prints the MCP URL, the demo keys by role and a Claude
+//! Desktop config, or with `--json` one line:
+//! `{"mcp_url", "sandbox_url", "keys": {"admin", "sales", "readonly"}}`.
+
+use crate::admin::{AdminError, AdminService};
+use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
+use crate::faces::{FaceState, Listener};
+use crate::gateway::{Gateway, UpstreamSlot};
+use crate::sandbox::{self, OdooVersion, SandboxOptions};
+use crate::upstream::{self, UpstreamConfig};
+use serde_json::json;
+use std::net::SocketAddr;
+
+/// The demo's resources: (model, operations, execute methods).
+const RESOURCES: &[(&str, Operations, &[&str])] = &[
+    ("res.partner", Operations::ALL, &["name_search"]),
+    ("res.partner.category", Operations::READ_ONLY, &[]),
+    ("res.country", Operations::READ_ONLY, &[]),
+    ("res.company", Operations::READ_ONLY, &[]),
+    ("product.product", Operations::READ_ONLY, &[]),
+    ("sale.order", Operations { read: true, create: true, write: true, delete: false }, &[]),
+    ("sale.order.line", Operations::READ_ONLY, &[]),
+];
+
+/// Demo roles: (role printed, sandbox user role, scope).
+const ROLES: &[(&str, &str, Scope)] =
+    &[("admin", "admin", Scope::Full), ("sales", "sales", Scope::Full), ("readonly", "viewer", Scope::ReadOnly)];
+
+pub struct DemoOptions {
+    pub listen: SocketAddr,
+    pub json: bool,
+    pub allow_remote: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<AdminError> for DemoError {
+    fn from(e: AdminError) -> Self {
+        DemoError::Failed(e.to_string())
+    }
+}
+
+pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoError> {
+    if !options.listen.ip().is_loopback() && !options.allow_remote {
+        return Err(DemoError::Refused(format!(
+            "the demo serves well-known keys: it listens on loopback only ({} is not); pass --allow-remote to override",
+            options.listen
+        )));
+    }
+    let sandbox = sandbox::start(SandboxOptions {
+        listen: "127.0.0.1:0".parse().expect("valid address"),
+        version: OdooVersion::V19,
+        database: "demo".into(),
+        delay: std::time::Duration::ZERO,
+    })
+    .await
+    .map_err(|e| DemoError::Failed(format!("cannot start the sandbox: {e}")))?;
+
+    admin.set_setting("enable_mcp", "on")?;
+    add_missing_resources(&admin)?;
+    let mut keys = serde_json::Map::new();
+    for (role, sandbox_role, scope) in ROLES {
+        let user = sandbox
+            .user(sandbox_role)
+            .ok_or_else(|| DemoError::Failed(format!("the sandbox has no {sandbox_role} user")))?;
+        let key = ApiKey::parse(&user.key).map_err(|e| DemoError::Failed(e.0))?;
+        if admin.credential_for_key(&key)?.is_none() {
+            admin.create_credential(CredentialDraft {
+                label: format!("Demo {role}"),
+                user_id: u32::try_from(user.uid).unwrap_or(0),
+                login: user.login.clone(),
+                scope: *scope,
+                expires_on: None,
+                company_id: None,
+                key,
+            })?;
+        }
+        keys.insert(role.to_string(), json!(user.key));
+    }
+
+    let mut config = UpstreamConfig::from_connection(&admin.settings()?.odoo);
+    config.transport = upstream::TransportConfig::new(sandbox.url());
+    config.database = Some(sandbox.database().to_string());
+    config.protocol = crate::config::OdooProtocol::Auto;
+    let client =
+        upstream::connect(&config).await.map_err(|e| DemoError::Failed(format!("cannot reach the sandbox: {e}")))?;
+    let gateway = Gateway::new(admin, UpstreamSlot::pinned(client));
+    let listener =
+        Listener::bind(options.listen, FaceState { gateway, trusted_proxies: Vec::new(), allowed_origins: Vec::new() })
+            .await
+            .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?;
+    let mcp_url = format!("http://{addr}/alpenglow/mcp");
+    if options.json {
+        println!("{}", json!({"mcp_url": mcp_url, "sandbox_url": sandbox.url(), "keys": keys}));
+    } else {
+        print_banner(&mcp_url, &sandbox.url(), &keys);
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let served = listener.serve(crate::faces::shutdown_signal()).await;
+    sandbox.shutdown().await;
+    served.map_err(|e| DemoError::Failed(e.to_string()))
+}
+
+fn add_missing_resources(admin: &AdminService) -> Result<(), DemoError> {
+    let existing = admin.resources()?;
+    let drafts: Vec<ResourceDraft> = RESOURCES
+        .iter()
+        .filter(|(model, _, _)| !existing.iter().any(|r| r.model == *model && r.company_id.is_none()))
+        .map(|(model, operations, methods)| ResourceDraft {
+            model: model.to_string(),
+            company_id: None,
+            read_only: false,
+            operations: *operations,
+            field_policy: FieldPolicy::All,
+            record_filter: String::new(),
+            execute_methods: methods.iter().map(|m| m.to_string()).collect(),
+        })
+        .collect();
+    if !drafts.is_empty() {
+        admin.add_resources(drafts)?;
+    }
+    Ok(())
+}
+
+fn print_banner(mcp_url: &str, sandbox_url: &str, keys: &serde_json::Map<String, serde_json::Value>) {
+    println!("Alpenglow demo: MCP at {mcp_url}");
+    println!("Sandbox Odoo 19 at {sandbox_url} (database \"demo\")");
+    println!("Demo API keys (send as Authorization: Bearer <key>):");
+    for (role, key) in keys {
+        println!("  {role:<9} {}", key.as_str().unwrap_or_default());
+    }
+    let admin_key = keys.get("admin").and_then(|k| k.as_str()).unwrap_or_default();
+    let base = mcp_url.trim_end_matches("/alpenglow/mcp");
+    let config = json!({"mcpServers": {"alpenglow-odoo": {
+        "command": "alpenglow",
+        "args": ["bridge", "--url", base, "--token", admin_key]
+    }}});
+    println!("Claude Desktop config (claude_desktop_config.json):");
+    println!("{}", serde_json::to_string_pretty(&config).unwrap_or_default());
+    println!("Press ctrl-c to stop.");
+}

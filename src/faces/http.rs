@@ -1,0 +1,130 @@
+//! HTTP helpers shared by the faces: bodies with a size limit, JSON
+//! responses, the client address behind trusted proxies, and the mapping of
+//! gateway errors to status codes and headers.
+
+use crate::gateway::{Authorization, OpError, RequestContext};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::net::IpAddr;
+
+pub type Body = Full<Bytes>;
+
+pub fn json(status: StatusCode, body: Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("static response parts are valid")
+}
+
+/// Reads a body up to `limit` bytes; past it, a 413 that says the limit.
+pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Box<Response<Body>>> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(Box::new(json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": format!("request body too large: at most {limit} bytes")}}),
+        ))),
+        Err(e) => Err(Box::new(json(
+            StatusCode::BAD_REQUEST,
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": format!("cannot read the request body: {e}")}}),
+        ))),
+    }
+}
+
+/// The client address: the socket peer, unless the peer is a trusted proxy;
+/// then the right-most `X-Forwarded-For` entry that is not a trusted proxy.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+}
+
+/// The database a client names: `X-Odoo-Database`, else `?db=`.
+pub fn requested_database(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(db) = headers.get("x-odoo-database").and_then(|v| v.to_str().ok()).map(str::trim)
+        && !db.is_empty()
+    {
+        return Some(db.to_string());
+    }
+    query.and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "db").map(|(_, v)| v.into_owned()))
+}
+
+/// The request context for the gateway, from the request's headers.
+pub fn context(face: crate::gateway::Face, parts: &hyper::http::request::Parts, ip: IpAddr) -> RequestContext {
+    let authorization = Authorization::from_header(parts.headers.get("authorization").and_then(|v| v.to_str().ok()));
+    let mut ctx = RequestContext::new(face, ip, authorization);
+    ctx.database = requested_database(&parts.headers, parts.uri.query());
+    ctx
+}
+
+/// The HTTP status for a refusal on the REST face (and for the HTTP-level
+/// refusals of the direct JSON-RPC face: 401 and 429).
+pub fn status_of(error: &OpError) -> StatusCode {
+    match error {
+        OpError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        OpError::Disabled | OpError::Denied(_) => StatusCode::FORBIDDEN,
+        OpError::NotFound(_) | OpError::UnknownOperation(_) => StatusCode::NOT_FOUND,
+        OpError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
+        OpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Headers that go with a refusal: the challenge on 401, the retry time on 429.
+pub fn add_error_headers(response: &mut Response<Body>, error: &OpError, key_sent: bool) {
+    let headers = response.headers_mut();
+    match error {
+        OpError::Unauthenticated(_) => {
+            let challenge = if key_sent {
+                r#"Bearer realm="alpenglow", error="invalid_token""#
+            } else {
+                r#"Bearer realm="alpenglow""#
+            };
+            headers.insert("www-authenticate", HeaderValue::from_static(challenge));
+        }
+        OpError::RateLimited { retry_after_secs, reset_at } => {
+            headers.insert("retry-after", HeaderValue::from(*retry_after_secs));
+            headers.insert("x-ratelimit-reset", HeaderValue::from(*reset_at));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ip_trusts_only_configured_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("198.51.100.7, 203.0.113.9, 10.0.0.1"));
+        let peer_direct: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_ip(peer_direct, &headers, &[proxy]), peer_direct);
+        assert_eq!(client_ip(proxy, &headers, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn database_from_header_or_query() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(requested_database(&headers, Some("db=prod&x=1")), Some("prod".into()));
+        headers.insert("x-odoo-database", HeaderValue::from_static("main"));
+        assert_eq!(requested_database(&headers, Some("db=prod")), Some("main".into()));
+        assert_eq!(requested_database(&HeaderMap::new(), None), None);
+    }
+}

@@ -1,0 +1,302 @@
+//! Authentication: what the caller presented -> a [`Principal`].
+//!
+//! The Odoo API key proves who calls; the Alpenglow credential says what that
+//! user may do. A credential authorizes a user, not one key (the spec's
+//! decision): when a key belongs to user U, U's active credential applies; if
+//! U has credentials but none is active, the request is refused (revoking must
+//! never turn into unrestricted access); only a user without any credential
+//! gets the documented passthrough, and not when Require Credential is on.
+//!
+//! argon2 runs once per key: verified keys are cached under a keyed hash
+//! (never the key itself), and each request re-reads the credential from the
+//! store, so a revocation or edit takes effect on the very next request.
+
+use super::{OpError, RequestContext, UpstreamSlot};
+use crate::admin::AdminService;
+use crate::config::{ApiKey, Credential, Scope, Settings};
+use crate::upstream::{Identity, OdooUser, UpstreamError};
+use base64::Engine;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a key's Odoo identity (uid, companies) is trusted before asking
+/// Odoo again. Every Odoo call still carries the key, so a key revoked in
+/// Odoo fails at once regardless.
+const IDENTITY_TTL: Duration = Duration::from_secs(300);
+
+/// The `Authorization` header, parsed.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Authorization {
+    Missing,
+    Bearer(String),
+    /// `Basic base64(login:key)`, for Odoo 16-18 where a key alone names no user.
+    Basic {
+        login: String,
+        key: String,
+    },
+    /// Present but unusable; the message says why.
+    Malformed(&'static str),
+}
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Authorization::Missing => f.write_str("Missing"),
+            Authorization::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Authorization::Basic { login, .. } => write!(f, "Basic({login}, <redacted>)"),
+            Authorization::Malformed(why) => write!(f, "Malformed({why})"),
+        }
+    }
+}
+
+impl Authorization {
+    pub fn from_header(value: Option<&str>) -> Authorization {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Authorization::Missing;
+        };
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            if rest.is_empty() {
+                return Authorization::Malformed("the Bearer scheme needs a key after it");
+            }
+            return Authorization::Bearer(rest.to_string());
+        }
+        if scheme.eq_ignore_ascii_case("basic") {
+            let decoded =
+                base64::engine::general_purpose::STANDARD.decode(rest).ok().and_then(|b| String::from_utf8(b).ok());
+            return match decoded.as_deref().and_then(|d| d.split_once(':')) {
+                Some((login, key)) if !login.is_empty() && !key.is_empty() => {
+                    Authorization::Basic { login: login.to_string(), key: key.to_string() }
+                }
+                _ => Authorization::Malformed("Basic credentials must be base64 of login:api_key"),
+            };
+        }
+        Authorization::Malformed("unsupported authorization scheme; send Authorization: Bearer <your Odoo API key>")
+    }
+}
+
+/// What a credential grants, as the policy needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub credential_id: u64,
+    pub label: String,
+    pub scope: Scope,
+    pub company_id: Option<u32>,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub uid: i64,
+    pub login: String,
+    /// None: a key without credential (passthrough, no scope restrictions).
+    pub grant: Option<Grant>,
+    /// The company whose resources apply (the credential's, else the user's current one).
+    pub home_company: Option<i64>,
+    /// The companies Odoo calls may touch.
+    pub company_ids: Vec<i64>,
+    key: ApiKey,
+}
+
+impl Principal {
+    /// The identity Odoo calls run as: the caller's own key and user.
+    pub fn identity(&self) -> Identity {
+        Identity { key: self.key.clone(), uid: self.uid, company_ids: self.company_ids.clone() }
+    }
+
+    pub fn read_only_scope(&self) -> bool {
+        self.grant.as_ref().is_some_and(|g| g.scope == Scope::ReadOnly)
+    }
+
+    /// A principal for tests and benches of the layers behind authentication.
+    pub fn for_tests(uid: i64, grant: Option<Grant>, home_company: Option<i64>, key: ApiKey) -> Principal {
+        Principal {
+            uid,
+            login: format!("user{uid}"),
+            grant,
+            home_company,
+            company_ids: home_company.into_iter().collect(),
+            key,
+        }
+    }
+}
+
+struct Cached {
+    user: OdooUser,
+    /// The credential whose hash matched this key, if any.
+    credential_id: Option<u64>,
+    at: Instant,
+}
+
+/// Verified keys by keyed hash.
+#[derive(Default)]
+pub struct AuthCache {
+    hasher: (RandomState, RandomState),
+    entries: Mutex<HashMap<u128, Cached>>,
+}
+
+impl AuthCache {
+    /// A 128-bit keyed hash of the key: two SipHash instances with random
+    /// per-process keys. The cache never holds the key itself.
+    fn slot(&self, key: &ApiKey) -> u128 {
+        let a = self.hasher.0.hash_one(key.expose()) as u128;
+        let b = self.hasher.1.hash_one(key.expose()) as u128;
+        (a << 64) | b
+    }
+
+    fn get(&self, slot: u128) -> Option<(OdooUser, Option<u64>)> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(&slot).filter(|c| c.at.elapsed() < IDENTITY_TTL).map(|c| (c.user.clone(), c.credential_id))
+    }
+
+    fn put(&self, slot: u128, user: OdooUser, credential_id: Option<u64>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > 10_000 {
+            entries.retain(|_, c| c.at.elapsed() < IDENTITY_TTL);
+        }
+        entries.insert(slot, Cached { user, credential_id, at: Instant::now() });
+    }
+
+    fn forget(&self, slot: u128) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
+    }
+}
+
+fn store_error(e: impl std::fmt::Display) -> OpError {
+    OpError::Unavailable(format!("the store cannot be read: {e}"))
+}
+
+pub(super) async fn authenticate(
+    admin: &AdminService,
+    upstream: &UpstreamSlot,
+    cache: &AuthCache,
+    settings: &Settings,
+    ctx: &RequestContext,
+) -> Result<Principal, OpError> {
+    let (key_text, basic_login) = match &ctx.authorization {
+        Authorization::Missing => {
+            return Err(OpError::Unauthenticated(
+                "missing API key: send your Odoo API key as Authorization: Bearer <key>".into(),
+            ));
+        }
+        Authorization::Malformed(why) => return Err(OpError::Unauthenticated((*why).to_string())),
+        Authorization::Bearer(key) => (key.as_str(), None),
+        Authorization::Basic { login, key } => (key.as_str(), Some(login.as_str())),
+    };
+    let invalid = || OpError::Unauthenticated("invalid or expired API key".into());
+    let key = ApiKey::parse(key_text).map_err(|_| invalid())?;
+    let slot = cache.slot(&key);
+
+    let (user, matched) = match cache.get(slot) {
+        Some(hit) => hit,
+        None => {
+            // argon2 runs here, once per key and TTL.
+            let matched = admin.credential_for_key(&key).map_err(store_error)?;
+            let login = basic_login.map(str::to_string).or_else(|| matched.as_ref().map(|c| c.login.clone()));
+            let client = upstream.get(settings).await?;
+            let user = match client.authenticate(&key, login.as_deref()).await {
+                Ok(user) => user,
+                Err(UpstreamError::LoginRequired(_)) => {
+                    return Err(OpError::Unauthenticated(
+                        "this Odoo version cannot tell the user from an API key alone: register the key in a credential, or send Authorization: Basic base64(login:key)".into(),
+                    ));
+                }
+                Err(e) if e.is_transport() => return Err(OpError::Unavailable(format!("Odoo is unreachable: {e}"))),
+                Err(_) => return Err(invalid()),
+            };
+            if let Some(c) = &matched
+                && i64::from(c.user_id) != user.uid
+            {
+                // The key belongs to someone else than the credential says.
+                return Err(invalid());
+            }
+            let matched_id = matched.map(|c| c.id);
+            cache.put(slot, user.clone(), matched_id);
+            (user, matched_id)
+        }
+    };
+
+    let today = AdminService::today();
+    let all = admin.credentials().map_err(store_error)?;
+    let of_user: Vec<&Credential> = all.iter().map(|(c, _)| c).filter(|c| i64::from(c.user_id) == user.uid).collect();
+
+    let chosen: Option<&Credential> = match matched {
+        Some(id) => match of_user.iter().find(|c| c.id == id) {
+            Some(c) if c.is_active(today) => Some(c),
+            Some(c) => {
+                let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
+                return Err(OpError::Unauthenticated(format!("invalid or expired API key: its credential was {why}")));
+            }
+            None => {
+                // Deleted since it was cached: decide afresh.
+                cache.forget(slot);
+                return Err(invalid());
+            }
+        },
+        None if of_user.is_empty() => None,
+        None => {
+            let active: Vec<&Credential> = of_user.iter().copied().filter(|c| c.is_active(today)).collect();
+            if active.is_empty() {
+                return Err(OpError::Unauthenticated(
+                    "invalid or expired API key: this user's credentials are revoked or expired".into(),
+                ));
+            }
+            // Several: the most restrictive (read-only before full, one company before all).
+            active.into_iter().min_by_key(|c| (c.scope != Scope::ReadOnly, c.company_id.is_none(), c.id))
+        }
+    };
+
+    if chosen.is_none() && settings.require_credential {
+        return Err(OpError::Unauthenticated(
+            "this API key has no Alpenglow credential and Require Credential is on; ask an admin to create one".into(),
+        ));
+    }
+
+    let grant =
+        chosen.map(|c| Grant { credential_id: c.id, label: c.label.clone(), scope: c.scope, company_id: c.company_id });
+    let (home_company, company_ids) = match grant.as_ref().and_then(|g| g.company_id) {
+        Some(company) => {
+            let company = i64::from(company);
+            if !user.company_ids.is_empty() && !user.company_ids.contains(&company) {
+                return Err(OpError::Denied(
+                    "this credential's company is not one of the Odoo user's companies".into(),
+                ));
+            }
+            (Some(company), vec![company])
+        }
+        None => (user.company_id, user.company_ids.clone()),
+    };
+    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn parses_authorization_headers() {
+        assert_eq!(Authorization::from_header(None), Authorization::Missing);
+        assert_eq!(Authorization::from_header(Some("  ")), Authorization::Missing);
+        assert_eq!(Authorization::from_header(Some("Bearer abc")), Authorization::Bearer("abc".into()));
+        assert_eq!(Authorization::from_header(Some("bearer abc")), Authorization::Bearer("abc".into()));
+        assert!(matches!(Authorization::from_header(Some("Bearer")), Authorization::Malformed(_)));
+        assert_eq!(
+            Authorization::from_header(Some(&format!("Basic {}", b64("admin:k3y")))),
+            Authorization::Basic { login: "admin".into(), key: "k3y".into() }
+        );
+        assert!(matches!(Authorization::from_header(Some("Basic !!!")), Authorization::Malformed(_)));
+        assert!(matches!(
+            Authorization::from_header(Some(&format!("Basic {}", b64("nokey")))),
+            Authorization::Malformed(_)
+        ));
+        assert!(matches!(Authorization::from_header(Some("Digest x")), Authorization::Malformed(_)));
+        assert_eq!(format!("{:?}", Authorization::Bearer("secret".into())), "Bearer(<redacted>)");
+    }
+}

@@ -1,0 +1,72 @@
+//! The one error type of the corridor. Faces map it to their own shapes
+//! (HTTP status, JSON-RPC code, MCP tool result); nothing else decides them.
+
+/// Why an operation was not carried out. Every message says what was wrong
+/// and, where there is one, what to do next; none reveals data the caller may
+/// not see (a record outside the filter is `NotFound`, like a missing one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    /// The master switch is off.
+    #[error("MCP access is not enabled.")]
+    Disabled,
+    /// No key, a bad key, an expired or revoked credential.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Denied(String),
+    /// The model, record or method does not exist for this caller.
+    #[error("{0}")]
+    NotFound(String),
+    /// The parameters are wrong; the message says which and what is allowed.
+    #[error("{0}")]
+    Invalid(String),
+    /// Not one of the nine operations.
+    #[error(
+        "unknown operation {0:?}; the operations are alpenglow_list_models, alpenglow_describe, alpenglow_search, alpenglow_read, alpenglow_create, alpenglow_update, alpenglow_delete, alpenglow_aggregate, alpenglow_execute"
+    )]
+    UnknownOperation(String),
+    /// Over a rate budget.
+    #[error("Rate limit exceeded: retry in {retry_after_secs} s.")]
+    RateLimited {
+        retry_after_secs: u64,
+        /// Unix time (seconds) when the window has room again.
+        reset_at: u64,
+    },
+    /// Odoo refused or failed; Odoo's own message.
+    #[error("Odoo error: {0}")]
+    Upstream(String),
+    /// Odoo is not configured or cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The direct JSON-RPC face's codes for product refusals (the original's
+/// `-32000` family). Documented in the README's API reference.
+impl OpError {
+    pub fn jsonrpc_code(&self) -> i64 {
+        match self {
+            OpError::Disabled => -32000,
+            OpError::Unauthenticated(_) => -32001,
+            OpError::Denied(_) => -32002,
+            OpError::NotFound(_) => -32003,
+            OpError::Invalid(_) => -32602,
+            OpError::UnknownOperation(_) => -32601,
+            OpError::RateLimited { .. } => -32005,
+            OpError::Upstream(_) => -32006,
+            OpError::Unavailable(_) => -32007,
+        }
+    }
+
+    /// A short outcome name for the audit log and metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            OpError::Disabled | OpError::Denied(_) => "denied",
+            OpError::Unauthenticated(_) => "unauthenticated",
+            OpError::NotFound(_) => "not_found",
+            OpError::Invalid(_) | OpError::UnknownOperation(_) => "invalid",
+            OpError::RateLimited { .. } => "rate_limited",
+            OpError::Upstream(_) | OpError::Unavailable(_) => "upstream_error",
+        }
+    }
+}

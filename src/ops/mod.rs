@@ -1,0 +1,273 @@
+//! The nine operations: each parsed and validated once from JSON parameters
+//! (`parse`), then run through the policy against Odoo (`run`). Faces call
+//! [`Operation::parse`] and [`Operation::run`] through the gateway; they never
+//! re-validate.
+//!
+//! Files: `params.rs` (typed parameter reading), `tools.rs` (the tool
+//! definitions), `schema.rs` (cached `fields_get`), `read.rs` (list_models,
+//! describe, search, read), `write.rs` (create, update, delete),
+//! `aggregate.rs`, `execute.rs`.
+
+mod aggregate;
+mod execute;
+mod params;
+mod read;
+pub mod schema;
+mod tools;
+mod write;
+
+pub use tools::{ToolSpec, parameter_names, tool_specs};
+
+use crate::config::{Resource, Settings};
+use crate::domain::Domain;
+use crate::gateway::{OpError, Principal};
+use crate::policy::{self, Caller, Refusal};
+use crate::upstream::{OdooApi, UpstreamError};
+use params::Params;
+use serde_json::Value;
+
+/// The nine operation names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpName {
+    ListModels,
+    Describe,
+    Search,
+    Read,
+    Create,
+    Update,
+    Delete,
+    Aggregate,
+    Execute,
+}
+
+impl OpName {
+    pub const ALL: [OpName; 9] = [
+        OpName::ListModels,
+        OpName::Describe,
+        OpName::Search,
+        OpName::Read,
+        OpName::Create,
+        OpName::Update,
+        OpName::Delete,
+        OpName::Aggregate,
+        OpName::Execute,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpName::ListModels => "alpenglow_list_models",
+            OpName::Describe => "alpenglow_describe",
+            OpName::Search => "alpenglow_search",
+            OpName::Read => "alpenglow_read",
+            OpName::Create => "alpenglow_create",
+            OpName::Update => "alpenglow_update",
+            OpName::Delete => "alpenglow_delete",
+            OpName::Aggregate => "alpenglow_aggregate",
+            OpName::Execute => "alpenglow_execute",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<OpName> {
+        OpName::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+}
+
+/// A parsed, validated operation.
+#[derive(Debug, Clone)]
+pub enum Operation {
+    ListModels,
+    Describe { model: String },
+    Search(read::Search),
+    Read { model: String, ids: Vec<i64>, fields: Option<Vec<String>> },
+    Create { model: String, values: Vec<serde_json::Map<String, Value>> },
+    Update { model: String, ids: Vec<i64>, values: serde_json::Map<String, Value> },
+    Delete { model: String, ids: Vec<i64> },
+    Aggregate(aggregate::Aggregate),
+    Execute(execute::Execute),
+}
+
+/// Everything an operation runs with.
+pub struct Run<'a> {
+    pub principal: &'a Principal,
+    pub settings: &'a Settings,
+    pub resources: &'a [Resource],
+    pub upstream: &'a dyn OdooApi,
+    pub schemas: &'a schema::SchemaCache,
+}
+
+impl Operation {
+    pub fn parse(name: OpName, raw: &Value) -> Result<Operation, OpError> {
+        let names = parameter_names(name.as_str());
+        let allowed: Vec<&str> = names.iter().map(String::as_str).collect();
+        let p = Params::new(name.as_str(), raw, &allowed)?;
+        let model = || params::model_name(name.as_str(), &p);
+        Ok(match name {
+            OpName::ListModels => Operation::ListModels,
+            OpName::Describe => Operation::Describe { model: model()? },
+            OpName::Search => Operation::Search(read::Search::parse(&p, model()?)?),
+            OpName::Read => Operation::Read { model: model()?, ids: p.ids("ids")?, fields: p.string_list("fields")? },
+            OpName::Create => Operation::Create { model: model()?, values: p.values_list("values")? },
+            OpName::Update => {
+                let values = p.object("values")?.ok_or_else(|| {
+                    OpError::Invalid("alpenglow_update: values is required (an object of the fields to change)".into())
+                })?;
+                if values.is_empty() {
+                    return Err(OpError::Invalid("alpenglow_update: values is empty; name at least one field".into()));
+                }
+                Operation::Update { model: model()?, ids: p.ids("ids")?, values }
+            }
+            OpName::Delete => Operation::Delete { model: model()?, ids: p.ids("ids")? },
+            OpName::Aggregate => Operation::Aggregate(aggregate::Aggregate::parse(&p, model()?)?),
+            OpName::Execute => Operation::Execute(execute::Execute::parse(&p, model()?)?),
+        })
+    }
+
+    pub fn name(&self) -> OpName {
+        match self {
+            Operation::ListModels => OpName::ListModels,
+            Operation::Describe { .. } => OpName::Describe,
+            Operation::Search(_) => OpName::Search,
+            Operation::Read { .. } => OpName::Read,
+            Operation::Create { .. } => OpName::Create,
+            Operation::Update { .. } => OpName::Update,
+            Operation::Delete { .. } => OpName::Delete,
+            Operation::Aggregate(_) => OpName::Aggregate,
+            Operation::Execute(_) => OpName::Execute,
+        }
+    }
+
+    pub async fn run(&self, run: &Run<'_>) -> Result<Value, OpError> {
+        match self {
+            Operation::ListModels => read::list_models(run).await,
+            Operation::Describe { model } => read::describe(run, model).await,
+            Operation::Search(search) => search.run(run).await,
+            Operation::Read { model, ids, fields } => read::read(run, model, ids, fields.as_deref()).await,
+            Operation::Create { model, values } => write::create(run, model, values).await,
+            Operation::Update { model, ids, values } => write::update(run, model, ids, values).await,
+            Operation::Delete { model, ids } => write::delete(run, model, ids).await,
+            Operation::Aggregate(aggregate) => aggregate.run(run).await,
+            Operation::Execute(execute) => execute.run(run).await,
+        }
+    }
+}
+
+impl From<Refusal> for OpError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotFound(m) => OpError::NotFound(m),
+            Refusal::Denied(m) => OpError::Denied(m),
+            Refusal::Invalid(m) => OpError::Invalid(m),
+        }
+    }
+}
+
+/// Odoo's refusals keep Odoo's message; transport failures say Odoo is unavailable.
+pub(crate) fn upstream_error(e: UpstreamError) -> OpError {
+    match e {
+        UpstreamError::AuthenticationFailed(_) | UpstreamError::LoginRequired(_) => {
+            OpError::Unauthenticated("invalid or expired API key".into())
+        }
+        UpstreamError::AccessError(m) => OpError::Denied(format!("Odoo refused access: {m}")),
+        UpstreamError::MissingRecord(m) => OpError::NotFound(format!("Odoo: {m}")),
+        UpstreamError::Validation(m)
+        | UpstreamError::UserError(m)
+        | UpstreamError::UnknownField(m)
+        | UpstreamError::BadValue(m)
+        | UpstreamError::BadRequest(m) => OpError::Invalid(format!("Odoo refused the request: {m}")),
+        UpstreamError::UnknownModel(m) | UpstreamError::UnknownMethod(m) => OpError::NotFound(format!("Odoo: {m}")),
+        e if e.is_transport() => OpError::Unavailable(format!("Odoo is unavailable: {e}")),
+        other => OpError::Upstream(other.to_string()),
+    }
+}
+
+impl Run<'_> {
+    pub fn caller(&self) -> Caller {
+        Caller { read_only_scope: self.principal.read_only_scope(), home_company: self.principal.home_company }
+    }
+
+    pub fn resource(&self, model: &str) -> Result<&Resource, OpError> {
+        Ok(policy::resource_for(self.resources, self.caller(), model)?)
+    }
+
+    pub async fn schema(&self, model: &str) -> Result<std::sync::Arc<schema::Schema>, OpError> {
+        self.schemas.get(self.upstream, &self.principal.identity(), model).await
+    }
+
+    /// Checks a field path used to filter, order or group (`partner_id.country_id.code`):
+    /// each hop must exist, be allowed by its model's field policy, and every
+    /// related model on the way must be a resource the caller may read.
+    pub async fn check_path(&self, resource: &Resource, path: &str, purpose: &str) -> Result<(), OpError> {
+        let mut current = resource.clone();
+        let parts: Vec<&str> = path.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let name = policy::base_field(part);
+            policy::check_fields(&current, [name], purpose)?;
+            if name == "id" && i + 1 == parts.len() {
+                return Ok(());
+            }
+            let schema = self.schema(&current.model).await?;
+            let field = schema.require(name)?;
+            if i + 1 == parts.len() {
+                return Ok(());
+            }
+            let Some(related) = &field.relation else {
+                return Err(OpError::Invalid(format!(
+                    "{path:?}: {name} of {} is not a relation, so it has no field {:?}",
+                    current.model,
+                    parts[i + 1]
+                )));
+            };
+            let next = policy::resource_for(self.resources, self.caller(), related).map_err(|_| {
+                OpError::Denied(format!(
+                    "{path:?} goes through {related}, which is not available to you; filter on {name} by id instead"
+                ))
+            })?;
+            policy::check_action(next, self.caller(), policy::Action::Read)?;
+            current = next.clone();
+        }
+        Ok(())
+    }
+
+    /// Checks every field path a domain uses, including `any` sub-domains.
+    pub async fn check_domain(&self, resource: &Resource, domain: &Domain) -> Result<(), OpError> {
+        for leaf in domain.leaves() {
+            self.check_path(resource, &leaf.path, "filter on").await?;
+            if let Some(sub) = leaf.sub_domain() {
+                let schema = self.schema(&resource.model).await?;
+                let target = leaf_target(&schema, &leaf.path, self).await?;
+                let related = self.resource(&target)?.clone();
+                Box::pin(self.check_domain(&related, &sub)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The domain sent to Odoo: the caller's AND the record filter.
+    pub fn scoped(&self, resource: &Resource, domain: &Domain) -> Value {
+        policy::scoped_domain(resource, domain).to_json()
+    }
+
+    /// The ids among `ids` that exist and pass the record filter, as the caller sees them.
+    pub async fn visible_ids(&self, resource: &Resource, ids: &[i64]) -> Result<Vec<i64>, OpError> {
+        let by_id = Domain::from_json(&serde_json::json!([["id", "in", ids]])).expect("valid domain");
+        let query = crate::upstream::SearchQuery { domain: self.scoped(resource, &by_id), ..Default::default() };
+        let found =
+            self.upstream.search(&self.principal.identity(), &resource.model, &query).await.map_err(upstream_error)?;
+        Ok(ids.iter().copied().filter(|id| found.contains(id)).collect())
+    }
+}
+
+/// The model an `any` leaf's path ends on.
+async fn leaf_target(schema: &schema::Schema, path: &str, run: &Run<'_>) -> Result<String, OpError> {
+    let mut model_schema = std::sync::Arc::new(schema.clone());
+    let mut target = schema.model.clone();
+    for part in path.split('.') {
+        let field = model_schema.require(part)?;
+        target = field
+            .relation
+            .clone()
+            .ok_or_else(|| OpError::Invalid(format!("{path:?}: 'any' needs a relational field, {part} is not one")))?;
+        model_schema = run.schema(&target).await?;
+    }
+    Ok(target)
+}
