@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the map and the invariants.
 
 pub mod admin;
+pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod demo;

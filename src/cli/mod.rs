@@ -56,6 +56,8 @@ pub enum Command {
     /// List, create or revoke credentials.
     #[command(subcommand)]
     Credentials(admin_cmds::CredentialsCommand),
+    /// MCP over stdio for Claude Desktop, forwarding to a remote Alpenglow.
+    Bridge(BridgeArgs),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
     Sandbox(SandboxArgs),
 }
@@ -68,6 +70,19 @@ pub struct DemoArgs {
     /// Allow a non-loopback listen address (the demo keys are public).
     #[arg(long)]
     pub allow_remote: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BridgeArgs {
+    /// Base URL of the Alpenglow server, e.g. https://alpenglow.example.com (`/alpenglow/mcp` is appended).
+    #[arg(long, env = "ALPENGLOW_URL", value_name = "URL")]
+    pub url: String,
+    /// Your Odoo API key.
+    #[arg(long, visible_alias = "key", env = "ALPENGLOW_TOKEN", value_name = "KEY", hide_env_values = true)]
+    pub token: String,
+    /// Odoo database name (sent as X-Odoo-Database).
+    #[arg(long, env = "ALPENGLOW_DB", value_name = "NAME")]
+    pub db: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +138,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     let cli_data_dir = cli.data_dir.clone().or_else(|| process_env("ALPENGLOW_DATA_DIR").map(PathBuf::from));
     match cli.command {
         Command::Sandbox(args) => sandbox(args),
+        Command::Bridge(args) => bridge(args),
         Command::Serve(_) => serve(boot),
         Command::Demo(args) => demo(&cli_data_dir, boot, args, json),
         Command::Settings(cmd) => admin_cmds::settings(&open_admin(&boot, "alpenglow settings")?, cmd, json),
@@ -164,6 +180,13 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
         crate::demo::DemoError::Refused(m) => CliError::Invalid(m),
         crate::demo::DemoError::Failed(m) => CliError::Failed(m),
     })
+}
+
+fn bridge(args: BridgeArgs) -> Result<(), CliError> {
+    let token =
+        crate::config::ApiKey::parse(&args.token).map_err(|e| CliError::Invalid(format!("--token: {}", e.0)))?;
+    let options = crate::bridge::BridgeOptions { url: args.url, token, database: args.db };
+    runtime()?.block_on(crate::bridge::run(options)).map_err(CliError::Failed)
 }
 
 fn sandbox(args: SandboxArgs) -> Result<(), CliError> {

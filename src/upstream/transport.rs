@@ -71,6 +71,8 @@ impl TransportConfig {
 pub struct HttpReply {
     pub status: u16,
     pub content_type: String,
+    /// All response headers (the bridge reads `X-RateLimit-Reset`).
+    pub headers: hyper::HeaderMap,
     pub body: Bytes,
 }
 
@@ -178,12 +180,13 @@ impl Transport {
             let status = resp.status().as_u16();
             let content_type =
                 resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+            let headers = resp.headers().clone();
             let body = Limited::new(resp.into_body(), self.max_response_bytes)
                 .collect()
                 .await
                 .map_err(|e| UpstreamError::BadResponse(format!("reading the body failed: {e}")))?
                 .to_bytes();
-            Ok(HttpReply { status, content_type, body })
+            Ok(HttpReply { status, content_type, headers, body })
         };
         tokio::time::timeout(self.request_timeout, exchange)
             .await

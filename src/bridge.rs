@@ -1,0 +1,206 @@
+//! `alpenglow bridge`: an MCP server on stdio that forwards each tool call to
+//! a remote Alpenglow as a direct JSON-RPC call, for clients (Claude Desktop)
+//! that start a local command. It takes the same settings as the original's
+//! official bridge (`--url`, `--token`, `--db`, `ALPENGLOW_URL`,
+//! `ALPENGLOW_TOKEN`, `ALPENGLOW_DB`) and answers with the same texts, so a
+//! Claude Desktop config only changes its `command`.
+//!
+//! It speaks the handshake revisions (2025-11-25, 2025-06-18, 2025-03-26,
+//! 2024-11-05) over newline-delimited JSON-RPC; a client that first tries the
+//! stateless 2026 revision gets "method not found" and falls back, as the
+//! specification tells it to.
+
+use crate::config::ApiKey;
+use crate::ops::tool_specs;
+use crate::upstream::{Transport, TransportConfig};
+use hyper::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+const VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+pub struct BridgeOptions {
+    /// The remote Alpenglow's base URL; `/alpenglow/mcp` is appended.
+    pub url: String,
+    pub token: ApiKey,
+    pub database: Option<String>,
+}
+
+struct Bridge {
+    transport: Transport,
+    token: ApiKey,
+    database: Option<String>,
+    url: String,
+    /// The revision agreed at `initialize`; replies are shaped for it.
+    version: String,
+    next_id: u64,
+}
+
+pub async fn run(options: BridgeOptions) -> Result<(), String> {
+    let mut config = TransportConfig::new(options.url.trim_end_matches('/'));
+    config.request_timeout = std::time::Duration::from_secs(60);
+    let transport = Transport::new(&config).map_err(|e| format!("--url: {e}"))?;
+    let mut bridge = Bridge {
+        transport,
+        token: options.token,
+        database: options.database.filter(|d| !d.is_empty()),
+        url: options.url,
+        version: VERSIONS[0].to_string(),
+        next_id: 1,
+    };
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdout = tokio::io::stdout();
+    while let Some(line) = lines.next_line().await.map_err(|e| format!("reading stdin: {e}"))? {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reply = match serde_json::from_str::<Value>(&line) {
+            Ok(message) => bridge.handle(message).await,
+            Err(e) => Some(error_reply(Value::Null, -32700, &format!("parse error: {e}"))),
+        };
+        if let Some(reply) = reply {
+            let mut text = reply.to_string();
+            text.push('\n');
+            stdout.write_all(text.as_bytes()).await.map_err(|e| format!("writing stdout: {e}"))?;
+            stdout.flush().await.map_err(|e| format!("writing stdout: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn error_reply(id: Value, code: i64, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+fn result_reply(id: Value, result: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+impl Bridge {
+    /// One incoming message; notifications and responses get no reply.
+    async fn handle(&mut self, message: Value) -> Option<Value> {
+        let method = message.get("method").and_then(Value::as_str)?.to_string();
+        let id = message.get("id").cloned()?;
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
+        Some(match method.as_str() {
+            "initialize" => {
+                let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or_default();
+                self.version = VERSIONS.iter().find(|v| **v == asked).unwrap_or(&VERSIONS[0]).to_string();
+                result_reply(
+                    id,
+                    json!({
+                        "protocolVersion": self.version,
+                        "capabilities": {"tools": {"listChanged": false}},
+                        "serverInfo": {"name": "alpenglow-odoo", "version": env!("CARGO_PKG_VERSION")},
+                        "instructions": "You are connected to an Odoo ERP through Alpenglow. Use alpenglow_list_models to discover the available models, then alpenglow_describe to learn a model's fields before searching or changing data."
+                    }),
+                )
+            }
+            "ping" => result_reply(id, json!({})),
+            "tools/list" => result_reply(id, json!({"tools": self.tools()})),
+            "tools/call" => {
+                let Some(name) = params.get("name").and_then(Value::as_str) else {
+                    return Some(error_reply(id, -32602, "tools/call needs a tool name"));
+                };
+                if !tool_specs().iter().any(|t| t.name == name) {
+                    return Some(error_reply(id, -32602, &format!("unknown tool {name:?}")));
+                }
+                let arguments = params.get("arguments").cloned().unwrap_or_else(|| json!({}));
+                let result = self.call(name, arguments).await;
+                result_reply(id, result)
+            }
+            other => error_reply(id, -32601, &format!("method not found: {other}")),
+        })
+    }
+
+    /// The tool list, without the fields the agreed revision does not know.
+    fn tools(&self) -> Vec<Value> {
+        let modern = self.version.as_str() >= "2025-06-18";
+        tool_specs()
+            .into_iter()
+            .map(|t| {
+                let mut tool = json!({
+                    "name": t.name,
+                    "description": t.description,
+                    "inputSchema": t.input_schema,
+                    "annotations": {"title": t.title, "readOnlyHint": t.read_only, "destructiveHint": t.destructive, "idempotentHint": t.idempotent, "openWorldHint": false}
+                });
+                if modern {
+                    tool["title"] = json!(t.title);
+                    tool["outputSchema"] = t.output_schema;
+                }
+                tool
+            })
+            .collect()
+    }
+
+    /// Forwards one call. The texts match the original's bridge, so a model
+    /// (and a script) sees the same answers through either bridge.
+    async fn call(&mut self, method: &str, arguments: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": arguments});
+        let mut headers = Vec::new();
+        if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", self.token.expose())) {
+            value.set_sensitive(true);
+            headers.push((AUTHORIZATION, value));
+        }
+        if let Some(db) = &self.database
+            && let Ok(value) = HeaderValue::from_str(db)
+        {
+            headers.push((HeaderName::from_static("x-odoo-database"), value));
+        }
+        let reply =
+            self.transport.post("/alpenglow/mcp", "application/json", headers, body.to_string().into_bytes()).await;
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(crate::upstream::UpstreamError::Timeout(_)) => {
+                return text_result("Request timed out after 60s. The server may be overloaded.", true);
+            }
+            Err(_) => {
+                return text_result(
+                    &format!(
+                        "Connection failed: cannot reach {}. Check the URL and that Alpenglow is running.",
+                        self.url
+                    ),
+                    true,
+                );
+            }
+        };
+        if reply.status == 401 {
+            return text_result("Authentication failed: invalid or expired API token.", true);
+        }
+        if reply.status == 429 {
+            let reset = reply.headers.get("x-ratelimit-reset").and_then(|v| v.to_str().ok()).unwrap_or("unknown");
+            return text_result(
+                &format!("Rate limit exceeded. Resets at timestamp {reset}. Wait before retrying."),
+                true,
+            );
+        }
+        let text = String::from_utf8_lossy(&reply.body).to_string();
+        if reply.status >= 400 {
+            let short: String = text.chars().take(500).collect();
+            return text_result(&format!("HTTP {}: {short}", reply.status), true);
+        }
+        let Ok(data) = serde_json::from_str::<Value>(&text) else {
+            let short: String = text.chars().take(500).collect();
+            return text_result(&format!("Unexpected answer from {}: {short}", self.url), true);
+        };
+        if let Some(error) = data.get("error") {
+            let code = error.get("code").map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("Unknown error");
+            return text_result(&format!("Odoo error ({code}): {message}"), true);
+        }
+        let result = data.get("result").cloned().unwrap_or_else(|| json!({}));
+        let pretty = serde_json::to_string_pretty(&result).unwrap_or_default();
+        let mut out = text_result(&pretty, false);
+        if self.version.as_str() >= "2025-06-18" && result.is_object() {
+            out["structuredContent"] = result;
+        }
+        out
+    }
+}
+
+fn text_result(text: &str, is_error: bool) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": is_error})
+}
