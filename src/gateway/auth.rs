@@ -220,32 +220,38 @@ pub(super) async fn authenticate(
     };
 
     let today = AdminService::today();
-    let all = admin.credentials().map_err(store_error)?;
-    let of_user: Vec<&Credential> = all.iter().map(|(c, _)| c).filter(|c| i64::from(c.user_id) == user.uid).collect();
-
-    let chosen: Option<&Credential> = match matched {
-        Some(id) => match of_user.iter().find(|c| c.id == id) {
-            Some(c) if c.is_active(today) => Some(c),
-            Some(c) => {
+    let chosen: Option<Credential> = match matched {
+        // The key's own credential: one store read per request, so a revocation
+        // or an edit applies at once.
+        Some(id) => match admin.credential(id) {
+            Ok(c) if c.is_active(today) => Some(c),
+            Ok(c) => {
                 let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
                 return Err(OpError::Unauthenticated(format!("invalid or expired API key: its credential was {why}")));
             }
-            None => {
-                // Deleted since it was cached: decide afresh.
+            Err(crate::admin::AdminError::NotFound(_)) => {
+                // Deleted since it was cached: decide afresh on the next request.
                 cache.forget(slot);
                 return Err(invalid());
             }
+            Err(e) => return Err(store_error(e)),
         },
-        None if of_user.is_empty() => None,
         None => {
-            let active: Vec<&Credential> = of_user.iter().copied().filter(|c| c.is_active(today)).collect();
-            if active.is_empty() {
-                return Err(OpError::Unauthenticated(
-                    "invalid or expired API key: this user's credentials are revoked or expired".into(),
-                ));
+            let all = admin.credentials().map_err(store_error)?;
+            let of_user: Vec<Credential> =
+                all.into_iter().map(|(c, _)| c).filter(|c| i64::from(c.user_id) == user.uid).collect();
+            if of_user.is_empty() {
+                None
+            } else {
+                let active: Vec<Credential> = of_user.into_iter().filter(|c| c.is_active(today)).collect();
+                if active.is_empty() {
+                    return Err(OpError::Unauthenticated(
+                        "invalid or expired API key: this user's credentials are revoked or expired".into(),
+                    ));
+                }
+                // Several: the most restrictive (read-only before full, one company before all).
+                active.into_iter().min_by_key(|c| (c.scope != Scope::ReadOnly, c.company_id.is_none(), c.id))
             }
-            // Several: the most restrictive (read-only before full, one company before all).
-            active.into_iter().min_by_key(|c| (c.scope != Scope::ReadOnly, c.company_id.is_none(), c.id))
         }
     };
 

@@ -247,9 +247,16 @@ impl Run<'_> {
         policy::scoped_domain(resource, domain).to_json()
     }
 
-    /// The ids among `ids` that exist and pass the record filter, as the caller sees them.
+    /// The ids among `ids` that exist and pass the record filter, as the caller
+    /// sees them. Archived records count: reading one by id works in Odoo.
     pub async fn visible_ids(&self, resource: &Resource, ids: &[i64]) -> Result<Vec<i64>, OpError> {
-        let by_id = Domain::from_json(&serde_json::json!([["id", "in", ids]])).expect("valid domain");
+        let schema = self.schema(&resource.model).await?;
+        let mut by_id = serde_json::json!([["id", "in", ids]]);
+        if schema.field("active").is_some_and(|f| f.kind == "boolean") {
+            // Naming `active` in the domain turns off Odoo's implicit active filter.
+            by_id.as_array_mut().expect("a list").push(serde_json::json!(["active", "in", [true, false]]));
+        }
+        let by_id = Domain::from_json(&by_id).expect("valid domain");
         let query = crate::upstream::SearchQuery { domain: self.scoped(resource, &by_id), ..Default::default() };
         let found =
             self.upstream.search(&self.principal.identity(), &resource.model, &query).await.map_err(upstream_error)?;

@@ -1,0 +1,148 @@
+//! The cost of the auth + policy path: `cargo bench --bench auth_policy`.
+//! Prints one line per measurement (mean per call over a timed loop).
+
+use alpenglow::admin::AdminService;
+use alpenglow::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, Resource, ResourceDraft, Scope, Settings};
+use alpenglow::gateway::{Authorization, Face, Gateway, RequestContext, UpstreamSlot};
+use alpenglow::policy::{self, Action, Caller};
+use alpenglow::sandbox::{self, OdooVersion, SandboxOptions};
+use alpenglow::store::Store;
+use alpenglow::upstream::{self, UpstreamConfig};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
+    f();
+    let start = Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    let per = start.elapsed() / iterations;
+    println!("{name:<58} {:>12?} per call ({iterations} calls)", per);
+}
+
+fn resources(n: usize) -> Vec<Resource> {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    let drafts = (0..n)
+        .map(|i| ResourceDraft {
+            model: format!("x.model{i}"),
+            company_id: if i % 3 == 0 { Some(1) } else { None },
+            read_only: false,
+            operations: Operations::ALL,
+            field_policy: FieldPolicy::Denylist(vec!["email".into(), "phone".into()]),
+            record_filter: "[('active', '=', True)]".into(),
+            execute_methods: vec![],
+        })
+        .collect();
+    admin.add_resources(drafts).unwrap();
+    admin.resources().unwrap()
+}
+
+fn main() {
+    let key = ApiKey::parse("427d4acab3316c436c1beeabda4134b91f4d3959").unwrap();
+    let hash = key.hash();
+    measure("argon2id verify (the cost of a cache miss, local part)", 20, || {
+        black_box(key.verify(&hash));
+    });
+
+    let all = resources(50);
+    let caller = Caller { read_only_scope: false, home_company: Some(1) };
+    measure("policy: resource_for + check_action + check_fields (50 resources)", 100_000, || {
+        let r = policy::resource_for(&all, caller, "x.model42").unwrap();
+        policy::check_action(r, caller, Action::Read).unwrap();
+        policy::check_fields(r, ["name", "city", "country_id"], "read").unwrap();
+        black_box(policy::scoped_domain(r, &alpenglow::domain::Domain::empty()));
+    });
+    let settings = Settings::default();
+    measure("policy: cap_limit", 1_000_000, || {
+        black_box(policy::cap_limit(black_box(5000), &settings));
+    });
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let sandbox = sandbox::start(SandboxOptions {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            version: OdooVersion::V19,
+            database: "demo".into(),
+            delay: Duration::ZERO,
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+        admin.set_setting("enable_mcp", "on").unwrap();
+        admin.add_resources(vec![ResourceDraft::new("res.partner", false)]).unwrap();
+        // 100 credentials of other users, so the prefix index has to find the right one.
+        for i in 0..100u32 {
+            admin
+                .create_credential(CredentialDraft {
+                    label: format!("c{i}"),
+                    user_id: 100 + i,
+                    login: format!("u{i}"),
+                    scope: Scope::Full,
+                    expires_on: None,
+                    company_id: None,
+                    key: ApiKey::parse(&format!("{i:08x}{}", "ab".repeat(16))).unwrap(),
+                })
+                .unwrap();
+        }
+        let admin_user = sandbox.user("admin").unwrap();
+        admin
+            .create_credential(CredentialDraft {
+                label: "bench".into(),
+                user_id: admin_user.uid as u32,
+                login: admin_user.login.clone(),
+                scope: Scope::Full,
+                expires_on: None,
+                company_id: None,
+                key: ApiKey::parse(&admin_user.key).unwrap(),
+            })
+            .unwrap();
+        let mut config = UpstreamConfig::from_connection(&Settings::default().odoo);
+        config.transport = upstream::TransportConfig::new(sandbox.url());
+        config.database = Some("demo".into());
+        let client = upstream::connect(&config).await.unwrap();
+        let ctx = RequestContext::new(
+            Face::JsonRpc,
+            "127.0.0.1".parse().unwrap(),
+            Authorization::Bearer(admin_user.key.clone()),
+        );
+
+        let lookup = Instant::now();
+        for _ in 0..10 {
+            black_box(admin.credential_for_key(&key).unwrap());
+        }
+        println!(
+            "{:<58} {:>12?} per call (10 calls)",
+            "credential lookup by prefix + argon2 (101 credentials)",
+            lookup.elapsed() / 10
+        );
+
+        let misses = 10;
+        let start = Instant::now();
+        for _ in 0..misses {
+            let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
+            black_box(gateway.authenticate(&ctx).await.unwrap());
+        }
+        println!(
+            "{:<58} {:>12?} per call ({misses} calls)",
+            "authenticate, cache miss (argon2 + Odoo over loopback)",
+            start.elapsed() / misses
+        );
+
+        let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
+        gateway.authenticate(&ctx).await.unwrap();
+        let hits = 2_000;
+        let start = Instant::now();
+        for _ in 0..hits {
+            black_box(gateway.authenticate(&ctx).await.unwrap());
+        }
+        println!(
+            "{:<58} {:>12?} per call ({hits} calls)",
+            "authenticate, cache hit (store re-read of credentials)",
+            start.elapsed() / hits
+        );
+        sandbox.shutdown().await;
+    });
+}
