@@ -3,65 +3,25 @@
 //! expiry, "a credential authorizes a user", passthrough and Require
 //! Credential, and company isolation of resources.
 
+#[path = "common/inproc.rs"]
+mod inproc;
+
 use alpenglow::admin::AdminService;
 use alpenglow::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};
-use alpenglow::gateway::{Authorization, Face, Gateway, OpError, RequestContext, UpstreamSlot};
-use alpenglow::sandbox::{self, OdooVersion, RunningSandbox, SandboxOptions};
-use alpenglow::store::Store;
-use alpenglow::upstream::{self, UpstreamConfig};
+use alpenglow::gateway::{Authorization, Face, OpError, RequestContext};
+use inproc::{Setup, setup};
 use serde_json::{Value, json};
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    sandbox: RunningSandbox,
-    admin: AdminService,
-    gateway: Gateway,
-}
-
-async fn setup() -> Setup {
-    let sandbox = sandbox::start(SandboxOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        version: OdooVersion::V19,
-        database: "demo".into(),
-        delay: std::time::Duration::ZERO,
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
-    admin.set_setting("enable_mcp", "on").unwrap();
-    admin.add_resources(vec![ResourceDraft::new("res.partner", false)]).unwrap();
-    let mut config = UpstreamConfig::from_connection(&alpenglow::config::Settings::default().odoo);
-    config.transport = upstream::TransportConfig::new(sandbox.url());
-    config.database = Some("demo".into());
-    let client = upstream::connect(&config).await.unwrap();
-    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));
-    Setup { _dir: dir, sandbox, admin, gateway }
-}
-
 fn credential(s: &Setup, role: &str, scope: Scope, company: Option<u32>) -> u64 {
-    let user = s.sandbox.user(role).unwrap();
-    s.admin
-        .create_credential(CredentialDraft {
-            label: format!("{role} test"),
-            user_id: user.uid as u32,
-            login: user.login,
-            scope,
-            expires_on: None,
-            company_id: company,
-            key: ApiKey::parse(&user.key).unwrap(),
-        })
-        .unwrap()
-        .id
+    s.credential(role, scope, company)
 }
 
 fn ctx(s: &Setup, role: &str) -> RequestContext {
-    let key = s.sandbox.user(role).unwrap().key;
-    RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(key))
+    s.ctx(role)
 }
 
 async fn list(s: &Setup, role: &str) -> Result<Value, OpError> {
-    s.gateway.call(&ctx(s, role), "alpenglow_list_models", &json!({})).await
+    s.call(role, "alpenglow_list_models", json!({})).await
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 pub mod boot;
 pub mod credential;
+pub mod never;
 pub mod resource;
 pub mod settings;
 

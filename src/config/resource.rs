@@ -35,10 +35,12 @@ impl FieldPolicy {
     }
 
     /// Whether a field of this model may be used. `id` is always allowed: a
-    /// record without its id is useless and reveals nothing.
+    /// record without its id is useless and reveals nothing. Credential-like
+    /// fields never are, whatever the lists say (see `never`).
     pub fn allows(&self, field: &str) -> bool {
         match self {
             _ if field == "id" => true,
+            _ if super::never::is_secret_field(field) => false,
             FieldPolicy::All => true,
             FieldPolicy::Allowlist(list) => list.iter().any(|f| f == field),
             FieldPolicy::Denylist(list) => !list.iter().any(|f| f == field),
@@ -167,39 +169,6 @@ pub struct ResourceDraft {
     pub execute_methods: Vec<String>,
 }
 
-/// ORM methods that would let a caller escape the resource's policy if they
-/// were put on an execute allowlist; refused whatever the admin says.
-pub const NEVER_EXECUTABLE: &[&str] = &[
-    "sudo",
-    "with_user",
-    "with_context",
-    "with_company",
-    "with_env",
-    "browse",
-    "create",
-    "write",
-    "unlink",
-    "read",
-    "search",
-    "search_read",
-    "search_count",
-    "search_fetch",
-    "read_group",
-    "formatted_read_group",
-    "web_read",
-    "web_search_read",
-    "web_save",
-    "copy",
-    "copy_data",
-    "export_data",
-    "load",
-    "fields_get",
-    "check_access_rights",
-    "invalidate_cache",
-    "flush",
-    "exists",
-];
-
 /// Why a resource draft was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -239,6 +208,19 @@ impl ResourceDraft {
     pub fn validate(mut self) -> Result<ResourceDraft, ResourceError> {
         self.model = self.model.trim().to_string();
         validate_model_name(&self.model)?;
+        if let Some(why) = super::never::model_reason(&self.model) {
+            return Err(ResourceError(format!("{} can never be exposed: {why}", self.model)));
+        }
+        let writes = self.operations.create || self.operations.write || self.operations.delete;
+        if let Some(why) = super::never::read_only_reason(&self.model)
+            && writes
+            && !self.read_only
+        {
+            return Err(ResourceError(format!(
+                "{} can only be exposed read-only: {why}; use --read-only or --ops read",
+                self.model
+            )));
+        }
         if self.company_id == Some(0) {
             return Err(ResourceError("company id 0 does not exist; leave the company blank for all companies".into()));
         }
@@ -272,6 +254,11 @@ fn validate_fields(fields: Vec<String>, list: &str) -> Result<Vec<String>, Resou
                 "{field:?} in the field {list} is not a field name; use names such as email or partner_id"
             )));
         }
+        if list == "allowlist" && super::never::is_secret_field(field) {
+            return Err(ResourceError(format!(
+                "field {field:?} can never be exposed: it looks like a credential (passwords, keys, tokens, secrets)"
+            )));
+        }
         if !out.iter().any(|f| f == field) {
             out.push(field.to_string());
         }
@@ -283,18 +270,11 @@ fn validate_fields(fields: Vec<String>, list: &str) -> Result<Vec<String>, Resou
 }
 
 fn validate_method(method: &str) -> Result<(), ResourceError> {
-    if method.starts_with('_') {
-        return Err(ResourceError(format!(
-            "method {method:?} cannot be allowed: methods starting with '_' are private in Odoo and never callable"
-        )));
-    }
     if !method.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(ResourceError(format!("{method:?} is not a method name")));
     }
-    if NEVER_EXECUTABLE.contains(&method) {
-        return Err(ResourceError(format!(
-            "method {method:?} cannot be allowed: it would bypass the resource's policy (use the dedicated operations instead)"
-        )));
+    if let Some(why) = super::never::method_reason(method) {
+        return Err(ResourceError(format!("method {method:?} cannot be allowed: {why}")));
     }
     Ok(())
 }

@@ -430,6 +430,13 @@ fn parse_term(item: &Value, index: usize) -> Result<Term, DomainError> {
     }
 }
 
+impl Term {
+    /// The JSON form of this one element, as Odoo takes it.
+    pub fn to_json(&self) -> Value {
+        term_to_json(self)
+    }
+}
+
 fn term_to_json(term: &Term) -> Value {
     match term {
         Term::And => Value::from("&"),

@@ -184,8 +184,8 @@ impl Aggregate {
     pub(super) async fn run(&self, run: &Run<'_>) -> Result<Value, OpError> {
         let resource = run.resource(&self.model)?;
         policy::check_action(resource, run.caller(), Action::Read)?;
-        run.check_domain(resource, &self.domain).await?;
-        let domain = run.scoped(resource, &self.domain);
+        let vetted = run.vet_domain(resource, &self.domain).await?;
+        let domain = run.scoped(resource, &vetted);
         let who = run.principal.identity();
         let schema = run.schema(&self.model).await?;
         let numeric = |field: &str| -> Result<(), OpError> {

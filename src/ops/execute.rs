@@ -14,6 +14,7 @@ pub struct Execute {
     pub method: String,
     pub args: Vec<Value>,
     pub kwargs: Map<String, Value>,
+    pub dry_run: bool,
 }
 
 impl Execute {
@@ -27,12 +28,21 @@ impl Execute {
             method,
             args: p.list("args")?.unwrap_or_default(),
             kwargs: p.object("kwargs")?.unwrap_or_default(),
+            dry_run: p.flag("dry_run")?,
         })
     }
 
     pub(super) async fn run(&self, run: &Run<'_>) -> Result<Value, OpError> {
         let resource = run.resource(&self.model)?;
         policy::check_action(resource, run.caller(), Action::Execute(&self.method))?;
+        if self.dry_run {
+            return Ok(json!({
+                "dry_run": true,
+                "operation": "execute",
+                "method": self.method,
+                "note": "the checks passed (authentication, scope, allowlist); an arbitrary method's effects cannot be foreseen, so nothing else was checked and nothing was called"
+            }));
+        }
         let result = run
             .upstream
             .call_method(

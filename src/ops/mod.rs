@@ -12,6 +12,7 @@ mod aggregate;
 mod execute;
 mod params;
 mod read;
+mod relations;
 pub mod schema;
 mod tools;
 mod write;
@@ -79,9 +80,9 @@ pub enum Operation {
     Describe { model: String },
     Search(read::Search),
     Read { model: String, ids: Vec<i64>, fields: Option<Vec<String>> },
-    Create { model: String, values: Vec<serde_json::Map<String, Value>> },
-    Update { model: String, ids: Vec<i64>, values: serde_json::Map<String, Value> },
-    Delete { model: String, ids: Vec<i64> },
+    Create { model: String, values: Vec<serde_json::Map<String, Value>>, dry_run: bool },
+    Update { model: String, ids: Vec<i64>, values: serde_json::Map<String, Value>, dry_run: bool },
+    Delete { model: String, ids: Vec<i64>, dry_run: bool },
     Aggregate(aggregate::Aggregate),
     Execute(execute::Execute),
 }
@@ -106,7 +107,9 @@ impl Operation {
             OpName::Describe => Operation::Describe { model: model()? },
             OpName::Search => Operation::Search(read::Search::parse(&p, model()?)?),
             OpName::Read => Operation::Read { model: model()?, ids: p.ids("ids")?, fields: p.string_list("fields")? },
-            OpName::Create => Operation::Create { model: model()?, values: p.values_list("values")? },
+            OpName::Create => {
+                Operation::Create { model: model()?, values: p.values_list("values")?, dry_run: p.flag("dry_run")? }
+            }
             OpName::Update => {
                 let values = p.object("values")?.ok_or_else(|| {
                     OpError::Invalid("alpenglow_update: values is required (an object of the fields to change)".into())
@@ -114,9 +117,9 @@ impl Operation {
                 if values.is_empty() {
                     return Err(OpError::Invalid("alpenglow_update: values is empty; name at least one field".into()));
                 }
-                Operation::Update { model: model()?, ids: p.ids("ids")?, values }
+                Operation::Update { model: model()?, ids: p.ids("ids")?, values, dry_run: p.flag("dry_run")? }
             }
-            OpName::Delete => Operation::Delete { model: model()?, ids: p.ids("ids")? },
+            OpName::Delete => Operation::Delete { model: model()?, ids: p.ids("ids")?, dry_run: p.flag("dry_run")? },
             OpName::Aggregate => Operation::Aggregate(aggregate::Aggregate::parse(&p, model()?)?),
             OpName::Execute => Operation::Execute(execute::Execute::parse(&p, model()?)?),
         })
@@ -142,9 +145,9 @@ impl Operation {
             Operation::Describe { model } => read::describe(run, model).await,
             Operation::Search(search) => search.run(run).await,
             Operation::Read { model, ids, fields } => read::read(run, model, ids, fields.as_deref()).await,
-            Operation::Create { model, values } => write::create(run, model, values).await,
-            Operation::Update { model, ids, values } => write::update(run, model, ids, values).await,
-            Operation::Delete { model, ids } => write::delete(run, model, ids).await,
+            Operation::Create { model, values, dry_run } => write::create(run, model, values, *dry_run).await,
+            Operation::Update { model, ids, values, dry_run } => write::update(run, model, ids, values, *dry_run).await,
+            Operation::Delete { model, ids, dry_run } => write::delete(run, model, ids, *dry_run).await,
             Operation::Aggregate(aggregate) => aggregate.run(run).await,
             Operation::Execute(execute) => execute.run(run).await,
         }
@@ -228,18 +231,84 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Checks every field path a domain uses, including `any` sub-domains.
-    pub async fn check_domain(&self, resource: &Resource, domain: &Domain) -> Result<(), OpError> {
-        for leaf in domain.leaves() {
+    /// Vets a caller's domain: every field path must pass the policy (hop by
+    /// hop), `child_of` / `parent_of` may only name records the caller can
+    /// read, and a dotted path through a model with a record filter is
+    /// rewritten into nested `any` so that it cannot probe hidden records.
+    /// Returns the domain to send (before the resource's own filter is added).
+    pub async fn vet_domain(&self, resource: &Resource, domain: &Domain) -> Result<Domain, OpError> {
+        let mut terms = Vec::with_capacity(domain.terms().len());
+        for term in domain.terms() {
+            let crate::domain::Term::Leaf(leaf) = term else {
+                terms.push(term.to_json());
+                continue;
+            };
             self.check_path(resource, &leaf.path, "filter on").await?;
+            let target = self.path_target(resource, &leaf.path).await?;
             if let Some(sub) = leaf.sub_domain() {
-                let schema = self.schema(&resource.model).await?;
-                let target = leaf_target(&schema, &leaf.path, self).await?;
                 let related = self.resource(&target)?.clone();
-                Box::pin(self.check_domain(&related, &sub)).await?;
+                let vetted = Box::pin(self.vet_domain(&related, &sub)).await?;
+                let scoped = policy::scoped_domain(&related, &vetted);
+                terms.push(serde_json::json!([leaf.path, leaf.operator.as_str(), scoped.to_json()]));
+                continue;
+            }
+            if matches!(leaf.operator, crate::domain::Operator::ChildOf | crate::domain::Operator::ParentOf) {
+                let ids = relations_ids(&leaf.value).ok_or_else(|| {
+                    OpError::Invalid(format!("{} needs record ids of {target}, e.g. [5, 7]", leaf.operator.as_str()))
+                })?;
+                let related = self.resource(&target)?.clone();
+                relations::require_readable(self, &related, &ids, &leaf.path).await?;
+            }
+            terms.push(self.guard_dotted(resource, leaf).await?);
+        }
+        Domain::from_json(&Value::Array(terms)).map_err(|e| OpError::Invalid(e.0))
+    }
+
+    /// The model a path's last relational hop points to (the resource's own
+    /// model for plain fields and `id`).
+    async fn path_target(&self, resource: &Resource, path: &str) -> Result<String, OpError> {
+        let mut model = resource.model.clone();
+        for part in path.split('.') {
+            if part == "id" {
+                break;
+            }
+            let schema = self.schema(&model).await?;
+            match schema.require(part)?.relation.clone() {
+                Some(related) => model = related,
+                None => break,
             }
         }
-        Ok(())
+        Ok(model)
+    }
+
+    /// `a.b.c op v` where a hop's model has a record filter becomes
+    /// `a any [b any [c op v, filter(b)], filter(a)]`.
+    async fn guard_dotted(&self, resource: &Resource, leaf: &crate::domain::Leaf) -> Result<Value, OpError> {
+        let plain = serde_json::json!([leaf.path, leaf.operator.as_str(), leaf.value]);
+        let parts: Vec<&str> = leaf.path.split('.').collect();
+        if parts.len() < 2 {
+            return Ok(plain);
+        }
+        // The model reached after each hop.
+        let mut hops: Vec<Resource> = Vec::new();
+        let mut model = resource.model.clone();
+        for part in &parts[..parts.len() - 1] {
+            let related = self.schema(&model).await?.require(part)?.relation.clone().unwrap_or_default();
+            hops.push(self.resource(&related)?.clone());
+            model = related;
+        }
+        if hops.iter().all(|r| r.record_filter.is_empty()) {
+            return Ok(plain);
+        }
+        let last = parts[parts.len() - 1];
+        let mut inner = Domain::from_json(&serde_json::json!([[last, leaf.operator.as_str(), leaf.value]]))
+            .map_err(|e| OpError::Invalid(e.0))?;
+        for (i, hop) in hops.iter().enumerate().rev() {
+            let scoped = policy::scoped_domain(hop, &inner);
+            let wrapped = serde_json::json!([[parts[i], "any", scoped.to_json()]]);
+            inner = Domain::from_json(&wrapped).map_err(|e| OpError::Invalid(e.0))?;
+        }
+        Ok(inner.to_json()[0].clone())
     }
 
     /// The domain sent to Odoo: the caller's AND the record filter.
@@ -264,17 +333,10 @@ impl Run<'_> {
     }
 }
 
-/// The model an `any` leaf's path ends on.
-async fn leaf_target(schema: &schema::Schema, path: &str, run: &Run<'_>) -> Result<String, OpError> {
-    let mut model_schema = std::sync::Arc::new(schema.clone());
-    let mut target = schema.model.clone();
-    for part in path.split('.') {
-        let field = model_schema.require(part)?;
-        target = field
-            .relation
-            .clone()
-            .ok_or_else(|| OpError::Invalid(format!("{path:?}: 'any' needs a relational field, {part} is not one")))?;
-        model_schema = run.schema(&target).await?;
+/// Record ids in a `child_of` / `parent_of` value.
+fn relations_ids(value: &Value) -> Option<Vec<i64>> {
+    match value {
+        Value::Array(items) if !items.is_empty() => items.iter().map(|v| v.as_i64().filter(|id| *id > 0)).collect(),
+        other => other.as_i64().filter(|id| *id > 0).map(|id| vec![id]),
     }
-    Ok(target)
 }

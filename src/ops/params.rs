@@ -65,6 +65,15 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// A boolean flag, false when absent.
+    pub fn flag(&self, name: &str) -> Result<bool, OpError> {
+        match self.present(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(self.wrong(name, "true or false", other)),
+        }
+    }
+
     /// A non-negative whole number.
     pub fn count(&self, name: &str) -> Result<Option<u64>, OpError> {
         match self.present(name) {

@@ -185,7 +185,7 @@ impl Search {
     pub(super) async fn run(&self, run: &Run<'_>) -> Result<Value, OpError> {
         let resource = run.resource(&self.model)?;
         policy::check_action(resource, run.caller(), Action::Read)?;
-        run.check_domain(resource, &self.domain).await?;
+        let vetted = run.vet_domain(resource, &self.domain).await?;
         if let Some(order) = &self.order {
             for field in policy::order_fields(order)? {
                 run.check_path(resource, &field, "order by").await?;
@@ -193,7 +193,7 @@ impl Search {
         }
         let fields = fields_to_read(run, resource, self.fields.as_deref()).await?;
         let (limit, capped) = policy::cap_limit(self.limit, run.settings);
-        let domain = run.scoped(resource, &self.domain);
+        let domain = run.scoped(resource, &vetted);
         let who = run.principal.identity();
         let query = SearchQuery {
             domain: domain.clone(),

@@ -45,6 +45,10 @@ fn fields_param() -> Value {
     json!({"type": "array", "items": {"type": "string"}, "description": "Field names to return, e.g. ['name', 'email']; default: every field you may see"})
 }
 
+fn dry_run_param() -> Value {
+    json!({"type": "boolean", "default": false, "description": "Run every check and report what would happen, without writing"})
+}
+
 fn records_output() -> Value {
     json!({"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}})
 }
@@ -148,7 +152,8 @@ Check required fields with alpenglow_describe first. Returns the new ids.",
                 "properties": {
                     "model": model_param(),
                     "values": {"description": "Field values: an object for one record, a list of objects for several",
-                        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}, "minItems": 1}]}
+                        "anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}, "minItems": 1}]},
+                    "dry_run": dry_run_param()
                 },
                 "required": ["model", "values"],
                 "additionalProperties": false
@@ -164,7 +169,7 @@ Check required fields with alpenglow_describe first. Returns the new ids.",
             description: "Update records by id: only the given fields change, on every id.",
             input_schema: json!({
                 "type": "object",
-                "properties": {"model": model_param(), "ids": ids_param("update"), "values": {"type": "object", "description": "Field values to set, e.g. {\"phone\": \"555-0100\"}"}},
+                "properties": {"model": model_param(), "ids": ids_param("update"), "values": {"type": "object", "description": "Field values to set, e.g. {\"phone\": \"555-0100\"}"}, "dry_run": dry_run_param()},
                 "required": ["model", "ids", "values"],
                 "additionalProperties": false
             }),
@@ -179,7 +184,7 @@ Check required fields with alpenglow_describe first. Returns the new ids.",
             description: "Permanently delete records by id. This cannot be undone.",
             input_schema: json!({
                 "type": "object",
-                "properties": {"model": model_param(), "ids": ids_param("delete")},
+                "properties": {"model": model_param(), "ids": ids_param("delete"), "dry_run": dry_run_param()},
                 "required": ["model", "ids"],
                 "additionalProperties": false
             }),
@@ -232,7 +237,8 @@ keyword kwargs. Methods starting with '_' are never allowed.",
                     "model": model_param(),
                     "method": {"type": "string", "description": "Method name, e.g. 'name_search'"},
                     "args": {"type": "array", "description": "Positional arguments"},
-                    "kwargs": {"type": "object", "description": "Keyword arguments"}
+                    "kwargs": {"type": "object", "description": "Keyword arguments"},
+                    "dry_run": dry_run_param()
                 },
                 "required": ["model", "method"],
                 "additionalProperties": false

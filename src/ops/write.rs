@@ -6,37 +6,19 @@
 //! undone (the new records deleted, the old values written back) and refused:
 //! a pre-check cannot evaluate a domain on a record that does not exist yet.
 
+use super::relations::{Plan, check_values};
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::gateway::OpError;
 use crate::policy::{self, Action};
 use serde_json::{Map, Value, json};
 
-/// Checks the field names of a values object: each must exist, be allowed by
-/// the field policy, and not be read-only in Odoo's schema.
-async fn check_values(run: &Run<'_>, resource: &Resource, values: &Map<String, Value>) -> Result<(), OpError> {
-    policy::check_fields(resource, values.keys().map(String::as_str), "write")?;
-    let schema = run.schema(&resource.model).await?;
-    for (name, value) in values {
-        if name == "id" {
-            return Err(OpError::Invalid("id cannot be written".into()));
-        }
-        let field = schema.require(name)?;
-        // Relations write into another model: that model's resource must allow it.
-        if field.is_x2many()
-            && let (Some(related), Value::Array(commands)) = (&field.relation, value)
-            && commands.iter().any(|c| c.get(0).and_then(Value::as_i64).is_some_and(|code| (0..=2).contains(&code)))
-        {
-            let target = run.resource(related).map_err(|_| {
-                OpError::Denied(format!("{name} creates or changes {related} records, which are not available to you"))
-            })?;
-            policy::check_action(target, run.caller(), Action::Write)?;
-        }
-    }
-    Ok(())
-}
-
-pub(super) async fn create(run: &Run<'_>, model: &str, values: &[Map<String, Value>]) -> Result<Value, OpError> {
+pub(super) async fn create(
+    run: &Run<'_>,
+    model: &str,
+    values: &[Map<String, Value>],
+    dry_run: bool,
+) -> Result<Value, OpError> {
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Create)?;
     if values.len() > run.settings.max_records_per_request as usize {
@@ -46,8 +28,13 @@ pub(super) async fn create(run: &Run<'_>, model: &str, values: &[Map<String, Val
             run.settings.max_records_per_request
         )));
     }
+    let mut plan = Plan::default();
     for record in values {
-        check_values(run, resource, record).await?;
+        check_values(run, resource, record, &mut plan, 0).await?;
+        plan.note(model, "create", &[], record.keys().cloned().collect());
+    }
+    if dry_run {
+        return Ok(dry_run_result(plan, "create"));
     }
     let who = run.principal.identity();
     let ids = run.upstream.create(&who, model, values).await.map_err(upstream_error)?;
@@ -85,11 +72,17 @@ pub(super) async fn update(
     model: &str,
     ids: &[i64],
     values: &Map<String, Value>,
+    dry_run: bool,
 ) -> Result<Value, OpError> {
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Write)?;
-    check_values(run, resource, values).await?;
+    let mut plan = Plan::default();
+    check_values(run, resource, values, &mut plan, 0).await?;
     require_visible(run, resource, ids).await?;
+    if dry_run {
+        plan.note(model, "update", ids, values.keys().cloned().collect());
+        return Ok(dry_run_result(plan, "update"));
+    }
     let who = run.principal.identity();
     // Keep the old values of plain fields, to undo a write that would move a
     // record out of the record filter.
@@ -129,10 +122,25 @@ fn many2one_id(value: Value) -> Value {
     }
 }
 
-pub(super) async fn delete(run: &Run<'_>, model: &str, ids: &[i64]) -> Result<Value, OpError> {
+pub(super) async fn delete(run: &Run<'_>, model: &str, ids: &[i64], dry_run: bool) -> Result<Value, OpError> {
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Delete)?;
     require_visible(run, resource, ids).await?;
+    if dry_run {
+        let mut plan = Plan::default();
+        plan.note(model, "delete", ids, Vec::new());
+        return Ok(dry_run_result(plan, "delete"));
+    }
     run.upstream.unlink(&run.principal.identity(), model, ids).await.map_err(upstream_error)?;
     Ok(json!({"ids": ids, "deleted": true}))
+}
+
+/// What a dry run answers: every check passed, nothing was written.
+fn dry_run_result(plan: Plan, operation: &str) -> Value {
+    json!({
+        "dry_run": true,
+        "operation": operation,
+        "would": plan.into_json(),
+        "note": "every check passed (authentication, scope, policy, relations, field types, record filter); nothing was written. A record filter on new records is checked when the real call runs."
+    })
 }

@@ -8,6 +8,7 @@
 //! (field policy, for reading, filtering, ordering, grouping and writing),
 //! and how the record filter and the caps shape a query.
 
+use crate::config::never;
 use crate::config::{Resource, Settings};
 use crate::domain::Domain;
 
@@ -76,6 +77,9 @@ pub fn visible_resources(resources: &[Resource], caller: Caller) -> Vec<&Resourc
 /// The resource governing `model` for this caller. A model without one is
 /// invisible: the refusal says it is not available, nothing more.
 pub fn resource_for<'r>(resources: &'r [Resource], caller: Caller, model: &str) -> Result<&'r Resource, Refusal> {
+    if let Some(why) = never::model_reason(model) {
+        return Err(Refusal::Denied(format!("model {model:?} is never exposed: {why}")));
+    }
     visible_resources(resources, caller).into_iter().find(|r| r.model == model).ok_or_else(|| {
         Refusal::NotFound(format!(
             "model {model:?} is not available; call alpenglow_list_models to see the models you may use"
@@ -92,6 +96,11 @@ pub fn check_action(resource: &Resource, caller: Caller, action: Action<'_>) -> 
             action.verb()
         )));
     }
+    if action != Action::Read
+        && let Some(why) = never::read_only_reason(model)
+    {
+        return Err(Refusal::Denied(format!("{model} is exposed read-only: {why}")));
+    }
     let ops = resource.effective_operations();
     let allowed = match action {
         Action::Read => ops.read,
@@ -99,10 +108,8 @@ pub fn check_action(resource: &Resource, caller: Caller, action: Action<'_>) -> 
         Action::Write => ops.write,
         Action::Delete => ops.delete,
         Action::Execute(method) => {
-            if method.starts_with('_') {
-                return Err(Refusal::Denied(format!(
-                    "method {method:?} is private: methods starting with '_' are never callable"
-                )));
+            if let Some(why) = never::method_reason(method) {
+                return Err(Refusal::Denied(format!("method {method:?} can never be called: {why}")));
             }
             if !ops.write {
                 return Err(Refusal::Denied(format!(
@@ -146,6 +153,11 @@ pub fn check_fields<'f>(
 ) -> Result<(), Refusal> {
     for field in fields {
         let name = base_field(field);
+        if never::is_secret_field(name) {
+            return Err(Refusal::Denied(format!(
+                "field {name:?} is never exposed: it looks like a credential (passwords, keys, tokens, secrets)"
+            )));
+        }
         if !resource.field_policy.allows(name) {
             return Err(Refusal::Denied(format!(
                 "field {name:?} of {} is not accessible: you may not {purpose} it",

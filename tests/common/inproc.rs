@@ -1,0 +1,78 @@
+//! The gateway in-process over a temp store, pointed at an in-process
+//! sandbox over real HTTP: for tests that need the sandbox's call counters
+//! or the admin service next to the gateway.
+
+#![allow(dead_code)]
+
+use alpenglow::admin::AdminService;
+use alpenglow::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};
+use alpenglow::gateway::{Authorization, Face, Gateway, OpError, RequestContext, UpstreamSlot};
+use alpenglow::sandbox::{self, OdooVersion, RunningSandbox, SandboxOptions};
+use alpenglow::store::Store;
+use alpenglow::upstream::{self, UpstreamConfig};
+use serde_json::Value;
+
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub sandbox: RunningSandbox,
+    pub admin: AdminService,
+    pub gateway: Gateway,
+}
+
+/// MCP on, `res.partner` registered with the defaults, no credentials.
+pub async fn setup() -> Setup {
+    let sandbox = sandbox::start(SandboxOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        version: OdooVersion::V19,
+        database: "demo".into(),
+        delay: std::time::Duration::ZERO,
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    admin.set_setting("enable_mcp", "on").unwrap();
+    admin.add_resources(vec![ResourceDraft::new("res.partner", false)]).unwrap();
+    let mut config = UpstreamConfig::from_connection(&alpenglow::config::Settings::default().odoo);
+    config.transport = upstream::TransportConfig::new(sandbox.url());
+    config.database = Some("demo".into());
+    let client = upstream::connect(&config).await.unwrap();
+    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));
+    Setup { dir, sandbox, admin, gateway }
+}
+
+impl Setup {
+    /// A credential for a sandbox user's own key.
+    pub fn credential(&self, role: &str, scope: Scope, company: Option<u32>) -> u64 {
+        let user = self.sandbox.user(role).unwrap();
+        self.admin
+            .create_credential(CredentialDraft {
+                label: format!("{role} test"),
+                user_id: user.uid as u32,
+                login: user.login,
+                scope,
+                expires_on: None,
+                company_id: company,
+                key: ApiKey::parse(&user.key).unwrap(),
+            })
+            .unwrap()
+            .id
+    }
+
+    pub fn ctx(&self, role: &str) -> RequestContext {
+        let key = self.sandbox.user(role).unwrap().key;
+        RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(key))
+    }
+
+    pub async fn call(&self, role: &str, operation: &str, params: Value) -> Result<Value, OpError> {
+        self.gateway.call(&self.ctx(role), operation, &params).await
+    }
+
+    /// Odoo calls that change data, across models.
+    pub fn writes(&self) -> u64 {
+        ["res.partner", "sale.order", "sale.order.line"]
+            .iter()
+            .flat_map(|m| ["create", "write", "unlink"].map(|op| self.sandbox.calls(m, op)))
+            .sum()
+    }
+}

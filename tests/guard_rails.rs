@@ -1,0 +1,269 @@
+//! Attacks on the policy through relations, never-exposed models, fields and
+//! methods, and dry runs: each refused with a clear error and no upstream
+//! write (the sandbox counts calls).
+
+#[path = "common/http.rs"]
+mod http;
+#[path = "common/inproc.rs"]
+mod inproc;
+
+use alpenglow::config::{FieldPolicy, Operations, Resource, ResourceDraft, Scope};
+use alpenglow::gateway::OpError;
+use inproc::{Setup, setup};
+use serde_json::{Value, json};
+
+/// sale.order writable; lines per `lines`; res.partner limited to companies.
+async fn shop(lines: Option<ResourceDraft>) -> Setup {
+    let s = setup().await;
+    let partner = s.admin.find_resource("res.partner").unwrap();
+    let mut draft = partner.draft();
+    draft.operations = Operations::ALL;
+    draft.record_filter = "[('is_company', '=', True)]".into();
+    s.admin.edit_resource(partner.id, draft).unwrap();
+    let mut orders = ResourceDraft::new("sale.order", false);
+    orders.operations = Operations::ALL;
+    let mut extra =
+        vec![orders, ResourceDraft::new("res.country", false), ResourceDraft::new("product.product", false)];
+    extra.extend(lines);
+    s.admin.add_resources(extra).unwrap();
+    s.credential("admin", Scope::Full, None);
+    s
+}
+
+fn denied(result: &Result<Value, OpError>, needle: &str) {
+    match result {
+        Err(OpError::Denied(m)) | Err(OpError::NotFound(m)) | Err(OpError::Invalid(m)) => {
+            assert!(m.contains(needle), "expected {needle:?} in {m:?}")
+        }
+        other => panic!("expected a refusal containing {needle:?}, got {other:?}"),
+    }
+}
+
+fn new_order(partner: i64, line: Value) -> Value {
+    json!({"model": "sale.order", "values": {"partner_id": partner, "order_line": [[0, 0, line]]}})
+}
+
+#[tokio::test]
+async fn nested_create_on_a_model_without_resource_or_read_only() {
+    let s = shop(None).await;
+    let line = json!({"product_id": 6, "product_uom_qty": 1, "price_unit": 10});
+    let r = s.call("admin", "alpenglow_create", new_order(10, line.clone())).await;
+    denied(&r, "sale.order.line records, which are not available");
+    assert_eq!(s.writes(), 0);
+
+    let s = shop(Some(ResourceDraft { read_only: true, ..ResourceDraft::new("sale.order.line", false) })).await;
+    let r = s.call("admin", "alpenglow_create", new_order(10, line)).await;
+    denied(&r, "you may not create sale.order.line");
+    assert_eq!(s.writes(), 0);
+}
+
+#[tokio::test]
+async fn nested_write_of_a_denied_field() {
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations::ALL;
+    lines.field_policy = FieldPolicy::Denylist(vec!["price_unit".into()]);
+    let s = shop(Some(lines)).await;
+    let r = s
+        .call(
+            "admin",
+            "alpenglow_update",
+            json!({"model": "sale.order", "ids": 1, "values": {"order_line": [[1, 1, {"price_unit": 0.01}]]}}),
+        )
+        .await;
+    denied(&r, "field \"price_unit\" of sale.order.line is not accessible");
+    assert_eq!(s.writes(), 0);
+    // The allowed field goes through, nested.
+    let ok = s
+        .call(
+            "admin",
+            "alpenglow_update",
+            json!({"model": "sale.order", "ids": 1, "values": {"order_line": [[1, 1, {"product_uom_qty": 7}]]}}),
+        )
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn many2one_outside_the_record_filter_is_not_found() {
+    let s = shop(None).await;
+    // 107 is a contact, outside res.partner's filter (companies only).
+    let r = s.call("admin", "alpenglow_create", json!({"model": "sale.order", "values": {"partner_id": 107}})).await;
+    denied(&r, "partner_id: res.partner record(s) not found: 107");
+    let missing =
+        s.call("admin", "alpenglow_create", json!({"model": "sale.order", "values": {"partner_id": 99999}})).await;
+    denied(&missing, "partner_id: res.partner record(s) not found: 99999");
+    // The same words for a hidden and a missing record: nothing says which exists.
+    assert_eq!(format!("{r:?}").replace("107", "N"), format!("{missing:?}").replace("99999", "N"));
+    let r = s.call("admin", "alpenglow_create", json!({"model": "sale.order", "values": {"partner_id": "ten"}})).await;
+    denied(&r, "many2one");
+    assert_eq!(s.writes(), 0);
+}
+
+#[tokio::test]
+async fn dotted_path_and_child_of_probes_of_hidden_records() {
+    let s = shop(None).await;
+    // Orders of the hidden contact exist: Odoo's truth, asked directly as the admin.
+    let hidden_name = "Soren Schmidt";
+    let key = format!("bearer {}", s.sandbox.user("admin").unwrap().key);
+    let addr = s.sandbox.url().trim_start_matches("http://").parse().unwrap();
+    let body = json!({"domain": [["partner_id.name", "=", hidden_name]]}).to_string();
+    let truth = tokio::task::spawn_blocking(move || {
+        let headers = [("Authorization", key.as_str()), ("Content-Type", "application/json")];
+        http::request(addr, "POST", "/json/2/sale.order/search_count", &headers, body.as_bytes()).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(truth.json().as_u64().unwrap() > 0, "the dataset has orders of {hidden_name}");
+    let probe = s
+        .call(
+            "admin",
+            "alpenglow_search",
+            json!({"model": "sale.order", "domain": [["partner_id.name", "=", hidden_name]], "fields": ["name"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(probe["total"], 0, "a dotted path must not see through the record filter: {probe}");
+    // A visible company's orders are still found through the same path.
+    let visible = s
+        .call(
+            "admin",
+            "alpenglow_search",
+            json!({"model": "sale.order", "domain": [["partner_id.is_company", "=", true]], "fields": ["name"]}),
+        )
+        .await
+        .unwrap();
+    assert!(visible["total"].as_u64().unwrap() > 0);
+
+    for op in ["child_of", "parent_of"] {
+        let r = s.call("admin", "alpenglow_search", json!({"model": "res.partner", "domain": [["id", op, 107]]})).await;
+        denied(&r, "res.partner record(s) not found: 107");
+        let r =
+            s.call("admin", "alpenglow_search", json!({"model": "res.partner", "domain": [["id", op, "Soren"]]})).await;
+        denied(&r, "needs record ids");
+    }
+    let ok = s
+        .call("admin", "alpenglow_search", json!({"model": "res.partner", "domain": [["id", "child_of", 10]]}))
+        .await
+        .unwrap();
+    assert!(ok["total"].as_u64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn never_exposed_models_fields_and_methods() {
+    let s = shop(None).await;
+    // Admins cannot register them...
+    let refused = s.admin.add_resources(vec![ResourceDraft::new("ir.config_parameter", false)]).unwrap_err();
+    assert!(refused.to_string().contains("can never be exposed"), "{refused}");
+    let mut groups = ResourceDraft::new("res.groups", false);
+    groups.operations = Operations::ALL;
+    assert!(s.admin.add_resources(vec![groups]).unwrap_err().to_string().contains("read-only"));
+    let mut secret = ResourceDraft::new("res.users", false);
+    secret.field_policy = FieldPolicy::Allowlist(vec!["login".into(), "password".into()]);
+    assert!(s.admin.add_resources(vec![secret]).unwrap_err().to_string().contains("never be exposed"));
+    let mut sudo = ResourceDraft::new("res.users", false);
+    sudo.execute_methods = vec!["sudo".into()];
+    assert!(s.admin.add_resources(vec![sudo]).unwrap_err().to_string().contains("bypass"));
+
+    // ...and records written around the admin service (an older release, a
+    // hand-edited store) still do not open them.
+    let table = s.admin.store().table::<Resource>().unwrap();
+    let mut sneaky = s.admin.find_resource("res.partner").unwrap();
+    sneaky.id = 9001;
+    sneaky.model = "ir.config_parameter".into();
+    sneaky.record_filter = String::new();
+    table.insert(&9001u64, &sneaky).unwrap();
+    let mut partner = s.admin.find_resource("res.partner").unwrap();
+    partner.execute_methods = vec!["unlink".into(), "_read_group".into()];
+    table.insert(&partner.id, &partner).unwrap();
+
+    let r = s.call("admin", "alpenglow_search", json!({"model": "ir.config_parameter"})).await;
+    denied(&r, "never exposed");
+    for method in ["unlink", "_read_group"] {
+        let r = s
+            .call("admin", "alpenglow_execute", json!({"model": "res.partner", "method": method, "args": [[10]]}))
+            .await;
+        denied(&r, "can never be called");
+    }
+    // Credential-like fields: never returned, filtered on or written.
+    let r =
+        s.call("admin", "alpenglow_search", json!({"model": "res.partner", "fields": ["name", "signup_token"]})).await;
+    denied(&r, "never exposed");
+    let r = s
+        .call("admin", "alpenglow_search", json!({"model": "res.partner", "domain": [["api_key", "!=", false]]}))
+        .await;
+    denied(&r, "never exposed");
+    let r = s
+        .call("admin", "alpenglow_update", json!({"model": "res.partner", "ids": 10, "values": {"password": "x"}}))
+        .await;
+    denied(&r, "never exposed");
+    assert_eq!(s.writes(), 0);
+    assert_eq!(s.sandbox.calls("ir.config_parameter", "search_read"), 0);
+}
+
+#[tokio::test]
+async fn field_types_are_checked_before_odoo() {
+    let s = shop(None).await;
+    let cases = [
+        (json!({"name": 5}), "name is a char field"),
+        (json!({"is_company": "yes"}), "takes true or false"),
+        (json!({"customer_rank": 1.5}), "integer"),
+        (json!({"type": "bogus"}), "type must be one of"),
+        (json!({"display_name": "x"}), "read-only in Odoo"),
+        (json!({"nonexistent": 1}), "has no field"),
+    ];
+    for (values, needle) in cases {
+        let r = s.call("admin", "alpenglow_update", json!({"model": "res.partner", "ids": 10, "values": values})).await;
+        denied(&r, needle);
+    }
+    assert_eq!(s.writes(), 0);
+}
+
+#[tokio::test]
+async fn dry_runs_match_the_real_calls_and_write_nothing() {
+    let s = shop(Some(ResourceDraft::new("sale.order.line", false))).await;
+    // Create: the dry run names what the real call then does.
+    let params = json!({"model": "res.partner", "values": {"name": "Dry Co", "is_company": true, "country_id": 4}});
+    let mut dry = params.clone();
+    dry["dry_run"] = json!(true);
+    let plan = s.call("admin", "alpenglow_create", dry).await.unwrap();
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["would"][0]["action"], "create");
+    assert_eq!(plan["would"][0]["model"], "res.partner");
+    assert_eq!(s.writes(), 0);
+    let real = s.call("admin", "alpenglow_create", params).await.unwrap();
+    assert_eq!(real["ids"].as_array().unwrap().len(), 1);
+
+    // Update: a dry-run refusal is the real refusal, and nothing was written before either.
+    let bad = json!({"model": "sale.order", "ids": 1, "values": {"order_line": [[0, 0, {"product_id": 6}]]}});
+    let mut bad_dry = bad.clone();
+    bad_dry["dry_run"] = json!(true);
+    let writes = s.writes();
+    let dry_refusal = s.call("admin", "alpenglow_update", bad_dry).await.unwrap_err();
+    let real_refusal = s.call("admin", "alpenglow_update", bad).await.unwrap_err();
+    assert_eq!(dry_refusal, real_refusal);
+    assert_eq!(s.writes(), writes);
+
+    // Delete: the ids the dry run names are those the real call deletes.
+    let id = real["ids"][0].clone();
+    let plan = s
+        .call("admin", "alpenglow_delete", json!({"model": "res.partner", "ids": [id], "dry_run": true}))
+        .await
+        .unwrap();
+    assert_eq!(plan["would"][0]["ids"], json!([id]));
+    assert_eq!(s.writes(), writes);
+    let deleted = s.call("admin", "alpenglow_delete", json!({"model": "res.partner", "ids": [id]})).await.unwrap();
+    assert_eq!(deleted["ids"], json!([id]));
+
+    // Execute: checks only, and it says so.
+    let partner = s.admin.find_resource("res.partner").unwrap();
+    let mut draft = partner.draft();
+    draft.execute_methods = vec!["name_search".into()];
+    s.admin.edit_resource(partner.id, draft).unwrap();
+    let calls = s.sandbox.calls("res.partner", "name_search");
+    let plan = s
+        .call("admin", "alpenglow_execute", json!({"model": "res.partner", "method": "name_search", "dry_run": true}))
+        .await
+        .unwrap();
+    assert!(plan["note"].as_str().unwrap().contains("cannot be foreseen"));
+    assert_eq!(s.sandbox.calls("res.partner", "name_search"), calls);
+}
