@@ -249,10 +249,12 @@ pub fn execute(
         });
     };
     if call.method.starts_with('_') {
-        return Err(access(format!(
-            "Private methods (such as '{}.{}') cannot be called remotely.",
-            call.model, call.method
-        )));
+        // 17 names the bare method (odoo-wire-17 error_private_method).
+        let shown = match version {
+            OdooVersion::V19 => format!("'{}.{}'", call.model, call.method),
+            OdooVersion::V17 => call.method.clone(),
+        };
+        return Err(access(format!("Private methods (such as {shown}) cannot be called remotely.")));
     }
     let Some(sig) = signature(version, &call.model, &call.method) else {
         return Err(match (call.proto, version) {

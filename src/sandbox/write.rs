@@ -205,18 +205,28 @@ fn defaults(store: &mut Store, env: &Env, def: &ModelDef) -> Record {
     rec
 }
 
-fn missing_required(def: &ModelDef, field: &Field) -> OdooError {
-    validation(format!(
-        "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: '{}' ({})\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n",
-        field.string(),
-        field.name,
-        def.description,
-        def.name
-    ))
+fn missing_required(def: &ModelDef, field: &Field, version: OdooVersion) -> OdooError {
+    validation(match version {
+        OdooVersion::V19 => format!(
+            "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: '{}' ({})\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n",
+            field.string(),
+            field.name,
+            def.description,
+            def.name
+        ),
+        // 17 words it differently (odoo-wire-17 error_required_field_missing).
+        OdooVersion::V17 => format!(
+            "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nField: {} ({})\n",
+            def.description,
+            def.name,
+            field.string(),
+            field.name
+        ),
+    })
 }
 
 /// Checks the constraints that hold on every stored record of `def`.
-fn check_record(def: &ModelDef, rec: &Record) -> OdooResult<()> {
+fn check_record(def: &ModelDef, rec: &Record, version: OdooVersion) -> OdooResult<()> {
     if def.name == "res.partner" {
         let named = rec.get("name").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
         let contact = rec.get("type").and_then(Value::as_str) == Some("contact");
@@ -234,7 +244,7 @@ fn check_record(def: &ModelDef, rec: &Record) -> OdooResult<()> {
             _ => false,
         };
         if empty {
-            return Err(missing_required(def, field));
+            return Err(missing_required(def, field, version));
         }
     }
     Ok(())
@@ -434,7 +444,7 @@ pub fn create(
                 rec.insert("partner_id".into(), json!(partner[0]));
             }
         }
-        check_record(def, &rec)?;
+        check_record(def, &rec, env.version)?;
         if !rule_allows(env, def, &rec) {
             return Err(rule_error(env, def, "create"));
         }
@@ -512,7 +522,7 @@ pub fn write(
         let Some(mut rec) = store.get(&def.name, *id).cloned() else { continue };
         rec.extend(stored.clone());
         rec.insert("write_date".into(), json!(now.clone()));
-        check_record(def, &rec)?;
+        check_record(def, &rec, env.version)?;
         if !rule_allows(env, def, &rec) {
             return Err(rule_error(env, def, "write"));
         }

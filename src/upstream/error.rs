@@ -161,7 +161,8 @@ pub fn from_json2(status: u16, body: Option<&ErrorData>) -> UpstreamError {
 
 /// An XML-RPC fault, from `/xmlrpc/2` (int codes) or legacy `/xmlrpc` (string codes).
 pub fn from_fault(fault: &Fault) -> UpstreamError {
-    let text = fault.string.as_str();
+    // Trimmed as `classify` trims, so a message reads the same on every protocol.
+    let text = fault.string.trim_end();
     match &fault.code {
         FaultCode::Int(3) => UpstreamError::AuthenticationFailed(text.to_owned()),
         FaultCode::Int(4) => UpstreamError::AccessError(text.to_owned()),
@@ -175,7 +176,7 @@ pub fn from_fault(fault: &Fault) -> UpstreamError {
             if let Some(rest) = code.strip_prefix("warning -- ") {
                 let (name, message) = rest.split_once("\n\n").unwrap_or((rest, ""));
                 return match name {
-                    "Warning" => UpstreamError::UserError(message.to_owned()),
+                    "Warning" => UpstreamError::UserError(message.trim_end().to_owned()),
                     "UserError" => classify_warning(message),
                     _ => classify(name, message),
                 };
@@ -193,6 +194,7 @@ pub fn from_fault(fault: &Fault) -> UpstreamError {
 }
 
 fn classify_warning(text: &str) -> UpstreamError {
+    let text = text.trim_end();
     if text.starts_with("Record does not exist or has been deleted") {
         UpstreamError::MissingRecord(text.to_owned())
     } else if text.starts_with("The operation cannot be completed") {
