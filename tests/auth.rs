@@ -169,3 +169,16 @@ async fn read_only_scope_and_expiry() {
     assert!(matches!(create, Err(OpError::Denied(m)) if m.contains("read-only")));
     assert_eq!(s.sandbox.calls("res.partner", "create"), 0, "a denied create never reaches Odoo");
 }
+
+#[tokio::test]
+async fn usage_is_tracked_per_credential() {
+    let s = setup().await;
+    let id = credential(&s, "admin", Scope::Full, None);
+    for _ in 0..3 {
+        list(&s, "admin").await.unwrap();
+    }
+    let (_, usage) = s.admin.credentials().unwrap().into_iter().find(|(c, _)| c.id == id).unwrap();
+    assert_eq!(usage.request_count, 3);
+    assert_eq!(usage.last_ip.as_deref(), Some("127.0.0.1"));
+    assert!(usage.last_used.is_some());
+}

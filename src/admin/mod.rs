@@ -345,6 +345,26 @@ impl AdminService {
         Ok(self.prefix_index()?.ids_under_prefix(prefix.as_bytes())?)
     }
 
+    /// Counts one request against a credential: last used, last IP, count.
+    /// An in-memory sled update with no flush of its own (the background
+    /// flush persists it), so the request path does not wait on the disk.
+    pub fn record_usage(&self, id: u64, ip: std::net::IpAddr) -> AdminResult<()> {
+        let table = self.store.table::<Usage>()?;
+        let now = OffsetDateTime::now_utc();
+        let ip = ip.to_string();
+        if table
+            .update(&id, |u| {
+                u.last_used = Some(now);
+                u.last_ip = Some(ip.clone());
+                u.request_count += 1;
+            })?
+            .is_none()
+        {
+            table.insert(&id, &Usage { last_used: Some(now), last_ip: Some(ip), request_count: 1 })?;
+        }
+        Ok(())
+    }
+
     /// Today's date in UTC, the calendar credentials expire by.
     pub fn today() -> Date {
         OffsetDateTime::now_utc().date()

@@ -261,6 +261,10 @@ pub(super) async fn authenticate(
         ));
     }
 
+    if let Some(c) = &chosen {
+        // Usage is bookkeeping: a failure to count must not refuse the caller.
+        let _ = admin.record_usage(c.id, ctx.client_ip);
+    }
     let grant =
         chosen.map(|c| Grant { credential_id: c.id, label: c.label.clone(), scope: c.scope, company_id: c.company_id });
     let (home_company, company_ids) = match grant.as_ref().and_then(|g| g.company_id) {
