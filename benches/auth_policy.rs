@@ -1,15 +1,16 @@
 //! The cost of the auth + policy path: `cargo bench --bench auth_policy`.
 //! Prints one line per measurement (mean per call over a timed loop).
 
+#[path = "../tests/common/inproc.rs"]
+mod inproc;
+
 use alpenglow::admin::AdminService;
 use alpenglow::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, Resource, ResourceDraft, Scope, Settings};
 use alpenglow::gateway::{Authorization, Face, Gateway, RequestContext, UpstreamSlot};
 use alpenglow::policy::{self, Action, Caller};
-use alpenglow::sandbox::{self, OdooVersion, SandboxOptions};
 use alpenglow::store::Store;
-use alpenglow::upstream::{self, UpstreamConfig};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
     f();
@@ -61,14 +62,7 @@ fn main() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let sandbox = sandbox::start(SandboxOptions {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            version: OdooVersion::V19,
-            database: "demo".into(),
-            delay: Duration::ZERO,
-        })
-        .await
-        .unwrap();
+        let sandbox = inproc::start_sandbox().await;
         let dir = tempfile::tempdir().unwrap();
         let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
         admin.set_setting("enable_mcp", "on").unwrap();
@@ -99,10 +93,7 @@ fn main() {
                 key: ApiKey::parse(&admin_user.key).unwrap(),
             })
             .unwrap();
-        let mut config = UpstreamConfig::from_connection(&Settings::default().odoo);
-        config.transport = upstream::TransportConfig::new(sandbox.url());
-        config.database = Some("demo".into());
-        let client = upstream::connect(&config).await.unwrap();
+        let client = inproc::client(&sandbox).await;
         let ctx = RequestContext::new(
             Face::JsonRpc,
             "127.0.0.1".parse().unwrap(),

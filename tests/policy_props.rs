@@ -7,12 +7,15 @@
 //! - no returned record lies outside the record filter or in another company;
 //! - no operation the policy denies reaches Odoo (the sandbox counts calls).
 
+#[path = "common/inproc.rs"]
+mod inproc;
+
 use alpenglow::admin::AdminService;
 use alpenglow::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
 use alpenglow::gateway::{Authorization, Face, Gateway, OpError, RequestContext, UpstreamSlot};
-use alpenglow::sandbox::{self, OdooVersion, RunningSandbox, SandboxOptions};
+use alpenglow::sandbox::RunningSandbox;
 use alpenglow::store::Store;
-use alpenglow::upstream::{self, Identity, OdooApi, SearchQuery, UpstreamConfig};
+use alpenglow::upstream::{Identity, OdooApi, SearchQuery};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
@@ -121,15 +124,8 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (sandbox, oracle) = runtime.block_on(async {
-            let sandbox = sandbox::start(SandboxOptions {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                version: OdooVersion::V19,
-                database: "demo".into(),
-                delay: std::time::Duration::ZERO,
-            })
-            .await
-            .unwrap();
-            let oracle = connect(&sandbox).await;
+            let sandbox = inproc::start_sandbox().await;
+            let oracle = inproc::client(&sandbox).await;
             (sandbox, oracle)
         });
         let admin = sandbox.user("admin").unwrap();
@@ -137,13 +133,6 @@ fn world() -> &'static World {
             Identity { key: ApiKey::parse(&admin.key).unwrap(), uid: admin.uid, company_ids: vec![1, 2] };
         World { runtime, sandbox, oracle, admin_identity }
     })
-}
-
-async fn connect(sandbox: &RunningSandbox) -> Arc<dyn OdooApi> {
-    let mut config = UpstreamConfig::from_connection(&alpenglow::config::Settings::default().odoo);
-    config.transport = upstream::TransportConfig::new(sandbox.url());
-    config.database = Some("demo".into());
-    upstream::connect(&config).await.unwrap()
 }
 
 fn allowed(policy: &Policy, field: &str) -> bool {
@@ -198,7 +187,7 @@ async fn run_case(policy: Policy, caller: Caller, request: Request) -> Result<()
             key: ApiKey::parse(&user.key).unwrap(),
         })
         .unwrap();
-    let gateway = Gateway::new(admin, UpstreamSlot::pinned(connect(&w.sandbox).await));
+    let gateway = Gateway::new(admin, UpstreamSlot::pinned(inproc::client(&w.sandbox).await));
     let ctx = RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(user.key.clone()));
 
     // What the policy says, computed independently of the gateway.

@@ -19,25 +19,34 @@ pub struct Setup {
     pub gateway: Gateway,
 }
 
-/// MCP on, `res.partner` registered with the defaults, no credentials.
-pub async fn setup() -> Setup {
-    let sandbox = sandbox::start(SandboxOptions {
+/// An Odoo 19 sandbox on a free loopback port.
+pub async fn start_sandbox() -> RunningSandbox {
+    sandbox::start(SandboxOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         version: OdooVersion::V19,
         database: "demo".into(),
         delay: std::time::Duration::ZERO,
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// An upstream client for the sandbox (protocol detected: JSON-2).
+pub async fn client(sandbox: &RunningSandbox) -> std::sync::Arc<dyn upstream::OdooApi> {
+    let mut config = UpstreamConfig::from_connection(&alpenglow::config::Settings::default().odoo);
+    config.transport = upstream::TransportConfig::new(sandbox.url());
+    config.database = Some(sandbox.database().to_string());
+    upstream::connect(&config).await.unwrap()
+}
+
+/// MCP on, `res.partner` registered with the defaults, no credentials.
+pub async fn setup() -> Setup {
+    let sandbox = start_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
     admin.set_setting("enable_mcp", "on").unwrap();
     admin.add_resources(vec![ResourceDraft::new("res.partner", false)]).unwrap();
-    let mut config = UpstreamConfig::from_connection(&alpenglow::config::Settings::default().odoo);
-    config.transport = upstream::TransportConfig::new(sandbox.url());
-    config.database = Some("demo".into());
-    let client = upstream::connect(&config).await.unwrap();
-    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));
+    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client(&sandbox).await));
     Setup { dir, sandbox, admin, gateway }
 }
 
