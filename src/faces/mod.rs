@@ -10,6 +10,7 @@
 
 mod http;
 mod jsonrpc;
+pub mod mcp;
 mod rest;
 
 pub use http::{Body, client_ip};
@@ -38,10 +39,17 @@ pub struct FaceState {
     pub allowed_origins: Vec<String>,
 }
 
+/// Everything a request may need: the shared state and the MCP face's own
+/// (its legacy sessions live as long as the listener).
+struct Faces {
+    state: FaceState,
+    mcp: mcp::McpState,
+}
+
 /// A running listener.
 pub struct Listener {
     listener: TcpListener,
-    state: Arc<FaceState>,
+    faces: Arc<Faces>,
 }
 
 impl Listener {
@@ -49,7 +57,8 @@ impl Listener {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-        Ok(Listener { listener, state: Arc::new(state) })
+        let mcp = mcp::McpState::new(state.gateway.clone(), state.allowed_origins.clone());
+        Ok(Listener { listener, faces: Arc::new(Faces { state, mcp }) })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -65,9 +74,9 @@ impl Listener {
             tokio::select! {
                 accepted = self.listener.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
-                    let state = self.state.clone();
+                    let faces = self.faces.clone();
                     connections.spawn(async move {
-                        let service = service_fn(move |req| route(state.clone(), req, peer));
+                        let service = service_fn(move |req| route(faces.clone(), req, peer));
                         let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                     });
                 }
@@ -78,7 +87,7 @@ impl Listener {
             while connections.join_next().await.is_some() {}
         })
         .await;
-        self.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
+        self.faces.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
         Ok(())
     }
 }
@@ -104,15 +113,16 @@ pub async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn route(state: Arc<FaceState>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
+async fn route(faces: Arc<Faces>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
+    let state = &faces.state;
     let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
     let path = req.uri().path().to_string();
     let response = match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/healthz") => health(&state),
+        (Method::GET, "/healthz") => health(state),
         // Older clients select the database with a first `GET /web?db=`; answer it harmlessly.
         (Method::GET, "/web") => http::json(StatusCode::OK, json!({"status": "ok"})),
-        (_, "/alpenglow/mcp" | "/mcp") => mcp_endpoint(&state, req, ip).await,
-        (_, p) if p.starts_with("/alpenglow/api/") => rest::handle(&state, req, ip).await,
+        (_, "/alpenglow/mcp" | "/mcp") => mcp_endpoint(&faces, req, ip).await,
+        (_, p) if p.starts_with("/alpenglow/api/") => rest::handle(state, req, ip).await,
         (method, p) => http::json(
             StatusCode::NOT_FOUND,
             json!({"error": {"code": "not_found", "message": format!("no route for {method} {p}")}}),
@@ -121,28 +131,19 @@ async fn route(state: Arc<FaceState>, req: Request<Incoming>, peer: SocketAddr) 
     Ok(response)
 }
 
-async fn mcp_endpoint(state: &FaceState, req: Request<Incoming>, ip: IpAddr) -> Response<Body> {
+async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if parts.method != Method::POST {
-        return mcp_face(state, Request::from_parts(parts, Bytes::new()), ip).await;
+        return mcp::handle(&faces.mcp, Request::from_parts(parts, Bytes::new()), ip).await;
     }
     let bytes = match http::read_body(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(response) => return *response,
     };
     if let Some(call) = jsonrpc::direct_call(&bytes) {
-        return jsonrpc::handle(state, &parts, call, ip).await;
+        return jsonrpc::handle(&faces.state, &parts, call, ip).await;
     }
-    mcp_face(state, Request::from_parts(parts, bytes), ip).await
-}
-
-/// The MCP protocol face (all revisions) is being wired in; until then the
-/// endpoint answers MCP traffic with a clear JSON-RPC error.
-async fn mcp_face(_state: &FaceState, _req: Request<Bytes>, _ip: IpAddr) -> Response<Body> {
-    http::json(
-        StatusCode::NOT_IMPLEMENTED,
-        json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32601, "message": "MCP protocol methods are not served yet; call the nine alpenglow_* methods directly"}}),
-    )
+    mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), ip).await
 }
 
 fn health(state: &FaceState) -> Response<Body> {

@@ -39,6 +39,7 @@ impl Execute {
             return Ok(json!({
                 "dry_run": true,
                 "operation": "execute",
+                "result": null,
                 "method": self.method,
                 "note": "the checks passed (authentication, scope, allowlist); an arbitrary method's effects cannot be foreseen, so nothing else was checked and nothing was called"
             }));

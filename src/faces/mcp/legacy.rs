@@ -1,0 +1,177 @@
+//! The legacy era (2025-03-26, 2025-06-18, 2025-11-25): `initialize` opens a
+//! session and negotiates the revision; every later POST names the session
+//! in `Mcp-Session-Id` (missing: 400, unknown or ended: 404) and may repeat
+//! the revision in `MCP-Protocol-Version` (absent: the session's; another
+//! or an unknown value: 400). Batch arrays are served in 2025-03-26 only.
+//!
+//! JSON-RPC errors of methods are HTTP 200 here, as in rmcp; only the
+//! transport's own refusals (session, header, authentication) change the
+//! status.
+
+use super::McpState;
+use super::methods::{self, Call};
+use super::modern::legacy_client_info;
+use super::revision::Revision;
+use super::rpc::{self, Message, RpcError};
+use super::session::Session;
+use super::transport::{self, Format};
+use crate::faces::http::Body;
+use crate::gateway::{Principal, RequestContext};
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Response, StatusCode};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+
+/// One POST in the legacy era, after authentication.
+pub struct Post<'a> {
+    pub state: &'a McpState,
+    pub headers: &'a HeaderMap,
+    pub principal: &'a Principal,
+    pub ctx: RequestContext,
+    pub client_ip: IpAddr,
+    pub format: Format,
+}
+
+pub async fn single(mut post: Post<'_>, message: Message) -> Response<Body> {
+    if let Message::Request { id, method, params } = &message
+        && method == "initialize"
+    {
+        return initialize(&post, id, params);
+    }
+    let id = match &message {
+        Message::Request { id, .. } => id.clone(),
+        _ => Value::Null,
+    };
+    let (session, revision) = match resolve_session(&post) {
+        Ok(found) => found,
+        Err(error) => return transport::error(&error, &id, post.format),
+    };
+    post.ctx.session_id = Some(session.id.clone());
+    post.ctx.client = session.client.clone();
+    match message {
+        Message::Request { id, method, params } => {
+            let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: &post.ctx, revision };
+            match methods::dispatch(&call, &method, &params).await {
+                Ok(result) => transport::message(StatusCode::OK, &rpc::result_response(&id, result), post.format),
+                Err(error) => transport::error(&error, &id, post.format),
+            }
+        }
+        Message::Notification { method } => {
+            notification(&post, &session, &method);
+            transport::accepted()
+        }
+        Message::Response => transport::accepted(),
+    }
+}
+
+fn notification(post: &Post<'_>, session: &Session, method: &str) {
+    if method == "notifications/initialized" {
+        post.state.sessions.mark_initialized(&session.id);
+    }
+    // notifications/cancelled and others: every request here is answered
+    // on its own POST before the next arrives, so there is nothing to stop.
+}
+
+fn initialize(post: &Post<'_>, id: &Value, params: &Map<String, Value>) -> Response<Body> {
+    let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
+        let error = RpcError::invalid_params("Invalid params: initialize needs \"protocolVersion\"");
+        return transport::error(&error, id, post.format);
+    };
+    // As rmcp: a header sent with initialize must name the version asked for.
+    if let Some(header) = post.headers.get("mcp-protocol-version")
+        && header.to_str().ok() != Some(requested)
+    {
+        let error = RpcError::invalid_request(format!(
+            "Bad Request: the MCP-Protocol-Version header does not match initialize's protocolVersion ({requested})"
+        ))
+        .with_status(StatusCode::BAD_REQUEST);
+        return transport::error(&error, id, post.format);
+    }
+    let revision = methods::negotiate(requested);
+    let session_id = post.state.sessions.open(revision, legacy_client_info(params), post.client_ip, post.principal.uid);
+    let body = rpc::result_response(id, methods::initialize_result(revision));
+    let mut response = transport::message(StatusCode::OK, &body, post.format);
+    if let Ok(value) = HeaderValue::from_str(&session_id) {
+        response.headers_mut().insert("mcp-session-id", value);
+    }
+    response
+}
+
+/// The session a POST names, and the revision it speaks.
+fn resolve_session(post: &Post<'_>) -> Result<(Session, Revision), RpcError> {
+    let bad_request = |message: String| RpcError::invalid_request(message).with_status(StatusCode::BAD_REQUEST);
+    let Some(raw) = post.headers.get("mcp-session-id") else {
+        return Err(bad_request(
+            "Bad Request: the Mcp-Session-Id header is required; send initialize first to get one".into(),
+        ));
+    };
+    let id =
+        raw.to_str().map_err(|_| bad_request("Bad Request: the Mcp-Session-Id header is not valid text".into()))?;
+    let session = post.state.sessions.touch(id, post.principal.uid, post.client_ip).map_err(|_| {
+        RpcError::invalid_request("Session not found: it ended or expired; send initialize to start a new one")
+            .with_status(StatusCode::NOT_FOUND)
+    })?;
+    let revision = match post.headers.get("mcp-protocol-version").map(|v| v.to_str().ok()) {
+        None => session.revision,
+        Some(text) => match text.and_then(Revision::parse).filter(|r| !r.is_modern()) {
+            Some(revision) if revision == session.revision => revision,
+            Some(revision) => {
+                return Err(bad_request(format!(
+                    "Bad Request: MCP-Protocol-Version {revision} differs from this session's {}",
+                    session.revision
+                )));
+            }
+            None => {
+                return Err(bad_request(format!(
+                    "Bad Request: unsupported MCP-Protocol-Version {:?}; this session speaks {}",
+                    text.unwrap_or("<not text>"),
+                    session.revision
+                )));
+            }
+        },
+    };
+    Ok((session, revision))
+}
+
+/// A JSON-RPC batch (2025-03-26 only): each message answered in order in
+/// one array; 202 when it held no requests.
+pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
+    let bad_request = |message: String| RpcError::invalid_request(message).with_status(StatusCode::BAD_REQUEST);
+    if items.is_empty() {
+        return transport::error(&bad_request("Invalid Request: an empty batch".into()), &Value::Null, post.format);
+    }
+    let (session, revision) = match resolve_session(&post) {
+        Ok(found) => found,
+        Err(error) => return transport::error(&error, &Value::Null, post.format),
+    };
+    if !revision.allows_batches() {
+        let error = bad_request(format!(
+            "Invalid Request: JSON-RPC batches exist only in 2025-03-26; this session speaks {revision}, so send one message per request"
+        ));
+        return transport::error(&error, &Value::Null, post.format);
+    }
+    post.ctx.session_id = Some(session.id.clone());
+    post.ctx.client = session.client.clone();
+    let mut answers = Vec::new();
+    for item in &items {
+        match rpc::classify(item) {
+            Err(rejected) => answers.push(rejected.1.response(&rejected.0)),
+            Ok(Message::Request { id, method, .. }) if method == "initialize" => answers.push(
+                RpcError::invalid_request("Invalid Request: initialize must not be part of a batch").response(&id),
+            ),
+            Ok(Message::Request { id, method, params }) => {
+                let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: &post.ctx, revision };
+                answers.push(match methods::dispatch(&call, &method, &params).await {
+                    Ok(result) => rpc::result_response(&id, result),
+                    Err(error) => error.response(&id),
+                });
+            }
+            Ok(Message::Notification { method }) => notification(&post, &session, &method),
+            Ok(Message::Response) => {}
+        }
+    }
+    if answers.is_empty() {
+        return transport::accepted();
+    }
+    transport::message(StatusCode::OK, &Value::Array(answers), post.format)
+}
