@@ -36,6 +36,8 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     pub json: bool,
     pub allow_remote: bool,
+    /// The admin socket the dashboard and the admin CLI use while the demo runs.
+    pub admin_socket: crate::admin_socket::server::SocketOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +98,19 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     config.protocol = crate::config::OdooProtocol::Auto;
     let client =
         upstream::connect(&config).await.map_err(|e| DemoError::Failed(format!("cannot reach the sandbox: {e}")))?;
-    let gateway = Gateway::new(admin, UpstreamSlot::pinned(client));
+    // The admin socket reads Odoo's lists as the demo's admin user.
+    let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
+    let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
+    let context = crate::admin_socket::AdminContext::new(
+        admin.clone(),
+        UpstreamSlot::pinned(client.clone()),
+        service_key,
+        "alpenglow demo",
+    )
+    .with_pinned_url(sandbox.url());
+    let admin_task = tokio::spawn(socket.serve(context));
+    let _timers = crate::jobs::start(&admin);
+    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));
     let listener =
         Listener::bind(options.listen, FaceState { gateway, trusted_proxies: Vec::new(), allowed_origins: Vec::new() })
             .await
@@ -104,13 +118,18 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     let addr = listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?;
     let mcp_url = format!("http://{addr}/alpenglow/mcp");
     if options.json {
-        println!("{}", json!({"mcp_url": mcp_url, "sandbox_url": sandbox.url(), "keys": keys}));
+        let socket = options.admin_socket.path.display().to_string();
+        println!("{}", json!({"mcp_url": mcp_url, "sandbox_url": sandbox.url(), "keys": keys, "admin_socket": socket}));
     } else {
         print_banner(&mcp_url, &sandbox.url(), &keys);
+        println!("Dashboard: ALPENGLOW_ADMIN_SOCKET={} alpenglow tui", options.admin_socket.path.display());
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let served = listener.serve(crate::faces::shutdown_signal()).await;
+    crate::jobs::save_on_exit(&admin);
+    admin_task.abort();
+    let _ = admin_task.await;
     sandbox.shutdown().await;
     served.map_err(|e| DemoError::Failed(e.to_string()))
 }

@@ -5,6 +5,8 @@
 //! See ARCHITECTURE.md for the map and the invariants.
 
 pub mod admin;
+pub mod admin_socket;
+pub mod audit;
 pub mod bridge;
 pub mod cli;
 pub mod config;
@@ -12,9 +14,13 @@ pub mod demo;
 pub mod domain;
 pub mod faces;
 pub mod gateway;
+pub mod jobs;
+pub mod limits;
 pub mod ops;
 pub mod policy;
 pub mod sandbox;
+pub mod sessions;
 pub mod store;
+pub mod tui;
 pub mod upstream;
 pub mod wire;

@@ -295,7 +295,15 @@ fn a_second_process_gets_a_clear_error_naming_the_directory_and_holder() {
     let first = lines.next().unwrap().unwrap();
     assert!(first.contains("serving on"), "{first}");
 
-    let out = alpenglow(&dir, &["settings", "show"]);
+    // With the daemon's admin socket the CLI would go through it; pointed at
+    // a socket nobody answers, it opens the store itself and meets the lock.
+    let out = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["settings", "show"])
+        .env("ALPENGLOW_ADMIN_SOCKET", tmp.path().join("nobody.sock"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let line = stderr_line(&out);
     assert!(line.contains(&dir.display().to_string()), "{line}");

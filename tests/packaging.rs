@@ -53,7 +53,8 @@ fn the_unit_verifies_and_is_hardened() {
     let security = Command::new(tool).args(["security", "--offline=true"]).arg(&unit).output().unwrap();
     let report = String::from_utf8_lossy(&security.stdout).to_string();
     let line = report.lines().find(|l| l.contains("Overall exposure level")).unwrap_or_else(|| panic!("{report}"));
-    let score: f64 = line.split("alpenglow.service: ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    let score: f64 =
+        line.split("alpenglow.service: ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
     assert!(score <= 2.0, "exposure {score} is above 2.0: {line}");
 }
 

@@ -7,6 +7,7 @@
 //! says what was wrong and what is allowed. Every change is flushed to disk
 //! before the call returns (see the durability rule in `store`).
 
+pub mod traffic;
 pub mod views;
 
 use crate::config::boot::OdooDefaults;
@@ -72,11 +73,14 @@ pub struct AdminService {
     store: Store,
     /// Odoo connection defaults from the boot configuration.
     odoo_defaults: OdooDefaults,
+    /// Rate windows, audit log and sessions of this store, shared by clones.
+    traffic: std::sync::Arc<traffic::Traffic>,
 }
 
 impl AdminService {
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> AdminService {
-        AdminService { store, odoo_defaults }
+        let traffic = std::sync::Arc::new(traffic::Traffic::new(&store));
+        AdminService { store, odoo_defaults, traffic }
     }
 
     pub fn store(&self) -> &Store {
@@ -282,7 +286,8 @@ impl AdminService {
         let today = OffsetDateTime::now_utc().date();
         let draft = draft.validate(today).map_err(|e| AdminError::Invalid(e.0))?;
         let table = self.store.table::<Credential>()?;
-        if self.credential_for_key(&draft.key)?.is_some() {
+        // A revoked credential frees its key, as the message promises.
+        if self.credential_for_key(&draft.key)?.is_some_and(|c| c.revoked_at.is_none()) {
             return Err(AdminError::Conflict("this API key already has a credential; revoke that one first".into()));
         }
         let id = self.store.next_id()?;
@@ -324,17 +329,22 @@ impl AdminService {
     }
 
     /// The credential whose stored hash matches `key`, found through the
-    /// non-secret prefix index (argon2 runs only on the few candidates).
+    /// non-secret prefix index (argon2 runs only on the few candidates). A
+    /// key re-registered after a revocation has several: the unrevoked one wins.
     pub fn credential_for_key(&self, key: &ApiKey) -> AdminResult<Option<Credential>> {
         let table = self.store.table::<Credential>()?;
+        let mut revoked = None;
         for id in self.ids_with_prefix(key.prefix())? {
             if let Some(credential) = table.get(&id)?
                 && key.verify(&credential.key_hash)
             {
-                return Ok(Some(credential));
+                if credential.revoked_at.is_none() {
+                    return Ok(Some(credential));
+                }
+                revoked.get_or_insert(credential);
             }
         }
-        Ok(None)
+        Ok(revoked)
     }
 
     fn prefix_index(&self) -> AdminResult<crate::store::Table<PrefixEntry>> {

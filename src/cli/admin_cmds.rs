@@ -1,13 +1,13 @@
-//! The admin commands: `settings`, `resources`, `credentials`. Each parses its
-//! flags into a draft, calls the admin service, and prints the result.
+//! The admin commands: `settings`, `resources`, `credentials`. Each turns its
+//! flags into one admin API request, sent to the running daemon's socket or
+//! run on the store directly (see `AdminApi`), and prints the JSON answer as
+//! a table or, with `--json`, as is: the output is the same either way.
 
 use super::CliError;
 use super::output::{json, table};
-use crate::admin::{AdminService, views};
-use crate::config::credential::parse_date;
-use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, Resource, ResourceDraft, Scope};
+use crate::admin_socket::{AdminApi, ApiError};
 use clap::{Args, Subcommand};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use std::io::BufRead;
 
 #[derive(Debug, Subcommand)]
@@ -92,39 +92,43 @@ fn split_list(text: &str) -> Vec<String> {
 }
 
 impl PermissionArgs {
-    /// Applies the given flags on top of `draft`.
-    fn apply(&self, draft: &mut ResourceDraft) -> Result<(), CliError> {
+    /// The given flags as a permission patch: flags not given are left out,
+    /// so the admin API keeps their current (or default) value.
+    fn patch(&self) -> Value {
+        let mut patch = Map::new();
         if let Some(company) = self.company {
-            draft.company_id = Some(company);
+            patch.insert("company_id".into(), company.into());
         }
         if self.all_companies {
-            draft.company_id = None;
+            patch.insert("company_id".into(), Value::Null);
         }
         if self.read_only {
-            draft.read_only = true;
+            patch.insert("read_only".into(), true.into());
         }
         if self.writable {
-            draft.read_only = false;
+            patch.insert("read_only".into(), false.into());
         }
         if let Some(ops) = &self.ops {
-            draft.operations = Operations::parse(ops).map_err(CliError::Invalid)?;
+            patch.insert("ops".into(), ops.clone().into());
         }
-        if let Some(fields) = &self.allow_fields {
-            draft.field_policy = FieldPolicy::Allowlist(split_list(fields));
-        }
-        if let Some(fields) = &self.deny_fields {
-            draft.field_policy = FieldPolicy::Denylist(split_list(fields));
-        }
-        if self.all_fields {
-            draft.field_policy = FieldPolicy::All;
+        let policy = |name: &str, fields: &str| (name.to_string(), split_list(fields));
+        let fields = match (&self.allow_fields, &self.deny_fields) {
+            (Some(f), _) => Some(policy("allowlist", f)),
+            (None, Some(f)) => Some(policy("denylist", f)),
+            _ => None,
+        };
+        let fields = if self.all_fields { Some(("all".to_string(), Vec::new())) } else { fields };
+        if let Some((name, fields)) = fields {
+            patch.insert("field_policy".into(), name.into());
+            patch.insert("fields".into(), fields.into());
         }
         if let Some(filter) = &self.filter {
-            draft.record_filter = filter.clone();
+            patch.insert("record_filter".into(), filter.clone().into());
         }
         if let Some(methods) = &self.execute {
-            draft.execute_methods = split_list(methods);
+            patch.insert("execute_methods".into(), split_list(methods).into());
         }
-        Ok(())
+        Value::Object(patch)
     }
 }
 
@@ -169,147 +173,159 @@ pub struct CreateCredentialArgs {
     key_env: Option<String>,
 }
 
-pub fn settings(admin: &AdminService, cmd: SettingsCommand, as_json: bool) -> Result<(), CliError> {
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> Self {
+        if e.is_refusal() { CliError::Invalid(e.message) } else { CliError::Failed(e.message) }
+    }
+}
+
+/// A setting value as people type it: on/off, digits, text.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Bool(b) => (if *b { "on" } else { "off" }).to_string(),
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn text(value: &Value) -> String {
+    value_text(value)
+}
+
+fn or_all(value: &Value) -> String {
+    if value.is_null() { "all".into() } else { text(value) }
+}
+
+pub fn settings(api: &dyn AdminApi, cmd: SettingsCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
         SettingsCommand::Show => {
-            let view = admin.settings_view()?;
-            let settings = admin.settings()?;
-            let mut warnings = Vec::new();
-            if !settings.require_credential {
-                warnings.push(
-                    "require_credential is off: API keys with no credential proceed without scope restrictions or usage tracking",
-                );
-            }
-            if !settings.enable_mcp {
-                warnings.push("enable_mcp is off: every request is refused until it is turned on");
-            }
+            let shown = api.call("settings.show", Value::Null)?;
             if as_json {
-                json(&serde_json::json!({
-                    "settings": view.iter().map(views::setting).collect::<Vec<Value>>(),
-                    "warnings": warnings,
-                }));
+                json(&shown);
             } else {
-                let rows: Vec<Vec<String>> = view
+                let empty = Vec::new();
+                let rows: Vec<Vec<String>> = shown["settings"]
+                    .as_array()
+                    .unwrap_or(&empty)
                     .iter()
-                    .map(|v| {
-                        vec![v.spec.key.to_string(), v.value.to_string(), v.spec.range_text(), v.source.name().into()]
-                    })
+                    .map(|v| vec![text(&v["key"]), value_text(&v["value"]), text(&v["allowed"]), text(&v["source"])])
                     .collect();
                 table(&["SETTING", "VALUE", "ALLOWED", "SOURCE"], &rows);
-                for w in warnings {
-                    println!("warning: {w}");
+                for w in shown["warnings"].as_array().unwrap_or(&empty) {
+                    println!("warning: {}", text(w));
                 }
             }
         }
         SettingsCommand::Set { key, value } => {
-            let stored = admin.set_setting(&key, &value)?;
+            let stored = api.call("settings.set", json!({"key": key, "value": value}))?;
             if as_json {
-                json(&serde_json::json!({"key": key, "value": stored.to_json()}));
+                json(&stored);
             } else {
-                println!("{key} = {stored}");
+                println!("{key} = {}", value_text(&stored["value"]));
             }
         }
     }
     Ok(())
 }
 
-fn print_resources(resources: &[Resource], as_json: bool) {
+fn print_resources(resources: &[Value], as_json: bool) {
     if as_json {
-        json(&Value::Array(resources.iter().map(views::resource).collect()));
+        json(&Value::Array(resources.to_vec()));
         return;
     }
     let rows: Vec<Vec<String>> = resources
         .iter()
         .map(|r| {
+            let list =
+                |v: &Value| -> Vec<String> { v.as_array().map(|a| a.iter().map(text).collect()).unwrap_or_default() };
+            let fields = list(&r["fields"]);
             vec![
-                r.id.to_string(),
-                r.model.clone(),
-                r.company_id.map_or("all".into(), |c| c.to_string()),
-                if r.read_only { "yes".into() } else { "no".into() },
-                r.effective_operations().names().join(","),
-                match r.field_policy.fields() {
-                    [] => r.field_policy.name().to_string(),
-                    fields => format!("{}: {}", r.field_policy.name(), fields.join(",")),
+                text(&r["id"]),
+                text(&r["model"]),
+                or_all(&r["company_id"]),
+                if r["read_only"] == true { "yes".into() } else { "no".into() },
+                list(&r["effective_operations"]).join(","),
+                if fields.is_empty() {
+                    text(&r["field_policy"])
+                } else {
+                    format!("{}: {}", text(&r["field_policy"]), fields.join(","))
                 },
-                r.record_filter.clone(),
+                text(&r["record_filter"]),
             ]
         })
         .collect();
     table(&["ID", "MODEL", "COMPANY", "READ-ONLY", "OPERATIONS", "FIELDS", "FILTER"], &rows);
 }
 
-pub fn resources(admin: &AdminService, cmd: ResourcesCommand, as_json: bool) -> Result<(), CliError> {
+fn array(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    }
+}
+
+pub fn resources(api: &dyn AdminApi, cmd: ResourcesCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
-        ResourcesCommand::List => print_resources(&admin.resources()?, as_json),
+        ResourcesCommand::List => print_resources(&array(api.call("resources.list", Value::Null)?), as_json),
         ResourcesCommand::Add { models, permissions } => {
-            let default_read_only = admin.settings()?.default_read_only;
-            let mut drafts = Vec::new();
-            for model in &models {
-                let mut draft = ResourceDraft::new(model, default_read_only);
-                permissions.apply(&mut draft)?;
-                drafts.push(draft);
-            }
-            print_resources(&admin.add_resources(drafts)?, as_json);
+            let added = api.call("resources.add", json!({"models": models, "patch": permissions.patch()}))?;
+            print_resources(&array(added), as_json);
         }
         ResourcesCommand::Edit { resource, model, permissions } => {
-            let current = admin.find_resource(&resource)?;
-            let mut draft = current.draft();
-            if let Some(model) = model {
-                draft.model = model;
-            }
-            permissions.apply(&mut draft)?;
-            print_resources(&[admin.edit_resource(current.id, draft)?], as_json);
+            let args = json!({"resource": resource, "model": model, "patch": permissions.patch()});
+            print_resources(&array(api.call("resources.edit", args)?), as_json);
         }
         ResourcesCommand::Remove { resource } => {
-            let current = admin.find_resource(&resource)?;
-            let removed = admin.remove_resource(current.id)?;
+            let removed = api.call("resources.remove", json!({"resource": resource}))?;
             if as_json {
-                json(&views::resource(&removed));
+                json(&removed);
             } else {
-                println!("removed resource {} ({})", removed.id, removed.model);
+                println!("removed resource {} ({})", text(&removed["id"]), text(&removed["model"]));
             }
         }
     }
     Ok(())
 }
 
-fn read_key(args: &CreateCredentialArgs) -> Result<ApiKey, CliError> {
-    let text = match &args.key_env {
+/// The key in clear, from stdin or the environment. It goes to the admin
+/// API (in process, or over the 0600 socket) and nowhere else.
+fn read_key(args: &CreateCredentialArgs) -> Result<String, CliError> {
+    match &args.key_env {
         Some(var) => std::env::var(var)
-            .map_err(|_| CliError::Invalid(format!("environment variable {var} is not set or not UTF-8")))?,
+            .map_err(|_| CliError::Invalid(format!("environment variable {var} is not set or not UTF-8"))),
         None => {
             let mut line = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
                 .map_err(|e| CliError::Failed(format!("cannot read the key from standard input: {e}")))?;
-            line
+            Ok(line)
         }
-    };
-    ApiKey::parse(&text).map_err(|e| CliError::Invalid(e.0))
+    }
 }
 
-pub fn credentials(admin: &AdminService, cmd: CredentialsCommand, as_json: bool) -> Result<(), CliError> {
-    let today = AdminService::today();
+pub fn credentials(api: &dyn AdminApi, cmd: CredentialsCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
         CredentialsCommand::List => {
-            let all = admin.credentials()?;
+            let all = array(api.call("credentials.list", Value::Null)?);
             if as_json {
-                json(&Value::Array(all.iter().map(|(c, u)| views::credential(c, u, today)).collect()));
+                json(&Value::Array(all));
             } else {
                 let rows: Vec<Vec<String>> = all
                     .iter()
-                    .map(|(c, u)| {
+                    .map(|c| {
+                        let never = |v: &Value| if v.is_null() { "never".into() } else { text(v) };
                         vec![
-                            c.id.to_string(),
-                            c.label.clone(),
-                            format!("{} ({})", c.login, c.user_id),
-                            c.scope.name().into(),
-                            c.company_id.map_or("all".into(), |id| id.to_string()),
-                            c.expires_on.map_or("never".into(), |d| d.to_string()),
-                            c.status(today).into(),
-                            u.last_used.map_or("never".into(), |t| t.date().to_string()),
-                            u.request_count.to_string(),
+                            text(&c["id"]),
+                            text(&c["label"]),
+                            format!("{} ({})", text(&c["login"]), text(&c["user_id"])),
+                            text(&c["scope"]),
+                            or_all(&c["company_id"]),
+                            never(&c["expires_on"]),
+                            text(&c["status"]),
+                            never(&c["last_used"]).chars().take(10).collect(),
+                            text(&c["request_count"]),
                         ]
                     })
                     .collect();
@@ -321,28 +337,33 @@ pub fn credentials(admin: &AdminService, cmd: CredentialsCommand, as_json: bool)
         }
         CredentialsCommand::Create(args) => {
             let key = read_key(&args)?;
-            let draft = CredentialDraft {
-                label: args.label.clone(),
-                user_id: args.user_id,
-                login: args.login.clone(),
-                scope: Scope::parse(&args.scope).map_err(|e| CliError::Invalid(e.0))?,
-                expires_on: args.expires.as_deref().map(parse_date).transpose().map_err(|e| CliError::Invalid(e.0))?,
-                company_id: args.company,
-                key,
-            };
-            let created = admin.create_credential(draft)?;
+            let request = json!({
+                "label": args.label,
+                "user_id": args.user_id,
+                "login": args.login,
+                "scope": args.scope,
+                "expires": args.expires,
+                "company_id": args.company,
+                "key": key,
+            });
+            let created = api.call("credentials.create", request)?;
             if as_json {
-                json(&views::credential(&created, &Default::default(), today));
+                json(&created);
             } else {
-                println!("created credential {} ({}) for {}", created.id, created.label, created.login);
+                println!(
+                    "created credential {} ({}) for {}",
+                    text(&created["id"]),
+                    text(&created["label"]),
+                    text(&created["login"])
+                );
             }
         }
         CredentialsCommand::Revoke { id } => {
-            let revoked = admin.revoke_credential(id)?;
+            let revoked = api.call("credentials.revoke", json!({"id": id}))?;
             if as_json {
-                json(&views::credential(&revoked, &Default::default(), today));
+                json(&revoked);
             } else {
-                println!("revoked credential {} ({})", revoked.id, revoked.label);
+                println!("revoked credential {} ({})", text(&revoked["id"]), text(&revoked["label"]));
             }
         }
     }

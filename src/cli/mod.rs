@@ -8,8 +8,11 @@
 
 mod admin_cmds;
 mod output;
+mod traffic_cmds;
 
 use crate::admin::{AdminError, AdminService};
+use crate::admin_socket::server::{AdminSocket, SocketOptions};
+use crate::admin_socket::{AdminApi, AdminContext, Direct, SocketClient};
 use crate::config::boot::{BootConfig, Overrides, process_env};
 use crate::faces::{FaceState, Listener};
 use crate::gateway::{Gateway, UpstreamSlot};
@@ -56,6 +59,17 @@ pub enum Command {
     /// List, create or revoke credentials.
     #[command(subcommand)]
     Credentials(admin_cmds::CredentialsCommand),
+    /// Search, follow or export the audit log.
+    #[command(subcommand)]
+    Audit(traffic_cmds::AuditCommand),
+    /// List AI client sessions, or end one.
+    #[command(subcommand)]
+    Sessions(traffic_cmds::SessionsCommand),
+    /// Run one of the timers' jobs now.
+    #[command(subcommand)]
+    Jobs(traffic_cmds::JobsCommand),
+    /// The terminal dashboard, talking to the running daemon over its admin socket.
+    Tui,
     /// MCP over stdio for Claude Desktop, forwarding to a remote Alpenglow.
     Bridge(BridgeArgs),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
@@ -141,9 +155,13 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Bridge(args) => bridge(args),
         Command::Serve(_) => serve(boot),
         Command::Demo(args) => demo(&cli_data_dir, boot, args, json),
-        Command::Settings(cmd) => admin_cmds::settings(&open_admin(&boot, "alpenglow settings")?, cmd, json),
-        Command::Resources(cmd) => admin_cmds::resources(&open_admin(&boot, "alpenglow resources")?, cmd, json),
-        Command::Credentials(cmd) => admin_cmds::credentials(&open_admin(&boot, "alpenglow credentials")?, cmd, json),
+        Command::Settings(cmd) => admin_cmds::settings(&*admin_api(&boot, "alpenglow settings")?, cmd, json),
+        Command::Resources(cmd) => admin_cmds::resources(&*admin_api(&boot, "alpenglow resources")?, cmd, json),
+        Command::Credentials(cmd) => admin_cmds::credentials(&*admin_api(&boot, "alpenglow credentials")?, cmd, json),
+        Command::Audit(cmd) => traffic_cmds::audit(&traffic_api(&boot, "alpenglow audit")?, cmd, json),
+        Command::Sessions(cmd) => traffic_cmds::sessions(&traffic_api(&boot, "alpenglow sessions")?, cmd, json),
+        Command::Jobs(cmd) => traffic_cmds::jobs(&traffic_api(&boot, "alpenglow jobs")?, cmd, json),
+        Command::Tui => crate::tui::run(&boot.admin_socket).map_err(CliError::Failed),
     }
 }
 
@@ -152,30 +170,86 @@ fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError
     Ok(AdminService::new(store, boot.odoo.clone()))
 }
 
+/// The admin API: the running daemon's socket when one answers, else the
+/// store opened here (refused with the holder's name if another process has it).
+fn admin_api(boot: &BootConfig, purpose: &str) -> Result<Box<dyn AdminApi>, CliError> {
+    if let Ok(client) = SocketClient::connect(&boot.admin_socket) {
+        return Ok(Box::new(client));
+    }
+    let admin = open_admin(boot, purpose)?;
+    // A bad service key matters to the daemon, which refuses to start; here
+    // it would only block commands that never use it.
+    let context = AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct");
+    Ok(Box::new(Direct::new(context).map_err(|e| CliError::Failed(format!("cannot start: {e}")))?))
+}
+
+/// The traffic commands' API: the daemon's socket, else the store opened here.
+fn traffic_api(boot: &BootConfig, purpose: &str) -> Result<traffic_cmds::Api, CliError> {
+    if let Ok(client) = SocketClient::connect(&boot.admin_socket) {
+        return Ok(traffic_cmds::Api::Socket(client));
+    }
+    Ok(traffic_cmds::Api::Local(open_admin(boot, purpose)?))
+}
+
+/// The gateway's own Odoo key from the boot config, if any.
+fn service_key(boot: &BootConfig) -> Result<Option<crate::config::ApiKey>, CliError> {
+    boot.odoo
+        .service_key
+        .as_deref()
+        .map(|k| crate::config::ApiKey::parse(k).map_err(|e| CliError::Invalid(format!("[odoo] service_key: {}", e.0))))
+        .transpose()
+}
+
+fn socket_options(boot: &BootConfig) -> SocketOptions {
+    SocketOptions { path: boot.admin_socket.clone(), group: boot.admin_socket_group.clone() }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))
 }
 
 fn serve(boot: BootConfig) -> Result<(), CliError> {
     let admin = open_admin(&boot, "alpenglow serve")?;
+    let service_key = service_key(&boot)?;
     runtime()?.block_on(async {
         let dir = admin.store().dir().display().to_string();
+        let socket = AdminSocket::bind(&socket_options(&boot)).map_err(CliError::Failed)?;
+        let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve");
+        let admin_task = tokio::spawn(socket.serve(context));
+        let _timers = crate::jobs::start(&admin);
         let state = FaceState {
-            gateway: Gateway::new(admin, UpstreamSlot::default()),
+            gateway: Gateway::new(admin.clone(), UpstreamSlot::default()),
             trusted_proxies: boot.trusted_proxies.clone(),
             allowed_origins: boot.allowed_origins.clone(),
         };
         let listener = Listener::bind(boot.listen, state).await.map_err(|e| CliError::Failed(e.to_string()))?;
         let addr = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
-        eprintln!("alpenglow: serving on http://{addr} (data directory {dir})");
-        listener.serve(crate::faces::shutdown_signal()).await.map_err(|e| CliError::Failed(e.to_string()))
+        eprintln!(
+            "alpenglow: serving on http://{addr} (data directory {dir}, admin socket {})",
+            boot.admin_socket.display()
+        );
+        let served = listener.serve(crate::faces::shutdown_signal()).await;
+        admin_task.abort();
+        let _ = admin_task.await;
+        crate::jobs::save_on_exit(&admin);
+        served.map_err(|e| CliError::Failed(e.to_string()))
     })
 }
 
 fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: bool) -> Result<(), CliError> {
-    boot.data_dir = data_dir.clone().unwrap_or_else(|| PathBuf::from("alpenglow-demo"));
+    let demo_dir = data_dir.clone().unwrap_or_else(|| PathBuf::from("alpenglow-demo"));
+    // The socket follows the demo's own directory unless it was set elsewhere.
+    if boot.admin_socket == boot.data_dir.join("admin.sock") {
+        boot.admin_socket = demo_dir.join("admin.sock");
+    }
+    boot.data_dir = demo_dir;
     let admin = open_admin(&boot, "alpenglow demo")?;
-    let options = crate::demo::DemoOptions { listen: args.listen, json, allow_remote: args.allow_remote };
+    let options = crate::demo::DemoOptions {
+        listen: args.listen,
+        json,
+        allow_remote: args.allow_remote,
+        admin_socket: socket_options(&boot),
+    };
     runtime()?.block_on(crate::demo::run(admin, options)).map_err(|e| match e {
         crate::demo::DemoError::Refused(m) => CliError::Invalid(m),
         crate::demo::DemoError::Failed(m) => CliError::Failed(m),

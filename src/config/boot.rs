@@ -33,6 +33,8 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     admin_socket: Option<PathBuf>,
+    /// Group that may use the admin socket (mode 0660); none: owner only (0600).
+    admin_socket_group: Option<String>,
     log_level: Option<String>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
@@ -50,6 +52,7 @@ pub struct BootConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub admin_socket: PathBuf,
+    pub admin_socket_group: Option<String>,
     pub log_level: String,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub allowed_origins: Vec<String>,
@@ -152,6 +155,7 @@ impl BootConfig {
             listen,
             data_dir,
             admin_socket,
+            admin_socket_group: file.admin_socket_group,
             log_level,
             trusted_proxies,
             allowed_origins: file.allowed_origins,

@@ -127,6 +127,13 @@ pub const SPECS: &[SettingSpec] = &[
         help: "Write one audit entry per request.",
     },
     SettingSpec {
+        key: "audit_log_values",
+        label: "Audit Log Values",
+        kind: SettingKind::Bool,
+        default: "off",
+        help: "Also keep create / update values in clear in the audit entries of calls that succeeded (off: only the model, ids and fields).",
+    },
+    SettingSpec {
         key: "log_retention_days",
         label: "Log Retention (days)",
         kind: SettingKind::Integer { min: 1, max: 3_650 },
@@ -324,6 +331,7 @@ pub struct Settings {
     pub requests_per_minute: u32,
     pub aggregation_per_minute: u32,
     pub audit_logging: bool,
+    pub audit_log_values: bool,
     pub log_retention_days: u32,
     pub require_credential: bool,
     pub session_timeout_minutes: u32,
@@ -361,6 +369,7 @@ impl Settings {
             requests_per_minute: number("requests_per_minute"),
             aggregation_per_minute: number("aggregation_per_minute"),
             audit_logging: flag("audit_logging"),
+            audit_log_values: flag("audit_log_values"),
             log_retention_days: number("log_retention_days"),
             require_credential: flag("require_credential"),
             session_timeout_minutes: number("session_timeout_minutes"),
@@ -394,6 +403,7 @@ mod tests {
         assert_eq!(s.requests_per_minute, 300);
         assert_eq!(s.aggregation_per_minute, 60);
         assert!(s.audit_logging);
+        assert!(!s.audit_log_values);
         assert_eq!(s.log_retention_days, 30);
         assert!(!s.require_credential);
         assert_eq!(s.session_timeout_minutes, 30);

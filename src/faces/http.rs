@@ -104,6 +104,17 @@ pub fn add_error_headers(response: &mut Response<Body>, error: &OpError, key_sen
     }
 }
 
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds)
+/// from the budget the gateway applied to this request, if any.
+pub fn add_rate_headers(response: &mut Response<Body>, ctx: &RequestContext) {
+    if let Some(status) = ctx.rate.get() {
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-limit", HeaderValue::from(status.limit));
+        headers.insert("ratelimit-remaining", HeaderValue::from(status.remaining));
+        headers.insert("ratelimit-reset", HeaderValue::from(status.reset_secs));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,7 @@ pub fn direct_call(body: &[u8]) -> Option<DirectCall> {
 
 pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAddr) -> Response<Body> {
     let ctx = http::context(Face::JsonRpc, parts, ip);
-    match state.gateway.call(&ctx, &call.method, &call.params).await {
+    let mut response = match state.gateway.call(&ctx, &call.method, &call.params).await {
         Ok(result) => http::json(StatusCode::OK, json!({"jsonrpc": "2.0", "id": call.id, "result": result})),
         Err(error) => {
             let status = match &error {
@@ -53,5 +53,7 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
             http::add_error_headers(&mut response, &error, !matches!(ctx.authorization, Authorization::Missing));
             response
         }
-    }
+    };
+    http::add_rate_headers(&mut response, &ctx);
+    response
 }

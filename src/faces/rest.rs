@@ -154,12 +154,17 @@ pub async fn handle(state: &FaceState, req: Request<Incoming>, ip: IpAddr) -> Re
     let path = parts.uri.path().trim_start_matches("/alpenglow/api/").trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').collect();
     let planned = parse_json(&bytes).and_then(|body| operation(&parts.method, &segments, parts.uri.query(), body));
-    let (name, params, success) = match planned {
-        Ok(plan) => plan,
-        Err(e) => return error_response(&e, key_sent),
+    let mut response = match planned {
+        Ok((name, params, success)) => match state.gateway.call(&ctx, name, &params).await {
+            Ok(result) => http::json(success, result),
+            Err(e) => error_response(&e, key_sent),
+        },
+        // Not an operation: still authenticated, charged and audited.
+        Err(e) => {
+            let tool = format!("{} /alpenglow/api/{path}", parts.method);
+            error_response(&state.gateway.call_refused(&ctx, &tool, e).await, key_sent)
+        }
     };
-    match state.gateway.call(&ctx, name, &params).await {
-        Ok(result) => http::json(success, result),
-        Err(e) => error_response(&e, key_sent),
-    }
+    http::add_rate_headers(&mut response, &ctx);
+    response
 }

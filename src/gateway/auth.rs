@@ -160,6 +160,16 @@ impl AuthCache {
         entries.insert(slot, Cached { user, credential_id, at: Instant::now() });
     }
 
+    /// Whether this key was verified recently (a cache hit): such callers
+    /// are not charged to their IP's pre-authentication budget.
+    pub(super) fn knows(&self, authorization: &Authorization) -> bool {
+        let key = match authorization {
+            Authorization::Bearer(key) | Authorization::Basic { key, .. } => key,
+            Authorization::Missing | Authorization::Malformed(_) => return false,
+        };
+        ApiKey::parse(key).is_ok_and(|key| self.get(self.slot(&key)).is_some())
+    }
+
     fn forget(&self, slot: u128) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot);
     }

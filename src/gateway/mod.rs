@@ -4,9 +4,14 @@
 //! `run` parses the operation (`ops`), asks the policy (`policy`), calls Odoo
 //! as the caller (`upstream`) and shapes the result. Faces call these two and
 //! translate [`OpError`] into their own status codes; they decide nothing.
+//!
+//! Around them (`traffic.rs`): the per-IP rate budget before authentication,
+//! the caller's budgets after it, the session, and one audit entry for every
+//! outcome, written durably before the answer goes back to the face.
 
 mod auth;
 mod error;
+mod traffic;
 mod upstream_slot;
 
 pub use auth::{Authorization, Principal};
@@ -19,6 +24,7 @@ use crate::ops::{self, OpName};
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Which face a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,11 +63,25 @@ pub struct RequestContext {
     /// The MCP session, for legacy-revision clients.
     pub session_id: Option<String>,
     pub client: Option<ClientInfo>,
+    /// The MCP protocol revision the client speaks, if known.
+    pub protocol: Option<String>,
+    /// Filled by the gateway: the rate budget that applied, for the
+    /// `RateLimit-*` headers.
+    pub rate: crate::limits::RateSlot,
 }
 
 impl RequestContext {
     pub fn new(face: Face, client_ip: IpAddr, authorization: Authorization) -> RequestContext {
-        RequestContext { face, client_ip, authorization, database: None, session_id: None, client: None }
+        RequestContext {
+            face,
+            client_ip,
+            authorization,
+            database: None,
+            session_id: None,
+            client: None,
+            protocol: None,
+            rate: Default::default(),
+        }
     }
 }
 
@@ -95,31 +115,84 @@ impl Gateway {
         self.inner.admin.settings().unwrap_or_default()
     }
 
-    /// Who is calling. Refuses with `Disabled` while MCP is off, then with
-    /// `Unauthenticated` for a missing, unknown, expired or revoked key.
+    /// Who is calling. Refuses with `Disabled` while MCP is off, with
+    /// `RateLimited` when the client IP is over its budget, then with
+    /// `Unauthenticated` for a missing, unknown, expired or revoked key. A
+    /// refusal is audited (as tool `authenticate`); success is not, the
+    /// operation that follows is.
     pub async fn authenticate(&self, ctx: &RequestContext) -> Result<Principal, OpError> {
+        let started = Instant::now();
+        let result = self.authenticate_limited(ctx).await;
+        if let Err(error) = &result {
+            let trace = traffic::Trace::new(started);
+            traffic::audit(self, ctx, None, "authenticate", &Value::Null, Err(error), trace).await;
+        }
+        result
+    }
+
+    /// Authentication behind the per-IP budget. An attempt with a key not
+    /// verified recently is charged to the IP (exactly, before the work);
+    /// a successful one is given back, the caller's own budget applying from
+    /// here. So only failed logins use up an IP's budget, and a known key is
+    /// never held up by its IP.
+    async fn authenticate_limited(&self, ctx: &RequestContext) -> Result<Principal, OpError> {
         let settings = self.settings();
         if !settings.enable_mcp {
             return Err(OpError::Disabled);
         }
         self.check_database(ctx, &settings)?;
-        auth::authenticate(&self.inner.admin, &self.inner.upstream, &self.inner.auth, &settings, ctx).await
+        let ticket =
+            if self.inner.auth.knows(&ctx.authorization) { None } else { traffic::charge_ip(self, &settings, ctx)? };
+        let result =
+            auth::authenticate(&self.inner.admin, &self.inner.upstream, &self.inner.auth, &settings, ctx).await;
+        if let Ok(principal) = &result {
+            traffic::refund_ip(self, &settings, ctx, principal, ticket.as_ref());
+        }
+        result
     }
 
     /// Runs one of the nine operations for `principal`. `operation` is the
     /// tool / method name, `params` its JSON arguments.
+    /// Audited, whatever the outcome.
     pub async fn run(
         &self,
         principal: &Principal,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         operation: &str,
         params: &Value,
+    ) -> Result<Value, OpError> {
+        self.run_traced(principal, ctx, operation, params, traffic::Trace::new(Instant::now())).await
+    }
+
+    async fn run_traced(
+        &self,
+        principal: &Principal,
+        ctx: &RequestContext,
+        operation: &str,
+        params: &Value,
+        mut trace: traffic::Trace,
+    ) -> Result<Value, OpError> {
+        let result = self.run_limited(principal, ctx, operation, params, &mut trace).await;
+        traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
+        result
+    }
+
+    /// The operation behind the caller's budgets and session.
+    async fn run_limited(
+        &self,
+        principal: &Principal,
+        ctx: &RequestContext,
+        operation: &str,
+        params: &Value,
+        trace: &mut traffic::Trace,
     ) -> Result<Value, OpError> {
         let name = OpName::parse(operation).ok_or_else(|| OpError::UnknownOperation(operation.to_string()))?;
         let settings = self.settings();
         if !settings.enable_mcp {
             return Err(OpError::Disabled);
         }
+        traffic::charge_principal(self, &settings, ctx, principal, name == OpName::Aggregate)?;
+        trace.session = traffic::touch_session(self, ctx, principal)?;
         let operation = ops::Operation::parse(name, params)?;
         let resources = self.inner.admin.resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
@@ -133,10 +206,38 @@ impl Gateway {
         operation.run(&run).await
     }
 
-    /// Authenticate and run in one call.
+    /// Authenticate and run in one call; one audit entry either way.
     pub async fn call(&self, ctx: &RequestContext, operation: &str, params: &Value) -> Result<Value, OpError> {
-        let principal = self.authenticate(ctx).await?;
-        self.run(&principal, ctx, operation, params).await
+        let trace = traffic::Trace::new(Instant::now());
+        match self.authenticate_limited(ctx).await {
+            Ok(principal) => self.run_traced(&principal, ctx, operation, params, trace).await,
+            Err(error) => {
+                traffic::audit(self, ctx, None, operation, params, Err(&error), trace).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// A request the face could not turn into an operation (a bad REST route
+    /// or body): authenticated, charged and audited like any call, then
+    /// refused with `error` (or with the refusal met on the way). `tool`
+    /// names what was asked, e.g. `GET /alpenglow/api/models/x`.
+    pub async fn call_refused(&self, ctx: &RequestContext, tool: &str, error: OpError) -> OpError {
+        let trace = traffic::Trace::new(Instant::now());
+        let principal = match self.authenticate_limited(ctx).await {
+            Ok(principal) => principal,
+            Err(refused) => {
+                traffic::audit(self, ctx, None, tool, &Value::Null, Err(&refused), trace).await;
+                return refused;
+            }
+        };
+        let settings = self.settings();
+        let error = match traffic::charge_principal(self, &settings, ctx, &principal, false) {
+            Ok(()) => error,
+            Err(limited) => limited,
+        };
+        traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;
+        error
     }
 
     /// A gateway serves one Odoo database; a request naming another is refused.

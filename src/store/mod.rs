@@ -14,9 +14,11 @@
 
 mod lock;
 pub(crate) mod record;
+mod scan;
 
 pub use lock::DirLock;
 pub use record::{Record, RecordError};
+pub use scan::CompositeKey;
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,182 @@
+//! What the admin screens ask of Odoo: the connection state, and the model,
+//! field and user lists, read as the gateway's own service identity (the
+//! `[odoo] service_key` of the boot config); and checking a pasted API key.
+//! Without a service key the lists are refused with a message saying so.
+
+use super::handler::AdminContext;
+use super::{ApiError, ApiResult};
+use crate::config::ApiKey;
+use crate::gateway::UpstreamSlot;
+use crate::upstream::{Identity, OdooApi, SearchQuery, UpstreamError};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+const NO_SERVICE_KEY: &str = "the gateway has no Odoo service key: set service_key in the [odoo] section of the config file (mode 0600) to list Odoo's models, fields and users; until then type model and field names";
+
+/// The gateway's way to Odoo, for admin look-ups.
+pub struct OdooAccess {
+    slot: UpstreamSlot,
+    service_key: Option<ApiKey>,
+    /// The service key's user, found once.
+    identity: Mutex<Option<Identity>>,
+    /// The URL shown when the client is pinned (the demo's sandbox).
+    pinned_url: Option<String>,
+}
+
+impl OdooAccess {
+    pub fn new(slot: UpstreamSlot, service_key: Option<ApiKey>) -> OdooAccess {
+        OdooAccess { slot, service_key, identity: Mutex::new(None), pinned_url: None }
+    }
+}
+
+impl AdminContext {
+    /// Shows `url` as Odoo's address (the demo pins its sandbox without storing it).
+    pub fn with_pinned_url(mut self, url: String) -> AdminContext {
+        if let Some(access) = Arc::get_mut(&mut self.odoo) {
+            access.pinned_url = Some(url);
+        }
+        self
+    }
+}
+
+async fn client(ctx: &AdminContext) -> ApiResult<Arc<dyn OdooApi>> {
+    let settings = ctx.admin.settings()?;
+    ctx.odoo.slot.get(&settings).await.map_err(|e| ApiError::failed(e.to_string()))
+}
+
+async fn service(ctx: &AdminContext) -> ApiResult<(Arc<dyn OdooApi>, Identity)> {
+    let key = ctx.odoo.service_key.clone().ok_or_else(|| ApiError::failed(NO_SERVICE_KEY))?;
+    let client = client(ctx).await?;
+    let mut cached = ctx.odoo.identity.lock().await;
+    if let Some(who) = cached.as_ref() {
+        return Ok((client, who.clone()));
+    }
+    let user = client
+        .authenticate(&key, None)
+        .await
+        .map_err(|e| ApiError::failed(format!("Odoo refused the gateway's service key: {}", upstream_message(&e))))?;
+    let who = Identity { key, uid: user.uid, company_ids: user.company_ids };
+    *cached = Some(who.clone());
+    Ok((client, who))
+}
+
+fn upstream_message(e: &UpstreamError) -> String {
+    e.to_string()
+}
+
+fn odoo_failed(e: UpstreamError) -> ApiError {
+    ApiError::failed(format!("Odoo: {}", upstream_message(&e)))
+}
+
+/// `odoo.status`: configured, connected, version and protocol, never an error.
+pub async fn status(ctx: &AdminContext) -> Value {
+    let settings = match ctx.admin.settings() {
+        Ok(s) => s,
+        Err(e) => return json!({"configured": false, "connected": false, "message": e.to_string()}),
+    };
+    let url = ctx.odoo.pinned_url.clone().unwrap_or_else(|| settings.odoo.url.clone());
+    let configured = !url.is_empty();
+    let base = json!({
+        "configured": configured,
+        "url": url,
+        "database": settings.odoo.database,
+        "service_key": ctx.odoo.service_key.is_some(),
+    });
+    let mut out = base.as_object().cloned().unwrap_or_default();
+    if !configured {
+        out.insert("connected".into(), false.into());
+        out.insert("message".into(), "Odoo is not configured yet: set odoo_url and odoo_database".into());
+        return Value::Object(out);
+    }
+    match client(ctx).await {
+        Err(e) => {
+            out.insert("connected".into(), false.into());
+            out.insert("message".into(), e.message.into());
+        }
+        Ok(client) => match client.version().await {
+            Ok(v) => {
+                out.insert("connected".into(), true.into());
+                out.insert("version".into(), v.version.into());
+                out.insert("protocol".into(), client.protocol().to_string().into());
+            }
+            Err(e) => {
+                out.insert("connected".into(), false.into());
+                out.insert("message".into(), format!("cannot reach Odoo: {e}").into());
+            }
+        },
+    }
+    Value::Object(out)
+}
+
+/// `odoo.models`: installed models, `[{model, name}]`.
+pub async fn models(ctx: &AdminContext, filter: Option<&str>) -> ApiResult<Value> {
+    let (client, who) = service(ctx).await?;
+    let models = client.list_models(&who, filter).await.map_err(odoo_failed)?;
+    Ok(Value::Array(models.into_iter().map(|m| json!({"model": m.model, "name": m.name})).collect()))
+}
+
+/// `odoo.fields`: a model's fields, `[{name, string, type, required, relation}]`, by name.
+pub async fn fields(ctx: &AdminContext, model: &str) -> ApiResult<Value> {
+    crate::config::resource::validate_model_name(model).map_err(|e| ApiError::invalid(e.0))?;
+    let (client, who) = service(ctx).await?;
+    let attributes: Vec<String> = ["string", "type", "required", "relation"].iter().map(|s| s.to_string()).collect();
+    let all = client.fields_get(&who, model, None, Some(&attributes)).await.map_err(odoo_failed)?;
+    let mut out: Vec<Value> = all
+        .iter()
+        .map(|(name, attrs)| {
+            json!({
+                "name": name,
+                "string": attrs.get("string").cloned().unwrap_or(Value::Null),
+                "type": attrs.get("type").cloned().unwrap_or(Value::Null),
+                "required": attrs.get("required").and_then(Value::as_bool).unwrap_or(false),
+                "relation": attrs.get("relation").cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Ok(Value::Array(out))
+}
+
+/// `odoo.users`: internal users, `[{id, login, name}]`.
+pub async fn users(ctx: &AdminContext) -> ApiResult<Value> {
+    let (client, who) = service(ctx).await?;
+    let q = SearchQuery {
+        domain: json!([["share", "=", false]]),
+        fields: Some(vec!["login".into(), "name".into()]),
+        order: Some("login".into()),
+        ..SearchQuery::default()
+    };
+    let rows = client.search_read(&who, "res.users", &q).await.map_err(odoo_failed)?;
+    Ok(Value::Array(
+        rows.iter()
+            .map(|r| json!({"id": r.get("id").cloned().unwrap_or(Value::Null), "login": r.get("login"), "name": r.get("name")}))
+            .collect(),
+    ))
+}
+
+/// `odoo.check_key`: whom Odoo says this key belongs to.
+pub async fn check_key(ctx: &AdminContext, key: &ApiKey, login: Option<&str>) -> ApiResult<Value> {
+    let client = client(ctx).await?;
+    match client.authenticate(key, login).await {
+        Ok(user) => Ok(json!({"uid": user.uid, "login": user.login, "name": user.name})),
+        Err(e) if e.is_transport() => Err(odoo_failed(e)),
+        Err(e) => Err(ApiError::invalid(format!("Odoo does not accept this API key: {}", upstream_message(&e)))),
+    }
+}
+
+/// Before storing a credential: a reachable Odoo must accept the key as
+/// `user_id`. When Odoo cannot be reached the key is stored unchecked, as the
+/// CLI always did.
+pub async fn verify_owner(ctx: &AdminContext, key: &ApiKey, user_id: u32, login: &str) -> ApiResult<()> {
+    let Ok(client) = client(ctx).await else { return Ok(()) };
+    match client.authenticate(key, Some(login)).await {
+        Ok(user) if user.uid == i64::from(user_id) => Ok(()),
+        Ok(user) => Err(ApiError::invalid(format!(
+            "this API key belongs to Odoo user {} ({}), not user {user_id}",
+            user.uid, user.login
+        ))),
+        Err(e) if e.is_transport() => Ok(()),
+        Err(e) => Err(ApiError::invalid(format!("Odoo does not accept this API key: {}", upstream_message(&e)))),
+    }
+}

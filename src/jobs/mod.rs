@@ -1,0 +1,213 @@
+//! The three timers inside the process (the original's cron jobs):
+//!
+//! | job | interval | does |
+//! |---|---|---|
+//! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` |
+//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity |
+//! | `rate-limit-cleanup` | hourly | purges rate windows with nothing left in them |
+//!
+//! Each run happens on tokio's blocking pool (never on the request workers),
+//! reads the settings at that moment, logs what it did and how long it took
+//! on stderr, and a failure (or a panic) of one run is logged and the timer
+//! goes on. `alpenglow jobs run NAME` runs one at once. The rate limiter's
+//! write-behind runs here too, every [`RATE_PERSIST_EVERY`].
+
+use crate::admin::AdminService;
+use crate::audit::now_micros;
+use std::time::{Duration, Instant};
+
+/// How often the rate limiter's changed windows are written to the store.
+pub const RATE_PERSIST_EVERY: Duration = Duration::from_millis(500);
+/// The first run of each timer comes this long after start, so a cleanup
+/// never slows startup.
+const FIRST_RUN_AFTER: Duration = Duration::from_secs(60);
+
+/// One of the three jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    AuditCleanup,
+    SessionCleanup,
+    RateLimitCleanup,
+}
+
+impl Job {
+    pub const ALL: [Job; 3] = [Job::AuditCleanup, Job::SessionCleanup, Job::RateLimitCleanup];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::AuditCleanup => "audit-cleanup",
+            Job::SessionCleanup => "session-cleanup",
+            Job::RateLimitCleanup => "rate-limit-cleanup",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Job::AuditCleanup => "Audit Log Cleanup",
+            Job::SessionCleanup => "Session Cleanup",
+            Job::RateLimitCleanup => "Rate Limit Cleanup",
+        }
+    }
+
+    pub fn interval(self) -> Duration {
+        match self {
+            Job::AuditCleanup => Duration::from_secs(24 * 3600),
+            Job::SessionCleanup | Job::RateLimitCleanup => Duration::from_secs(3600),
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Job, String> {
+        Job::ALL.into_iter().find(|j| j.name() == name.trim()).ok_or_else(|| {
+            format!(
+                "unknown job {name:?}; the jobs are {}",
+                Job::ALL.iter().map(|j| j.name()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReport {
+    pub job: Job,
+    /// How many entries it deleted or marked.
+    pub affected: u64,
+    /// One line for people.
+    pub summary: String,
+    pub elapsed: Duration,
+}
+
+impl JobReport {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "job": self.job.name(),
+            "affected": self.affected,
+            "summary": self.summary,
+            "elapsed_ms": self.elapsed.as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// The log line.
+    pub fn line(&self) -> String {
+        format!("alpenglow: job {}: {} in {:.1} ms", self.job.name(), self.summary, self.elapsed.as_secs_f64() * 1000.0)
+    }
+}
+
+/// Runs `job` once, now, over `admin`'s store (and its rate limiter).
+pub fn run_now(job: Job, admin: &AdminService) -> Result<JobReport, String> {
+    let started = Instant::now();
+    let settings = admin.settings().map_err(|e| e.to_string())?;
+    let (affected, summary) = match job {
+        Job::AuditCleanup => {
+            let days = i64::from(settings.log_retention_days);
+            let cutoff = now_micros() - days * 86_400_000_000;
+            let n = admin.audit().delete_before(cutoff).map_err(|e| e.to_string())?;
+            (n as u64, format!("deleted {n} audit entries older than {days} days"))
+        }
+        Job::SessionCleanup => {
+            let minutes = i64::from(settings.session_timeout_minutes);
+            let n = admin
+                .sessions()
+                .mark_idle(time::Duration::minutes(minutes), time::OffsetDateTime::now_utc())
+                .map_err(|e| e.to_string())?;
+            (n as u64, format!("marked {n} sessions inactive after {minutes} minutes without activity"))
+        }
+        Job::RateLimitCleanup => {
+            let limiter = admin.limiter();
+            limiter.persist().map_err(|e| e.to_string())?;
+            let report = limiter.purge_expired().map_err(|e| e.to_string())?;
+            let n = report.in_memory.max(report.stored);
+            (n as u64, format!("purged {} expired rate windows ({} in memory)", report.stored, report.in_memory))
+        }
+    };
+    Ok(JobReport { job, affected, summary, elapsed: started.elapsed() })
+}
+
+/// Runs a job on the blocking pool and logs the outcome; a failure or a
+/// panic is reported and does not stop the caller.
+pub async fn run_logged(job: Job, admin: AdminService) -> Option<JobReport> {
+    let started = Instant::now();
+    match tokio::task::spawn_blocking(move || run_now(job, &admin)).await {
+        Ok(Ok(report)) => {
+            eprintln!("{}", report.line());
+            Some(report)
+        }
+        Ok(Err(e)) => {
+            eprintln!(
+                "alpenglow: job {} failed after {:.1} ms: {e}",
+                job.name(),
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("alpenglow: job {} stopped: {e}", job.name());
+            None
+        }
+    }
+}
+
+/// The running timers; dropping the handle stops them.
+pub struct Timers {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Timers {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the three timers and the rate limiter's write-behind on the
+/// current tokio runtime (the `serve` and `demo` commands).
+pub fn start(admin: &AdminService) -> Timers {
+    let mut tasks = Vec::new();
+    for job in Job::ALL {
+        let admin = admin.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_RUN_AFTER, job.interval());
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                run_logged(job, admin.clone()).await;
+            }
+        }));
+    }
+    let admin = admin.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(RATE_PERSIST_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let admin = admin.clone();
+            let persisted = tokio::task::spawn_blocking(move || admin.limiter().persist()).await;
+            if let Ok(Err(e)) = persisted {
+                eprintln!("alpenglow: rate windows not saved: {e}");
+            }
+        }
+    }));
+    Timers { tasks }
+}
+
+/// On a clean shutdown: the rate windows not yet written, then a flush.
+pub fn save_on_exit(admin: &AdminService) {
+    if let Err(e) = admin.limiter().persist().and_then(|_| admin.store().flush()) {
+        eprintln!("alpenglow: rate windows not saved at exit: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_and_unknown_ones_are_listed() {
+        for job in Job::ALL {
+            assert_eq!(Job::parse(job.name()), Ok(job));
+        }
+        let e = Job::parse("vacuum").unwrap_err();
+        assert!(e.contains("audit-cleanup, session-cleanup, rate-limit-cleanup"), "{e}");
+    }
+}

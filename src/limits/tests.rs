@@ -1,0 +1,120 @@
+//! The limiter's promises: never more than the limit in any 60 s, under
+//! concurrency too; refunds; persistence across a restart; purging.
+
+use super::*;
+use std::sync::Arc;
+
+fn ip() -> Subject {
+    Subject::Ip("192.0.2.7".parse().unwrap())
+}
+
+#[test]
+fn never_more_than_the_limit_in_any_sixty_seconds() {
+    let limiter = Limiter::new(None);
+    let limit = 25;
+    // Deterministic pseudo-random arrivals over 5 minutes.
+    let mut t = 1_000_000u64;
+    let mut seed = 12345u64;
+    let mut accepted = Vec::new();
+    for _ in 0..5_000 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        t += (seed >> 33) % 120;
+        if matches!(limiter.acquire_at(&ip(), Budget::General, limit, t), Decision::Allowed { .. }) {
+            accepted.push(t);
+        }
+    }
+    for (i, start) in accepted.iter().enumerate() {
+        let in_window = accepted[i..].iter().take_while(|a| **a < start + WINDOW_MS).count();
+        assert!(in_window <= limit as usize, "{in_window} hits within 60 s of {start}");
+    }
+    // And it is not needlessly strict: the limit is reached in each minute.
+    assert!(accepted.len() >= 4 * limit as usize, "{}", accepted.len());
+}
+
+#[test]
+fn refusal_says_when_to_retry_and_limit_changes_apply_at_once() {
+    let limiter = Limiter::new(None);
+    let t0 = 10_000_000;
+    for i in 0..3 {
+        assert!(matches!(limiter.acquire_at(&ip(), Budget::General, 3, t0 + i), Decision::Allowed { .. }));
+    }
+    match limiter.acquire_at(&ip(), Budget::General, 3, t0 + 50) {
+        Decision::Limited { status, retry_after_ms, reset_at_unix } => {
+            assert_eq!(status.remaining, 0);
+            assert!(retry_after_ms > 59_000 && retry_after_ms <= 60_100, "{retry_after_ms}");
+            assert_eq!(reset_at_unix, (t0 + 50 + retry_after_ms).div_ceil(1000));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Raised limit: room at once. Lowered: refused at once.
+    assert!(matches!(limiter.acquire_at(&ip(), Budget::General, 4, t0 + 60), Decision::Allowed { .. }));
+    assert!(matches!(limiter.acquire_at(&ip(), Budget::General, 2, t0 + 70), Decision::Limited { .. }));
+    // Budgets are separate.
+    assert!(matches!(limiter.acquire_at(&ip(), Budget::Aggregate, 1, t0 + 80), Decision::Allowed { .. }));
+    assert!(matches!(limiter.acquire_at(&Subject::Credential(1), Budget::General, 1, t0), Decision::Allowed { .. }));
+}
+
+#[test]
+fn exact_under_sixty_four_threads() {
+    let limiter = Arc::new(Limiter::new(None));
+    let passed = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let threads: Vec<_> = (0..64)
+        .map(|_| {
+            let (limiter, passed) = (limiter.clone(), passed.clone());
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    if let Decision::Allowed { .. } = limiter.acquire(&Subject::User(9), Budget::General, 1000) {
+                        passed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(passed.load(std::sync::atomic::Ordering::SeqCst), 1000);
+}
+
+#[test]
+fn a_released_hit_is_given_back() {
+    let limiter = Limiter::new(None);
+    let Decision::Allowed { ticket, .. } = limiter.acquire_at(&ip(), Budget::General, 1, 5_000) else { panic!() };
+    assert!(matches!(limiter.acquire_at(&ip(), Budget::General, 1, 5_001), Decision::Limited { .. }));
+    limiter.release(&ticket);
+    assert!(matches!(limiter.acquire_at(&ip(), Budget::General, 1, 5_002), Decision::Allowed { .. }));
+}
+
+#[test]
+fn counters_survive_a_restart_and_expired_ones_are_purged() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let limiter = Limiter::new(Some(store.clone()));
+        for _ in 0..5 {
+            assert!(matches!(limiter.acquire(&Subject::Credential(3), Budget::General, 5), Decision::Allowed { .. }));
+        }
+        assert_eq!(limiter.persist().unwrap(), 1);
+        // An old window that the cleanup must remove.
+        let old = StoredWindow { buckets: vec![(1_000, 1)] };
+        store.table::<StoredWindow>().unwrap().insert("all:cred:4", &old).unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let limiter = Limiter::new(Some(store));
+    assert!(matches!(limiter.acquire(&Subject::Credential(3), Budget::General, 5), Decision::Limited { .. }));
+    assert_eq!(limiter.status(&Subject::Credential(3), Budget::General, 5).remaining, 0);
+    let report = limiter.purge_expired().unwrap();
+    assert_eq!(report.stored, 1, "{report:?}");
+    assert_eq!(report.in_memory, 0);
+    assert!(matches!(limiter.acquire(&Subject::Credential(3), Budget::General, 5), Decision::Limited { .. }));
+}
+
+#[test]
+fn rate_slot_carries_the_latest_status() {
+    let slot = RateSlot::default();
+    assert_eq!(slot.get(), None);
+    let status = RateStatus { limit: 5, remaining: 4, reset_secs: 60 };
+    slot.set(status);
+    assert_eq!(slot.clone().get(), Some(status));
+}

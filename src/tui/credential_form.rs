@@ -1,0 +1,238 @@
+//! The new-credential form: the Odoo user (picked from Odoo's users, or
+//! typed as `ID LOGIN` without a list), label, the pasted API key (masked;
+//! sent once over the admin socket, checked against Odoo there when it is
+//! reachable, and kept only as a hash), scope, expiry and company.
+
+use super::app::{Ctx, Data, Loadable, Tag};
+use super::widgets::{Input, Picked, Picker, bold, centered, form_line};
+use crate::config::ApiKey;
+use crate::config::credential::parse_date;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use serde_json::{Value, json};
+
+const ROWS: [&str; 7] = ["Odoo user", "Label", "API key", "Scope", "Expires on", "Company", "[ Create ]"];
+const CREATE: usize = 6;
+
+#[derive(Debug, Clone, Default)]
+pub struct CredentialForm {
+    pub focus: usize,
+    /// (id, login) picked from Odoo's list.
+    pub user: Option<(u32, String)>,
+    /// `ID LOGIN`, typed when Odoo's user list is unavailable.
+    pub user_text: Input,
+    pub label: Input,
+    pub key: Input,
+    pub read_only: bool,
+    pub expires: Input,
+    pub company: Input,
+    pub editing: bool,
+    pub picker: Option<Picker>,
+    pub error: Option<String>,
+}
+
+impl CredentialForm {
+    pub fn new() -> CredentialForm {
+        CredentialForm { key: Input::masked(), ..CredentialForm::default() }
+    }
+
+    pub fn typing(&self) -> bool {
+        self.editing || self.picker.as_ref().is_some_and(|p| p.searching)
+    }
+
+    fn user_items(data: &Data) -> Vec<(String, String)> {
+        data.users
+            .ready()
+            .map(|u| u.iter().map(|(id, login, name)| (format!("{id} {login}"), name.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn on_users(&mut self, data: &Data) {
+        if let Some(picker) = &mut self.picker {
+            match &data.users {
+                Loadable::Ready(_) => picker.items = Self::user_items(data),
+                Loadable::Failed(_) => {
+                    self.picker = None;
+                    self.editing = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The user as (id, login), from the picker or the typed text.
+    fn user(&self) -> Result<(u32, String), String> {
+        if let Some(user) = &self.user {
+            return Ok(user.clone());
+        }
+        parse_user(&self.user_text.text)
+    }
+
+    /// The `credentials.create` arguments, or why the form is not ready.
+    pub fn request(&self) -> Result<Value, String> {
+        let (user_id, login) = self.user()?;
+        if self.label.text.trim().is_empty() {
+            return Err("give the credential a label, e.g. \"Claude Desktop - John\"".into());
+        }
+        ApiKey::parse(&self.key.text).map_err(|e| format!("API key: {}", e.0))?;
+        let expires = self.expires.text.trim();
+        if !expires.is_empty() {
+            parse_date(expires).map_err(|e| e.0)?;
+        }
+        let company = self.company.text.trim();
+        let company_id = if company.is_empty() {
+            Value::Null
+        } else {
+            company.parse::<u32>().map(Value::from).map_err(|_| format!("company {company:?} is not a company id"))?
+        };
+        Ok(json!({
+            "label": self.label.text.trim(),
+            "user_id": user_id,
+            "login": login,
+            "scope": if self.read_only { "read-only" } else { "full" },
+            "expires": if expires.is_empty() { Value::Null } else { expires.into() },
+            "company_id": company_id,
+            "key": self.key.text.trim(),
+            "check": true,
+        }))
+    }
+
+    /// Handles a key; true when the form wants to close.
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> bool {
+        if let Some(picker) = &mut self.picker {
+            match picker.on_key(key) {
+                Picked::Open => {}
+                Picked::Done => {
+                    self.user = picker.chosen().first().and_then(|k| parse_user(k).ok());
+                    self.picker = None;
+                }
+                Picked::Cancelled => self.picker = None,
+            }
+            return false;
+        }
+        if self.editing {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => self.editing = false,
+                _ => {
+                    let input = match self.focus {
+                        0 => &mut self.user_text,
+                        1 => &mut self.label,
+                        2 => &mut self.key,
+                        4 => &mut self.expires,
+                        _ => &mut self.company,
+                    };
+                    input.on_key(key);
+                    self.error = match self.focus {
+                        0 => parse_user(&self.user_text.text).err(),
+                        4 if !self.expires.text.trim().is_empty() => parse_date(&self.expires.text).err().map(|e| e.0),
+                        _ => None,
+                    };
+                }
+            }
+            return false;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s') {
+            self.submit(ctx);
+            return false;
+        }
+        match key.code {
+            KeyCode::Esc => return true,
+            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => self.focus = (self.focus + 1).min(CREATE),
+            KeyCode::Enter | KeyCode::Char(' ') => match self.focus {
+                0 => {
+                    ctx.want_users();
+                    if matches!(ctx.data.users, Loadable::Failed(_)) {
+                        self.user = None;
+                        self.editing = true;
+                    } else {
+                        self.picker = Some(Picker::new(Self::user_items(ctx.data), &[], false));
+                    }
+                }
+                3 => self.read_only = !self.read_only,
+                CREATE => self.submit(ctx),
+                _ => self.editing = true,
+            },
+            _ => {}
+        }
+        false
+    }
+
+    fn submit(&mut self, ctx: &mut Ctx) {
+        match self.request() {
+            Ok(args) => {
+                self.error = None;
+                ctx.out.send(Tag::CreateCredential, "credentials.create", args);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        let typed = |input: &Input, row: usize| input.shown(self.editing && self.focus == row);
+        let user = match &self.user {
+            Some((id, login)) => format!("{login} (id {id})"),
+            None if self.user_text.text.is_empty() && !(self.editing && self.focus == 0) => {
+                "(Enter: pick from Odoo)".into()
+            }
+            None => typed(&self.user_text, 0),
+        };
+        let values = [
+            user,
+            typed(&self.label, 1),
+            if self.key.text.is_empty() && !(self.editing && self.focus == 2) {
+                "(paste the user's Odoo API key)".into()
+            } else {
+                typed(&self.key, 2)
+            },
+            format!("{}  (space: full / read-only)", if self.read_only { "read-only" } else { "full" }),
+            if self.expires.text.is_empty() && !(self.editing && self.focus == 4) {
+                "never (YYYY-MM-DD)".into()
+            } else {
+                typed(&self.expires, 4)
+            },
+            if self.company.text.is_empty() && !(self.editing && self.focus == 5) {
+                "all companies".into()
+            } else {
+                typed(&self.company, 5)
+            },
+            String::new(),
+        ];
+        let mut lines: Vec<Line> = ROWS
+            .iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (label, value))| form_line(label, value, i == self.focus))
+            .collect();
+        lines.push(Line::from(""));
+        if let Some(e) = &self.error {
+            lines.push(Line::styled(format!("! {e}"), bold()));
+        }
+        if let Loadable::Failed(e) = &data.users {
+            lines.push(Line::from(format!("No user list ({e}); type the user as ID LOGIN.")));
+        }
+        lines.push(Line::from("The key is checked against Odoo when it is reachable, then kept only as a hash."));
+        lines.push(Line::from("Enter edit/toggle · Ctrl-S create · Esc cancel"));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" New credential ")),
+            area,
+        );
+        if let Some(picker) = &self.picker {
+            let title = if matches!(data.users, Loadable::Loading) { "Odoo users (loading…)" } else { "Odoo users" };
+            picker.draw(frame, centered(area, 70, 16), title);
+        }
+    }
+}
+
+/// `ID LOGIN`, e.g. `2 admin`.
+pub fn parse_user(text: &str) -> Result<(u32, String), String> {
+    let mut parts = text.split_whitespace();
+    let id = parts.next().and_then(|p| p.parse::<u32>().ok()).filter(|id| *id > 0);
+    match (id, parts.next()) {
+        (Some(id), Some(login)) => Ok((id, login.to_string())),
+        _ => Err("the Odoo user is its id and login, e.g. \"2 admin\"".into()),
+    }
+}

@@ -1,0 +1,204 @@
+//! Credentials: the list with usage columns (last used, requests, last IP),
+//! the new-credential form, and revoke with confirmation.
+
+use super::app::{Action, Ctx, Data, Tag, text};
+use super::credential_form::CredentialForm;
+use super::widgets::{Input, bold, confirm, fit, matches, move_cursor, selected};
+use crate::admin_socket::ApiResult;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Default)]
+pub enum Mode {
+    #[default]
+    List,
+    Form(Box<CredentialForm>),
+    ConfirmRevoke {
+        id: u64,
+        label: String,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct CredentialsScreen {
+    pub cursor: usize,
+    pub mode: Mode,
+    pub search: Input,
+    pub searching: bool,
+}
+
+impl CredentialsScreen {
+    pub fn typing(&self) -> bool {
+        match &self.mode {
+            Mode::List => self.searching,
+            Mode::Form(f) => f.typing(),
+            Mode::ConfirmRevoke { .. } => false,
+        }
+    }
+
+    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
+        data.credentials.iter().filter(|c| matches(&self.search.text, &row_text(c))).collect()
+    }
+
+    pub fn start_form(&mut self) {
+        self.mode = Mode::Form(Box::new(CredentialForm::new()));
+    }
+
+    pub fn on_users(&mut self, data: &Data) {
+        if let Mode::Form(form) = &mut self.mode {
+            form.on_users(data);
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        match std::mem::take(&mut self.mode) {
+            Mode::Form(mut form) => {
+                if !form.on_key(key, ctx) {
+                    self.mode = Mode::Form(form);
+                }
+                Action::None
+            }
+            Mode::ConfirmRevoke { id, label } => {
+                match key.code {
+                    KeyCode::Char('y') | KeyCode::Char('Y') => {
+                        ctx.out.send(Tag::RevokeCredential, "credentials.revoke", json!({"id": id}));
+                        return Action::Say(format!("revoking {label}…"));
+                    }
+                    KeyCode::Char('n') | KeyCode::Esc => {}
+                    _ => self.mode = Mode::ConfirmRevoke { id, label },
+                }
+                Action::None
+            }
+            Mode::List => self.list_key(key, ctx),
+        }
+    }
+
+    fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if self.searching {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => self.searching = false,
+                _ => {
+                    self.search.on_key(key);
+                    self.cursor = 0;
+                }
+            }
+            return Action::None;
+        }
+        let visible = self.visible(ctx.data);
+        if move_cursor(&mut self.cursor, visible.len(), key) {
+            return Action::None;
+        }
+        let current = visible.get(self.cursor).map(|v| (*v).clone());
+        match key.code {
+            KeyCode::Char('/') => self.searching = true,
+            KeyCode::Char('n') | KeyCode::Char('a') => self.start_form(),
+            KeyCode::Char('x') | KeyCode::Char('d') | KeyCode::Delete => {
+                let Some(c) = current else { return Action::None };
+                if c["status"] == "revoked" {
+                    return Action::Say(format!("{} is already revoked", text(&c["label"])));
+                }
+                self.mode = Mode::ConfirmRevoke { id: c["id"].as_u64().unwrap_or(0), label: text(&c["label"]) };
+            }
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+
+    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        match result {
+            Ok(v) => {
+                ctx.out.send(Tag::Credentials, "credentials.list", Value::Null);
+                self.mode = Mode::List;
+                Some(match tag {
+                    Tag::RevokeCredential => format!("revoked credential {} ({})", text(&v["id"]), text(&v["label"])),
+                    _ => format!(
+                        "created credential {} ({}) for {}",
+                        text(&v["id"]),
+                        text(&v["label"]),
+                        text(&v["login"])
+                    ),
+                })
+            }
+            Err(e) => {
+                if let Mode::Form(form) = &mut self.mode {
+                    form.error = Some(e.message.clone());
+                }
+                Some(format!("refused: {}", e.message))
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        if let Mode::Form(form) = &self.mode {
+            form.draw(frame, area, data);
+            return;
+        }
+        let block = Block::bordered().title(" Credentials ");
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let width = inner.width as usize;
+        let visible = self.visible(data);
+        let header = format!(
+            "  {:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
+            "ID", "LABEL", "USER", "SCOPE", "STATUS", "EXPIRES", "LAST USED", "REQS"
+        );
+        let mut lines = vec![Line::styled(fit(&header, width), bold())];
+        let height = (inner.height as usize).saturating_sub(4);
+        let start = self.cursor.saturating_sub(height.saturating_sub(1));
+        for (i, c) in visible.iter().enumerate().skip(start).take(height) {
+            let focused = i == self.cursor;
+            let line = Line::from(fit(&format!("{} {}", if focused { ">" } else { " " }, row_text(c)), width));
+            lines.push(if focused { line.style(selected()) } else { line });
+        }
+        if visible.is_empty() {
+            lines.push(Line::from("  No credentials. Press n to create one."));
+        }
+        lines.push(Line::from(""));
+        if let Some(c) = visible.get(self.cursor) {
+            lines.push(Line::from(fit(
+                &format!(
+                    "{}: company {} · key {}… · last IP {} · created {}",
+                    text(&c["label"]),
+                    if c["company_id"].is_null() { "all".into() } else { text(&c["company_id"]) },
+                    text(&c["key_prefix"]),
+                    or(&c["last_ip"], "-"),
+                    text(&c["created_at"]).chars().take(10).collect::<String>()
+                ),
+                width,
+            )));
+        }
+        let search = if self.searching || !self.search.text.is_empty() {
+            format!("/{}  ", self.search.shown(self.searching))
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(format!("{search}n new · x revoke · / search")));
+        frame.render_widget(Paragraph::new(lines), inner);
+        if let Mode::ConfirmRevoke { id, label } = &self.mode {
+            confirm(frame, area, &format!("Revoke credential {id} ({label})? This is permanent."));
+        }
+    }
+}
+
+fn or(v: &Value, fallback: &str) -> String {
+    let t = text(v);
+    if t.is_empty() { fallback.to_string() } else { t }
+}
+
+fn row_text(c: &Value) -> String {
+    format!(
+        "{:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
+        text(&c["id"]),
+        fit(&text(&c["label"]), 18),
+        fit(&text(&c["login"]), 14),
+        text(&c["scope"]),
+        text(&c["status"]),
+        or(&c["expires_on"], "never"),
+        or(&c["last_used"], "never").chars().take(10).collect::<String>(),
+        text(&c["request_count"])
+    )
+}

@@ -1,0 +1,70 @@
+//! `alpenglow tui`: the terminal dashboard. It talks to the running daemon
+//! over the admin socket only (the daemon holds the store), from a worker
+//! thread, so keys and drawing never wait on the daemon or on Odoo.
+//!
+//! Screens are components (`home`, `settings`, `resources`, `credentials`,
+//! `audit`, `sessions`, `setup`): each keeps its own state, handles its keys
+//! and draws from that state without changing it. `app` routes keys and
+//! answers; `view` draws the frame; this file runs the terminal loop.
+
+pub mod app;
+pub mod audit;
+pub mod credential_form;
+pub mod credentials;
+pub mod home;
+pub mod resource_form;
+pub mod resources;
+pub mod sessions;
+pub mod settings;
+pub mod setup;
+pub mod view;
+pub mod widgets;
+pub mod worker;
+
+use crate::admin_socket::SocketClient;
+use app::App;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use std::path::Path;
+use std::time::Duration;
+
+/// Runs the dashboard against the daemon answering on `socket`.
+pub fn run(socket: &Path) -> Result<(), String> {
+    let client = SocketClient::connect(socket).map_err(|e| {
+        format!(
+            "no daemon answers on the admin socket {} ({e}); start `alpenglow serve` (or `alpenglow demo`), or name the socket with ALPENGLOW_ADMIN_SOCKET",
+            socket.display()
+        )
+    })?;
+    let worker = worker::Worker::start(Box::new(client));
+    let mut terminal = ratatui::try_init().map_err(|e| format!("cannot use this terminal: {e}"))?;
+    let result = event_loop(&mut terminal, &worker);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(terminal: &mut ratatui::DefaultTerminal, worker: &worker::Worker) -> Result<(), String> {
+    let mut app = App::new();
+    app.start();
+    loop {
+        for request in app.take_requests() {
+            worker.send(request).map_err(|e| e.message)?;
+        }
+        terminal.draw(|frame| view::draw(frame, &app)).map_err(|e| e.to_string())?;
+        if app.quit {
+            return Ok(());
+        }
+        // Wait up to a tick for a key, then take whatever answers arrived.
+        if event::poll(Duration::from_millis(100)).map_err(|e| e.to_string())? {
+            match event::read().map_err(|e| e.to_string())? {
+                Event::Key(key) if key.kind != KeyEventKind::Release => app.on_key(key),
+                Event::Paste(text) => app.on_paste(&text),
+                _ => {}
+            }
+        } else {
+            app.on_tick();
+        }
+        for reply in worker.ready() {
+            app.on_reply(reply);
+        }
+    }
+}

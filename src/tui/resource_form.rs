@@ -1,0 +1,327 @@
+//! The resource form: one permission set, for a resource being edited or for
+//! the models the Add Resources wizard picked. Field policy fields are picked
+//! from the model's real field list; the record filter is parsed as it is
+//! typed. Saving sends one `resources.add` or `resources.edit`.
+
+use super::app::{Ctx, Data, Loadable, Tag, strings, text};
+use super::widgets::{Input, Picked, Picker, bold, form_line};
+use crate::domain::Domain;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use serde_json::{Value, json};
+
+/// Adding the wizard's models, or editing one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormMode {
+    Add(Vec<String>),
+    Edit { id: u64, model: String },
+}
+
+const ROWS: [&str; 11] = [
+    "Company",
+    "Read-Only",
+    "Can Read",
+    "Can Create",
+    "Can Write",
+    "Can Delete",
+    "Field Policy",
+    "Fields",
+    "Record Filter",
+    "Execute",
+    "[ Save ]",
+];
+const POLICIES: [&str; 3] = ["all", "allowlist", "denylist"];
+const SAVE: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct ResourceForm {
+    pub mode: FormMode,
+    pub focus: usize,
+    pub company: Input,
+    pub read_only: bool,
+    /// read, create, write, delete.
+    pub ops: [bool; 4],
+    pub policy: usize,
+    pub fields: Vec<String>,
+    /// Typed fields, when the model's field list cannot be had.
+    pub fields_text: Input,
+    pub filter: Input,
+    pub filter_error: Option<String>,
+    pub execute: Input,
+    /// A text row is taking keys.
+    pub editing: bool,
+    pub picker: Option<Picker>,
+    pub error: Option<String>,
+}
+
+impl ResourceForm {
+    /// A form for new resources: the Default Read-Only setting, read only.
+    pub fn add(models: Vec<String>, default_read_only: bool) -> ResourceForm {
+        ResourceForm {
+            mode: FormMode::Add(models),
+            focus: 0,
+            company: Input::default(),
+            read_only: default_read_only,
+            ops: [true, false, false, false],
+            policy: 0,
+            fields: Vec::new(),
+            fields_text: Input::default(),
+            filter: Input::default(),
+            filter_error: None,
+            execute: Input::default(),
+            editing: false,
+            picker: None,
+            error: None,
+        }
+    }
+
+    /// A form filled from a resource's view.
+    pub fn edit(view: &Value) -> ResourceForm {
+        let mut form = ResourceForm::add(Vec::new(), view["read_only"] == true);
+        form.mode = FormMode::Edit { id: view["id"].as_u64().unwrap_or(0), model: text(&view["model"]) };
+        form.company = Input::new(&text(&view["company_id"]));
+        form.ops = ["can_read", "can_create", "can_write", "can_delete"].map(|k| view[k] == true);
+        form.policy = POLICIES.iter().position(|p| view["field_policy"] == *p).unwrap_or(0);
+        form.fields = strings(&view["fields"]);
+        form.fields_text = Input::new(&form.fields.join(","));
+        form.filter = Input::new(&text(&view["record_filter"]));
+        form.execute = Input::new(&strings(&view["execute_methods"]).join(","));
+        form
+    }
+
+    pub fn models(&self) -> Vec<String> {
+        match &self.mode {
+            FormMode::Add(models) => models.clone(),
+            FormMode::Edit { model, .. } => vec![model.clone()],
+        }
+    }
+
+    pub fn typing(&self) -> bool {
+        self.editing || self.picker.as_ref().is_some_and(|p| p.searching)
+    }
+
+    /// The fields Odoo lists for the form's models, if it could.
+    fn field_items(&self, data: &Data) -> Option<Vec<(String, String)>> {
+        let mut items: Vec<(String, String)> = Vec::new();
+        for model in self.models() {
+            let Some(Loadable::Ready(fields)) = data.fields.get(&model) else { return None };
+            for (name, label, kind) in fields {
+                if !items.iter().any(|(n, _)| n == name) {
+                    items.push((name.clone(), format!("{label} ({kind})")));
+                }
+            }
+        }
+        items.sort();
+        Some(items)
+    }
+
+    /// A field list arrived: fill an open picker.
+    pub fn on_fields(&mut self, data: &Data) {
+        let items = self.field_items(data);
+        if let (Some(picker), Some(items)) = (&mut self.picker, items) {
+            picker.items = items;
+        }
+    }
+
+    /// Checks the record filter as typed.
+    pub fn check_filter(&mut self) {
+        self.filter_error = Domain::parse_text(&self.filter.text).err().map(|e| e.to_string());
+    }
+
+    fn fields_from_list(&self, data: &Data) -> bool {
+        self.models().iter().all(|m| !matches!(data.fields.get(m), Some(Loadable::Failed(_))))
+    }
+
+    /// Handles a key; true when the form wants to close without saving.
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> bool {
+        if let Some(picker) = &mut self.picker {
+            match picker.on_key(key) {
+                Picked::Open => {}
+                Picked::Done => {
+                    self.fields = picker.chosen();
+                    self.fields_text = Input::new(&self.fields.join(","));
+                    self.picker = None;
+                }
+                Picked::Cancelled => self.picker = None,
+            }
+            return false;
+        }
+        if self.editing {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => self.editing = false,
+                _ => {
+                    let input = match self.focus {
+                        0 => &mut self.company,
+                        7 => &mut self.fields_text,
+                        8 => &mut self.filter,
+                        _ => &mut self.execute,
+                    };
+                    input.on_key(key);
+                    if self.focus == 8 {
+                        self.check_filter();
+                    }
+                    if self.focus == 7 {
+                        self.fields = split(&self.fields_text.text);
+                    }
+                }
+            }
+            return false;
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s') {
+            self.save(ctx);
+            return false;
+        }
+        match key.code {
+            KeyCode::Esc => return true,
+            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => self.focus = (self.focus + 1).min(SAVE),
+            KeyCode::Enter | KeyCode::Char(' ') => match self.focus {
+                0 | 8 | 9 => self.editing = true,
+                1 => self.read_only = !self.read_only,
+                2..=5 => self.ops[self.focus - 2] = !self.ops[self.focus - 2],
+                6 => self.policy = (self.policy + 1) % POLICIES.len(),
+                7 => self.open_fields(ctx),
+                _ => self.save(ctx),
+            },
+            _ => {}
+        }
+        false
+    }
+
+    fn open_fields(&mut self, ctx: &mut Ctx) {
+        if self.policy == 0 {
+            self.error = Some("field policy is all: pick allowlist or denylist first".into());
+            return;
+        }
+        for model in self.models() {
+            ctx.want_fields(&model);
+        }
+        if self.fields_from_list(ctx.data) {
+            let mut picker = Picker::new(Vec::new(), &self.fields, true);
+            if let Some(items) = self.field_items(ctx.data) {
+                picker.items = items;
+            }
+            self.picker = Some(picker);
+        } else {
+            // No field list from Odoo: type the names.
+            self.editing = true;
+        }
+    }
+
+    /// The permission patch of the admin API.
+    pub fn patch(&self) -> Result<Value, String> {
+        let company = self.company.text.trim();
+        let company_id = if company.is_empty() || company.eq_ignore_ascii_case("all") {
+            Value::Null
+        } else {
+            company
+                .parse::<u32>()
+                .map(Value::from)
+                .map_err(|_| format!("company {company:?} is not a company id; leave it blank for all companies"))?
+        };
+        if let Err(e) = Domain::parse_text(&self.filter.text) {
+            return Err(format!("record filter: {e}"));
+        }
+        let ops: Vec<&str> =
+            ["read", "create", "write", "delete"].iter().zip(self.ops).filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+        Ok(json!({
+            "company_id": company_id,
+            "read_only": self.read_only,
+            "ops": if ops.is_empty() { "none".to_string() } else { ops.join(",") },
+            "field_policy": POLICIES[self.policy],
+            "fields": if self.policy == 0 { Vec::new() } else { self.fields.clone() },
+            "record_filter": self.filter.text.trim(),
+            "execute_methods": split(&self.execute.text),
+        }))
+    }
+
+    fn save(&mut self, ctx: &mut Ctx) {
+        let patch = match self.patch() {
+            Ok(p) => p,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        self.error = None;
+        match &self.mode {
+            FormMode::Add(models) => {
+                ctx.out.send(Tag::SaveResource, "resources.add", json!({"models": models, "patch": patch}))
+            }
+            FormMode::Edit { id, .. } => {
+                ctx.out.send(Tag::SaveResource, "resources.edit", json!({"resource": id.to_string(), "patch": patch}))
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        let title = match &self.mode {
+            FormMode::Add(models) => format!(" Add Resources: {} ", models.join(", ")),
+            FormMode::Edit { id, model } => format!(" Edit resource {id}: {model} "),
+        };
+        let on = |b: bool| if b { "[x]" } else { "[ ]" }.to_string();
+        let typed = |input: &Input, row: usize| input.shown(self.editing && self.focus == row);
+        let fields = if self.policy == 0 {
+            "(all fields)".to_string()
+        } else if self.fields.is_empty() {
+            "(none: Enter to pick)".to_string()
+        } else {
+            self.fields.join(", ")
+        };
+        let company = if self.company.text.trim().is_empty() && !(self.editing && self.focus == 0) {
+            "all companies".to_string()
+        } else {
+            typed(&self.company, 0)
+        };
+        let values = [
+            company,
+            format!("{} (overrides the toggles below)", on(self.read_only)),
+            on(self.ops[0]),
+            on(self.ops[1]),
+            on(self.ops[2]),
+            on(self.ops[3]),
+            format!("{}  (space: all / allowlist / denylist)", POLICIES[self.policy]),
+            if self.editing && self.focus == 7 { typed(&self.fields_text, 7) } else { fields },
+            typed(&self.filter, 8),
+            typed(&self.execute, 9),
+            String::new(),
+        ];
+        let mut lines: Vec<Line> = ROWS
+            .iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (label, value))| form_line(label, value, i == self.focus))
+            .collect();
+        lines.push(Line::from(""));
+        match &self.filter_error {
+            Some(e) => lines.push(Line::styled(format!("! record filter: {e}"), bold())),
+            None if !self.filter.text.trim().is_empty() => lines.push(Line::from("record filter: valid")),
+            None => {}
+        }
+        if let Some(e) = &self.error {
+            lines.push(Line::styled(format!("! {e}"), bold()));
+        }
+        for model in self.models() {
+            if let Some(Loadable::Failed(e)) = data.fields.get(&model) {
+                lines.push(Line::from(format!("fields of {model}: {e}")));
+            }
+        }
+        lines.push(Line::from("Enter edit/toggle · Ctrl-S save · Esc cancel"));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
+            area,
+        );
+        if let Some(picker) = &self.picker {
+            let loading = self.models().iter().any(|m| matches!(data.fields.get(m), Some(Loadable::Loading)));
+            let title = if loading { "Fields (loading…)" } else { "Fields" };
+            picker.draw(frame, super::widgets::centered(area, 70, 18), title);
+        }
+    }
+}
+
+fn split(text: &str) -> Vec<String> {
+    text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}

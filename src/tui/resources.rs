@@ -1,0 +1,293 @@
+//! Resources: the list, and from it the Add Resources wizard (pick several
+//! models from Odoo's searchable model list, then one permission set), the
+//! editor, and delete with confirmation.
+
+use super::app::{Action, Ctx, Data, Loadable, Tag, strings, text};
+use super::resource_form::ResourceForm;
+use super::widgets::{Input, Picked, Picker, bold, centered, confirm, fit, matches, move_cursor, selected};
+use crate::admin_socket::ApiResult;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use serde_json::{Value, json};
+
+/// What the screen is doing.
+#[derive(Debug, Clone, Default)]
+pub enum Mode {
+    #[default]
+    List,
+    /// Wizard step 1: models from Odoo's list.
+    PickModels(Picker),
+    /// Wizard step 1 without a model list: names typed, space-separated.
+    TypeModels(Input),
+    Form(Box<ResourceForm>),
+    ConfirmDelete {
+        id: u64,
+        model: String,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct ResourcesScreen {
+    pub cursor: usize,
+    pub mode: Mode,
+    pub search: Input,
+    pub searching: bool,
+}
+
+impl ResourcesScreen {
+    pub fn typing(&self) -> bool {
+        match &self.mode {
+            Mode::List => self.searching,
+            Mode::PickModels(p) => p.searching,
+            Mode::TypeModels(_) => true,
+            Mode::Form(f) => f.typing(),
+            Mode::ConfirmDelete { .. } => false,
+        }
+    }
+
+    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
+        data.resources.iter().filter(|r| matches(&self.search.text, &row_text(r))).collect()
+    }
+
+    /// Opens the wizard (also used by the setup wizard).
+    pub fn start_wizard(&mut self, ctx: &mut Ctx) {
+        ctx.want_models();
+        self.mode = match &ctx.data.models {
+            Loadable::Failed(_) => Mode::TypeModels(Input::default()),
+            _ => Mode::PickModels(Picker::new(model_items(ctx.data), &[], true)),
+        };
+    }
+
+    /// The model list arrived (or failed): fill the wizard.
+    pub fn on_models(&mut self, data: &Data) {
+        match (&mut self.mode, &data.models) {
+            (Mode::PickModels(picker), Loadable::Ready(_)) => picker.items = model_items(data),
+            (Mode::PickModels(_), Loadable::Failed(_)) => self.mode = Mode::TypeModels(Input::default()),
+            _ => {}
+        }
+    }
+
+    pub fn on_fields(&mut self, data: &Data) {
+        if let Mode::Form(form) = &mut self.mode {
+            form.on_fields(data);
+        }
+    }
+
+    fn default_read_only(data: &Data) -> bool {
+        data.settings.iter().any(|s| s["key"] == "default_read_only" && s["value"] == true)
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        let mode = std::mem::take(&mut self.mode);
+        self.mode = match mode {
+            Mode::List => return self.list_key(key, ctx),
+            Mode::PickModels(mut picker) => match picker.on_key(key) {
+                Picked::Open => Mode::PickModels(picker),
+                Picked::Cancelled => Mode::List,
+                Picked::Done if picker.chosen.is_empty() => Mode::PickModels(picker),
+                Picked::Done => {
+                    let models = picker.chosen();
+                    Mode::Form(Box::new(ResourceForm::add(models, Self::default_read_only(ctx.data))))
+                }
+            },
+            Mode::TypeModels(mut input) => match key.code {
+                KeyCode::Esc => Mode::List,
+                KeyCode::Enter => {
+                    let models: Vec<String> =
+                        input.text.split([' ', ',']).filter(|m| !m.is_empty()).map(String::from).collect();
+                    if models.is_empty() {
+                        Mode::TypeModels(input)
+                    } else {
+                        Mode::Form(Box::new(ResourceForm::add(models, Self::default_read_only(ctx.data))))
+                    }
+                }
+                _ => {
+                    input.on_key(key);
+                    Mode::TypeModels(input)
+                }
+            },
+            Mode::Form(mut form) => {
+                if form.on_key(key, ctx) {
+                    Mode::List
+                } else {
+                    Mode::Form(form)
+                }
+            }
+            Mode::ConfirmDelete { id, model } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    ctx.out.send(Tag::RemoveResource, "resources.remove", json!({"resource": id.to_string()}));
+                    return Action::Say(format!("removing {model}…"));
+                }
+                KeyCode::Char('n') | KeyCode::Esc => Mode::List,
+                _ => Mode::ConfirmDelete { id, model },
+            },
+        };
+        Action::None
+    }
+
+    fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if self.searching {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => self.searching = false,
+                _ => {
+                    self.search.on_key(key);
+                    self.cursor = 0;
+                }
+            }
+            return Action::None;
+        }
+        let visible = self.visible(ctx.data);
+        if move_cursor(&mut self.cursor, visible.len(), key) {
+            return Action::None;
+        }
+        let current = visible.get(self.cursor).map(|v| (*v).clone());
+        match key.code {
+            KeyCode::Char('/') => self.searching = true,
+            KeyCode::Char('a') => self.start_wizard(ctx),
+            KeyCode::Char('e') | KeyCode::Enter => {
+                if let Some(view) = current {
+                    let form = ResourceForm::edit(&view);
+                    for model in form.models() {
+                        ctx.want_fields(&model);
+                    }
+                    self.mode = Mode::Form(Box::new(form));
+                }
+            }
+            KeyCode::Char('d') | KeyCode::Delete => {
+                if let Some(view) = current {
+                    self.mode =
+                        Mode::ConfirmDelete { id: view["id"].as_u64().unwrap_or(0), model: text(&view["model"]) };
+                }
+            }
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+
+    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        match result {
+            Ok(v) => {
+                ctx.out.send(Tag::Resources, "resources.list", Value::Null);
+                self.mode = Mode::List;
+                Some(match tag {
+                    Tag::RemoveResource => format!("removed resource {} ({})", text(&v["id"]), text(&v["model"])),
+                    _ => match v.as_array() {
+                        Some(added) => {
+                            format!("added {}", added.iter().map(|r| text(&r["model"])).collect::<Vec<_>>().join(", "))
+                        }
+                        None => format!("saved resource {} ({})", text(&v["id"]), text(&v["model"])),
+                    },
+                })
+            }
+            Err(e) => {
+                if let Mode::Form(form) = &mut self.mode {
+                    form.error = Some(e.message.clone());
+                } else {
+                    self.mode = Mode::List;
+                }
+                Some(format!("not saved: {}", e.message))
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        if let Mode::Form(form) = &self.mode {
+            form.draw(frame, area, data);
+            return;
+        }
+        let block = Block::bordered().title(" Resources ");
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let width = inner.width as usize;
+        let visible = self.visible(data);
+        let mut lines = vec![Line::styled(
+            fit(
+                &format!(
+                    "  {:<4} {:<24} {:<7} {:<4} {:<22} {}",
+                    "ID", "MODEL", "COMPANY", "RO", "OPERATIONS", "FIELDS / FILTER"
+                ),
+                width,
+            ),
+            bold(),
+        )];
+        let height = (inner.height as usize).saturating_sub(3);
+        let start = self.cursor.saturating_sub(height.saturating_sub(1));
+        for (i, r) in visible.iter().enumerate().skip(start).take(height) {
+            let focused = i == self.cursor;
+            let line = Line::from(fit(&format!("{} {}", if focused { ">" } else { " " }, row_text(r)), width));
+            lines.push(if focused { line.style(selected()) } else { line });
+        }
+        if visible.is_empty() {
+            lines.push(Line::from("  No resources: AI clients see no model. Press a to add some."));
+        }
+        let search = if self.searching || !self.search.text.is_empty() {
+            format!("/{}  ", self.search.shown(self.searching))
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(""));
+        lines.push(Line::from(format!("{search}a add (wizard) · e edit · d delete · / search")));
+        frame.render_widget(Paragraph::new(lines), inner);
+
+        match &self.mode {
+            Mode::PickModels(picker) => {
+                let title = match &data.models {
+                    Loadable::Loading | Loadable::NotAsked => "Add Resources 1/2: models (loading Odoo's list…)",
+                    _ => "Add Resources 1/2: pick models",
+                };
+                picker.draw(frame, centered(area, 76, 20), title);
+            }
+            Mode::TypeModels(input) => {
+                let rect = centered(area, 70, 7);
+                frame.render_widget(Clear, rect);
+                let reason = match &data.models {
+                    Loadable::Failed(e) => e.clone(),
+                    _ => String::new(),
+                };
+                let lines = vec![
+                    Line::from(format!("models: {}", input.shown(true))),
+                    Line::from("Type model names, space-separated; Enter next, Esc cancel."),
+                    Line::from(format!("(no model list: {})", fit(&reason, 200))),
+                ];
+                frame.render_widget(
+                    Paragraph::new(lines)
+                        .wrap(Wrap { trim: true })
+                        .block(Block::bordered().title(" Add Resources 1/2 ")),
+                    rect,
+                );
+            }
+            Mode::ConfirmDelete { id, model } => {
+                confirm(frame, area, &format!("Delete resource {id} ({model})? AI clients lose access to it."))
+            }
+            _ => {}
+        }
+    }
+}
+
+fn model_items(data: &Data) -> Vec<(String, String)> {
+    data.models.ready().cloned().unwrap_or_default()
+}
+
+fn row_text(r: &Value) -> String {
+    let company = if r["company_id"].is_null() { "all".to_string() } else { text(&r["company_id"]) };
+    let fields = strings(&r["fields"]);
+    let policy = if fields.is_empty() {
+        text(&r["field_policy"])
+    } else {
+        format!("{}: {}", text(&r["field_policy"]), fields.join(","))
+    };
+    let filter = text(&r["record_filter"]);
+    format!(
+        "{:<4} {:<24} {:<7} {:<4} {:<22} {}{}",
+        text(&r["id"]),
+        text(&r["model"]),
+        company,
+        if r["read_only"] == true { "yes" } else { "no" },
+        strings(&r["effective_operations"]).join(","),
+        policy,
+        if filter.is_empty() { String::new() } else { format!(" {filter}") }
+    )
+}

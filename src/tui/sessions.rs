@@ -1,0 +1,139 @@
+//! Sessions: the live list of MCP sessions (client, credential, IP, last
+//! activity, requests) from `sessions.list`, refreshed every two seconds, and
+//! ending one with confirmation (`sessions.end`). A daemon that does not
+//! track sessions answers "unknown operation": the screen says so.
+
+use super::app::{Action, Ctx, Loadable, Outbox, Tag, text};
+use super::widgets::{bold, confirm, fit, move_cursor, selected};
+use crate::admin_socket::ApiResult;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use serde_json::{Value, json};
+
+#[derive(Debug, Default)]
+pub struct SessionsScreen {
+    pub sessions: Loadable<Vec<Value>>,
+    pub cursor: usize,
+    /// Asking whether to end this session.
+    pub confirming: Option<String>,
+}
+
+impl SessionsScreen {
+    pub fn refresh(&mut self, out: &mut Outbox) {
+        if matches!(self.sessions, Loadable::NotAsked) {
+            self.sessions = Loadable::Loading;
+        }
+        out.send(Tag::Sessions, "sessions.list", Value::Null);
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if let Some(id) = self.confirming.take() {
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                ctx.out.send(Tag::EndSession, "sessions.end", json!({"id": id}));
+                return Action::Say(format!("ending session {id}…"));
+            }
+            return Action::None;
+        }
+        let len = self.sessions.ready().map_or(0, Vec::len);
+        if move_cursor(&mut self.cursor, len, key) {
+            return Action::None;
+        }
+        match key.code {
+            KeyCode::Char('e') | KeyCode::Char('x') | KeyCode::Delete => {
+                self.confirming = self
+                    .sessions
+                    .ready()
+                    .and_then(|s| s.get(self.cursor))
+                    .map(|s| text(&s["id"]))
+                    .filter(|id| !id.is_empty());
+            }
+            KeyCode::Char('g') | KeyCode::F(5) => self.refresh(ctx.out),
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+
+    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        if *tag == Tag::EndSession {
+            self.refresh(ctx.out);
+            return Some(match result {
+                Ok(_) => "session ended".into(),
+                Err(e) => format!("not ended: {}", e.message),
+            });
+        }
+        self.sessions = match result {
+            Ok(Value::Array(list)) => Loadable::Ready(list),
+            Ok(v) => Loadable::Ready(v["sessions"].as_array().cloned().unwrap_or_default()),
+            Err(e) if e.message.starts_with("unknown operation") => {
+                Loadable::Failed("this daemon does not track sessions yet (it has no sessions.list operation)".into())
+            }
+            Err(e) => Loadable::Failed(e.message),
+        };
+        let len = self.sessions.ready().map_or(0, Vec::len);
+        self.cursor = self.cursor.min(len.saturating_sub(1));
+        None
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        let block = Block::bordered().title(" Sessions (live) ");
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let sessions = match &self.sessions {
+            Loadable::Ready(s) => s,
+            Loadable::Failed(e) => {
+                frame.render_widget(Paragraph::new(format!("Not available: {e}")).wrap(Wrap { trim: true }), inner);
+                return;
+            }
+            _ => {
+                frame.render_widget(Paragraph::new("Loading…"), inner);
+                return;
+            }
+        };
+        let width = inner.width as usize;
+        let mut lines = vec![Line::styled(
+            fit(
+                &format!(
+                    "  {:<10} {:<16} {:<14} {:<15} {:<16} {}",
+                    "SESSION", "CLIENT", "CREDENTIAL", "IP", "LAST ACTIVITY", "REQS"
+                ),
+                width,
+            ),
+            bold(),
+        )];
+        for (i, s) in sessions.iter().enumerate() {
+            let focused = i == self.cursor;
+            let row = format!(
+                "{} {:<10} {:<16} {:<14} {:<15} {:<16} {}",
+                if focused { ">" } else { " " },
+                fit(&text(&s["id"]), 10),
+                fit(&client(&s["client"]), 16),
+                fit(&text(&s["credential"]), 14),
+                fit(&text(&s["ip"]), 15),
+                fit(&text(&s["last_activity"]).replace('T', " "), 16),
+                text(&s["requests"])
+            );
+            let line = Line::from(fit(&row, width));
+            lines.push(if focused { line.style(selected()) } else { line });
+        }
+        if sessions.is_empty() {
+            lines.push(Line::from("  No active sessions."));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from("e end session · g refresh"));
+        frame.render_widget(Paragraph::new(lines), inner);
+        if let Some(id) = &self.confirming {
+            confirm(frame, area, &format!("End session {id}? The client must start a new one."));
+        }
+    }
+}
+
+/// `{"name", "version"}` (or a plain string) as `name version`.
+fn client(v: &Value) -> String {
+    match v {
+        Value::Object(_) => format!("{} {}", text(&v["name"]), text(&v["version"])).trim().to_string(),
+        other => text(other),
+    }
+}

@@ -1,0 +1,190 @@
+//! Settings: every global setting with its value, range and source, edited
+//! in place. Input is checked against the setting's spec as it is typed; an
+//! invalid value is explained on the line below and nothing is sent.
+
+use super::app::{Action, Ctx, Data, Tag, text};
+use super::widgets::{Input, bold, fit, matches, move_cursor, selected};
+use crate::admin_socket::ApiResult;
+use crate::config::settings::{SettingKind, spec};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use serde_json::{Value, json};
+
+#[derive(Debug, Default)]
+pub struct SettingsScreen {
+    pub cursor: usize,
+    /// The value being typed, when editing.
+    pub editing: Option<Input>,
+    /// Why the typed value is refused (or the daemon's refusal).
+    pub error: Option<String>,
+    pub search: Input,
+    pub searching: bool,
+}
+
+impl SettingsScreen {
+    pub fn typing(&self) -> bool {
+        self.editing.is_some() || self.searching
+    }
+
+    /// The settings the search lets through.
+    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
+        data.settings
+            .iter()
+            .filter(|s| matches(&self.search.text, &format!("{} {}", text(&s["key"]), text(&s["label"]))))
+            .collect()
+    }
+
+    fn key_at(&self, data: &Data) -> Option<String> {
+        self.visible(data).get(self.cursor).map(|s| text(&s["key"]))
+    }
+
+    /// The refusal for `input`, checked locally with the setting's own spec.
+    pub fn check(key: &str, input: &str) -> Result<(), String> {
+        let spec = spec(key).map_err(|e| e.0)?;
+        spec.parse(input).map(|_| ()).map_err(|e| e.0)
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if self.searching {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => self.searching = false,
+                _ => {
+                    self.search.on_key(key);
+                    self.cursor = 0;
+                }
+            }
+            return Action::None;
+        }
+        if self.editing.is_some() {
+            let Some(setting) = self.key_at(ctx.data) else {
+                self.editing = None;
+                return Action::None;
+            };
+            let Some(input) = &mut self.editing else { return Action::None };
+            match key.code {
+                KeyCode::Esc => {
+                    self.editing = None;
+                    self.error = None;
+                }
+                KeyCode::Enter => match Self::check(&setting, &input.text) {
+                    Ok(()) => {
+                        let value = input.text.clone();
+                        ctx.out.send(
+                            Tag::SaveSetting(setting.clone()),
+                            "settings.set",
+                            json!({"key": setting, "value": value}),
+                        );
+                        return Action::Say(format!("saving {setting}…"));
+                    }
+                    Err(e) => self.error = Some(e),
+                },
+                _ => {
+                    input.on_key(key);
+                    self.error = Self::check(&setting, &input.text).err();
+                }
+            }
+            return Action::None;
+        }
+        let len = self.visible(ctx.data).len();
+        if move_cursor(&mut self.cursor, len, key) {
+            self.error = None;
+            return Action::None;
+        }
+        match key.code {
+            KeyCode::Char('/') => self.searching = true,
+            KeyCode::Enter | KeyCode::Char('e') | KeyCode::Char(' ') => {
+                let Some(setting) = self.key_at(ctx.data) else { return Action::None };
+                let current = self.visible(ctx.data).get(self.cursor).map(|s| text(&s["value"])).unwrap_or_default();
+                // A switch flips at once; everything else opens the editor.
+                if spec(&setting).is_ok_and(|s| s.kind == SettingKind::Bool) {
+                    let value = if current == "on" { "off" } else { "on" };
+                    ctx.out.send(
+                        Tag::SaveSetting(setting.clone()),
+                        "settings.set",
+                        json!({"key": setting, "value": value}),
+                    );
+                    return Action::Say(format!("saving {setting} = {value}…"));
+                }
+                self.editing = Some(Input::new(&current));
+                self.error = None;
+            }
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+
+    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        let Tag::SaveSetting(key) = tag else { return None };
+        ctx.out.send(Tag::Settings, "settings.show", Value::Null);
+        match result {
+            Ok(v) => {
+                self.editing = None;
+                self.error = None;
+                Some(format!("saved {key} = {}", text(&v["value"])))
+            }
+            Err(e) => {
+                self.error = Some(e.message.clone());
+                Some(format!("not saved: {}", e.message))
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        let block = Block::bordered().title(" Settings ");
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [list, detail] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(inner);
+        let visible = self.visible(data);
+        let width = list.width as usize;
+        let value_width = 22.min(width.saturating_sub(40));
+        let mut lines = vec![Line::styled(
+            fit(&format!("  {:<26} {:<value_width$} {}", "SETTING", "VALUE", "ALLOWED"), width),
+            bold(),
+        )];
+        let height = (list.height as usize).saturating_sub(1);
+        let start = self.cursor.saturating_sub(height.saturating_sub(1));
+        for (i, s) in visible.iter().enumerate().skip(start).take(height) {
+            let focused = i == self.cursor;
+            let value = match (&self.editing, focused) {
+                (Some(input), true) => input.shown(true),
+                _ => text(&s["value"]),
+            };
+            let source = if s["source"] == "stored" { "" } else { " *" };
+            let row = format!(
+                "{} {:<26} {:<value_width$} {}{source}",
+                if focused { ">" } else { " " },
+                fit(&text(&s["label"]), 26),
+                fit(&value, value_width),
+                text(&s["allowed"]),
+            );
+            let line = Line::from(fit(&row, width));
+            lines.push(if focused { line.style(selected()) } else { line });
+        }
+        frame.render_widget(Paragraph::new(lines), list);
+
+        let mut detail_lines = Vec::new();
+        if self.searching || !self.search.text.is_empty() {
+            detail_lines.push(Line::from(format!("search: /{}", self.search.shown(self.searching))));
+        }
+        if let Some(s) = visible.get(self.cursor) {
+            let key = text(&s["key"]);
+            let help = spec(&key).map(|sp| sp.help).unwrap_or_default();
+            detail_lines.push(Line::from(format!("{key}: {help}")));
+            detail_lines.push(Line::from(format!(
+                "default {} · allowed {} · source {}",
+                text(&s["default"]),
+                text(&s["allowed"]),
+                text(&s["source"])
+            )));
+        }
+        match &self.error {
+            Some(e) => detail_lines.push(Line::styled(format!("! {e} (nothing saved)"), bold())),
+            None if self.editing.is_some() => detail_lines.push(Line::from("Enter save · Esc cancel")),
+            None => detail_lines.push(Line::from("Enter edit/toggle · / search · * = not stored (default or file)")),
+        }
+        frame.render_widget(Paragraph::new(detail_lines).wrap(Wrap { trim: false }), detail);
+    }
+}

@@ -1,0 +1,213 @@
+//! The setup wizard, shown first when no Odoo connection is configured:
+//! Odoo URL and database, a connection test, MCP on, the first models (the
+//! Add Resources wizard), the first credential (the credential form), and
+//! the Claude Desktop config to paste.
+
+use super::app::{Action, Ctx, ScreenId, Tag, text};
+use super::settings::SettingsScreen;
+use super::widgets::{Input, bold, form_line};
+use crate::admin_socket::ApiResult;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use serde_json::{Value, json};
+
+pub const STEPS: [&str; 6] =
+    ["Odoo URL and database", "Connection test", "Enable MCP", "Pick models", "First credential", "Claude Desktop"];
+
+#[derive(Debug, Default)]
+pub struct SetupScreen {
+    pub step: usize,
+    pub url: Input,
+    pub database: Input,
+    /// 0 URL, 1 database, 2 the Save button.
+    pub focus: usize,
+    pub editing: bool,
+    pub error: Option<String>,
+    /// Settings saves still awaited in step 1.
+    saving: usize,
+    /// The screen the wizard handed over to, until it reports success.
+    waiting: Option<ScreenId>,
+}
+
+impl SetupScreen {
+    pub fn typing(&self) -> bool {
+        self.editing
+    }
+
+    /// Entering the wizard: fill in what is configured already.
+    pub fn enter(&mut self, ctx: &mut Ctx) {
+        self.waiting = None;
+        let current = |key: &str| {
+            ctx.data.settings.iter().find(|s| s["key"] == key).map(|s| text(&s["value"])).unwrap_or_default()
+        };
+        if self.url.text.is_empty() {
+            self.url.set(&current("odoo_url"));
+        }
+        if self.database.text.is_empty() {
+            self.database.set(&current("odoo_database"));
+        }
+    }
+
+    pub fn waiting_for(&self, screen: ScreenId) -> bool {
+        self.waiting == Some(screen)
+    }
+
+    /// The screen handed over to is done: the next step.
+    pub fn advance(&mut self) {
+        self.waiting = None;
+        self.step = (self.step + 1).min(STEPS.len() - 1);
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if self.editing {
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => self.editing = false,
+                _ => {
+                    let (key_name, input) = if self.focus == 0 {
+                        ("odoo_url", &mut self.url)
+                    } else {
+                        ("odoo_database", &mut self.database)
+                    };
+                    input.on_key(key);
+                    self.error = SettingsScreen::check(key_name, &input.text).err();
+                }
+            }
+            return Action::None;
+        }
+        match (self.step, key.code) {
+            (_, KeyCode::Esc) => return Action::Go(ScreenId::Home),
+            (_, KeyCode::Char('s')) | (_, KeyCode::Right) => self.step = (self.step + 1).min(STEPS.len() - 1),
+            (_, KeyCode::Left) | (_, KeyCode::Char('b')) => self.step = self.step.saturating_sub(1),
+            (0, KeyCode::Up | KeyCode::Char('k')) => self.focus = self.focus.saturating_sub(1),
+            (0, KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab) => self.focus = (self.focus + 1).min(2),
+            (0, KeyCode::Enter) if self.focus < 2 => self.editing = true,
+            (0, KeyCode::Enter) => self.save_connection(ctx),
+            (1, KeyCode::Char('t')) => ctx.out.send(Tag::Status, "status", Value::Null),
+            (1, KeyCode::Enter) => self.step = 2,
+            (2, KeyCode::Char('y') | KeyCode::Enter) => {
+                ctx.out.send(
+                    Tag::SaveSetting("enable_mcp".into()),
+                    "settings.set",
+                    json!({"key": "enable_mcp", "value": "on"}),
+                );
+                self.saving = 1;
+            }
+            (2, KeyCode::Char('n')) => self.step = 3,
+            (3, KeyCode::Enter) => {
+                self.waiting = Some(ScreenId::Resources);
+                return Action::Go(ScreenId::Resources);
+            }
+            (4, KeyCode::Enter) => {
+                self.waiting = Some(ScreenId::Credentials);
+                return Action::Go(ScreenId::Credentials);
+            }
+            (5, KeyCode::Enter) => return Action::Go(ScreenId::Home),
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+
+    fn save_connection(&mut self, ctx: &mut Ctx) {
+        for (key, input) in [("odoo_url", &self.url), ("odoo_database", &self.database)] {
+            if let Err(e) = SettingsScreen::check(key, &input.text) {
+                self.error = Some(e);
+                return;
+            }
+        }
+        self.error = None;
+        self.saving = 2;
+        for (key, input) in [("odoo_url", &self.url), ("odoo_database", &self.database)] {
+            ctx.out.send(Tag::SaveSetting(key.into()), "settings.set", json!({"key": key, "value": input.text.trim()}));
+        }
+    }
+
+    /// A save of this wizard answered.
+    pub fn on_reply(&mut self, _tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        ctx.out.send(Tag::Settings, "settings.show", Value::Null);
+        match result {
+            Err(e) => {
+                self.saving = 0;
+                self.error = Some(e.message.clone());
+                Some(format!("not saved: {}", e.message))
+            }
+            Ok(_) => {
+                self.saving = self.saving.saturating_sub(1);
+                if self.saving == 0 {
+                    ctx.out.send(Tag::Status, "status", Value::Null);
+                    self.step += 1;
+                }
+                None
+            }
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, status: Option<&Value>) {
+        let mut lines = vec![
+            Line::styled(format!("Step {} of {}: {}", self.step + 1, STEPS.len(), STEPS[self.step]), bold()),
+            Line::from(""),
+        ];
+        match self.step {
+            0 => {
+                lines.push(form_line("Odoo URL", self.url.shown(self.editing && self.focus == 0), self.focus == 0));
+                lines.push(form_line(
+                    "Database",
+                    self.database.shown(self.editing && self.focus == 1),
+                    self.focus == 1,
+                ));
+                lines.push(form_line("[ Save and test ]", String::new(), self.focus == 2));
+                lines.push(Line::from(""));
+                lines.push(Line::from("e.g. https://odoo.example.com and the database name."));
+            }
+            1 => {
+                let odoo = status.map(|s| &s["odoo"]);
+                let state = match odoo {
+                    Some(o) if o["connected"] == true => {
+                        format!("Connected: Odoo {} over {}", text(&o["version"]), text(&o["protocol"]))
+                    }
+                    Some(o) => format!("Not connected: {}", text(&o["message"])),
+                    None => "Testing…".into(),
+                };
+                lines.push(Line::from(state));
+                lines.push(Line::from(""));
+                lines.push(Line::from("t test again · Enter next · b back"));
+            }
+            2 => {
+                let on = status.is_some_and(|s| s["mcp_enabled"] == true);
+                lines.push(Line::from(format!("MCP access is {}.", if on { "on" } else { "off" })));
+                lines.push(Line::from("Turn it on now? y / n"));
+            }
+            3 => {
+                lines.push(Line::from("AI clients see only the models you enable as resources."));
+                lines.push(Line::from("Enter: open the Add Resources wizard · s skip"));
+            }
+            4 => {
+                lines.push(Line::from("A credential ties an Odoo user's API key to a scope and an expiry."));
+                lines.push(Line::from("Enter: create the first credential · s skip"));
+            }
+            _ => {
+                let config = json!({"mcpServers": {"alpenglow-odoo": {
+                    "command": "alpenglow",
+                    "args": ["bridge", "--url", "https://<this gateway>", "--token", "<the user's Odoo API key>"]
+                }}});
+                lines.push(Line::from("Paste into claude_desktop_config.json:"));
+                for l in serde_json::to_string_pretty(&config).unwrap_or_default().lines() {
+                    lines.push(Line::from(l.to_string()));
+                }
+                lines.push(Line::from("Enter: done"));
+            }
+        }
+        if let Some(e) = &self.error {
+            lines.push(Line::from(""));
+            lines.push(Line::styled(format!("! {e}"), bold()));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from("s skip · b back · Esc leave the wizard"));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Setup wizard ")),
+            area,
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! Rate limiting, end to end: exact under 64 concurrent tokio tasks and
+//! through the real demo over HTTP, 429 with the headers on the JSON-RPC and
+//! REST faces, `RateLimit-*` on every response, a limit change applying at
+//! once, the aggregation budget, failed logins limited per IP, and counters
+//! that survive a restart (even by SIGKILL).
+
+#[path = "common/demo_at.rs"]
+mod demo_at;
+#[path = "common/http.rs"]
+mod http;
+
+use alpenglow::limits::{Budget, Decision, Limiter, Subject};
+use demo_at::{DemoAt, cli_ok};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn rpc(addr: SocketAddr, key: &str, method: &str, params: Value) -> http::HttpResponse {
+    let auth = format!("Bearer {key}");
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    http::post_json(addr, "/alpenglow/mcp", &[("Authorization", auth.as_str())], &body)
+}
+
+fn rest_get(addr: SocketAddr, key: &str, path: &str) -> http::HttpResponse {
+    let auth = format!("Bearer {key}");
+    http::request(addr, "GET", path, &[("Authorization", auth.as_str())], b"").unwrap()
+}
+
+fn assert_rate_headers(r: &http::HttpResponse, limit: u32) {
+    assert_eq!(r.header("ratelimit-limit"), Some(limit.to_string().as_str()), "{:?}", r.headers);
+    assert!(r.header("ratelimit-remaining").unwrap().parse::<u32>().is_ok());
+    assert!(r.header("ratelimit-reset").unwrap().parse::<u64>().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exact_under_sixty_four_tokio_tasks() {
+    let limiter = Arc::new(Limiter::new(None));
+    let passed = Arc::new(AtomicU32::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (limiter, passed) = (limiter.clone(), passed.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..50 {
+                if let Decision::Allowed { .. } = limiter.acquire(&Subject::Credential(1), Budget::General, 300) {
+                    passed.fetch_add(1, Ordering::SeqCst);
+                }
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(passed.load(Ordering::SeqCst), 300);
+}
+
+#[test]
+fn demo_limits_are_exact_with_headers_on_both_faces_and_changes_apply_at_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    cli_ok(&dir, &["settings", "set", "requests_per_minute", "20"]);
+    cli_ok(&dir, &["settings", "set", "aggregation_per_minute", "2"]);
+    let demo = DemoAt::start(&dir, "demo");
+    let (addr, key) = (demo.addr, demo.key("admin"));
+
+    // One call verifies the key (a key's first, uncached verification is
+    // charged to the IP until it succeeds); then 64 clients at once, two
+    // calls each: exactly the 19 left get through.
+    assert_eq!(rpc(addr, &key, "alpenglow_list_models", json!({})).status, 200);
+    let ok = Arc::new(AtomicU32::new(0));
+    let limited = Arc::new(AtomicU32::new(0));
+    let threads: Vec<_> = (0..64)
+        .map(|_| {
+            let (ok, limited, key) = (ok.clone(), limited.clone(), key.clone());
+            std::thread::spawn(move || {
+                for _ in 0..2 {
+                    let r = rpc(addr, &key, "alpenglow_list_models", json!({}));
+                    assert_rate_headers(&r, 20);
+                    match r.status {
+                        200 => ok.fetch_add(1, Ordering::SeqCst),
+                        429 => {
+                            let reset: u64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+                            let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+                            assert!(reset > 1_700_000_000 && (1..=61).contains(&retry), "{reset} {retry}");
+                            assert_eq!(r.header("ratelimit-remaining"), Some("0"));
+                            assert_eq!(r.json()["error"]["code"], -32005);
+                            limited.fetch_add(1, Ordering::SeqCst)
+                        }
+                        other => panic!("status {other}: {}", r.text()),
+                    };
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!((ok.load(Ordering::SeqCst), limited.load(Ordering::SeqCst)), (19, 109));
+
+    // The REST face shares the budget: 429, Retry-After, JSON error.
+    let r = rest_get(addr, &key, "/alpenglow/api/models");
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.header("retry-after").is_some());
+    assert_rate_headers(&r, 20);
+    assert_eq!(r.json()["error"]["code"], "rate_limited");
+
+    // Another credential has its own budget; headers on success too.
+    let sales = demo.key("sales");
+    let r = rest_get(addr, &sales, "/alpenglow/api/models");
+    assert_eq!(r.status, 200);
+    assert_rate_headers(&r, 20);
+    assert_eq!(r.header("ratelimit-remaining"), Some("19"));
+
+    // Aggregation per Minute on top: the third aggregate is refused while
+    // other calls still pass.
+    let agg = json!({"model": "sale.order", "operation": "count"});
+    for _ in 0..2 {
+        assert_eq!(rpc(addr, &sales, "alpenglow_aggregate", agg.clone()).json()["result"]["count"], 60);
+    }
+    let third = rpc(addr, &sales, "alpenglow_aggregate", agg.clone());
+    assert_eq!(third.status, 429);
+    assert_eq!(third.header("ratelimit-limit"), Some("2"));
+    assert_eq!(rpc(addr, &sales, "alpenglow_list_models", json!({})).status, 200);
+
+    // A limit change applies to the very next request (through the daemon's
+    // admin socket, as an admin would).
+    cli_ok(&dir, &["settings", "set", "requests_per_minute", "1000"]);
+    let r = rpc(addr, &key, "alpenglow_list_models", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_rate_headers(&r, 1000);
+    cli_ok(&dir, &["settings", "set", "rate_limiting", "off"]);
+    let r = rpc(addr, &sales, "alpenglow_aggregate", agg);
+    assert_eq!(r.status, 200);
+    assert!(r.header("ratelimit-limit").is_none());
+}
+
+#[test]
+fn failed_logins_are_limited_per_ip_and_counters_survive_a_sigkill_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    cli_ok(&dir, &["settings", "set", "requests_per_minute", "5"]);
+    let mut demo = DemoAt::start(&dir, "first");
+    let key = demo.key("admin");
+    for _ in 0..5 {
+        assert_eq!(rpc(demo.addr, &key, "alpenglow_list_models", json!({})).status, 200);
+    }
+    assert_eq!(rpc(demo.addr, &key, "alpenglow_list_models", json!({})).status, 429);
+
+    // Past the write-behind (500 ms) and sled's flush (200 ms), then kill -9.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    demo.kill9();
+    let demo = DemoAt::start(&dir, "second");
+    let r = rpc(demo.addr, &key, "alpenglow_list_models", json!({}));
+    assert_eq!(r.status, 429, "the restart must not reset the budget: {}", r.text());
+    let sales = demo.key("sales");
+    assert_eq!(rpc(demo.addr, &sales, "alpenglow_list_models", json!({})).status, 200);
+
+    // Wrong keys from this IP: five 401s, then 429, and then even a good key
+    // not verified yet is refused (the IP's budget is spent before authentication).
+    for _ in 0..5 {
+        assert_eq!(rpc(demo.addr, "wrong-key-0123456789", "alpenglow_list_models", json!({})).status, 401);
+    }
+    let r = rpc(demo.addr, "wrong-key-0123456789", "alpenglow_list_models", json!({}));
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(rpc(demo.addr, &demo.key("readonly"), "alpenglow_list_models", json!({})).status, 429);
+    // A key verified before keeps working: its own budget applies.
+    assert_eq!(rpc(demo.addr, &sales, "alpenglow_list_models", json!({})).status, 200);
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() <= 61);
+}

@@ -1,0 +1,135 @@
+//! The real dashboard end to end: `alpenglow demo` runs, `alpenglow tui`
+//! runs in tmux (send-keys, capture-pane), a resource and a credential are
+//! made through the screens, and that credential is then used on the demo's
+//! direct JSON-RPC endpoint. Needs tmux (`.ci/run` installs it).
+
+#[path = "common/demo.rs"]
+mod demo;
+#[path = "common/http.rs"]
+mod http;
+
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of our own (`-L`), killed when the test ends.
+struct Tmux {
+    server: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let server = format!("alpenglow-e2e-{}", std::process::id());
+        let tmux = Tmux { server };
+        let status = Command::new("tmux")
+            .args(["-L", &tmux.server, "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30", command])
+            .status()
+            .expect("tmux is installed (apt-get install -y tmux)");
+        assert!(status.success());
+        tmux
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status =
+            Command::new("tmux").args(["-L", &self.server, "send-keys", "-t", "tui"]).args(keys).status().unwrap();
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Types text literally (no key names).
+    fn type_text(&self, text: &str) {
+        self.keys(&["-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.server, "capture-pane", "-p", "-t", "tui"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "waited for {text:?}; the screen shows:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.server, "kill-server"]).status();
+    }
+}
+
+#[test]
+fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
+    let demo = demo::Demo::start();
+    let socket = demo.data_dir.path().join("admin.sock");
+    let command = format!("env ALPENGLOW_ADMIN_SOCKET={} {} tui", socket.display(), env!("CARGO_BIN_EXE_alpenglow"));
+    let tui = Tmux::start(&command);
+    tui.wait_for("MCP access");
+    tui.wait_for("connected · Odoo 19");
+
+    // Resources: the Add Resources wizard, model picked from Odoo's list.
+    tui.keys(&["3"]);
+    tui.wait_for("a add (wizard)");
+    tui.keys(&["a"]);
+    tui.wait_for("account.account");
+    tui.keys(&["/"]);
+    tui.type_text("product.template");
+    tui.keys(&["Enter"]);
+    tui.keys(&["Space"]);
+    tui.keys(&["Enter"]);
+    tui.wait_for("Add Resources: product.template");
+    tui.keys(&["C-s"]);
+    tui.wait_for("added product.template");
+
+    // Credentials: the demo's sales credential is revoked (asked first), then
+    // a new one is made for that user with the pasted key.
+    tui.keys(&["4"]);
+    tui.wait_for("Demo sales");
+    tui.keys(&["/"]);
+    tui.type_text("Demo sales");
+    tui.keys(&["Enter"]);
+    tui.keys(&["x"]);
+    tui.wait_for("This is permanent");
+    tui.keys(&["y"]);
+    tui.wait_for("revoked credential");
+    tui.keys(&["/", "C-u", "Enter"]);
+    tui.keys(&["n"]);
+    tui.wait_for("New credential");
+    tui.keys(&["Enter"]);
+    tui.wait_for("Sally Sales");
+    tui.keys(&["/"]);
+    tui.type_text("sales");
+    tui.keys(&["Enter"]);
+    tui.keys(&["Enter"]);
+    tui.wait_for("sales (id 6)");
+    tui.keys(&["j", "Enter"]);
+    tui.type_text("Claude - TUI");
+    tui.keys(&["Enter", "j", "Enter"]);
+    tui.type_text(&demo.key("sales"));
+    tui.keys(&["Enter"]);
+    let screen = tui.screen();
+    assert!(!screen.contains(&demo.key("sales")), "the key is masked:\n{screen}");
+    tui.keys(&["C-s"]);
+    tui.wait_for("created credential");
+    let screen = tui.wait_for("Claude - TUI");
+    println!("{screen}");
+
+    // The credential works on the demo's direct JSON-RPC face and sees the new resource.
+    let addr = demo.addr().parse().unwrap();
+    let auth = format!("Bearer {}", demo.key("sales"));
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "alpenglow_list_models", "params": {}});
+    let response = http::post_json(addr, "/alpenglow/mcp", &[("Authorization", &auth)], &body);
+    assert_eq!(response.status, 200, "{}", response.text());
+    let text = response.text();
+    assert!(text.contains("product.template"), "{text}");
+
+    tui.keys(&["q"]);
+}

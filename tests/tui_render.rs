@@ -1,0 +1,360 @@
+//! The dashboard without a terminal or a daemon: rendering of every screen
+//! and state at 80×24 with ratatui's TestBackend, compared with the text
+//! snapshots in `tests/snapshots/tui/` (`ALPENGLOW_BLESS=1` rewrites them),
+//! and the state logic (keys in, admin requests out) without rendering.
+
+use alpenglow::admin_socket::ApiError;
+use alpenglow::tui::app::{App, Loadable, Reply, ScreenId, Tag};
+use alpenglow::tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::{Value, json};
+
+fn render(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snapshot(name: &str, app: &App) {
+    let text = render(app);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tui").join(format!("{name}.txt"));
+    if std::env::var_os("ALPENGLOW_BLESS").is_some() || !path.exists() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, expected, "{name}: rendering changed; ALPENGLOW_BLESS=1 rewrites {}", path.display());
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::from(code)
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+}
+
+fn reply(app: &mut App, tag: Tag, value: Value) {
+    app.on_reply(Reply { tag, result: Ok(value) });
+}
+
+fn setting(key: &str, label: &str, value: Value, allowed: &str) -> Value {
+    json!({"key": key, "label": label, "value": value, "default": value, "allowed": allowed, "source": "default"})
+}
+
+/// An app as the daemon of a demo would fill it.
+fn demo_app() -> App {
+    let mut app = App::new();
+    app.start();
+    reply(
+        &mut app,
+        Tag::Status,
+        json!({"mode": "alpenglow demo", "uptime_seconds": 75, "mcp_enabled": true, "resources": 2,
+               "credentials_active": 1, "odoo": {"configured": true, "connected": true, "version": "19.0",
+               "protocol": "json2", "url": "http://127.0.0.1:8069", "database": "demo", "service_key": true},
+               "traffic": {"requests_per_minute": 12, "errors_last_hour": 1, "active_sessions": 2, "rate_limited_last_hour": 0}}),
+    );
+    reply(
+        &mut app,
+        Tag::Settings,
+        json!({"settings": [
+            setting("enable_mcp", "Enable MCP Access", json!(true), "on or off"),
+            setting("max_records_per_request", "Max Records per Request", json!(500), "a whole number from 10 to 10,000"),
+            setting("max_search_limit", "Max Search Limit", json!(1000), "a whole number from 100 to 50,000"),
+        ], "warnings": []}),
+    );
+    reply(
+        &mut app,
+        Tag::Resources,
+        json!([
+            {"id": 1, "model": "res.partner", "company_id": null, "read_only": false, "can_read": true, "can_create": true,
+             "can_write": true, "can_delete": false, "effective_operations": ["read", "create", "write"],
+             "field_policy": "denylist", "fields": ["email"], "record_filter": "[('active', '=', True)]", "execute_methods": []},
+            {"id": 2, "model": "sale.order", "company_id": 1, "read_only": true, "can_read": true, "can_create": false,
+             "can_write": false, "can_delete": false, "effective_operations": ["read"], "field_policy": "all",
+             "fields": [], "record_filter": "", "execute_methods": []}
+        ]),
+    );
+    reply(
+        &mut app,
+        Tag::Credentials,
+        json!([{"id": 3, "label": "Claude - Ann", "user_id": 6, "login": "ann", "scope": "read-only", "expires_on": null,
+                "company_id": null, "status": "active", "created_at": "2026-11-27T10:00:00Z", "revoked_at": null,
+                "key_prefix": "5f3c9a7e", "last_used": "2026-11-27T11:00:00Z", "last_ip": "10.0.0.5", "request_count": 42}]),
+    );
+    app.take_requests();
+    app
+}
+
+#[test]
+fn home_settings_and_lists_render() {
+    let mut app = demo_app();
+    snapshot("home", &app);
+    app.help = true;
+    snapshot("home_help", &app);
+    app.help = false;
+    press(&mut app, "s");
+    snapshot("settings", &app);
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Backspace));
+    app.on_key(key(KeyCode::Backspace));
+    snapshot("settings_invalid", &app);
+    press(&mut app, "3");
+    assert!(app.settings.editing.is_some(), "typing goes to the input, not to the tabs");
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc));
+    press(&mut app, "3");
+    snapshot("resources", &app);
+    press(&mut app, "d");
+    snapshot("resources_confirm_delete", &app);
+    press(&mut app, "n");
+    press(&mut app, "4");
+    snapshot("credentials", &app);
+    press(&mut app, "x");
+    snapshot("credentials_confirm_revoke", &app);
+}
+
+#[test]
+fn settings_refuse_invalid_input_inline_and_send_nothing() {
+    let mut app = demo_app();
+    app.go(ScreenId::Settings);
+    app.take_requests();
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    press(&mut app, "5");
+    assert!(app.settings.error.as_deref().unwrap().contains("from 10 to 10,000"));
+    app.on_key(key(KeyCode::Enter));
+    assert!(app.take_requests().is_empty(), "nothing is sent for an invalid value");
+    press(&mut app, "0");
+    assert_eq!(app.settings.error, None);
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].op, "settings.set");
+    assert_eq!(sent[0].args, json!({"key": "max_records_per_request", "value": "50"}));
+    // A switch flips at once.
+    app.on_key(key(KeyCode::Esc));
+    app.settings.editing = None;
+    press(&mut app, "k");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests()[0].args, json!({"key": "enable_mcp", "value": "off"}));
+}
+
+#[test]
+fn add_resources_wizard_picks_models_and_applies_one_permission_set() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    let sent = app.take_requests();
+    assert_eq!(sent[0].op, "odoo.models");
+    snapshot("wizard_loading", &app);
+    reply(
+        &mut app,
+        Tag::Models,
+        json!([{"model": "crm.lead", "name": "Lead"}, {"model": "product.product", "name": "Product"},
+               {"model": "product.template", "name": "Product Template"}]),
+    );
+    press(&mut app, "/product");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, " j ");
+    snapshot("wizard_models", &app);
+    app.on_key(key(KeyCode::Enter));
+    // The permission form: writable, read+write, a record filter checked as typed.
+    press(&mut app, "jjjj ");
+    for _ in 0..4 {
+        press(&mut app, "j");
+    }
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "[('active', '=')]");
+    snapshot("wizard_form_bad_filter", &app);
+    for _ in 0..2 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    press(&mut app, ", True)]");
+    app.on_key(key(KeyCode::Enter));
+    assert!(matches!(&app.resources.mode, alpenglow::tui::resources::Mode::Form(f) if f.filter_error.is_none()));
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].op, "resources.add");
+    assert_eq!(sent[0].args["models"], json!(["product.product", "product.template"]));
+    assert_eq!(sent[0].args["patch"]["ops"], "read,write");
+    assert_eq!(sent[0].args["patch"]["record_filter"], "[('active', '=', True)]");
+    assert_eq!(sent[0].args["patch"]["company_id"], Value::Null);
+}
+
+#[test]
+fn field_policy_picks_from_the_models_real_fields() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "jk");
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent[0].op, "odoo.fields");
+    assert_eq!(sent[0].args, json!({"model": "res.partner"}));
+    reply(
+        &mut app,
+        Tag::Fields("res.partner".into()),
+        json!([{"name": "email", "string": "Email", "type": "char"}, {"name": "name", "string": "Name", "type": "char"},
+               {"name": "phone", "string": "Phone", "type": "char"}]),
+    );
+    for _ in 0..7 {
+        press(&mut app, "j");
+    }
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "jj ");
+    snapshot("field_picker", &app);
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    assert_eq!(sent[0].op, "resources.edit");
+    assert_eq!(sent[0].args["patch"]["fields"], json!(["email", "phone"]));
+    assert_eq!(sent[0].args["patch"]["field_policy"], "denylist");
+}
+
+#[test]
+fn credential_form_sends_the_key_once_checked_and_refusals_show_inline() {
+    let mut app = demo_app();
+    app.go(ScreenId::Credentials);
+    press(&mut app, "n");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests()[0].op, "odoo.users");
+    reply(
+        &mut app,
+        Tag::Users,
+        json!([{"id": 2, "login": "admin", "name": "Mitchell Admin"}, {"id": 6, "login": "sales", "name": "Sally Sales"}]),
+    );
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "Claude - Sally");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    app.on_paste("18e62e8fbcb97395abd671f722a26e4285e5ff62");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j ");
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "2001-01-01x");
+    snapshot("credential_form", &app);
+    assert!(!render(&app).contains("18e62e8f"), "the key is never drawn");
+    for _ in 0..11 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    assert_eq!(sent[0].op, "credentials.create");
+    assert_eq!(
+        sent[0].args,
+        json!({"label": "Claude - Sally", "user_id": 6, "login": "sales", "scope": "read-only", "expires": null,
+               "company_id": null, "key": "18e62e8fbcb97395abd671f722a26e4285e5ff62", "check": true})
+    );
+    app.on_reply(Reply {
+        tag: Tag::CreateCredential,
+        result: Err(ApiError::invalid("Odoo does not accept this API key: authentication failed")),
+    });
+    assert!(render(&app).contains("! Odoo does not accept this API key"));
+}
+
+#[test]
+fn revoke_asks_first() {
+    let mut app = demo_app();
+    app.go(ScreenId::Credentials);
+    press(&mut app, "x");
+    assert!(app.take_requests().is_empty());
+    press(&mut app, "y");
+    let sent = app.take_requests();
+    assert_eq!((sent[0].op.as_str(), &sent[0].args), ("credentials.revoke", &json!({"id": 3})));
+}
+
+#[test]
+fn audit_and_sessions_render_entries_or_say_what_is_missing() {
+    let mut app = demo_app();
+    press(&mut app, "a");
+    assert_eq!(app.take_requests()[0].op, "audit.query");
+    app.on_reply(Reply { tag: Tag::Audit, result: Err(ApiError::invalid("unknown operation \"audit.query\"")) });
+    snapshot("audit_missing", &app);
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "credential": "Claude - Ann", "tool": "alpenglow_search", "model": "res.partner", "outcome": "ok", "ip": "10.0.0.5"},
+               {"time": "2026-11-27T10:00:01Z", "credential": "Claude - Ann", "tool": "alpenglow_delete", "model": "sale.order", "outcome": "denied", "ip": "10.0.0.5"}], "next_cursor": null}),
+    );
+    snapshot("audit", &app);
+    press(&mut app, "f");
+    press(&mut app, "1h");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests()[0].args, json!({"limit": 200, "from": "1h"}));
+    assert!(matches!(app.audit.entries, Loadable::Ready(_)));
+    press(&mut app, "6");
+    app.take_requests();
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": "a1b2c3", "client": {"name": "claude-ai", "version": "1.0"}, "credential": "Claude - Ann", "ip": "10.0.0.5", "last_activity": "2026-11-27T10:00:05Z", "requests": 7}]),
+    );
+    snapshot("sessions", &app);
+    press(&mut app, "ey");
+    assert_eq!(app.take_requests()[0].args, json!({"id": "a1b2c3"}));
+}
+
+#[test]
+fn first_run_opens_the_setup_wizard() {
+    let mut app = App::new();
+    app.start();
+    app.take_requests();
+    reply(&mut app, Tag::Settings, json!({"settings": [], "warnings": []}));
+    reply(&mut app, Tag::Status, json!({"mcp_enabled": false, "odoo": {"configured": false, "connected": false}}));
+    assert_eq!(app.screen, ScreenId::Setup);
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "odoo.local");
+    snapshot("setup_invalid_url", &app);
+    app.on_key(key(KeyCode::Char('u')).with_ctrl());
+    press(&mut app, "https://odoo.example.com");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "prod");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(
+        sent.iter().map(|r| r.args.clone()).collect::<Vec<_>>(),
+        vec![
+            json!({"key": "odoo_url", "value": "https://odoo.example.com"}),
+            json!({"key": "odoo_database", "value": "prod"}),
+        ]
+    );
+    reply(&mut app, Tag::SaveSetting("odoo_url".into()), json!({}));
+    reply(&mut app, Tag::SaveSetting("odoo_database".into()), json!({}));
+    assert_eq!(app.setup.step, 1);
+    snapshot("setup_test", &app);
+}
+
+trait Ctrl {
+    fn with_ctrl(self) -> KeyEvent;
+}
+
+impl Ctrl for KeyEvent {
+    fn with_ctrl(self) -> KeyEvent {
+        KeyEvent::new(self.code, KeyModifiers::CONTROL)
+    }
+}
