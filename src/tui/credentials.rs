@@ -3,7 +3,7 @@
 
 use super::app::{Action, Ctx, Data, Tag, text};
 use super::credential_form::CredentialForm;
-use super::widgets::{Input, bold, confirm, fit, matches, move_cursor, selected};
+use super::widgets::{Input, bold, confirm, fit, matches, move_cursor, search_key, selected};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -78,14 +78,7 @@ impl CredentialsScreen {
     }
 
     fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        if self.searching {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.searching = false,
-                _ => {
-                    self.search.on_key(key);
-                    self.cursor = 0;
-                }
-            }
+        if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
             return Action::None;
         }
         let visible = self.visible(ctx.data);

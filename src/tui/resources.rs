@@ -4,7 +4,7 @@
 
 use super::app::{Action, Ctx, Data, Loadable, Tag, strings, text};
 use super::resource_form::ResourceForm;
-use super::widgets::{Input, Picked, Picker, bold, centered, confirm, fit, matches, move_cursor, selected};
+use super::widgets::{Input, Picked, Picker, bold, centered, confirm, fit, matches, move_cursor, search_key, selected};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -129,14 +129,7 @@ impl ResourcesScreen {
     }
 
     fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        if self.searching {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.searching = false,
-                _ => {
-                    self.search.on_key(key);
-                    self.cursor = 0;
-                }
-            }
+        if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
             return Action::None;
         }
         let visible = self.visible(ctx.data);

@@ -3,7 +3,7 @@
 //! invalid value is explained on the line below and nothing is sent.
 
 use super::app::{Action, Ctx, Data, Tag, text};
-use super::widgets::{Input, bold, fit, matches, move_cursor, selected};
+use super::widgets::{Input, bold, fit, matches, move_cursor, search_key, selected};
 use crate::admin_socket::ApiResult;
 use crate::config::settings::{SettingKind, spec};
 use ratatui::Frame;
@@ -48,14 +48,7 @@ impl SettingsScreen {
     }
 
     pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        if self.searching {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc => self.searching = false,
-                _ => {
-                    self.search.on_key(key);
-                    self.cursor = 0;
-                }
-            }
+        if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
             return Action::None;
         }
         if self.editing.is_some() {

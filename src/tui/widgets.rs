@@ -105,6 +105,23 @@ pub fn move_cursor(cursor: &mut usize, len: usize, key: KeyEvent) -> bool {
 }
 
 /// Whether `row` matches a search text (case-insensitive, every word).
+/// Feeds a key to a list's search box while it is open (Enter or Esc closes
+/// it; typing filters and puts the cursor back on the first row). Returns
+/// whether the key was the search box's.
+pub fn search_key(searching: &mut bool, search: &mut Input, cursor: &mut usize, key: KeyEvent) -> bool {
+    if !*searching {
+        return false;
+    }
+    match key.code {
+        KeyCode::Enter | KeyCode::Esc => *searching = false,
+        _ => {
+            search.on_key(key);
+            *cursor = 0;
+        }
+    }
+    true
+}
+
 pub fn matches(query: &str, row: &str) -> bool {
     let row = row.to_lowercase();
     query.split_whitespace().all(|word| row.contains(&word.to_lowercase()))
