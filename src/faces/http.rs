@@ -84,9 +84,9 @@ pub fn status_of(error: &OpError) -> StatusCode {
     }
 }
 
-/// Headers that go with a refusal: the challenge on 401, the retry time on 429.
-pub fn add_error_headers(response: &mut Response<Body>, error: &OpError, key_sent: bool) {
-    let headers = response.headers_mut();
+/// Headers that go with a refusal, for every face: the challenge on 401
+/// (`error="invalid_token"` when a key was sent), the retry time on 429.
+pub fn refusal_headers(error: &OpError, key_sent: bool) -> Vec<(&'static str, String)> {
     match error {
         OpError::Unauthenticated(_) => {
             let challenge = if key_sent {
@@ -94,13 +94,22 @@ pub fn add_error_headers(response: &mut Response<Body>, error: &OpError, key_sen
             } else {
                 r#"Bearer realm="alpenglow""#
             };
-            headers.insert("www-authenticate", HeaderValue::from_static(challenge));
+            vec![("www-authenticate", challenge.to_string())]
         }
         OpError::RateLimited { retry_after_secs, reset_at } => {
-            headers.insert("retry-after", HeaderValue::from(*retry_after_secs));
-            headers.insert("x-ratelimit-reset", HeaderValue::from(*reset_at));
+            vec![("retry-after", retry_after_secs.to_string()), ("x-ratelimit-reset", reset_at.to_string())]
         }
-        _ => {}
+        _ => Vec::new(),
+    }
+}
+
+/// Adds [`refusal_headers`] to a response.
+pub fn add_error_headers(response: &mut Response<Body>, error: &OpError, key_sent: bool) {
+    let headers = response.headers_mut();
+    for (name, value) in refusal_headers(error, key_sent) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
 }
 

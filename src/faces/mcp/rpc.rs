@@ -167,22 +167,7 @@ impl RpcError {
             OpError::Upstream(_) => (ALPENGLOW_UPSTREAM, StatusCode::BAD_GATEWAY),
             OpError::Unavailable(_) => (ALPENGLOW_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE),
         };
-        let mut headers = Vec::new();
-        match error {
-            OpError::Unauthenticated(_) => {
-                let challenge = if key_sent {
-                    r#"Bearer realm="alpenglow", error="invalid_token""#
-                } else {
-                    r#"Bearer realm="alpenglow""#
-                };
-                headers.push(("www-authenticate", challenge.to_string()));
-            }
-            OpError::RateLimited { retry_after_secs, reset_at } => {
-                headers.push(("retry-after", retry_after_secs.to_string()));
-                headers.push(("x-ratelimit-reset", reset_at.to_string()));
-            }
-            _ => {}
-        }
+        let headers = crate::faces::http::refusal_headers(error, key_sent);
         RpcError { code, message: error.to_string(), data: None, status, headers }
     }
 
