@@ -16,11 +16,13 @@ mod upstream_slot;
 
 pub use auth::{Authorization, Principal};
 pub use error::OpError;
+pub use traffic::SessionRefusal;
 pub use upstream_slot::UpstreamSlot;
 
 use crate::admin::AdminService;
 use crate::config::Settings;
 use crate::ops::{self, OpName};
+use crate::sessions::Session;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -204,6 +206,25 @@ impl Gateway {
             schemas: &self.inner.schemas,
         };
         operation.run(&run).await
+    }
+
+    /// Opens an MCP session for the caller (a legacy revision's
+    /// `initialize`; `ctx` carries the client and revision). Charged to the
+    /// caller's budget like a call.
+    pub fn open_session(&self, principal: &Principal, ctx: &RequestContext) -> Result<Session, OpError> {
+        traffic::open_session(self, ctx, principal)
+    }
+
+    /// One request in the caller's MCP session `id`: counted, or refused
+    /// (unknown, another caller's, ended by an admin, closed).
+    pub fn resume_session(&self, principal: &Principal, id: &str) -> Result<Session, SessionRefusal> {
+        traffic::resume_session(self, principal, id)
+    }
+
+    /// The caller ends its own MCP session; false when it has no such live
+    /// session.
+    pub fn close_session(&self, principal: &Principal, id: &str) -> Result<bool, SessionRefusal> {
+        traffic::close_session(self, principal, id)
     }
 
     /// Authenticate and run in one call; one audit entry either way.

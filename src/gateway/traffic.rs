@@ -8,7 +8,7 @@ use super::{Gateway, OpError, Principal, RequestContext};
 use crate::audit::{AuditEntry, Outcome, summary};
 use crate::config::Settings;
 use crate::limits::{Budget, Decision, RateStatus, Subject, Ticket};
-use crate::sessions::{SessionError, SessionInfo};
+use crate::sessions::{Session, SessionError, SessionInfo, SessionKind};
 use serde_json::Value;
 use std::time::Instant;
 
@@ -119,16 +119,10 @@ pub(super) fn charge_principal(
     Ok(())
 }
 
-/// Counts the request in its session: the MCP session the face named, else
-/// the stateless client's activity stream. A session an admin ended refuses
-/// the request; a store failure here is logged, not fatal.
-pub(super) fn touch_session(
-    gw: &Gateway,
-    ctx: &RequestContext,
-    principal: &Principal,
-) -> Result<Option<String>, OpError> {
+/// Who and what a session is, from the request and its caller.
+fn session_info(ctx: &RequestContext, principal: &Principal) -> SessionInfo {
     let client = ctx.client.clone().unwrap_or_default();
-    let info = SessionInfo {
+    SessionInfo {
         face: ctx.face.name().to_string(),
         client_name: if client.name.is_empty() { ctx.face.name().to_string() } else { client.name },
         client_version: client.version,
@@ -137,20 +131,91 @@ pub(super) fn touch_session(
         credential_id: principal.grant.as_ref().map(|g| g.credential_id),
         credential_label: principal.grant.as_ref().map(|g| g.label.clone()),
         uid: Some(principal.uid),
-    };
-    let sessions = gw.admin().sessions();
-    let touched = match &ctx.session_id {
-        Some(id) => sessions.touch_or_open(id, &info),
-        None => sessions.touch_stream(&info),
-    };
-    match touched {
+    }
+}
+
+/// Counts a stateless request in its client's activity stream. A stream an
+/// admin ended refuses the request. A request in an MCP session was counted
+/// when the face resumed the session ([`resume_session`]), so it is not
+/// counted twice. A store failure here is logged, not fatal.
+pub(super) fn touch_session(
+    gw: &Gateway,
+    ctx: &RequestContext,
+    principal: &Principal,
+) -> Result<Option<String>, OpError> {
+    if let Some(id) = &ctx.session_id {
+        return Ok(Some(id.clone()));
+    }
+    match gw.admin().sessions().touch_stream(&session_info(ctx, principal)) {
         Ok(session) => Ok(Some(session.id)),
         Err(SessionError::Ended(message)) => Err(OpError::Unauthenticated(message)),
         Err(e) => {
             eprintln!("alpenglow: session not recorded: {e}");
-            Ok(ctx.session_id.clone())
+            Ok(None)
         }
     }
+}
+
+/// Opens an MCP session for the caller (a legacy revision's `initialize`):
+/// charged to the caller's budget like a call, so a flood of `initialize`
+/// cannot grow the session table faster than the caller may call.
+pub(super) fn open_session(gw: &Gateway, ctx: &RequestContext, principal: &Principal) -> Result<Session, OpError> {
+    charge_principal(gw, &gw.settings(), ctx, principal, false)?;
+    let id = format!("{:032x}", rand::random::<u128>());
+    let sessions = gw.admin().sessions();
+    sessions.open(&id, &session_info(ctx, principal)).and_then(|_| sessions.touch(&id)).map_err(|e| match e {
+        SessionError::Store(e) => OpError::Unavailable(format!("the session could not be stored: {e}")),
+        other => OpError::Unavailable(other.to_string()),
+    })
+}
+
+/// Why an MCP session id was not resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// Unknown, purged, or opened by another caller: the same answer, so an
+    /// id says nothing about other callers' sessions.
+    NotFound,
+    /// An admin ended it or its client closed it; the message says which.
+    Ended(String),
+    /// The store failed.
+    Unavailable(String),
+}
+
+/// One request in MCP session `id` of the caller: counted, or refused.
+pub(super) fn resume_session(gw: &Gateway, principal: &Principal, id: &str) -> Result<Session, SessionRefusal> {
+    let sessions = gw.admin().sessions();
+    let owned = match sessions.get(id) {
+        Ok(session) => owns(principal, &session),
+        Err(SessionError::NotFound(_)) => false,
+        Err(e) => return Err(SessionRefusal::Unavailable(e.to_string())),
+    };
+    if !owned {
+        return Err(SessionRefusal::NotFound);
+    }
+    sessions.touch(id).map_err(|e| match e {
+        SessionError::Ended(message) => SessionRefusal::Ended(message),
+        SessionError::NotFound(_) => SessionRefusal::NotFound,
+        SessionError::Store(e) => SessionRefusal::Unavailable(e.to_string()),
+    })
+}
+
+/// The client ends its own MCP session (`DELETE`); false when the caller
+/// has no such live session.
+pub(super) fn close_session(gw: &Gateway, principal: &Principal, id: &str) -> Result<bool, SessionRefusal> {
+    let sessions = gw.admin().sessions();
+    match sessions.get(id) {
+        Ok(session) if owns(principal, &session) && !session.is_over() => {}
+        Ok(_) | Err(SessionError::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(SessionRefusal::Unavailable(e.to_string())),
+    }
+    sessions.close(id).map(|_| true).map_err(|e| SessionRefusal::Unavailable(e.to_string()))
+}
+
+/// A session belongs to the Odoo user and the credential that opened it.
+fn owns(principal: &Principal, session: &Session) -> bool {
+    session.kind == SessionKind::Mcp
+        && session.uid == Some(principal.uid)
+        && session.credential_id == principal.grant.as_ref().map(|g| g.credential_id)
 }
 
 /// Writes the request's audit entry, durably, unless Audit Logging is off.

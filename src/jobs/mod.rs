@@ -3,7 +3,7 @@
 //! | job | interval | does |
 //! |---|---|---|
 //! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` |
-//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity |
+//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days |
 //! | `rate-limit-cleanup` | hourly | purges rate windows with nothing left in them |
 //!
 //! Each run happens on tokio's blocking pool (never on the request workers),
@@ -106,11 +106,18 @@ pub fn run_now(job: Job, admin: &AdminService) -> Result<JobReport, String> {
         }
         Job::SessionCleanup => {
             let minutes = i64::from(settings.session_timeout_minutes);
-            let n = admin
-                .sessions()
-                .mark_idle(time::Duration::minutes(minutes), time::OffsetDateTime::now_utc())
-                .map_err(|e| e.to_string())?;
-            (n as u64, format!("marked {n} sessions inactive after {minutes} minutes without activity"))
+            let now = time::OffsetDateTime::now_utc();
+            let sessions = admin.sessions();
+            let idle = sessions.mark_idle(time::Duration::minutes(minutes), now).map_err(|e| e.to_string())?;
+            let purged = sessions.purge(now - crate::sessions::RETENTION).map_err(|e| e.to_string())?;
+            let days = crate::sessions::RETENTION.whole_days();
+            (
+                (idle + purged) as u64,
+                format!(
+                    "marked {idle} sessions inactive after {minutes} minutes without activity; \
+                     deleted {purged} inactive for over {days} days"
+                ),
+            )
         }
         Job::RateLimitCleanup => {
             let limiter = admin.limiter();
