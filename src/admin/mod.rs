@@ -347,6 +347,20 @@ impl AdminService {
         Ok(revoked)
     }
 
+    /// Whether a credential other than `id` is active today for keys with
+    /// this prefix: cheap (no argon2), to tell when a key was registered
+    /// again after its credential `id` was revoked or expired.
+    pub fn has_other_active_credential(&self, prefix: &str, id: u64) -> AdminResult<bool> {
+        let table = self.store.table::<Credential>()?;
+        let today = Self::today();
+        for other in self.ids_with_prefix(prefix)? {
+            if other != id && table.get(&other)?.is_some_and(|c| c.is_active(today)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn prefix_index(&self) -> AdminResult<crate::store::Table<PrefixEntry>> {
         Ok(self.store.table::<PrefixEntry>()?)
     }

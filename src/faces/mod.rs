@@ -39,8 +39,7 @@ pub struct FaceState {
     pub allowed_origins: Vec<String>,
 }
 
-/// Everything a request may need: the shared state and the MCP face's own
-/// (its legacy sessions live as long as the listener).
+/// Everything a request may need: the shared state and the MCP face's own.
 struct Faces {
     state: FaceState,
     mcp: mcp::McpState,
