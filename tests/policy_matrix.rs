@@ -17,11 +17,8 @@ mod http;
 #[path = "common/inproc.rs"]
 mod inproc;
 
-use alpenglow::admin::AdminService;
-use alpenglow::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
+use alpenglow::config::{ApiKey, FieldPolicy, Operations, ResourceDraft, Scope};
 use alpenglow::faces::{FaceState, Listener};
-use alpenglow::gateway::{Gateway, UpstreamSlot};
-use alpenglow::store::Store;
 use alpenglow::upstream::{Identity, OdooApi, SearchQuery};
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
@@ -231,64 +228,50 @@ fn cells() -> Vec<Cell> {
 
 struct World {
     runtime: tokio::runtime::Runtime,
-    sandbox: alpenglow::sandbox::RunningSandbox,
-    admin: AdminService,
+    /// The gateway over a temp store and the sandbox (`inproc`).
+    setup: inproc::Setup,
     addr: SocketAddr,
     oracle: Arc<dyn OdooApi>,
     root: Identity,
     key: String,
-    _dir: tempfile::TempDir,
 }
 
 impl World {
     fn start() -> World {
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (sandbox, oracle, admin, addr) = runtime.block_on(async {
-            let sandbox = inproc::start_sandbox().await;
-            let oracle = inproc::client(&sandbox).await;
-            let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
-            admin.set_setting("enable_mcp", "on").unwrap();
-            admin.set_setting("rate_limiting", "off").unwrap();
-            let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(inproc::client(&sandbox).await));
-            let state = FaceState { gateway, trusted_proxies: Vec::new(), allowed_origins: Vec::new() };
+        let (setup, oracle, addr) = runtime.block_on(async {
+            let setup = inproc::setup().await;
+            setup.admin.set_setting("rate_limiting", "off").unwrap();
+            let oracle = inproc::client(&setup.sandbox).await;
+            let state =
+                FaceState { gateway: setup.gateway.clone(), trusted_proxies: Vec::new(), allowed_origins: Vec::new() };
             let listener = Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(listener.serve(std::future::pending()));
-            (sandbox, oracle, admin, addr)
+            (setup, oracle, addr)
         });
-        let user = sandbox.user("admin").unwrap();
+        let user = setup.sandbox.user("admin").unwrap();
         let root = Identity { key: ApiKey::parse(&user.key).unwrap(), uid: user.uid, company_ids: vec![1, 2] };
-        World { runtime, sandbox, admin, addr, oracle, root, key: user.key, _dir: dir }
+        World { runtime, setup, addr, oracle, root, key: user.key }
     }
 
     /// The caller's credential, replaced (revoke, create) when the scope or company changes.
     fn credential(&self, scope: Scope, company: Option<u32>) {
-        for (c, _) in self.admin.credentials().unwrap() {
+        for (c, _) in self.setup.admin.credentials().unwrap() {
             if c.revoked_at.is_none() {
-                self.admin.revoke_credential(c.id).unwrap();
+                self.setup.admin.revoke_credential(c.id).unwrap();
             }
         }
-        let user = self.sandbox.user("admin").unwrap();
-        self.admin
-            .create_credential(CredentialDraft {
-                label: "matrix".into(),
-                user_id: user.uid as u32,
-                login: user.login,
-                scope,
-                expires_on: None,
-                company_id: company,
-                key: ApiKey::parse(&self.key).unwrap(),
-            })
-            .unwrap();
+        self.setup.credential("admin", scope, company);
     }
 
     /// The cell's resource on `res.partner`, replacing the last one.
     fn resource(&self, cell: &Cell) {
-        for r in self.admin.resources().unwrap() {
-            self.admin.remove_resource(r.id).unwrap();
+        let admin = &self.setup.admin;
+        for r in admin.resources().unwrap() {
+            admin.remove_resource(r.id).unwrap();
         }
-        self.admin
+        admin
             .add_resources(vec![ResourceDraft {
                 model: MODEL.into(),
                 company_id: cell.resource_company,
@@ -324,7 +307,7 @@ impl World {
     }
 
     fn writes(&self) -> u64 {
-        ["create", "write", "unlink"].iter().map(|m| self.sandbox.calls(MODEL, m)).sum()
+        ["create", "write", "unlink"].iter().map(|m| self.setup.sandbox.calls(MODEL, m)).sum()
     }
 }
 
