@@ -15,7 +15,7 @@
 use super::methods::{Call, check_no_cursor};
 use super::revision::Revision;
 use super::rpc::RpcError;
-use crate::gateway::{Authorization, OpError};
+use crate::gateway::{Authorization, Limit, OpError};
 use crate::ops::{OpName, ToolSpec, tool_specs};
 use serde_json::{Map, Value, json};
 
@@ -104,7 +104,11 @@ to see the models and operations you may use."
         OpError::NotFound(m) => format!(
             "Not found: {m}. Check the model name with alpenglow_list_models and the record ids with alpenglow_search."
         ),
-        OpError::RateLimited { retry_after_secs, reset_at } => format!(
+        OpError::RateLimited { limit: Limit::Writes, reset_at, .. } => format!(
+            "{error} Wait until {} before creating, updating, deleting or executing again; searches and reads may go on.",
+            rfc3339(*reset_at)
+        ),
+        OpError::RateLimited { retry_after_secs, reset_at, .. } => format!(
             "Rate limit exceeded: retry in {retry_after_secs} s (at {}). Wait until then before calling any tool again.",
             rfc3339(*reset_at)
         ),
