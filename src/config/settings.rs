@@ -120,6 +120,13 @@ pub const SPECS: &[SettingSpec] = &[
         help: "Additional limit on aggregate queries.",
     },
     SettingSpec {
+        key: "writes_per_minute",
+        label: "Writes per Minute",
+        kind: SettingKind::Integer { min: 1, max: PER_MINUTE_MAX },
+        default: "60",
+        help: "Additional limit on create, update, delete and execute calls (dry runs write nothing and are not counted).",
+    },
+    SettingSpec {
         key: "lockout_max_failures",
         label: "Lockout after Failed Keys",
         kind: SettingKind::Integer { min: 1, max: 1_000 },
@@ -351,6 +358,7 @@ pub struct Settings {
     pub rate_limiting: bool,
     pub requests_per_minute: u32,
     pub aggregation_per_minute: u32,
+    pub writes_per_minute: u32,
     pub lockout_max_failures: u32,
     pub lockout_window_minutes: u32,
     pub lockout_cooldown_seconds: u32,
@@ -392,6 +400,7 @@ impl Settings {
             rate_limiting: flag("rate_limiting"),
             requests_per_minute: number("requests_per_minute"),
             aggregation_per_minute: number("aggregation_per_minute"),
+            writes_per_minute: number("writes_per_minute"),
             lockout_max_failures: number("lockout_max_failures"),
             lockout_window_minutes: number("lockout_window_minutes"),
             lockout_cooldown_seconds: number("lockout_cooldown_seconds"),
@@ -429,6 +438,7 @@ mod tests {
         assert!(s.rate_limiting);
         assert_eq!(s.requests_per_minute, 300);
         assert_eq!(s.aggregation_per_minute, 60);
+        assert_eq!(s.writes_per_minute, 60);
         assert_eq!((s.lockout_max_failures, s.lockout_window_minutes, s.lockout_cooldown_seconds), (10, 5, 300));
         assert!(s.audit_logging);
         assert!(!s.audit_log_values);
@@ -446,6 +456,7 @@ mod tests {
             ("max_search_limit", 100, 50_000),
             ("requests_per_minute", 1, 100_000),
             ("aggregation_per_minute", 1, 100_000),
+            ("writes_per_minute", 1, 100_000),
             ("lockout_max_failures", 1, 1_000),
             ("lockout_window_minutes", 1, 1_440),
             ("lockout_cooldown_seconds", 1, 86_400),

@@ -204,9 +204,19 @@ impl Gateway {
         if !settings.enable_mcp {
             return Err(OpError::Disabled);
         }
-        traffic::charge_principal(self, &settings, ctx, principal, name == OpName::Aggregate)?;
+        let general = traffic::charge_principal(self, &settings, ctx, principal)?;
         trace.session = traffic::touch_session(self, ctx, principal)?;
         let operation = ops::Operation::parse(name, params)?;
+        let extra = if name == OpName::Aggregate {
+            Some(traffic::Extra::Aggregate)
+        } else if operation.writes() {
+            Some(traffic::Extra::Write)
+        } else {
+            None
+        };
+        if let Some(extra) = extra {
+            traffic::charge_extra(self, &settings, ctx, principal, extra, general.as_ref())?;
+        }
         let resources = self.inner.admin.resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
         let run = ops::Run {
@@ -245,8 +255,8 @@ impl Gateway {
             }
         };
         let settings = self.settings();
-        let error = match traffic::charge_principal(self, &settings, ctx, &principal, false) {
-            Ok(()) => error,
+        let error = match traffic::charge_principal(self, &settings, ctx, &principal) {
+            Ok(_) => error,
             Err(limited) => limited,
         };
         traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;

@@ -1,6 +1,6 @@
-//! The corridor's traffic steps: rate budgets (per IP before
-//! authentication, per caller after it, aggregate on top), the session, and
-//! the audit entry. The rooms (`limits`, `sessions`, `audit`) count and
+//! The corridor's traffic steps: the login lockout, rate budgets (per IP
+//! before authentication, per caller after it, aggregates and writes on
+//! top), the session, and the audit entry. The rooms (`limits`, `sessions`, `audit`) count and
 //! store; this file decides which budget, which session and what goes into
 //! the entry.
 
@@ -122,38 +122,65 @@ pub(super) fn refund_ip(
     }
 }
 
-/// Charges one call to the caller's budget, and an aggregate also to the
-/// aggregation budget. A call refused by the second is given back to the
-/// first (it did not run).
+/// Charges one call to the caller's Requests per Minute. The ticket lets a
+/// call refused by a second budget give its hit back (it did not run).
 pub(super) fn charge_principal(
     gw: &Gateway,
     settings: &Settings,
     ctx: &RequestContext,
     principal: &Principal,
-    aggregate: bool,
-) -> Result<(), OpError> {
+) -> Result<Option<Ticket>, OpError> {
     if !settings.rate_limiting {
-        return Ok(());
+        return Ok(None);
     }
-    let limiter = gw.admin().limiter();
-    let who = subject(principal);
-    let general = limiter.acquire(&who, Budget::General, settings.requests_per_minute);
+    let general = gw.admin().limiter().acquire(&subject(principal), Budget::General, settings.requests_per_minute);
     ctx.rate.set(status_of(&general));
     if let Some(error) = refusal(&general, Limit::Requests) {
         return Err(error);
     }
-    if aggregate {
-        let extra = limiter.acquire(&who, Budget::Aggregate, settings.aggregation_per_minute);
-        // The tighter of the two is what the client must respect.
-        let (a, b) = (status_of(&general), status_of(&extra));
-        ctx.rate.set(if b.remaining < a.remaining { b } else { a });
-        if let Some(error) = refusal(&extra, Limit::Aggregations) {
-            if let Decision::Allowed { ticket, .. } = &general {
-                limiter.release(ticket);
-            }
-            ctx.rate.set(b);
-            return Err(error);
+    match general {
+        Decision::Allowed { ticket, .. } => Ok(Some(ticket)),
+        Decision::Limited { .. } => Ok(None),
+    }
+}
+
+/// The second budget a call may need on top of Requests per Minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Extra {
+    Aggregate,
+    Write,
+}
+
+/// Charges an aggregate or a write to its own budget too. Refused, the
+/// general hit is given back and the headers show the budget that refused.
+pub(super) fn charge_extra(
+    gw: &Gateway,
+    settings: &Settings,
+    ctx: &RequestContext,
+    principal: &Principal,
+    extra: Extra,
+    general: Option<&Ticket>,
+) -> Result<(), OpError> {
+    if !settings.rate_limiting {
+        return Ok(());
+    }
+    let (budget, limit, per_minute) = match extra {
+        Extra::Aggregate => (Budget::Aggregate, Limit::Aggregations, settings.aggregation_per_minute),
+        Extra::Write => (Budget::Write, Limit::Writes, settings.writes_per_minute),
+    };
+    let limiter = gw.admin().limiter();
+    let decision = limiter.acquire(&subject(principal), budget, per_minute);
+    let status = status_of(&decision);
+    // The tighter of the two is what the client must respect.
+    if ctx.rate.get().is_none_or(|general| status.remaining < general.remaining) {
+        ctx.rate.set(status);
+    }
+    if let Some(error) = refusal(&decision, limit) {
+        if let Some(ticket) = general {
+            limiter.release(ticket);
         }
+        ctx.rate.set(status);
+        return Err(error);
     }
     Ok(())
 }

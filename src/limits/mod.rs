@@ -42,13 +42,16 @@ pub enum Subject {
     User(i64),
 }
 
-/// Which of the two per-minute limits.
+/// Which of the three per-minute limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Budget {
     /// Requests per Minute: every call.
     General,
     /// Aggregation per Minute: aggregate calls, in addition to the general one.
     Aggregate,
+    /// Writes per Minute: create, update, delete and execute (not dry runs),
+    /// in addition to the general one.
+    Write,
 }
 
 impl Budget {
@@ -56,6 +59,7 @@ impl Budget {
         match self {
             Budget::General => "all",
             Budget::Aggregate => "agg",
+            Budget::Write => "wr",
         }
     }
 }
