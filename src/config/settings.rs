@@ -99,6 +99,13 @@ pub const SPECS: &[SettingSpec] = &[
         help: "Caps the limit parameter of searches.",
     },
     SettingSpec {
+        key: "max_output_chars",
+        label: "Max Output (characters)",
+        kind: SettingKind::Integer { min: 1_000, max: 10_000_000 },
+        default: "100000",
+        help: "Largest search or read result, in characters of JSON, so an AI client can take it whole. Past it, records are cut at a record boundary and the result says so (truncated, next_offset or remaining_ids, note).",
+    },
+    SettingSpec {
         key: "rate_limiting",
         label: "Rate Limiting",
         kind: SettingKind::Bool,
@@ -355,6 +362,7 @@ pub struct Settings {
     pub default_read_only: bool,
     pub max_records_per_request: u32,
     pub max_search_limit: u32,
+    pub max_output_chars: u32,
     pub rate_limiting: bool,
     pub requests_per_minute: u32,
     pub aggregation_per_minute: u32,
@@ -397,6 +405,7 @@ impl Settings {
             default_read_only: flag("default_read_only"),
             max_records_per_request: number("max_records_per_request"),
             max_search_limit: number("max_search_limit"),
+            max_output_chars: number("max_output_chars"),
             rate_limiting: flag("rate_limiting"),
             requests_per_minute: number("requests_per_minute"),
             aggregation_per_minute: number("aggregation_per_minute"),
@@ -435,6 +444,7 @@ mod tests {
         assert!(!s.default_read_only);
         assert_eq!(s.max_records_per_request, 500);
         assert_eq!(s.max_search_limit, 1000);
+        assert_eq!(s.max_output_chars, 100_000);
         assert!(s.rate_limiting);
         assert_eq!(s.requests_per_minute, 300);
         assert_eq!(s.aggregation_per_minute, 60);
@@ -454,6 +464,7 @@ mod tests {
         let table: &[(&str, i64, i64)] = &[
             ("max_records_per_request", 10, 10_000),
             ("max_search_limit", 100, 50_000),
+            ("max_output_chars", 1_000, 10_000_000),
             ("requests_per_minute", 1, 100_000),
             ("aggregation_per_minute", 1, 100_000),
             ("writes_per_minute", 1, 100_000),

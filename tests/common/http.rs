@@ -130,3 +130,11 @@ pub async fn request_from(
     tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw)).await??;
     parse(&raw).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response"))
 }
+
+/// POSTs a JSON value to `/alpenglow/mcp` from 127.0.0.1 (async tests with an in-process server).
+pub async fn mcp_post(addr: SocketAddr, headers: &[(&str, &str)], body: &serde_json::Value) -> HttpResponse {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    let from = std::net::IpAddr::from([127, 0, 0, 1]);
+    request_from(from, addr, "POST", "/alpenglow/mcp", &all, body.to_string().as_bytes()).await.expect("HTTP request")
+}

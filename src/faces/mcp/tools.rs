@@ -73,7 +73,14 @@ fn unknown_tool(name: &str) -> RpcError {
 /// revision has it (an object up to 2025-11-25, any JSON after).
 fn success(result: Value, revision: Revision) -> Value {
     let text = serde_json::to_string(&result).unwrap_or_default();
-    let mut answer = json!({"content": [{"type": "text", "text": text}], "isError": false});
+    let mut content = vec![json!({"type": "text", "text": text})];
+    // A cut result also says so in words, for a model that reads the text only.
+    if result.get("truncated") == Some(&Value::Bool(true))
+        && let Some(note) = result.get("note").and_then(Value::as_str)
+    {
+        content.push(json!({"type": "text", "text": note}));
+    }
+    let mut answer = json!({"content": content, "isError": false});
     if revision.has_titles_and_structured_content() && (result.is_object() || revision.structured_content_any_json()) {
         answer["structuredContent"] = result;
     }
