@@ -1,13 +1,13 @@
-//! The corridor's traffic steps: rate budgets (per IP before
-//! authentication, per caller after it, aggregate on top), the session, and
-//! the audit entry. The rooms (`limits`, `sessions`, `audit`) count and
+//! The corridor's traffic steps: the login lockout, rate budgets (per IP
+//! before authentication, per caller after it, aggregates and writes on
+//! top), the session, and the audit entry. The rooms (`limits`, `sessions`, `audit`) count and
 //! store; this file decides which budget, which session and what goes into
 //! the entry.
 
-use super::{Gateway, OpError, Principal, RequestContext};
+use super::{Authorization, Gateway, Limit, OpError, Principal, RequestContext};
 use crate::audit::{AuditEntry, Outcome, summary};
 use crate::config::Settings;
-use crate::limits::{Budget, Decision, RateStatus, Subject, Ticket};
+use crate::limits::{Attempt, Budget, Decision, LockoutRules, RateStatus, Subject, Ticket, now_ms};
 use crate::sessions::{Session, SessionError, SessionInfo, SessionKind};
 use serde_json::Value;
 use std::time::Instant;
@@ -24,10 +24,11 @@ impl Trace {
     }
 }
 
-fn refusal(decision: &Decision) -> Option<OpError> {
+fn refusal(decision: &Decision, limit: Limit) -> Option<OpError> {
     match decision {
         Decision::Allowed { .. } => None,
         Decision::Limited { retry_after_ms, reset_at_unix, .. } => Some(OpError::RateLimited {
+            limit,
             retry_after_secs: retry_after_ms.div_ceil(1000).max(1),
             reset_at: *reset_at_unix,
         }),
@@ -48,6 +49,44 @@ pub(super) fn subject(principal: &Principal) -> Subject {
     }
 }
 
+fn lockout_rules(settings: &Settings) -> LockoutRules {
+    LockoutRules {
+        max_failures: settings.lockout_max_failures,
+        window_ms: u64::from(settings.lockout_window_minutes) * 60_000,
+        cooldown_ms: u64::from(settings.lockout_cooldown_seconds) * 1000,
+    }
+}
+
+/// The login lockout's gate: refuses a locked-out client IP whatever it
+/// sends; otherwise the attempt to settle once the key is judged (None when
+/// no key was sent: asking without one, as MCP clients do to discover the
+/// challenge, is not a failed key). A key verified recently is not held
+/// against the limit while it is checked.
+pub(super) fn admit_login<'g>(
+    gw: &'g Gateway,
+    settings: &Settings,
+    ctx: &RequestContext,
+    known_key: bool,
+) -> Result<Option<Attempt<'g>>, OpError> {
+    let lockouts = gw.admin().limiter().lockouts();
+    let missing = matches!(ctx.authorization, Authorization::Missing);
+    match lockouts.admit(ctx.client_ip, &lockout_rules(settings), !known_key && !missing, now_ms()) {
+        Ok(attempt) => Ok((!missing).then_some(attempt)),
+        Err(locked) => Err(OpError::RateLimited {
+            limit: Limit::Lockout,
+            retry_after_secs: locked.retry_after_ms.div_ceil(1000).max(1),
+            reset_at: locked.reset_at_unix,
+        }),
+    }
+}
+
+/// A key was refused: it counts towards the client IP's lockout.
+pub(super) fn login_failed(settings: &Settings, attempt: Option<Attempt<'_>>) {
+    if let Some(attempt) = attempt {
+        attempt.failed(&lockout_rules(settings), now_ms());
+    }
+}
+
 /// Charges one attempt to the client IP's budget (before authentication).
 pub(super) fn charge_ip(gw: &Gateway, settings: &Settings, ctx: &RequestContext) -> Result<Option<Ticket>, OpError> {
     if !settings.rate_limiting {
@@ -56,7 +95,7 @@ pub(super) fn charge_ip(gw: &Gateway, settings: &Settings, ctx: &RequestContext)
     let decision =
         gw.admin().limiter().acquire(&Subject::Ip(ctx.client_ip), Budget::General, settings.requests_per_minute);
     ctx.rate.set(status_of(&decision));
-    if let Some(error) = refusal(&decision) {
+    if let Some(error) = refusal(&decision, Limit::Requests) {
         return Err(error);
     }
     match decision {
@@ -83,38 +122,65 @@ pub(super) fn refund_ip(
     }
 }
 
-/// Charges one call to the caller's budget, and an aggregate also to the
-/// aggregation budget. A call refused by the second is given back to the
-/// first (it did not run).
+/// Charges one call to the caller's Requests per Minute. The ticket lets a
+/// call refused by a second budget give its hit back (it did not run).
 pub(super) fn charge_principal(
     gw: &Gateway,
     settings: &Settings,
     ctx: &RequestContext,
     principal: &Principal,
-    aggregate: bool,
+) -> Result<Option<Ticket>, OpError> {
+    if !settings.rate_limiting {
+        return Ok(None);
+    }
+    let general = gw.admin().limiter().acquire(&subject(principal), Budget::General, settings.requests_per_minute);
+    ctx.rate.set(status_of(&general));
+    if let Some(error) = refusal(&general, Limit::Requests) {
+        return Err(error);
+    }
+    match general {
+        Decision::Allowed { ticket, .. } => Ok(Some(ticket)),
+        Decision::Limited { .. } => Ok(None),
+    }
+}
+
+/// The second budget a call may need on top of Requests per Minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Extra {
+    Aggregate,
+    Write,
+}
+
+/// Charges an aggregate or a write to its own budget too. Refused, the
+/// general hit is given back and the headers show the budget that refused.
+pub(super) fn charge_extra(
+    gw: &Gateway,
+    settings: &Settings,
+    ctx: &RequestContext,
+    principal: &Principal,
+    extra: Extra,
+    general: Option<&Ticket>,
 ) -> Result<(), OpError> {
     if !settings.rate_limiting {
         return Ok(());
     }
+    let (budget, limit, per_minute) = match extra {
+        Extra::Aggregate => (Budget::Aggregate, Limit::Aggregations, settings.aggregation_per_minute),
+        Extra::Write => (Budget::Write, Limit::Writes, settings.writes_per_minute),
+    };
     let limiter = gw.admin().limiter();
-    let who = subject(principal);
-    let general = limiter.acquire(&who, Budget::General, settings.requests_per_minute);
-    ctx.rate.set(status_of(&general));
-    if let Some(error) = refusal(&general) {
-        return Err(error);
+    let decision = limiter.acquire(&subject(principal), budget, per_minute);
+    let status = status_of(&decision);
+    // The tighter of the two is what the client must respect.
+    if ctx.rate.get().is_none_or(|general| status.remaining < general.remaining) {
+        ctx.rate.set(status);
     }
-    if aggregate {
-        let extra = limiter.acquire(&who, Budget::Aggregate, settings.aggregation_per_minute);
-        // The tighter of the two is what the client must respect.
-        let (a, b) = (status_of(&general), status_of(&extra));
-        ctx.rate.set(if b.remaining < a.remaining { b } else { a });
-        if let Some(error) = refusal(&extra) {
-            if let Decision::Allowed { ticket, .. } = &general {
-                limiter.release(ticket);
-            }
-            ctx.rate.set(b);
-            return Err(error);
+    if let Some(error) = refusal(&decision, limit) {
+        if let Some(ticket) = general {
+            limiter.release(ticket);
         }
+        ctx.rate.set(status);
+        return Err(error);
     }
     Ok(())
 }
@@ -160,7 +226,7 @@ pub(super) fn touch_session(
 /// charged to the caller's budget like a call, so a flood of `initialize`
 /// cannot grow the session table faster than the caller may call.
 pub(super) fn open_session(gw: &Gateway, ctx: &RequestContext, principal: &Principal) -> Result<Session, OpError> {
-    charge_principal(gw, &gw.settings(), ctx, principal, false)?;
+    charge_principal(gw, &gw.settings(), ctx, principal)?;
     let id = format!("{:032x}", rand::random::<u128>());
     let sessions = gw.admin().sessions();
     sessions.open(&id, &session_info(ctx, principal)).and_then(|_| sessions.touch(&id)).map_err(|e| match e {

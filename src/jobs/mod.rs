@@ -123,8 +123,14 @@ pub fn run_now(job: Job, admin: &AdminService) -> Result<JobReport, String> {
             let limiter = admin.limiter();
             limiter.persist().map_err(|e| e.to_string())?;
             let report = limiter.purge_expired().map_err(|e| e.to_string())?;
-            let n = report.in_memory.max(report.stored);
-            (n as u64, format!("purged {} expired rate windows ({} in memory)", report.stored, report.in_memory))
+            let n = report.in_memory.max(report.stored) + report.lockouts.0.max(report.lockouts.1);
+            let summary = format!(
+                "purged {} expired rate windows ({} in memory) and {} login lockout entries",
+                report.stored,
+                report.in_memory,
+                report.lockouts.0.max(report.lockouts.1)
+            );
+            (n as u64, summary)
         }
     };
     Ok(JobReport { job, affected, summary, elapsed: started.elapsed() })
