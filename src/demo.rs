@@ -107,7 +107,7 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
         service_key,
         "alpenglow demo",
     )
-    .with_pinned_url(sandbox.url());
+    .with_pinned_odoo(sandbox.url(), sandbox.database().to_string());
     let admin_task = tokio::spawn(socket.serve(context));
     let _timers = crate::jobs::start(&admin);
     let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));

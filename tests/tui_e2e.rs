@@ -74,6 +74,8 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let tui = Tmux::start(&command);
     tui.wait_for("MCP access");
     tui.wait_for("connected · Odoo 19");
+    // The demo's sandbox database is named, not shown as "-".
+    tui.wait_for(&format!("{} (database demo)", demo.sandbox_url));
 
     // Resources: the Add Resources wizard, model picked from Odoo's list.
     tui.keys(&["3"]);
