@@ -295,7 +295,7 @@ fn with_a_daemon_the_cli_goes_through_its_socket_and_without_one_names_the_holde
 }
 
 #[test]
-fn the_demo_reports_its_sandbox_database_version_and_connection() {
+fn the_demo_reports_its_sandbox_database_version_connection_and_mcp_url() {
     let demo = demo::Demo::start();
     let client = SocketClient::connect(&demo.data_dir.path().join("admin.sock")).unwrap();
     let status = client.call("status", Value::Null).unwrap();
@@ -307,4 +307,7 @@ fn the_demo_reports_its_sandbox_database_version_and_connection() {
     assert_eq!(odoo["database"], "demo", "{status}");
     assert!(odoo["version"].as_str().is_some_and(|v| v.starts_with("19.0")), "{status}");
     assert_eq!(odoo["protocol"], "json2", "{status}");
+    // Where MCP clients connect: the address the demo listens on.
+    assert_eq!(status["gateway"]["mcp_url"], demo.mcp_url.as_str(), "{status}");
+    assert_eq!(status["gateway"]["url"], demo.base().as_str(), "{status}");
 }

@@ -60,6 +60,7 @@ fn demo_app() -> App {
         &mut app,
         Tag::Status,
         json!({"mode": "alpenglow demo", "uptime_seconds": 75, "mcp_enabled": true, "resources": 2,
+               "gateway": {"url": "http://127.0.0.1:8765", "mcp_url": "http://127.0.0.1:8765/alpenglow/mcp"},
                "credentials_active": 1, "odoo": {"configured": true, "connected": true, "version": "19.0",
                "protocol": "json2", "url": "http://127.0.0.1:8069", "database": "demo", "service_key": true},
                "traffic": {"requests_per_minute": 12, "errors_last_hour": 1, "active_sessions": 2, "rate_limited_last_hour": 0}}),
@@ -347,6 +348,42 @@ fn first_run_opens_the_setup_wizard() {
     reply(&mut app, Tag::SaveSetting("odoo_database".into()), json!({}));
     assert_eq!(app.setup.step, 1);
     snapshot("setup_test", &app);
+}
+
+#[test]
+fn setup_ends_with_this_daemons_mcp_url_in_both_claude_desktop_forms() {
+    let mut app = demo_app();
+    press(&mut app, "w");
+    for _ in 0..5 {
+        press(&mut app, "s");
+    }
+    assert_eq!(app.setup.step, 5);
+    snapshot("setup_claude_desktop", &app);
+    let screen = render(&app);
+    assert!(screen.contains("MCP URL: http://127.0.0.1:8765/alpenglow/mcp"), "{screen}");
+    assert!(!screen.contains("<this gateway>"), "{screen}");
+    // Each form is valid JSON as shown, and is the entry the README documents.
+    let lines = alpenglow::tui::setup::desktop_lines(app.data.status.as_ref());
+    let entries = alpenglow::bridge::DesktopEntry::both("http://127.0.0.1:8765", "YOUR_ODOO_API_KEY");
+    let mut commands = Vec::new();
+    for entry in &entries {
+        let shown = alpenglow::tui::setup::entry_lines(entry);
+        assert!(shown.iter().all(|l| lines.contains(l)), "{shown:?} in {lines:?}");
+        assert!(shown.iter().all(|l| l.chars().count() <= 78), "{shown:?}");
+        let parsed: Value = serde_json::from_str(&shown.concat()).unwrap();
+        let server = &parsed["mcpServers"]["alpenglow-odoo"];
+        commands.push((server["command"].clone(), server["args"].clone()));
+    }
+    assert_eq!(
+        commands,
+        vec![
+            (
+                json!("uvx"),
+                json!(["alpenglow-mcp-bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])
+            ),
+            (json!("alpenglow"), json!(["bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])),
+        ]
+    );
 }
 
 trait Ctrl {

@@ -73,6 +73,7 @@ impl HomeScreen {
             row("MCP access", mcp.into()),
             row("Odoo", odoo_line),
             row("Odoo URL", format!("{} (database {})", or_dash(&odoo["url"]), or_dash(&odoo["database"]))),
+            row("MCP URL", or_dash(&status["gateway"]["mcp_url"])),
             row("Requests per minute", number("requests_per_minute")),
             row("Errors (last hour)", number("errors_last_hour")),
             row("Active sessions", number("active_sessions")),
