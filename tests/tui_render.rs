@@ -3,7 +3,10 @@
 //! snapshots in `tests/snapshots/tui/` (`ALPENGLOW_BLESS=1` rewrites them),
 //! and the state logic (keys in, admin requests out) without rendering.
 
-use alpenglow::admin_socket::ApiError;
+use alpenglow::admin::AdminService;
+use alpenglow::admin_socket::{AdminApi, AdminContext, ApiError, Direct};
+use alpenglow::gateway::UpstreamSlot;
+use alpenglow::store::Store;
 use alpenglow::tui::app::{App, Loadable, Reply, ScreenId, Tag};
 use alpenglow::tui::view;
 use ratatui::Terminal;
@@ -384,6 +387,46 @@ fn setup_ends_with_this_daemons_mcp_url_in_both_claude_desktop_forms() {
             (json!("alpenglow"), json!(["bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])),
         ]
     );
+}
+
+/// The daemon's own answers, from a fresh store through the admin handler.
+fn fresh_daemon() -> (tempfile::TempDir, Direct) {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    let api = Direct::new(AdminContext::new(admin, UpstreamSlot::default(), None, "alpenglow serve")).unwrap();
+    (dir, api)
+}
+
+fn fetch(app: &mut App, api: &Direct) {
+    for request in app.take_requests() {
+        let result = api.call(&request.op, request.args);
+        app.on_reply(Reply { tag: request.tag, result });
+    }
+}
+
+#[test]
+fn home_and_settings_warn_while_require_credential_is_off() {
+    // The settings and their warnings as a fresh daemon answers them.
+    let (_dir, api) = fresh_daemon();
+    api.call("settings.set", json!({"key": "enable_mcp", "value": "on"})).unwrap();
+    let mut app = demo_app();
+    reply(&mut app, Tag::Settings, api.call("settings.show", Value::Null).unwrap());
+    let warning = "require_credential is off";
+    snapshot("home_require_credential_off", &app);
+    assert!(render(&app).contains(warning));
+    press(&mut app, "2");
+    snapshot("settings_require_credential_off", &app);
+    assert!(render(&app).contains(warning));
+    // Switched on in the dashboard, the warning leaves both screens.
+    press(&mut app, "/require");
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    fetch(&mut app, &api);
+    assert_eq!(api.call("settings.show", Value::Null).unwrap()["warnings"], json!([]));
+    assert!(!render(&app).contains(warning), "{}", render(&app));
+    press(&mut app, "1");
+    assert!(!render(&app).contains(warning), "{}", render(&app));
 }
 
 trait Ctrl {
