@@ -19,6 +19,38 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
+/// The MCP server's name, and the Claude Desktop entry's, as the original spells it.
+pub const SERVER_NAME: &str = "alpenglow-odoo";
+
+/// One way for Claude Desktop to reach a gateway: a command it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesktopEntry {
+    pub label: &'static str,
+    pub command: &'static str,
+    pub args: Vec<String>,
+}
+
+impl DesktopEntry {
+    /// The original's official bridge (run by `uvx`) and this binary's own,
+    /// for the gateway at `base_url` and the user's key `token`.
+    pub fn both(base_url: &str, token: &str) -> [DesktopEntry; 2] {
+        let args = |first: &str| [first, "--url", base_url, "--token", token].map(String::from).to_vec();
+        [
+            DesktopEntry {
+                label: "the official bridge (Python, via uvx)",
+                command: "uvx",
+                args: args("alpenglow-mcp-bridge"),
+            },
+            DesktopEntry { label: "Alpenglow's own bridge", command: "alpenglow", args: args("bridge") },
+        ]
+    }
+
+    /// `{"mcpServers": {"alpenglow-odoo": {"command", "args"}}}` for `claude_desktop_config.json`.
+    pub fn config(&self) -> Value {
+        json!({"mcpServers": {SERVER_NAME: {"command": self.command, "args": self.args}}})
+    }
+}
+
 pub struct BridgeOptions {
     /// The remote Alpenglow's base URL; `/alpenglow/mcp` is appended.
     pub url: String,
@@ -91,7 +123,7 @@ impl Bridge {
                     json!({
                         "protocolVersion": self.version,
                         "capabilities": {"tools": {"listChanged": false}},
-                        "serverInfo": {"name": "alpenglow-odoo", "version": env!("CARGO_PKG_VERSION")},
+                        "serverInfo": {"name": SERVER_NAME, "version": env!("CARGO_PKG_VERSION")},
                         "instructions": "You are connected to an Odoo ERP through Alpenglow. Use alpenglow_list_models to discover the available models, then alpenglow_describe to learn a model's fields before searching or changing data."
                     }),
                 )

@@ -101,22 +101,23 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     // The admin socket reads Odoo's lists as the demo's admin user.
     let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
     let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
-    let context = crate::admin_socket::AdminContext::new(
-        admin.clone(),
-        UpstreamSlot::pinned(client.clone()),
-        service_key,
-        "alpenglow demo",
-    )
-    .with_pinned_url(sandbox.url());
-    let admin_task = tokio::spawn(socket.serve(context));
-    let _timers = crate::jobs::start(&admin);
-    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));
+    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
     let listener =
         Listener::bind(options.listen, FaceState { gateway, trusted_proxies: Vec::new(), allowed_origins: Vec::new() })
             .await
             .map_err(|e| DemoError::Failed(e.to_string()))?;
-    let addr = listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?;
-    let mcp_url = format!("http://{addr}/alpenglow/mcp");
+    let base_url = listener.base_url().map_err(|e| DemoError::Failed(e.to_string()))?;
+    let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
+    let context = crate::admin_socket::AdminContext::new(
+        admin.clone(),
+        UpstreamSlot::pinned(client),
+        service_key,
+        "alpenglow demo",
+    )
+    .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
+    .with_gateway_url(base_url);
+    let admin_task = tokio::spawn(socket.serve(context));
+    let _timers = crate::jobs::start(&admin);
     if options.json {
         let socket = options.admin_socket.path.display().to_string();
         println!("{}", json!({"mcp_url": mcp_url, "sandbox_url": sandbox.url(), "keys": keys, "admin_socket": socket}));
@@ -163,12 +164,10 @@ fn print_banner(mcp_url: &str, sandbox_url: &str, keys: &serde_json::Map<String,
         println!("  {role:<9} {}", key.as_str().unwrap_or_default());
     }
     let admin_key = keys.get("admin").and_then(|k| k.as_str()).unwrap_or_default();
-    let base = mcp_url.trim_end_matches("/alpenglow/mcp");
-    let config = json!({"mcpServers": {"alpenglow-odoo": {
-        "command": "alpenglow",
-        "args": ["bridge", "--url", base, "--token", admin_key]
-    }}});
-    println!("Claude Desktop config (claude_desktop_config.json):");
-    println!("{}", serde_json::to_string_pretty(&config).unwrap_or_default());
+    let base = mcp_url.trim_end_matches(crate::faces::MCP_PATH);
+    for entry in crate::bridge::DesktopEntry::both(base, admin_key) {
+        println!("Claude Desktop config (claude_desktop_config.json), {}:", entry.label);
+        println!("{}", entry.config());
+    }
     println!("Press ctrl-c to stop.");
 }

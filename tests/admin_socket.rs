@@ -293,3 +293,21 @@ fn with_a_daemon_the_cli_goes_through_its_socket_and_without_one_names_the_holde
     assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
     assert!(String::from_utf8_lossy(&after.stdout).contains("\"value\":2000"));
 }
+
+#[test]
+fn the_demo_reports_its_sandbox_database_version_connection_and_mcp_url() {
+    let demo = demo::Demo::start();
+    let client = SocketClient::connect(&demo.data_dir.path().join("admin.sock")).unwrap();
+    let status = client.call("status", Value::Null).unwrap();
+    let odoo = &status["odoo"];
+    assert_eq!(odoo["configured"], true, "{status}");
+    assert_eq!(odoo["connected"], true, "{status}");
+    assert_eq!(odoo["url"], demo.sandbox_url.as_str(), "{status}");
+    // The demo pins its sandbox without storing it in the settings: the status still names it.
+    assert_eq!(odoo["database"], "demo", "{status}");
+    assert!(odoo["version"].as_str().is_some_and(|v| v.starts_with("19.0")), "{status}");
+    assert_eq!(odoo["protocol"], "json2", "{status}");
+    // Where MCP clients connect: the address the demo listens on.
+    assert_eq!(status["gateway"]["mcp_url"], demo.mcp_url.as_str(), "{status}");
+    assert_eq!(status["gateway"]["url"], demo.base().as_str(), "{status}");
+}

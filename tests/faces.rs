@@ -1,10 +1,13 @@
 //! The direct JSON-RPC and REST faces against the real demo (gateway + sandbox)
-//! over loopback HTTP: same answers on both faces, and each documented error.
+//! over loopback HTTP: same answers on both faces, and each documented error;
+//! with MCP switched off, every face refusing before Odoo is asked.
 
 #[path = "common/demo.rs"]
 mod demo;
 #[path = "common/http.rs"]
 mod http;
+#[path = "common/inproc.rs"]
+mod inproc;
 
 use demo::Demo;
 use serde_json::{Value, json};
@@ -204,27 +207,107 @@ fn rest_status_codes() {
     assert_eq!(rest(&demo, Some(&admin), "GET", "/alpenglow/api/nothing", None).status, 404);
 }
 
-#[test]
-fn mcp_disabled_refuses_every_face_with_the_documented_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_alpenglow"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stderr.take().unwrap()), &mut line).unwrap();
-    let addr: SocketAddr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "alpenglow_list_models"}).to_string();
-    let auth = "Bearer 427d4acab3316c436c1beeabda4134b91f4d3959";
-    let r = http::request(addr, "POST", "/alpenglow/mcp", &[("Authorization", auth)], body.as_bytes()).unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.json(),
-        json!({"jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "MCP access is not enabled."}})
-    );
+/// One request over real HTTP from the blocking pool (the listener runs on this runtime).
+async fn send(
+    addr: SocketAddr,
+    (method, path): (&'static str, &'static str),
+    auth: &str,
+    extra: &[(&'static str, &'static str)],
+    body: Value,
+) -> http::HttpResponse {
+    let auth = auth.to_string();
+    let extra = extra.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let mut headers = vec![
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+            ("Authorization", auth.as_str()),
+        ];
+        headers.extend(extra);
+        let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+        http::request(addr, method, path, &headers, &body).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// `enable_mcp` off: a valid key gets the documented refusal on every face
+/// (the direct JSON-RPC call's -32000 in an HTTP 200 the original's client
+/// reads, REST's 403, MCP's 403 with -31000 in both eras), and Odoo is never
+/// asked. Switched on, the same requests reach Odoo: the counter can move.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_disabled_refuses_every_face_with_the_documented_error() {
+    let setup = inproc::setup().await;
+    setup.credential("admin", alpenglow::config::Scope::Full, None);
+    setup.admin.set_setting("enable_mcp", "off").unwrap();
+    let state = alpenglow::faces::FaceState {
+        gateway: setup.gateway.clone(),
+        trusted_proxies: Vec::new(),
+        allowed_origins: Vec::new(),
+    };
+    let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(listener.serve(std::future::pending()));
+    let auth = format!("Bearer {}", setup.sandbox.user("admin").unwrap().key);
+    let message = "MCP access is not enabled.";
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {},
+                      "io.modelcontextprotocol/clientInfo": {"name": "faces-test", "version": "0.1"}});
+    let search = json!({"model": "res.partner", "fields": ["name"], "limit": 1});
+    let direct = json!({"jsonrpc": "2.0", "id": 1, "method": "alpenglow_search", "params": search});
+    let create = json!({"jsonrpc": "2.0", "id": 2, "method": "alpenglow_create",
+                        "params": {"model": "res.partner", "values": {"name": "Never written"}}});
+    let initialize = json!({"jsonrpc": "2.0", "id": 3, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+                            "capabilities": {}, "clientInfo": {"name": "faces-test", "version": "0.1"}}});
+    let discover = json!({"jsonrpc": "2.0", "id": 4, "method": "server/discover", "params": {"_meta": meta}});
+    let tool_call = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+                           "params": {"name": "alpenglow_search", "arguments": search, "_meta": meta}});
+    let before = setup.sandbox.total_requests();
+
+    // Direct JSON-RPC, on the endpoint and its alias: the original's exact error.
+    for (path, body) in [("/alpenglow/mcp", &direct), ("/mcp", &direct), ("/alpenglow/mcp", &create)] {
+        let r = send(addr, ("POST", path), &auth, &[], body.clone()).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(
+            r.json(),
+            json!({"jsonrpc": "2.0", "id": body["id"], "error": {"code": -32000, "message": message}}),
+            "{path}"
+        );
+    }
+    // REST: 403 with the outcome and the same message.
+    let rest_calls: [(&'static str, &'static str, Value); 3] = [
+        ("GET", "/alpenglow/api/models", Value::Null),
+        ("GET", "/alpenglow/api/models/res.partner/records?limit=1", Value::Null),
+        ("POST", "/alpenglow/api/models/res.partner/records", json!({"values": {"name": "Never written"}})),
+    ];
+    for (method, path, body) in rest_calls {
+        let r = send(addr, (method, path), &auth, &[], body).await;
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
+        assert_eq!(r.json(), json!({"error": {"code": "denied", "message": message}}), "{method} {path}");
+    }
+    // MCP, legacy handshake and 2026-07-28 stateless requests: 403 and -31000.
+    let mcp_calls: [(&[(&'static str, &'static str)], &Value); 3] = [
+        (&[], &initialize),
+        (&[("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "server/discover")], &discover),
+        (
+            &[("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/call"), ("Mcp-Name", "alpenglow_search")],
+            &tool_call,
+        ),
+    ];
+    for (extra, body) in mcp_calls {
+        let r = send(addr, ("POST", "/alpenglow/mcp"), &auth, extra, body.clone()).await;
+        assert_eq!(r.status, 403, "{}", r.text());
+        let reply = r.json();
+        assert_eq!(reply["error"]["code"], -31000, "{reply}");
+        assert_eq!(reply["error"]["message"], message, "{reply}");
+    }
+    assert_eq!(setup.sandbox.total_requests(), before, "no request reached Odoo while MCP is off");
+    assert_eq!(setup.writes(), 0);
+
+    // Switched on, the same key and call reach Odoo.
+    setup.admin.set_setting("enable_mcp", "on").unwrap();
+    let r = send(addr, ("POST", "/alpenglow/mcp"), &auth, &[], direct).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["result"]["limit"], 1, "{}", r.text());
+    assert!(setup.sandbox.total_requests() > before);
 }

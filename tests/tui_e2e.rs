@@ -74,6 +74,16 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let tui = Tmux::start(&command);
     tui.wait_for("MCP access");
     tui.wait_for("connected · Odoo 19");
+    // The demo's sandbox database is named, not shown as "-".
+    tui.wait_for(&format!("{} (database demo)", demo.sandbox_url));
+    tui.wait_for(&demo.mcp_url);
+    // The setup wizard's last step: this daemon's URL in both Claude Desktop forms.
+    tui.keys(&["w", "s", "s", "s", "s", "s"]);
+    tui.wait_for("Step 6 of 6");
+    let screen = tui.wait_for(r#""alpenglow-mcp-bridge", "--url""#);
+    assert!(screen.contains(&format!(r#""bridge", "--url", "{}","#, demo.base())), "{screen}");
+    tui.keys(&["Escape"]);
+    tui.wait_for("Quick actions");
 
     // Resources: the Add Resources wizard, model picked from Odoo's list.
     tui.keys(&["3"]);

@@ -3,7 +3,10 @@
 //! snapshots in `tests/snapshots/tui/` (`ALPENGLOW_BLESS=1` rewrites them),
 //! and the state logic (keys in, admin requests out) without rendering.
 
-use alpenglow::admin_socket::ApiError;
+use alpenglow::admin::AdminService;
+use alpenglow::admin_socket::{AdminApi, AdminContext, ApiError, Direct};
+use alpenglow::gateway::UpstreamSlot;
+use alpenglow::store::Store;
 use alpenglow::tui::app::{App, Loadable, Reply, ScreenId, Tag};
 use alpenglow::tui::view;
 use ratatui::Terminal;
@@ -60,6 +63,7 @@ fn demo_app() -> App {
         &mut app,
         Tag::Status,
         json!({"mode": "alpenglow demo", "uptime_seconds": 75, "mcp_enabled": true, "resources": 2,
+               "gateway": {"url": "http://127.0.0.1:8765", "mcp_url": "http://127.0.0.1:8765/alpenglow/mcp"},
                "credentials_active": 1, "odoo": {"configured": true, "connected": true, "version": "19.0",
                "protocol": "json2", "url": "http://127.0.0.1:8069", "database": "demo", "service_key": true},
                "traffic": {"requests_per_minute": 12, "errors_last_hour": 1, "active_sessions": 2, "rate_limited_last_hour": 0}}),
@@ -347,6 +351,82 @@ fn first_run_opens_the_setup_wizard() {
     reply(&mut app, Tag::SaveSetting("odoo_database".into()), json!({}));
     assert_eq!(app.setup.step, 1);
     snapshot("setup_test", &app);
+}
+
+#[test]
+fn setup_ends_with_this_daemons_mcp_url_in_both_claude_desktop_forms() {
+    let mut app = demo_app();
+    press(&mut app, "w");
+    for _ in 0..5 {
+        press(&mut app, "s");
+    }
+    assert_eq!(app.setup.step, 5);
+    snapshot("setup_claude_desktop", &app);
+    let screen = render(&app);
+    assert!(screen.contains("MCP URL: http://127.0.0.1:8765/alpenglow/mcp"), "{screen}");
+    assert!(!screen.contains("<this gateway>"), "{screen}");
+    // Each form is valid JSON as shown, and is the entry the README documents.
+    let lines = alpenglow::tui::setup::desktop_lines(app.data.status.as_ref());
+    let entries = alpenglow::bridge::DesktopEntry::both("http://127.0.0.1:8765", "YOUR_ODOO_API_KEY");
+    let mut commands = Vec::new();
+    for entry in &entries {
+        let shown = alpenglow::tui::setup::entry_lines(entry);
+        assert!(shown.iter().all(|l| lines.contains(l)), "{shown:?} in {lines:?}");
+        assert!(shown.iter().all(|l| l.chars().count() <= 78), "{shown:?}");
+        let parsed: Value = serde_json::from_str(&shown.concat()).unwrap();
+        let server = &parsed["mcpServers"]["alpenglow-odoo"];
+        commands.push((server["command"].clone(), server["args"].clone()));
+    }
+    assert_eq!(
+        commands,
+        vec![
+            (
+                json!("uvx"),
+                json!(["alpenglow-mcp-bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])
+            ),
+            (json!("alpenglow"), json!(["bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])),
+        ]
+    );
+}
+
+/// The daemon's own answers, from a fresh store through the admin handler.
+fn fresh_daemon() -> (tempfile::TempDir, Direct) {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    let api = Direct::new(AdminContext::new(admin, UpstreamSlot::default(), None, "alpenglow serve")).unwrap();
+    (dir, api)
+}
+
+fn fetch(app: &mut App, api: &Direct) {
+    for request in app.take_requests() {
+        let result = api.call(&request.op, request.args);
+        app.on_reply(Reply { tag: request.tag, result });
+    }
+}
+
+#[test]
+fn home_and_settings_warn_while_require_credential_is_off() {
+    // The settings and their warnings as a fresh daemon answers them.
+    let (_dir, api) = fresh_daemon();
+    api.call("settings.set", json!({"key": "enable_mcp", "value": "on"})).unwrap();
+    let mut app = demo_app();
+    reply(&mut app, Tag::Settings, api.call("settings.show", Value::Null).unwrap());
+    let warning = "require_credential is off";
+    snapshot("home_require_credential_off", &app);
+    assert!(render(&app).contains(warning));
+    press(&mut app, "2");
+    snapshot("settings_require_credential_off", &app);
+    assert!(render(&app).contains(warning));
+    // Switched on in the dashboard, the warning leaves both screens.
+    press(&mut app, "/require");
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    fetch(&mut app, &api);
+    assert_eq!(api.call("settings.show", Value::Null).unwrap()["warnings"], json!([]));
+    assert!(!render(&app).contains(warning), "{}", render(&app));
+    press(&mut app, "1");
+    assert!(!render(&app).contains(warning), "{}", render(&app));
 }
 
 trait Ctrl {

@@ -41,6 +41,8 @@ pub struct AdminContext {
     started: Instant,
     /// `alpenglow serve`, `alpenglow demo`, or `direct` for the CLI's own store.
     mode: &'static str,
+    /// The daemon's own base URL (where MCP clients connect), once it listens.
+    gateway_url: Option<String>,
 }
 
 impl AdminContext {
@@ -57,7 +59,15 @@ impl AdminContext {
             odoo: Arc::new(odoo::OdooAccess::new(upstream, service_key)),
             started: Instant::now(),
             mode,
+            gateway_url: None,
         }
+    }
+
+    /// The base URL the daemon's listener serves, reported by `status` so
+    /// the dashboard can show clients where to connect.
+    pub fn with_gateway_url(mut self, base_url: String) -> AdminContext {
+        self.gateway_url = Some(base_url);
+        self
     }
 
     pub fn admin(&self) -> &AdminService {
@@ -199,6 +209,9 @@ async fn status(ctx: &AdminContext) -> ApiResult<Value> {
         "resources": admin.resources()?.len(),
         "credentials_active": active,
         "credential_requests_total": requests,
+        "gateway": ctx.gateway_url.as_ref().map_or(Value::Null, |base| {
+            json!({"url": base, "mcp_url": format!("{base}{}", crate::faces::MCP_PATH)})
+        }),
         "odoo": odoo::status(ctx).await,
         "traffic": traffic(admin),
     }))

@@ -20,21 +20,23 @@ pub struct OdooAccess {
     service_key: Option<ApiKey>,
     /// The service key's user, found once.
     identity: Mutex<Option<Identity>>,
-    /// The URL shown when the client is pinned (the demo's sandbox).
-    pinned_url: Option<String>,
+    /// The URL and database shown when the client is pinned (the demo's
+    /// sandbox, which is not stored in the settings).
+    pinned: Option<(String, String)>,
 }
 
 impl OdooAccess {
     pub fn new(slot: UpstreamSlot, service_key: Option<ApiKey>) -> OdooAccess {
-        OdooAccess { slot, service_key, identity: Mutex::new(None), pinned_url: None }
+        OdooAccess { slot, service_key, identity: Mutex::new(None), pinned: None }
     }
 }
 
 impl AdminContext {
-    /// Shows `url` as Odoo's address (the demo pins its sandbox without storing it).
-    pub fn with_pinned_url(mut self, url: String) -> AdminContext {
+    /// Shows `url` and `database` as Odoo's (the demo pins its sandbox
+    /// without storing either in the settings).
+    pub fn with_pinned_odoo(mut self, url: String, database: String) -> AdminContext {
         if let Some(access) = Arc::get_mut(&mut self.odoo) {
-            access.pinned_url = Some(url);
+            access.pinned = Some((url, database));
         }
         self
     }
@@ -75,12 +77,13 @@ pub async fn status(ctx: &AdminContext) -> Value {
         Ok(s) => s,
         Err(e) => return json!({"configured": false, "connected": false, "message": e.to_string()}),
     };
-    let url = ctx.odoo.pinned_url.clone().unwrap_or_else(|| settings.odoo.url.clone());
+    let (url, database) =
+        ctx.odoo.pinned.clone().unwrap_or_else(|| (settings.odoo.url.clone(), settings.odoo.database.clone()));
     let configured = !url.is_empty();
     let base = json!({
         "configured": configured,
         "url": url,
-        "database": settings.odoo.database,
+        "database": database,
         "service_key": ctx.odoo.service_key.is_some(),
     });
     let mut out = base.as_object().cloned().unwrap_or_default();

@@ -214,18 +214,19 @@ fn serve(boot: BootConfig) -> Result<(), CliError> {
     runtime()?.block_on(async {
         let dir = admin.store().dir().display().to_string();
         let socket = AdminSocket::bind(&socket_options(&boot)).map_err(CliError::Failed)?;
-        let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve");
-        let admin_task = tokio::spawn(socket.serve(context));
-        let _timers = crate::jobs::start(&admin);
         let state = FaceState {
             gateway: Gateway::new(admin.clone(), UpstreamSlot::default()),
             trusted_proxies: boot.trusted_proxies.clone(),
             allowed_origins: boot.allowed_origins.clone(),
         };
         let listener = Listener::bind(boot.listen, state).await.map_err(|e| CliError::Failed(e.to_string()))?;
-        let addr = listener.local_addr().map_err(|e| CliError::Failed(e.to_string()))?;
+        let base_url = listener.base_url().map_err(|e| CliError::Failed(e.to_string()))?;
+        let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
+            .with_gateway_url(base_url.clone());
+        let admin_task = tokio::spawn(socket.serve(context));
+        let _timers = crate::jobs::start(&admin);
         eprintln!(
-            "alpenglow: serving on http://{addr} (data directory {dir}, admin socket {})",
+            "alpenglow: serving on {base_url} (data directory {dir}, admin socket {})",
             boot.admin_socket.display()
         );
         let served = listener.serve(crate::faces::shutdown_signal()).await;

@@ -28,6 +28,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// The MCP endpoint's path (also served as `/mcp`); clients and bridges
+/// are given the base URL and append it.
+pub const MCP_PATH: &str = "/alpenglow/mcp";
+
 /// Largest request body accepted (1 MiB): enough for any real operation,
 /// small enough that a flood of large bodies cannot exhaust memory.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -62,6 +66,13 @@ impl Listener {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The base URL clients are given (`--url` of the bridges): the bound
+    /// address with the scheme this listener speaks (plain HTTP; TLS is
+    /// left to a proxy in front until the listener serves it itself).
+    pub fn base_url(&self) -> std::io::Result<String> {
+        Ok(format!("http://{}", self.local_addr()?))
     }
 
     /// Serves until `shutdown` completes, then stops accepting and lets
@@ -120,7 +131,7 @@ async fn route(faces: Arc<Faces>, req: Request<Incoming>, peer: SocketAddr) -> R
         (Method::GET, "/healthz") => health(state),
         // Older clients select the database with a first `GET /web?db=`; answer it harmlessly.
         (Method::GET, "/web") => http::json(StatusCode::OK, json!({"status": "ok"})),
-        (_, "/alpenglow/mcp" | "/mcp") => mcp_endpoint(&faces, req, ip).await,
+        (_, MCP_PATH | "/mcp") => mcp_endpoint(&faces, req, ip).await,
         (_, p) if p.starts_with("/alpenglow/api/") => rest::handle(state, req, ip).await,
         (method, p) => http::json(
             StatusCode::NOT_FOUND,

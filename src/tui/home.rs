@@ -2,7 +2,7 @@
 //! the daemon records, and quick-action keys to every screen.
 
 use super::app::{Action, Ctx, Data, ScreenId, Tag, text};
-use super::widgets::bold;
+use super::widgets::{bold, fit};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -73,6 +73,7 @@ impl HomeScreen {
             row("MCP access", mcp.into()),
             row("Odoo", odoo_line),
             row("Odoo URL", format!("{} (database {})", or_dash(&odoo["url"]), or_dash(&odoo["database"]))),
+            row("MCP URL", or_dash(&status["gateway"]["mcp_url"])),
             row("Requests per minute", number("requests_per_minute")),
             row("Errors (last hour)", number("errors_last_hour")),
             row("Active sessions", number("active_sessions")),
@@ -93,8 +94,10 @@ impl HomeScreen {
         if odoo["service_key"] == false {
             lines.push(Line::from("  No Odoo service key: no model, field or user lists."));
         }
+        // One line each so the quick actions stay on screen; Settings shows them whole.
+        let width = area.width.saturating_sub(2) as usize;
         for warning in &data.warnings {
-            lines.push(Line::from(format!("  warning: {warning}")));
+            lines.push(Line::styled(fit(&format!("  ! warning: {warning}"), width), bold()));
         }
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled("  Quick actions", bold())));

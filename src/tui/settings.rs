@@ -3,7 +3,7 @@
 //! invalid value is explained on the line below and nothing is sent.
 
 use super::app::{Action, Ctx, Data, Tag, text};
-use super::widgets::{Input, bold, fit, matches, move_cursor, search_key, selected};
+use super::widgets::{Input, bold, fit, matches, move_cursor, search_key, selected, wrap_words};
 use crate::admin_socket::ApiResult;
 use crate::config::settings::{SettingKind, spec};
 use ratatui::Frame;
@@ -129,7 +129,17 @@ impl SettingsScreen {
         let block = Block::bordered().title(" Settings ");
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let [list, detail] = Layout::vertical([Constraint::Min(3), Constraint::Length(4)]).areas(inner);
+        // Warnings (require_credential off, MCP off) stay on top while they hold.
+        let warnings: Vec<Line> = data
+            .warnings
+            .iter()
+            .flat_map(|w| wrap_words(&format!("! warning: {w}"), inner.width as usize))
+            .map(|l| Line::styled(l, bold()))
+            .collect();
+        let [top, list, detail] =
+            Layout::vertical([Constraint::Length(warnings.len() as u16), Constraint::Min(3), Constraint::Length(4)])
+                .areas(inner);
+        frame.render_widget(Paragraph::new(warnings), top);
         let visible = self.visible(data);
         let width = list.width as usize;
         let value_width = 22.min(width.saturating_sub(40));

@@ -7,6 +7,7 @@ use super::app::{Action, Ctx, ScreenId, Tag, text};
 use super::settings::SettingsScreen;
 use super::widgets::{Input, bold, form_line};
 use crate::admin_socket::ApiResult;
+use crate::bridge::{DesktopEntry, SERVER_NAME};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -187,17 +188,7 @@ impl SetupScreen {
                 lines.push(Line::from("A credential ties an Odoo user's API key to a scope and an expiry."));
                 lines.push(Line::from("Enter: create the first credential · s skip"));
             }
-            _ => {
-                let config = json!({"mcpServers": {"alpenglow-odoo": {
-                    "command": "alpenglow",
-                    "args": ["bridge", "--url", "https://<this gateway>", "--token", "<the user's Odoo API key>"]
-                }}});
-                lines.push(Line::from("Paste into claude_desktop_config.json:"));
-                for l in serde_json::to_string_pretty(&config).unwrap_or_default().lines() {
-                    lines.push(Line::from(l.to_string()));
-                }
-                lines.push(Line::from("Enter: done"));
-            }
+            _ => lines.extend(desktop_lines(status).into_iter().map(Line::from)),
         }
         if let Some(e) = &self.error {
             lines.push(Line::from(""));
@@ -210,4 +201,47 @@ impl SetupScreen {
             area,
         );
     }
+}
+
+/// Stands for the user's own key in the configs shown.
+pub const KEY_PLACEHOLDER: &str = "YOUR_ODOO_API_KEY";
+
+/// The last step: this daemon's MCP URL (as it reports it) and the Claude
+/// Desktop entry for it, with the official bridge and with `alpenglow bridge`.
+pub fn desktop_lines(status: Option<&Value>) -> Vec<String> {
+    let gateway = status.map_or(&Value::Null, |s| &s["gateway"]);
+    let Some(base) = gateway["url"].as_str() else {
+        return vec![
+            "This daemon does not report its address: use its URL (https://HOST:PORT)".into(),
+            format!("as --url in a Claude Desktop entry named {SERVER_NAME} (see the README)."),
+            "Enter: done".into(),
+        ];
+    };
+    let mut lines = vec![
+        format!("MCP URL: {}", text(&gateway["mcp_url"])),
+        format!("Server {SERVER_NAME} in claude_desktop_config.json; put the user's Odoo"),
+        format!("API key for {KEY_PLACEHOLDER}, and behind a proxy its public URL:"),
+    ];
+    for entry in DesktopEntry::both(base, KEY_PLACEHOLDER) {
+        lines.push(format!("With {}:", entry.label));
+        lines.extend(entry_lines(&entry));
+    }
+    lines.push("Enter: done".into());
+    lines
+}
+
+/// One entry as JSON on three short lines (fits 80 columns, pastes as is).
+pub fn entry_lines(entry: &DesktopEntry) -> Vec<String> {
+    let quoted =
+        |items: &[String]| items.iter().map(|a| Value::from(a.as_str()).to_string()).collect::<Vec<_>>().join(", ");
+    let split = entry.args.iter().position(|a| a == "--token").unwrap_or(entry.args.len());
+    vec![
+        format!(
+            "{{\"mcpServers\": {{{}: {{\"command\": {}, \"args\": [",
+            Value::from(SERVER_NAME),
+            Value::from(entry.command)
+        ),
+        format!("  {},", quoted(&entry.args[..split])),
+        format!("  {}]}}}}}}", quoted(&entry.args[split..])),
+    ]
 }

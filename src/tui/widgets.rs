@@ -274,6 +274,34 @@ pub fn form_line(label: &str, value: String, focused: bool) -> Line<'static> {
     if focused { line.style(selected()) } else { line }
 }
 
+/// Breaks `text` into lines of at most `width` characters at spaces (a
+/// longer word is cut), so a caller knows the height before drawing.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed =
+            if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let rest: String = line.chars().skip(width).collect();
+            lines.push(line.chars().take(width).collect());
+            line = rest;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Cuts `text` to `width` characters, marking the cut with `…`.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -282,4 +310,17 @@ pub fn fit(text: &str, width: usize) -> String {
     let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn wrap_words_breaks_at_spaces_and_cuts_only_overlong_words() {
+        assert_eq!(wrap_words("require credential is off", 12), ["require", "credential", "is off"]);
+        assert_eq!(wrap_words("abcdefghij kl", 4), ["abcd", "efgh", "ij", "kl"]);
+        assert_eq!(wrap_words("", 10), Vec::<String>::new());
+        assert!(wrap_words("a b c d e f g h", 3).iter().all(|l| l.chars().count() <= 3));
+    }
 }
