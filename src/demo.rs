@@ -10,7 +10,7 @@
 
 use crate::admin::{AdminError, AdminService};
 use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
-use crate::faces::{FaceState, Listener};
+use crate::faces::{FaceState, Listener, LiveConfig};
 use crate::gateway::{Gateway, UpstreamSlot};
 use crate::sandbox::{self, OdooVersion, SandboxOptions};
 use crate::upstream::{self, UpstreamConfig};
@@ -38,6 +38,8 @@ pub struct DemoOptions {
     pub allow_remote: bool,
     /// The admin socket the dashboard and the admin CLI use while the demo runs.
     pub admin_socket: crate::admin_socket::server::SocketOptions,
+    /// Added before every sandbox answer (zero but in shutdown tests).
+    pub sandbox_delay: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,7 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
         listen: "127.0.0.1:0".parse().expect("valid address"),
         version: OdooVersion::V19,
         database: "demo".into(),
-        delay: std::time::Duration::ZERO,
+        delay: options.sandbox_delay,
     })
     .await
     .map_err(|e| DemoError::Failed(format!("cannot start the sandbox: {e}")))?;
@@ -111,10 +113,9 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     let admin_task = tokio::spawn(socket.serve(context));
     let _timers = crate::jobs::start(&admin);
     let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client));
-    let listener =
-        Listener::bind(options.listen, FaceState { gateway, trusted_proxies: Vec::new(), allowed_origins: Vec::new() })
-            .await
-            .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let listener = Listener::bind(options.listen, FaceState { gateway, live: LiveConfig::default() })
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
     let addr = listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?;
     let mcp_url = format!("http://{addr}/alpenglow/mcp");
     if options.json {
