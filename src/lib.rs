@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admin_socket;
 pub mod audit;
+pub mod backup;
 pub mod bridge;
 pub mod cli;
 pub mod config;

@@ -7,6 +7,7 @@
 //! one line on stderr.
 
 mod admin_cmds;
+mod backup_cmds;
 mod output;
 mod traffic_cmds;
 
@@ -73,6 +74,12 @@ pub enum Command {
     Jobs(traffic_cmds::JobsCommand),
     /// The terminal dashboard, talking to the running daemon over its admin socket.
     Tui,
+    /// Write a consistent snapshot of the configuration (and optionally the audit log) to FILE,
+    /// through the running daemon if there is one.
+    Backup(BackupArgs),
+    /// Replace the configuration (and the audit log, if the file has it) with a backup's.
+    /// The daemon must be stopped first.
+    Restore(RestoreArgs),
     /// MCP over stdio for Claude Desktop, forwarding to a remote Alpenglow.
     Bridge(BridgeArgs),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
@@ -91,6 +98,23 @@ pub struct DemoArgs {
     /// shutdown under load: requests stay in flight).
     #[arg(long, hide = true, value_name = "MS", default_value_t = 0)]
     pub sandbox_delay_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (mode 0600: it holds credential hashes).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Include the audit log.
+    #[arg(long)]
+    pub with_audit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `alpenglow backup`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +194,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sessions(cmd) => traffic_cmds::sessions(&traffic_api(&boot, "alpenglow sessions")?, cmd, json),
         Command::Jobs(cmd) => traffic_cmds::jobs(&traffic_api(&boot, "alpenglow jobs")?, cmd, json),
         Command::Tui => crate::tui::run(&boot.admin_socket).map_err(CliError::Failed),
+        Command::Backup(args) => backup_cmds::backup(&*admin_api(&boot, "alpenglow backup")?, &args, json),
+        Command::Restore(args) => backup_cmds::restore(&boot, &args, json),
     }
 }
 
