@@ -18,7 +18,6 @@ mod http;
 mod inproc;
 
 use alpenglow::config::{ApiKey, FieldPolicy, Operations, ResourceDraft, Scope};
-use alpenglow::faces::{FaceState, Listener};
 use alpenglow::upstream::{Identity, OdooApi, SearchQuery};
 use serde_json::{Map, Value, json};
 use std::net::SocketAddr;
@@ -243,11 +242,7 @@ impl World {
             let setup = inproc::setup().await;
             setup.admin.set_setting("rate_limiting", "off").unwrap();
             let oracle = inproc::client(&setup.sandbox).await;
-            let state =
-                FaceState { gateway: setup.gateway.clone(), trusted_proxies: Vec::new(), allowed_origins: Vec::new() };
-            let listener = Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(listener.serve(std::future::pending()));
+            let addr = setup.serve(Vec::new()).await;
             (setup, oracle, addr)
         });
         let user = setup.sandbox.user("admin").unwrap();

@@ -83,7 +83,9 @@ fn every_face_audits_every_outcome_and_no_key_is_written_anywhere() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("data");
     cli_ok(&dir, &["settings", "set", "requests_per_minute", "8"]);
-    let mut demo = DemoAt::start(&dir, "demo");
+    // JSON logs at debug level: one event per request, so the grep below
+    // covers every request's log line.
+    let mut demo = DemoAt::start_with(&dir, "demo", &["--log-format", "json", "--log-level", "debug"]);
     let a = demo.addr;
     let (admin, sales, ro) = (demo.key("admin"), demo.key("sales"), demo.key("readonly"));
 
@@ -164,6 +166,13 @@ fn every_face_audits_every_outcome_and_no_key_is_written_anywhere() {
     // No key, anywhere: the data directory's files, the export, stderr.
     let export_text = cli_ok(&dir, &["audit", "export", "--format", "jsonl"]);
     let stderr = std::fs::read(&demo.stderr).unwrap();
+    let events: Vec<Value> = String::from_utf8_lossy(&stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {l}")))
+        .collect();
+    let requests = events.iter().filter(|e| e["message"] == "request").count();
+    assert!(requests >= 10, "expected a debug event per request, got {requests}");
+    assert!(events.iter().all(|e| e["timestamp"].is_string() && e["level"].is_string()));
     assert!(!contains(export_text.as_bytes(), "HiddenValue123"));
     for key in [&admin, &sales, &ro] {
         assert!(!export_text.contains(key.as_str()));

@@ -11,6 +11,7 @@
 
 mod auth;
 mod error;
+mod health;
 mod traffic;
 mod upstream_slot;
 
@@ -98,12 +99,19 @@ struct Inner {
     upstream: UpstreamSlot,
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
+    health: health::HealthCache,
 }
 
 impl Gateway {
     pub fn new(admin: AdminService, upstream: UpstreamSlot) -> Gateway {
         Gateway {
-            inner: Arc::new(Inner { admin, upstream, auth: auth::AuthCache::default(), schemas: Default::default() }),
+            inner: Arc::new(Inner {
+                admin,
+                upstream,
+                auth: auth::AuthCache::default(),
+                schemas: Default::default(),
+                health: Default::default(),
+            }),
         }
     }
 

@@ -216,7 +216,7 @@ pub(super) fn touch_session(
         Ok(session) => Ok(Some(session.id)),
         Err(SessionError::Ended(message)) => Err(OpError::Unauthenticated(message)),
         Err(e) => {
-            eprintln!("alpenglow: session not recorded: {e}");
+            tracing::warn!(error = %e, "session not recorded");
             Ok(None)
         }
     }
@@ -285,7 +285,7 @@ fn owns(principal: &Principal, session: &Session) -> bool {
 }
 
 /// Writes the request's audit entry, durably, unless Audit Logging is off.
-/// A failed write is logged on stderr and does not change the answer (the
+/// A failed write is logged and does not change the answer (the
 /// operation has already happened in Odoo).
 pub(super) async fn audit(
     gw: &Gateway,
@@ -296,6 +296,22 @@ pub(super) async fn audit(
     result: Result<&Value, &OpError>,
     trace: Trace,
 ) {
+    let outcome = match result {
+        Ok(_) => Outcome::Ok,
+        Err(error) => Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid),
+    };
+    let elapsed = trace.started.elapsed();
+    crate::metrics::global().record_request(ctx.face.name(), tool, outcome.name(), elapsed);
+    tracing::debug!(
+        face = ctx.face.name(),
+        tool,
+        outcome = outcome.name(),
+        credential = principal.and_then(|p| p.grant.as_ref()).map(|g| g.credential_id),
+        uid = principal.map(|p| p.uid),
+        ip = %ctx.client_ip,
+        duration_us = elapsed.as_micros() as u64,
+        "request"
+    );
     let settings = gw.settings();
     if !settings.audit_logging {
         return;
@@ -316,7 +332,7 @@ pub(super) async fn audit(
             entry.records_returned = summary::records_returned(value);
         }
         Err(error) => {
-            entry.outcome = Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid);
+            entry.outcome = outcome;
             entry.error = Some(summary::short(&error.to_string(), 500));
         }
     }
@@ -327,7 +343,9 @@ pub(super) async fn audit(
     entry.fields = s.fields;
     entry.values = s.values;
     entry.duration_us = trace.started.elapsed().as_micros() as u64;
-    if let Err(e) = gw.admin().audit().record(entry).await {
-        eprintln!("alpenglow: audit entry not written: {e}");
+    let written = gw.admin().audit().record(entry).await;
+    crate::metrics::global().record_audit(written.is_ok());
+    if let Err(e) = written {
+        tracing::error!(error = %e, tool, "audit entry not written");
     }
 }

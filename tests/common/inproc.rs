@@ -81,8 +81,11 @@ impl Setup {
     /// port, trusting `trusted_proxies` for `X-Forwarded-For`; served until
     /// the test's runtime ends.
     pub async fn serve(&self, trusted_proxies: Vec<std::net::IpAddr>) -> std::net::SocketAddr {
-        let state =
-            alpenglow::faces::FaceState { gateway: self.gateway.clone(), trusted_proxies, allowed_origins: Vec::new() };
+        let network = alpenglow::faces::NetworkConfig { trusted_proxies, ..Default::default() };
+        let state = alpenglow::faces::FaceState {
+            gateway: self.gateway.clone(),
+            live: alpenglow::faces::LiveConfig::new(network),
+        };
         let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(listener.serve(std::future::pending()));

@@ -54,12 +54,13 @@ use transport::Format;
 /// What the MCP face keeps between requests.
 pub struct McpState {
     gateway: Gateway,
-    allowed_origins: Vec<String>,
+    /// Allowed origins are read from here per request (a SIGHUP may change them).
+    live: crate::faces::LiveConfig,
 }
 
 impl McpState {
-    pub fn new(gateway: Gateway, allowed_origins: Vec<String>) -> McpState {
-        McpState { gateway, allowed_origins }
+    pub fn new(gateway: Gateway, live: crate::faces::LiveConfig) -> McpState {
+        McpState { gateway, live }
     }
 }
 
@@ -68,7 +69,7 @@ impl McpState {
 /// resolution.
 pub async fn handle(state: &McpState, req: Request<Bytes>, client_ip: IpAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    if let Err(why) = transport::check_origin(&parts.headers, &state.allowed_origins, client_ip) {
+    if let Err(why) = transport::check_origin(&parts.headers, &state.live.current().allowed_origins, client_ip) {
         let error = RpcError::invalid_request(format!("Forbidden: {why}")).with_status(StatusCode::FORBIDDEN);
         return transport::error(&error, &Value::Null, Format::Json);
     }
