@@ -251,6 +251,8 @@ here; use [2, id] to delete lines one by one",
             link.field, link.target.model
         )));
     };
+    // Like every record a command names, the ones it removes must be readable.
+    policy::check_action(link.target, run.caller(), Action::Read)?;
     let query = crate::upstream::SearchQuery { domain: json!([[inverse, "in", link.parents]]), ..Default::default() };
     let members = run
         .upstream
