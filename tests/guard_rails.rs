@@ -392,3 +392,71 @@ async fn without_fields_large_fields_are_left_out_and_named() {
     let page = s.call("admin", "alpenglow_search", json!({"model": "res.partner", "limit": 1})).await.unwrap();
     assert_eq!(omitted(&page), ["image_128"]);
 }
+
+/// The line ids of sale order `order`, as the sandbox's admin sees them.
+async fn lines_of(s: &Setup, order: i64) -> Vec<i64> {
+    let found = s
+        .call(
+            "admin",
+            "alpenglow_search",
+            json!({"model": "sale.order.line", "domain": [["order_id", "=", order]], "fields": ["id"], "order": "id"}),
+        )
+        .await
+        .unwrap();
+    ids_of(&found)
+}
+
+#[tokio::test]
+async fn one2many_unlink_clear_and_set_cannot_delete_or_move_lines_behind_the_policy() {
+    // Lines: read, create and write, but no delete.
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations { read: true, create: true, write: true, delete: false };
+    let s = shop(Some(lines)).await;
+    let (order, other) = (1, 2);
+    let before = lines_of(&s, order).await;
+    let others = lines_of(&s, other).await;
+    assert!(before.len() >= 2 && !others.is_empty(), "{before:?} {others:?}");
+    let update = |lines: Value| json!({"model": "sale.order", "ids": [order], "values": {"order_line": lines}});
+    // Odoo deletes a line taken out of its order (order_id is required):
+    // [3, id], [5] and [6, 0, ids] need delete on the lines.
+    for cmds in [json!([[3, before[0]]]), json!([[5]]), json!([[6, 0, [before[0]]]]), json!([before[0]])] {
+        let r = s.call("admin", "alpenglow_update", update(cmds.clone())).await;
+        denied(&r, "deletes them in Odoo, and you may not delete sale.order.line records");
+    }
+    assert_eq!(s.writes(), 0);
+    assert_eq!(lines_of(&s, order).await, before);
+
+    // Linking another order's line moves it (writes its order_id): needs write there.
+    let s = shop(Some(ResourceDraft { read_only: true, ..ResourceDraft::new("sale.order.line", false) })).await;
+    let r = s.call("admin", "alpenglow_update", update(json!([[4, others[0]]]))).await;
+    denied(&r, "you may not update sale.order.line");
+    assert_eq!(s.writes(), 0);
+
+    // A record filter on the lines: [5] would also delete lines the caller cannot see.
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations::ALL;
+    lines.record_filter = format!("[('id', '!=', {})]", before[1]);
+    let s = shop(Some(lines)).await;
+    let r = s.call("admin", "alpenglow_update", update(json!([[5]]))).await;
+    denied(&r, "would remove sale.order.line records you may not see");
+    assert_eq!(s.writes(), 0);
+
+    // Allowed and visible: the dry run names the lines it would delete, and the real call deletes exactly those.
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations::ALL;
+    let s = shop(Some(lines)).await;
+    let mut plan_params = update(json!([[5]]));
+    plan_params["dry_run"] = json!(true);
+    let plan = s.call("admin", "alpenglow_update", plan_params).await.unwrap();
+    let deletes: Vec<Value> =
+        plan["would"].as_array().unwrap().iter().filter(|step| step["action"] == "delete").cloned().collect();
+    assert_eq!(
+        deletes,
+        [json!({"model": "sale.order.line", "action": "delete", "ids": before, "fields": []})],
+        "{plan}"
+    );
+    assert_eq!(s.writes(), 0);
+    s.call("admin", "alpenglow_update", update(json!([[5]]))).await.unwrap();
+    assert_eq!(lines_of(&s, order).await, Vec::<i64>::new());
+    assert_eq!(lines_of(&s, other).await, others, "other orders' lines untouched");
+}
