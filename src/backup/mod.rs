@@ -45,8 +45,8 @@ const AUDIT_TREE: &str = "audit";
 const AUDIT_INDEXES: &[&str] = &["audit_by_credential", "audit_by_model"];
 
 /// What is deliberately left out: live state that a restore must not bring
-/// back (sessions, rate windows).
-pub const NOT_BACKED_UP: &[&str] = &["sessions", "sessions_by_stream", "rate_windows"];
+/// back (sessions, rate windows, login failures of the lockout).
+pub const NOT_BACKED_UP: &[&str] = &["sessions", "sessions_by_stream", "rate_windows", "login_failures"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
