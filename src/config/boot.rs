@@ -190,6 +190,19 @@ impl BootConfig {
         if let Some(protocol) = env("ALPENGLOW_ODOO_PROTOCOL") {
             odoo.protocol = Some(protocol);
         }
+        // The service key may come as a systemd credential
+        // (`LoadCredential=odoo_service_key:/path`), so it need not sit in the
+        // config file; the file's own key wins when both are given.
+        if odoo.service_key.is_none()
+            && let Some(dir) = env("CREDENTIALS_DIRECTORY")
+        {
+            let path = Path::new(&dir).join(SERVICE_KEY_CREDENTIAL);
+            match std::fs::read_to_string(&path) {
+                Ok(key) => odoo.service_key = Some(key.trim().to_string()).filter(|k| !k.is_empty()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(BootError(format!("cannot read the credential {}: {e}", path.display()))),
+            }
+        }
 
         Ok(BootConfig {
             source,
@@ -207,6 +220,9 @@ impl BootConfig {
         })
     }
 }
+
+/// The systemd credential name of the gateway's own Odoo API key.
+pub const SERVICE_KEY_CREDENTIAL: &str = "odoo_service_key";
 
 fn read_file(path: &Path) -> Result<FileConfig, BootError> {
     let text = std::fs::read_to_string(path)
@@ -226,9 +242,29 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn the_service_key_may_come_as_a_systemd_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        let none = Overrides { config: Some(dir.path().join("none.toml")), ..Default::default() };
+        std::fs::write(dir.path().join("none.toml"), "").unwrap();
+        let env = env_of(&[("CREDENTIALS_DIRECTORY", creds.to_str().unwrap())]);
+        assert_eq!(BootConfig::load(&none, &env).unwrap().odoo.service_key, None, "no credential file: no key");
+        std::fs::write(creds.join(SERVICE_KEY_CREDENTIAL), "0123456789abcdef0123456789abcdef01234567\n").unwrap();
+        let loaded = BootConfig::load(&none, &env).unwrap();
+        assert_eq!(loaded.odoo.service_key.as_deref(), Some("0123456789abcdef0123456789abcdef01234567"));
+        // The config file's own key wins.
+        let with_key = dir.path().join("key.toml");
+        std::fs::write(&with_key, "[odoo]\nservice_key = \"fedcba9876543210fedcba9876543210fedcba98\"\n").unwrap();
+        let from_file = Overrides { config: Some(with_key), ..Default::default() };
+        let loaded = BootConfig::load(&from_file, &env).unwrap();
+        assert_eq!(loaded.odoo.service_key.as_deref(), Some("fedcba9876543210fedcba9876543210fedcba98"));
     }
 
     #[test]
