@@ -9,12 +9,17 @@ mod inproc;
 
 use alpenglow::config::{FieldPolicy, Operations, Resource, ResourceDraft, Scope};
 use alpenglow::gateway::OpError;
+use alpenglow::sandbox::OdooVersion;
 use inproc::{Setup, setup};
 use serde_json::{Value, json};
 
 /// sale.order writable; lines per `lines`; res.partner limited to companies.
 async fn shop(lines: Option<ResourceDraft>) -> Setup {
-    let s = setup().await;
+    shop_on(OdooVersion::V19, lines).await
+}
+
+async fn shop_on(version: OdooVersion, lines: Option<ResourceDraft>) -> Setup {
+    let s = inproc::setup_on(version).await;
     let partner = s.admin.find_resource("res.partner").unwrap();
     let mut draft = partner.draft();
     draft.operations = Operations::ALL;
@@ -97,6 +102,45 @@ async fn many2one_outside_the_record_filter_is_not_found() {
     let r = s.call("admin", "alpenglow_create", json!({"model": "sale.order", "values": {"partner_id": "ten"}})).await;
     denied(&r, "many2one");
     assert_eq!(s.writes(), 0);
+}
+
+/// Odoo 16 has no `any`, which the dotted-path guard uses on 17 and later:
+/// there the gateway searches each filtered hop first and sends `in` ids.
+/// Same answers as Odoo's truth, and the hidden records stay hidden.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dotted_paths_through_a_filtered_model_work_on_odoo_16_without_any() {
+    let s = shop_on(OdooVersion::V16, None).await;
+    let admin = s.sandbox.user("admin").unwrap();
+    let addr: std::net::SocketAddr = s.sandbox.url().trim_start_matches("http://").parse().unwrap();
+    let db = s.sandbox.database().to_string();
+    // Odoo's truth over JSON-RPC as the admin, with no policy in between.
+    let count = move |domain: Value| {
+        let (db, key) = (db.clone(), admin.key.clone());
+        let uid = admin.uid;
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let body = json!({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"service": "object",
+                    "method": "execute_kw", "args": [db, uid, key, "sale.order", "search_count", [domain]]}});
+                http::post_json(addr, "/jsonrpc", &[], &body).json()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let refused = count(json!([["partner_id", "any", [["is_company", "=", true]]]])).await;
+    let message = refused["error"]["data"]["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.starts_with("Invalid leaf"), "Odoo 16 refuses any: {refused}");
+    let companies = count(json!([["partner_id.is_company", "=", true]])).await["result"].as_u64().unwrap();
+    assert!(companies > 0);
+
+    let search = |domain: Value| {
+        s.call("admin", "alpenglow_search", json!({"model": "sale.order", "domain": domain, "limit": 1}))
+    };
+    let visible = search(json!([["partner_id.is_company", "=", true]])).await.unwrap();
+    assert_eq!(visible["total"].as_u64().unwrap(), companies, "{visible}");
+    let hidden = search(json!([["partner_id.name", "=", "Soren Schmidt"]])).await.unwrap();
+    assert_eq!(hidden["total"], 0, "a dotted path must not see through the record filter on 16 either: {hidden}");
+    assert!(count(json!([["partner_id.name", "=", "Soren Schmidt"]])).await["result"].as_u64().unwrap() > 0);
 }
 
 #[tokio::test]

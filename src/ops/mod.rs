@@ -23,7 +23,7 @@ use crate::config::{Resource, Settings};
 use crate::domain::Domain;
 use crate::gateway::{OpError, Principal};
 use crate::policy::{self, Caller, Refusal};
-use crate::upstream::{OdooApi, UpstreamError};
+use crate::upstream::{OdooApi, SearchQuery, UpstreamError};
 use params::Params;
 use serde_json::Value;
 
@@ -294,7 +294,10 @@ impl Run<'_> {
     }
 
     /// `a.b.c op v` where a hop's model has a record filter becomes
-    /// `a any [b any [c op v, filter(b)], filter(a)]`.
+    /// `a any [b any [c op v, filter(b)], filter(a)]`. Odoo 16 has no `any`:
+    /// there each level is searched first, innermost out, as the caller, and
+    /// the term becomes `a in [ids]` (same records; the id lists are what
+    /// the caller may see anyway).
     async fn guard_dotted(&self, resource: &Resource, leaf: &crate::domain::Leaf) -> Result<Value, OpError> {
         let plain = serde_json::json!([leaf.path, leaf.operator.as_str(), leaf.value]);
         let parts: Vec<&str> = leaf.path.split('.').collect();
@@ -315,9 +318,20 @@ impl Run<'_> {
         let last = parts[parts.len() - 1];
         let mut inner = Domain::from_json(&serde_json::json!([[last, leaf.operator.as_str(), leaf.value]]))
             .map_err(|e| OpError::Invalid(e.0))?;
+        let has_any = self.upstream.has_any_operator().await.map_err(upstream_error)?;
         for (i, hop) in hops.iter().enumerate().rev() {
             let scoped = policy::scoped_domain(hop, &inner);
-            let wrapped = serde_json::json!([[parts[i], "any", scoped.to_json()]]);
+            let wrapped = if has_any {
+                serde_json::json!([[parts[i], "any", scoped.to_json()]])
+            } else {
+                let query = SearchQuery { domain: scoped.to_json(), ..Default::default() };
+                let ids = self
+                    .upstream
+                    .search(&self.principal.identity(), &hop.model, &query)
+                    .await
+                    .map_err(upstream_error)?;
+                serde_json::json!([[parts[i], "in", ids]])
+            };
             inner = Domain::from_json(&wrapped).map_err(|e| OpError::Invalid(e.0))?;
         }
         Ok(inner.to_json()[0].clone())

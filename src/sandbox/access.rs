@@ -152,7 +152,9 @@ pub fn check_model(env: &Env, def: &ModelDef, op: Op) -> OdooResult<()> {
     }
     let groups = match env.version {
         OdooVersion::V19 => group_for(&def.name, op).to_string(),
-        OdooVersion::V17 => format!("Administration/{}", group_for(&def.name, op).replace("Role / ", "")),
+        OdooVersion::V16 | OdooVersion::V17 => {
+            format!("Administration/{}", group_for(&def.name, op).replace("Role / ", ""))
+        }
     };
     Err(access(format!(
         "You are not allowed to {} '{}' ({}) records.\n\nThis operation is allowed for the following groups:\n\t- {}\n\nContact your administrator to request access if necessary.",

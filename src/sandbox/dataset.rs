@@ -188,7 +188,7 @@ pub fn load(version: OdooVersion) -> (Schema, Store) {
     let data: Value = serde_json::from_str(DATA).expect("assets/sandbox/data.json is valid JSON");
     let schema_text = match version {
         OdooVersion::V19 => SCHEMA_19,
-        OdooVersion::V17 => SCHEMA_17,
+        OdooVersion::V16 | OdooVersion::V17 => SCHEMA_17,
     };
     let raw_schema: Map<String, Value> = serde_json::from_str(schema_text).expect("sandbox schema is valid JSON");
     let descriptions = data.get("model_descriptions").and_then(Value::as_object).cloned().unwrap_or_default();

@@ -26,7 +26,7 @@ pub fn parse_domain(ctx: Ctx, def: &ModelDef, value: &Value) -> OdooResult<Domai
                     Kind::TypeError,
                     format!("Domain() invalid argument type for domain: {}", py_repr(other)),
                 ),
-                OdooVersion::V17 => OdooError::new(
+                OdooVersion::V16 | OdooVersion::V17 => OdooError::new(
                     Kind::AssertionError,
                     "Domains to normalize must have a 'domain' form: a list or tuple of domain components",
                 ),
@@ -38,14 +38,19 @@ pub fn parse_domain(ctx: Ctx, def: &ModelDef, value: &Value) -> OdooResult<Domai
             if parts.len() != 3 {
                 return Err(value_error(match version {
                     OdooVersion::V19 => format!("Domain() invalid item in domain: {}", py_repr(item)),
-                    OdooVersion::V17 => format!("not enough values to unpack (expected 3, got {})", parts.len()),
+                    OdooVersion::V16 | OdooVersion::V17 => {
+                        format!("not enough values to unpack (expected 3, got {})", parts.len())
+                    }
                 }));
             }
-            let op_ok = parts[1].as_str().and_then(Operator::parse).is_some();
+            let op_ok = parts[1]
+                .as_str()
+                .and_then(Operator::parse)
+                .is_some_and(|op| version.has_any_operator() || !matches!(op, Operator::Any | Operator::NotAny));
             if !op_ok {
                 return Err(value_error(match version {
                     OdooVersion::V19 => format!("Invalid operator in condition {}", leaf_repr(parts)),
-                    OdooVersion::V17 => format!("Invalid leaf {}", leaf_repr(parts)),
+                    OdooVersion::V16 | OdooVersion::V17 => format!("Invalid leaf {}", leaf_repr(parts)),
                 }));
             }
         }

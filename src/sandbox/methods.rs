@@ -122,7 +122,7 @@ const SIGS: &[Sig] = &[
 fn signature(version: OdooVersion, model: &str, method: &str) -> Option<&'static Sig> {
     let sig = SIGS.iter().find(|s| s.name == method)?;
     match (version, method) {
-        (OdooVersion::V17, "formatted_read_group" | "has_access") => None,
+        (OdooVersion::V16 | OdooVersion::V17, "formatted_read_group" | "has_access") => None,
         (_, "context_get") if model != "res.users" => None,
         _ => Some(sig),
     }
@@ -130,7 +130,7 @@ fn signature(version: OdooVersion, model: &str, method: &str) -> Option<&'static
 
 /// The parameter name as the version spells it (17: name_search's `args`).
 fn param_name(version: OdooVersion, method: &str, name: &'static str) -> &'static str {
-    if version == OdooVersion::V17 && method == "name_search" && name == "domain" { "args" } else { name }
+    if version != OdooVersion::V19 && method == "name_search" && name == "domain" { "args" } else { name }
 }
 
 /// Binds positional and keyword arguments to the signature's names.
@@ -252,7 +252,7 @@ pub fn execute(
         // 17 names the bare method (odoo-wire-17 error_private_method).
         let shown = match version {
             OdooVersion::V19 => format!("'{}.{}'", call.model, call.method),
-            OdooVersion::V17 => call.method.clone(),
+            OdooVersion::V16 | OdooVersion::V17 => call.method.clone(),
         };
         return Err(access(format!("Private methods (such as {shown}) cannot be called remotely.")));
     }
@@ -265,7 +265,7 @@ pub fn execute(
                 Kind::AttributeError,
                 format!("The method '{}.{}' does not exist", call.model, call.method),
             ),
-            (Proto::Rpc, OdooVersion::V17) => OdooError::new(
+            (Proto::Rpc, OdooVersion::V16 | OdooVersion::V17) => OdooError::new(
                 Kind::AttributeError,
                 format!("The method '{}' does not exist on the model '{}'", call.method, call.model),
             ),
@@ -384,7 +384,7 @@ fn run(
         "fields_get" => Ok(fields_get(def, bound)),
         "name_search" => {
             let name = bound.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            let domain_key = if version == OdooVersion::V17 { "args" } else { "domain" };
+            let domain_key = if version != OdooVersion::V19 { "args" } else { "domain" };
             let domain = domain_of(domain_key)?;
             let op = bound.get("operator").and_then(Value::as_str).and_then(Operator::parse).unwrap_or(Operator::Ilike);
             let limit = int_arg(bound, "limit", "bigint")?.unwrap_or(100);

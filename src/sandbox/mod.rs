@@ -39,6 +39,9 @@ use std::time::Duration;
 /// Which Odoo the sandbox imitates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OdooVersion {
+    /// Odoo 16: 17's wire and data, without the `any` / `not any` operators
+    /// (added in 17).
+    V16,
     V17,
     #[default]
     V19,
@@ -49,6 +52,7 @@ impl OdooVersion {
         match self {
             OdooVersion::V19 => "19.0+e-20251227",
             OdooVersion::V17 => "17.0-20240709",
+            OdooVersion::V16 => "16.0-20231108",
         }
     }
 
@@ -56,7 +60,13 @@ impl OdooVersion {
         match self {
             OdooVersion::V19 => 19,
             OdooVersion::V17 => 17,
+            OdooVersion::V16 => 16,
         }
+    }
+
+    /// Whether domains may use `any` / `not any` (Odoo 17 and later).
+    pub fn has_any_operator(self) -> bool {
+        self != OdooVersion::V16
     }
 
     /// `common.version`'s answer.
@@ -75,9 +85,10 @@ impl std::str::FromStr for OdooVersion {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
+            "16" | "16.0" => Ok(OdooVersion::V16),
             "17" | "17.0" => Ok(OdooVersion::V17),
             "19" | "19.0" => Ok(OdooVersion::V19),
-            other => Err(format!("unsupported Odoo version {other:?}: the sandbox imitates 17 or 19")),
+            other => Err(format!("unsupported Odoo version {other:?}: the sandbox imitates 16, 17 or 19")),
         }
     }
 }

@@ -146,7 +146,7 @@ pub fn render(ctx: Ctx, def: &ModelDef, rec: &Record, field: &str) -> Value {
 pub fn invalid_field(version: OdooVersion, model: &str, field: &str) -> super::error::OdooError {
     match version {
         OdooVersion::V19 => value_error(format!("Invalid field '{field}' on '{model}'")),
-        OdooVersion::V17 => value_error(format!("Invalid field '{field}' on model '{model}'")),
+        OdooVersion::V16 | OdooVersion::V17 => value_error(format!("Invalid field '{field}' on model '{model}'")),
     }
 }
 
@@ -227,7 +227,9 @@ pub fn parse_order(def: &ModelDef, spec: &str, version: OdooVersion) -> OdooResu
         if field != "id" && !def.has(field) {
             return Err(match version {
                 OdooVersion::V19 => value_error(format!("Invalid field '{field}' on model '{}'", def.name)),
-                OdooVersion::V17 => value_error(format!("Invalid field {:?} on model {:?}", field, def.name)),
+                OdooVersion::V16 | OdooVersion::V17 => {
+                    value_error(format!("Invalid field {:?} on model {:?}", field, def.name))
+                }
             });
         }
         terms.push(OrderTerm { field: field.to_string(), desc, nulls_first });

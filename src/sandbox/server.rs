@@ -47,7 +47,7 @@ pub fn json_response(status: u16, body: &Value) -> Resp {
 /// The 404 page of this version for a route it does not serve.
 pub fn not_found_page(version: OdooVersion) -> Resp {
     match version {
-        OdooVersion::V17 => response(404, "text/html;charset=utf-8", WEBSITE_404_PAGE),
+        OdooVersion::V16 | OdooVersion::V17 => response(404, "text/html;charset=utf-8", WEBSITE_404_PAGE),
         OdooVersion::V19 => response(404, HTML, WERKZEUG_404_PAGE),
     }
 }

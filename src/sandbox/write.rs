@@ -215,7 +215,7 @@ fn missing_required(def: &ModelDef, field: &Field, version: OdooVersion) -> Odoo
             def.name
         ),
         // 17 words it differently (odoo-wire-17 error_required_field_missing).
-        OdooVersion::V17 => format!(
+        OdooVersion::V16 | OdooVersion::V17 => format!(
             "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nField: {} ({})\n",
             def.description,
             def.name,

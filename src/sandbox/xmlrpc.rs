@@ -25,7 +25,7 @@ fn fault(err: &OdooError, legacy: bool) -> MethodResponse {
 pub fn handle(shared: &Shared, req: &HttpRequest, service: &str, legacy: bool) -> Resp {
     let dialect = match shared.version {
         OdooVersion::V19 => Dialect::Odoo19,
-        OdooVersion::V17 => Dialect::Stdlib,
+        OdooVersion::V16 | OdooVersion::V17 => Dialect::Stdlib,
     };
     let answer = |resp: MethodResponse| response(200, XML, encode_response(&resp, dialect));
     let text = String::from_utf8_lossy(&req.body);

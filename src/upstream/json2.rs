@@ -91,6 +91,11 @@ impl OdooApi for Json2Client {
         web_version(&self.transport).await
     }
 
+    /// JSON-2 is Odoo 19 or later, which has `any`: no need to ask.
+    async fn has_any_operator(&self) -> Result<bool> {
+        Ok(true)
+    }
+
     /// `res.users/context_get` with the key alone: its `uid` is the key's user.
     async fn whoami(&self, key: &ApiKey, _login: Option<&str>) -> Result<i64> {
         let ctx = self.post(key, "res.users", "context_get", &serde_json::Map::new()).await?;

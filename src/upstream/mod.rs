@@ -42,6 +42,11 @@ pub trait OdooApi: Send + Sync {
     /// The server version (`/web/version` or `common.version`).
     async fn version(&self) -> Result<ServerVersion>;
 
+    /// Whether domains may use `any` / `not any` (Odoo 17 and later).
+    async fn has_any_operator(&self) -> Result<bool> {
+        Ok(self.version().await?.has_any_operator())
+    }
+
     /// The uid an API key belongs to. JSON-2 needs only the key; JSON-RPC and
     /// XML-RPC need the login too (`common.authenticate`), else `LoginRequired`.
     async fn whoami(&self, key: &ApiKey, login: Option<&str>) -> Result<i64>;

@@ -34,11 +34,18 @@ pub struct RpcClient {
     database: String,
     encoding: RpcEncoding,
     next_id: Arc<AtomicU64>,
+    version_once: Arc<tokio::sync::OnceCell<ServerVersion>>,
 }
 
 impl RpcClient {
     pub fn new(transport: Transport, database: String, encoding: RpcEncoding) -> Self {
-        RpcClient { transport, database, encoding, next_id: Arc::new(AtomicU64::new(1)) }
+        RpcClient {
+            transport,
+            database,
+            encoding,
+            next_id: Arc::new(AtomicU64::new(1)),
+            version_once: Default::default(),
+        }
     }
 
     /// One raw service call (`common`, `object`, `db`). Errors are not
@@ -115,6 +122,13 @@ impl OdooApi for RpcClient {
 
     async fn version(&self) -> Result<ServerVersion> {
         common_version(&self.transport, self.encoding).await
+    }
+
+    /// Asked once per client: a server's version does not change under it
+    /// (an upgrade restarts Odoo, and a settings change makes a new client).
+    async fn has_any_operator(&self) -> Result<bool> {
+        let version = self.version_once.get_or_try_init(|| self.version()).await?;
+        Ok(version.has_any_operator())
     }
 
     /// `common.authenticate(db, login, key, {})`: the uid, or `false` for a

@@ -165,6 +165,11 @@ impl ServerVersion {
         self.major >= 19
     }
 
+    /// Domains may use `any` / `not any` from 17 on.
+    pub fn has_any_operator(&self) -> bool {
+        self.major >= 17
+    }
+
     /// JSON-2 exists from 19 on.
     pub fn has_json2(&self) -> bool {
         self.major >= 19

@@ -21,9 +21,14 @@ pub struct Setup {
 
 /// An Odoo 19 sandbox on a free loopback port.
 pub async fn start_sandbox() -> RunningSandbox {
+    start_sandbox_on(OdooVersion::V19).await
+}
+
+/// A sandbox imitating `version` on a free loopback port.
+pub async fn start_sandbox_on(version: OdooVersion) -> RunningSandbox {
     sandbox::start(SandboxOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
-        version: OdooVersion::V19,
+        version,
         database: "demo".into(),
         delay: std::time::Duration::ZERO,
     })
@@ -31,7 +36,8 @@ pub async fn start_sandbox() -> RunningSandbox {
     .unwrap()
 }
 
-/// An upstream client for the sandbox (protocol detected: JSON-2).
+/// An upstream client for the sandbox (protocol detected: JSON-2 on 19,
+/// JSON-RPC before).
 pub async fn client(sandbox: &RunningSandbox) -> std::sync::Arc<dyn upstream::OdooApi> {
     let mut config = UpstreamConfig::from_connection(&alpenglow::config::Settings::default().odoo);
     config.transport = upstream::TransportConfig::new(sandbox.url());
@@ -41,7 +47,12 @@ pub async fn client(sandbox: &RunningSandbox) -> std::sync::Arc<dyn upstream::Od
 
 /// MCP on, `res.partner` registered with the defaults, no credentials.
 pub async fn setup() -> Setup {
-    let sandbox = start_sandbox().await;
+    setup_on(OdooVersion::V19).await
+}
+
+/// [`setup`] over a sandbox imitating `version`.
+pub async fn setup_on(version: OdooVersion) -> Setup {
+    let sandbox = start_sandbox_on(version).await;
     let dir = tempfile::tempdir().unwrap();
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
     admin.set_setting("enable_mcp", "on").unwrap();
