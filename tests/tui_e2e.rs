@@ -141,5 +141,27 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let text = response.text();
     assert!(text.contains("product.template"), "{text}");
 
+    // Audit export: to the path typed, saying where and how many; a path that
+    // cannot be written is refused in the prompt.
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("audit.jsonl");
+    tui.keys(&["5"]);
+    tui.wait_for("alpenglow_list_");
+    tui.keys(&["x"]);
+    tui.wait_for("Export the audit log");
+    tui.keys(&["C-u"]);
+    tui.type_text(&path.display().to_string());
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_for("exported ");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let count = written.lines().count();
+    assert!(written.contains("alpenglow_list_models"), "{written}");
+    assert!(screen.contains(&format!("exported {count} entries to {}", path.display())), "{screen}");
+    tui.keys(&["x", "C-u"]);
+    tui.type_text("/nonexistent-alpenglow-dir/audit.jsonl");
+    tui.keys(&["Enter"]);
+    tui.wait_for("! cannot write /nonexistent-alpenglow-dir/audit.jsonl");
+    tui.keys(&["Escape"]);
+
     tui.keys(&["q"]);
 }

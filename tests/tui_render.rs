@@ -5,10 +5,12 @@
 
 use alpenglow::admin::AdminService;
 use alpenglow::admin_socket::{AdminApi, AdminContext, ApiError, Direct};
+use alpenglow::audit::AuditEntry;
 use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
-use alpenglow::tui::app::{App, Loadable, Reply, ScreenId, Tag};
+use alpenglow::tui::app::{App, Loadable, Reply, Request, ScreenId, Tag};
 use alpenglow::tui::view;
+use alpenglow::tui::worker::{EXPORT_AUDIT, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -427,6 +429,100 @@ fn home_and_settings_warn_while_require_credential_is_off() {
     assert!(!render(&app).contains(warning), "{}", render(&app));
     press(&mut app, "1");
     assert!(!render(&app).contains(warning), "{}", render(&app));
+}
+
+#[test]
+fn audit_export_asks_for_the_path_and_reports_where_and_how_many() {
+    let mut app = demo_app();
+    press(&mut app, "5");
+    app.take_requests();
+    reply(&mut app, Tag::Audit, json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search"}]}));
+    // A filter applies to the export too.
+    press(&mut app, "f");
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Down));
+    press(&mut app, "res.partner");
+    app.on_key(key(KeyCode::Enter));
+    app.take_requests();
+    press(&mut app, "x");
+    let suggested = app.audit.export.as_ref().expect("the prompt is open").text.clone();
+    let stamp = suggested.strip_prefix("alpenglow-audit-").and_then(|s| s.strip_suffix(".jsonl")).unwrap();
+    assert!(stamp.len() == 15 && stamp.chars().filter(|c| c.is_ascii_digit()).count() == 14, "{suggested}");
+    app.on_key(key(KeyCode::Char('u')).with_ctrl());
+    press(&mut app, "exports/quiet.jsonl");
+    assert!(!app.quit, "q is typed into the path, not taken as quit");
+    snapshot("audit_export_prompt", &app);
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].op, EXPORT_AUDIT);
+    assert_eq!(sent[0].args, json!({"path": "exports/quiet.jsonl", "filters": {"model": "res.partner"}}));
+    // Refused: the prompt stays open with the reason, for another path.
+    app.on_reply(Reply {
+        tag: Tag::ExportAudit,
+        result: Err(ApiError::failed("cannot write /srv/exports/quiet.jsonl: No such file or directory (os error 2)")),
+    });
+    snapshot("audit_export_error", &app);
+    assert!(app.audit.export.is_some());
+    assert!(app.message.as_deref().unwrap().starts_with("not exported: cannot write /srv/exports/quiet.jsonl"));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests().len(), 1, "Enter tries again");
+    reply(&mut app, Tag::ExportAudit, json!({"path": "/srv/exports/quiet.jsonl", "entries": 42}));
+    assert_eq!(app.audit.export, None);
+    assert_eq!(app.message.as_deref(), Some("exported 42 entries to /srv/exports/quiet.jsonl"));
+    // Esc closes the prompt and sends nothing.
+    press(&mut app, "x");
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!((app.audit.export.is_none(), app.take_requests().len()), (true, 0));
+}
+
+/// Waits for the worker's answer to one request.
+fn answer(worker: &Worker, request: Request) -> Reply {
+    worker.send(request).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(reply) = worker.ready().pop() {
+            return reply;
+        }
+        assert!(std::time::Instant::now() < deadline, "the worker did not answer");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_worker_exports_every_matching_entry_to_a_new_file_only() {
+    // More entries than one page (1000): the export pages through them all.
+    let store_dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(store_dir.path()).unwrap(), Default::default());
+    for i in 0..1205 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_search");
+        e.model = Some(if i % 5 == 0 { "sale.order" } else { "res.partner" }.into());
+        admin.audit().append(e).unwrap();
+    }
+    let api = Direct::new(AdminContext::new(admin, UpstreamSlot::default(), None, "test")).unwrap();
+    let worker = Worker::start(Box::new(api));
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("audit.jsonl");
+    let export = |path: &std::path::Path| Request {
+        tag: Tag::ExportAudit,
+        op: EXPORT_AUDIT.into(),
+        args: json!({"path": path, "filters": {"model": "res.partner"}}),
+    };
+    let done = answer(&worker, export(&path)).result.unwrap();
+    assert_eq!(done, json!({"path": path.display().to_string(), "entries": 964}));
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 964);
+    assert!(lines.iter().all(|e| e["model"] == "res.partner"));
+    assert!(lines.windows(2).all(|w| w[0]["id"].as_u64() < w[1]["id"].as_u64()), "oldest first");
+    // An existing file is kept; a directory that does not exist is named.
+    let again = answer(&worker, export(&path)).result.unwrap_err();
+    assert!(again.message.contains("already exists"), "{}", again.message);
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 964);
+    let missing = out.path().join("no-such-dir/audit.jsonl");
+    let refused = answer(&worker, export(&missing)).result.unwrap_err();
+    assert!(refused.message.starts_with(&format!("cannot write {}", missing.display())), "{}", refused.message);
+    assert!(!missing.exists());
 }
 
 trait Ctrl {

@@ -74,6 +74,7 @@ pub enum Tag {
     CreateCredential,
     RevokeCredential,
     Audit,
+    ExportAudit,
     Sessions,
     EndSession,
 }
@@ -467,6 +468,7 @@ impl App {
                 said
             }
             Tag::Audit => self.audit.on_reply(result),
+            Tag::ExportAudit => Some(self.audit.on_export(result)),
             Tag::Sessions | Tag::EndSession => self.sessions.on_reply(&tag, result, &mut ctx),
             _ => None,
         };

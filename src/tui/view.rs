@@ -72,7 +72,7 @@ pub fn help_lines(screen: ScreenId) -> Vec<&'static str> {
         ScreenId::Audit => &[
             "f        filters · / text filter",
             "l        live tail on/off · g refresh",
-            "Tab      detail pane · x export to a .jsonl file",
+            "Tab      detail pane · x export to a file (asks where)",
         ],
         ScreenId::Sessions => &["e        end the selected session · g refresh"],
         ScreenId::Setup => &["Enter    next / edit · s skip · b back · Esc leave"],
