@@ -13,7 +13,7 @@ use alpenglow::tui::view;
 use alpenglow::tui::worker::{EXPORT_AUDIT, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use serde_json::{Value, json};
 
 fn render(app: &App) -> String {
@@ -523,6 +523,181 @@ fn the_worker_exports_every_matching_entry_to_a_new_file_only() {
     let refused = answer(&worker, export(&missing)).result.unwrap_err();
     assert!(refused.message.starts_with(&format!("cannot write {}", missing.display())), "{}", refused.message);
     assert!(!missing.exists());
+}
+
+/// The screen cell where `text` is drawn (column, row), found in the rendering.
+fn find(app: &App, text: &str) -> (u16, u16) {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    for y in 0..buffer.area.height {
+        let cells: Vec<String> = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
+        for x in 0..cells.len() {
+            if cells[x..].concat().starts_with(text) {
+                return (x as u16, y);
+            }
+        }
+    }
+    panic!("{text:?} is not on the screen:\n{}", render(app));
+}
+
+fn mouse(kind: MouseEventKind, (column, row): (u16, u16)) -> MouseEvent {
+    MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE }
+}
+
+fn click(app: &mut App, at: (u16, u16)) {
+    app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), at));
+}
+
+/// Clicks on the first cell of `text` where it is drawn.
+fn click_on(app: &mut App, text: &str) {
+    let at = find(app, text);
+    click(app, at);
+}
+
+fn wheel(app: &mut App, down: bool, times: usize) {
+    let kind = if down { MouseEventKind::ScrollDown } else { MouseEventKind::ScrollUp };
+    for _ in 0..times {
+        app.on_mouse(mouse(kind, (40, 10)));
+    }
+}
+
+#[test]
+fn clicks_pick_tabs_and_quick_actions() {
+    let mut app = demo_app();
+    // Tab bar: Alpenglow [1:Home] 2:Settings  3:Resources  4:Credentials ...
+    click(&mut app, (45, 0));
+    assert_eq!(app.screen, ScreenId::Credentials);
+    click(&mut app, (3, 0));
+    assert_eq!(app.screen, ScreenId::Credentials, "the name is not a tab");
+    click(&mut app, (79, 0));
+    assert_eq!(app.screen, ScreenId::Credentials, "past the last tab");
+    click(&mut app, (12, 0));
+    assert_eq!(app.screen, ScreenId::Home);
+    // Home's quick actions, where they are drawn.
+    let audit = find(&app, "[a] Audit log");
+    click(&mut app, (audit.0 + 5, audit.1));
+    assert_eq!(app.screen, ScreenId::Audit);
+    assert_eq!(app.take_requests()[0].op, "audit.query", "the screen loads as with its key");
+    click_on(&mut app, "1:Home");
+    let setup = find(&app, "[w] Setup");
+    click(&mut app, (setup.0 - 2, setup.1));
+    assert_eq!(app.screen, ScreenId::Home, "the gap between actions is not one");
+    click(&mut app, setup);
+    assert_eq!(app.screen, ScreenId::Setup);
+    // Every tab, by where its label is drawn.
+    for (i, screen) in ScreenId::TABS.iter().enumerate() {
+        click_on(&mut app, &format!("{}:{}", i + 1, screen.tab()));
+        assert_eq!(app.screen, *screen);
+    }
+}
+
+/// The demo app with `n` resources `model.0`, `model.1`, ...
+fn many_resources(n: usize) -> App {
+    let mut app = demo_app();
+    let list: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"id": i, "model": format!("model.{i}"), "company_id": null, "read_only": true,
+                        "effective_operations": ["read"], "field_policy": "all", "fields": [], "record_filter": ""})
+        })
+        .collect();
+    reply(&mut app, Tag::Resources, Value::Array(list));
+    app.go(ScreenId::Resources);
+    app
+}
+
+#[test]
+fn a_click_selects_the_row_drawn_there_and_the_wheel_moves_and_scrolls() {
+    let mut app = many_resources(40);
+    click_on(&mut app, "model.7 ");
+    assert_eq!(app.resources.cursor, 7);
+    wheel(&mut app, true, 3);
+    assert_eq!(app.resources.cursor, 10);
+    wheel(&mut app, false, 12);
+    assert_eq!(app.resources.cursor, 0);
+    // Scrolled: the rows shown start further down the list, and a click
+    // still selects the item drawn under it.
+    wheel(&mut app, true, 30);
+    assert_eq!(app.resources.cursor, 30);
+    click_on(&mut app, "model.19 ");
+    assert_eq!(app.resources.cursor, 19);
+    // The header, the hints and a dialog's area select nothing.
+    click_on(&mut app, "MODEL");
+    click_on(&mut app, "a add (wizard)");
+    assert_eq!(app.resources.cursor, 19);
+    press(&mut app, "d");
+    click_on(&mut app, "model.18 ");
+    assert_eq!(app.resources.cursor, 19, "not while a dialog is open");
+    press(&mut app, "n");
+    // The search narrows the list: a click picks among what is shown.
+    press(&mut app, "/model.3");
+    app.on_key(key(KeyCode::Enter));
+    click_on(&mut app, "model.31 ");
+    let shown = app.resources.visible(&app.data);
+    assert_eq!(shown[app.resources.cursor]["model"], "model.31");
+}
+
+#[test]
+fn clicks_and_the_wheel_on_the_other_lists() {
+    let mut app = demo_app();
+    // Credentials (one row) and Settings.
+    press(&mut app, "4");
+    click_on(&mut app, "Claude - Ann");
+    assert_eq!(app.credentials.cursor, 0);
+    press(&mut app, "2");
+    click_on(&mut app, "Max Search Limit");
+    assert_eq!(app.settings.cursor, 2);
+    wheel(&mut app, false, 1);
+    assert_eq!(app.settings.cursor, 1);
+    app.on_key(key(KeyCode::Enter));
+    click_on(&mut app, "Enable MCP Access");
+    assert_eq!(app.settings.cursor, 1, "not while a value is being typed");
+    app.on_key(key(KeyCode::Esc));
+    // Audit: a row selects the entry, the detail pane takes the focus.
+    press(&mut app, "5");
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search", "model": "res.partner"},
+                           {"time": "2026-11-27T10:00:01Z", "tool": "alpenglow_delete", "model": "sale.order"}]}),
+    );
+    click_on(&mut app, "alpenglow_delete");
+    assert_eq!((app.audit.cursor, app.audit.detail), (1, false));
+    click_on(&mut app, " Detail ");
+    let (_, y) = find(&app, "\"tool\": \"alpenglow_delete\"");
+    click(&mut app, (20, y));
+    assert!(app.audit.detail, "a click in the detail pane focuses it");
+    click_on(&mut app, "alpenglow_search");
+    assert_eq!((app.audit.cursor, app.audit.detail), (0, false));
+    // Sessions.
+    press(&mut app, "6");
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": "s1", "client": "a", "credential": "Ann", "ip": "10.0.0.5", "last_activity": "", "requests": 1},
+               {"id": "s2", "client": "b", "credential": "Bob", "ip": "10.0.0.6", "last_activity": "", "requests": 2}]),
+    );
+    click_on(&mut app, "Bob");
+    assert_eq!(app.sessions.cursor, 1);
+    wheel(&mut app, false, 1);
+    assert_eq!(app.sessions.cursor, 0);
+    // The help closes on a click and ignores the wheel.
+    app.help = true;
+    wheel(&mut app, true, 1);
+    assert_eq!((app.help, app.sessions.cursor), (true, 0));
+    click(&mut app, (40, 10));
+    assert!(!app.help);
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_wheel_moves_the_model_picker() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    reply(&mut app, Tag::Models, json!([{"model": "a.one", "name": "A"}, {"model": "b.two", "name": "B"}]));
+    wheel(&mut app, true, 1);
+    assert!(matches!(&app.resources.mode, alpenglow::tui::resources::Mode::PickModels(p) if p.cursor == 1));
 }
 
 trait Ctrl {

@@ -6,7 +6,7 @@
 //! screen says so.
 
 use super::app::{Action, Loadable, Outbox, Tag, text};
-use super::widgets::{Input, bold, centered, fit, form_line, move_cursor, selected};
+use super::widgets::{Input, Rows, bold, centered, fit, form_line, inside, move_cursor, selected};
 use super::worker::EXPORT_AUDIT;
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
@@ -178,6 +178,38 @@ impl AuditScreen {
         None
     }
 
+    /// The filter line, the body (list and detail, or the filter form), the hints.
+    fn areas(area: Rect) -> [Rect; 3] {
+        let inner = Block::bordered().inner(area);
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(inner)
+    }
+
+    /// The body's two panes: the entries and the selected one's detail.
+    fn panes(body: Rect) -> [Rect; 2] {
+        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body)
+    }
+
+    /// The entries' rows: under the list's header.
+    fn rows(&self, area: Rect) -> Rows {
+        let [list, _] = Self::panes(Self::areas(area)[1]);
+        Rows::new(Rect { y: list.y + 1, height: list.height.saturating_sub(1), ..list }, self.cursor)
+    }
+
+    /// A click on an entry selects it and focuses the list; on the detail
+    /// pane focuses it (as Tab does). Not while a form or the export is open.
+    pub fn click(&mut self, column: u16, row: u16, area: Rect) {
+        if self.filtering.is_some() || self.export.is_some() {
+            return;
+        }
+        let Some(entries) = self.entries.ready() else { return };
+        if let Some(i) = self.rows(area).hit(column, row, entries.len()) {
+            self.cursor = i;
+            self.detail = false;
+        } else if inside(Self::panes(Self::areas(area)[1])[1], column, row) {
+            self.detail = true;
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         self.draw_log(frame, area);
         if let Some(input) = &self.export {
@@ -188,10 +220,8 @@ impl AuditScreen {
     fn draw_log(&self, frame: &mut Frame, area: Rect) {
         let title = format!(" Audit log{} ", if self.live { " (live)" } else { "" });
         let block = Block::bordered().title(title);
-        let inner = block.inner(area);
         frame.render_widget(block, area);
-        let [filters, body, hint] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(inner);
+        let [filters, body, hint] = Self::areas(area);
         let active: Vec<String> = FILTERS
             .iter()
             .zip(&self.filters)
@@ -225,15 +255,14 @@ impl AuditScreen {
                 return;
             }
         };
-        let [list, detail] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
+        let [list, detail] = Self::panes(body);
         let width = list.width as usize;
         let mut lines = vec![Line::styled(
             fit(&format!("  {:<19} {:<14} {:<16} {:<18} {}", "TIME", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"), width),
             bold(),
         )];
-        let height = (list.height as usize).saturating_sub(1);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, e) in entries.iter().enumerate().skip(start).take(height) {
+        let rows = self.rows(area);
+        for (i, e) in entries.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let row = format!(
                 "{} {:<19} {:<14} {:<16} {:<18} {}",

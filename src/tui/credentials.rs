@@ -3,7 +3,7 @@
 
 use super::app::{Action, Ctx, Data, Tag, text};
 use super::credential_form::CredentialForm;
-use super::widgets::{Input, bold, confirm, fit, matches, move_cursor, search_key, selected};
+use super::widgets::{Input, Rows, bold, confirm, fit, matches, move_cursor, search_key, selected};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -125,6 +125,21 @@ impl CredentialsScreen {
         }
     }
 
+    /// The list's rows: under the header, above the detail line and the hints.
+    fn rows(&self, area: Rect) -> Rows {
+        let inner = Block::bordered().inner(area);
+        Rows::new(Rect { y: inner.y + 1, height: inner.height.saturating_sub(4), ..inner }, self.cursor)
+    }
+
+    /// A click on a row of the list selects it (the list only, not a dialog).
+    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
+        if matches!(self.mode, Mode::List)
+            && let Some(i) = self.rows(area).hit(column, row, self.visible(data).len())
+        {
+            self.cursor = i;
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         if let Mode::Form(form) = &self.mode {
             form.draw(frame, area, data);
@@ -140,9 +155,8 @@ impl CredentialsScreen {
             "ID", "LABEL", "USER", "SCOPE", "STATUS", "EXPIRES", "LAST USED", "REQS"
         );
         let mut lines = vec![Line::styled(fit(&header, width), bold())];
-        let height = (inner.height as usize).saturating_sub(4);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, c) in visible.iter().enumerate().skip(start).take(height) {
+        let rows = self.rows(area);
+        for (i, c) in visible.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let line = Line::from(fit(&format!("{} {}", if focused { ">" } else { " " }, row_text(c)), width));
             lines.push(if focused { line.style(selected()) } else { line });

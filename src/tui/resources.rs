@@ -4,7 +4,9 @@
 
 use super::app::{Action, Ctx, Data, Loadable, Tag, strings, text};
 use super::resource_form::ResourceForm;
-use super::widgets::{Input, Picked, Picker, bold, centered, confirm, fit, matches, move_cursor, search_key, selected};
+use super::widgets::{
+    Input, Picked, Picker, Rows, bold, centered, confirm, fit, matches, move_cursor, search_key, selected,
+};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -186,6 +188,21 @@ impl ResourcesScreen {
         }
     }
 
+    /// The list's rows: under the header, above the blank line and the hints.
+    fn rows(&self, area: Rect) -> Rows {
+        let inner = Block::bordered().inner(area);
+        Rows::new(Rect { y: inner.y + 1, height: inner.height.saturating_sub(3), ..inner }, self.cursor)
+    }
+
+    /// A click on a row of the list selects it (the list only, not a dialog).
+    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
+        if matches!(self.mode, Mode::List)
+            && let Some(i) = self.rows(area).hit(column, row, self.visible(data).len())
+        {
+            self.cursor = i;
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         if let Mode::Form(form) = &self.mode {
             form.draw(frame, area, data);
@@ -206,9 +223,8 @@ impl ResourcesScreen {
             ),
             bold(),
         )];
-        let height = (inner.height as usize).saturating_sub(3);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, r) in visible.iter().enumerate().skip(start).take(height) {
+        let rows = self.rows(area);
+        for (i, r) in visible.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let line = Line::from(fit(&format!("{} {}", if focused { ">" } else { " " }, row_text(r)), width));
             lines.push(if focused { line.style(selected()) } else { line });
