@@ -171,7 +171,7 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("audit.jsonl");
     tui.keys(&["5"]);
-    tui.wait_for("alpenglow_list_");
+    tui.wait_for("list_models");
     tui.keys(&["x"]);
     tui.wait_for("Export the audit log");
     tui.keys(&["C-u"]);

@@ -661,13 +661,13 @@ fn clicks_and_the_wheel_on_the_other_lists() {
         json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search", "model": "res.partner"},
                            {"time": "2026-11-27T10:00:01Z", "tool": "alpenglow_delete", "model": "sale.order"}]}),
     );
-    click_on(&mut app, "alpenglow_delete");
+    click_on(&mut app, "sale.order");
     assert_eq!((app.audit.cursor, app.audit.detail), (1, false));
     click_on(&mut app, " Detail ");
     let (_, y) = find(&app, "\"tool\": \"alpenglow_delete\"");
     click(&mut app, (20, y));
     assert!(app.audit.detail, "a click in the detail pane focuses it");
-    click_on(&mut app, "alpenglow_search");
+    click_on(&mut app, "res.partner");
     assert_eq!((app.audit.cursor, app.audit.detail), (0, false));
     // Sessions.
     press(&mut app, "6");

@@ -258,18 +258,21 @@ impl AuditScreen {
         let [list, detail] = Self::panes(body);
         let width = list.width as usize;
         let mut lines = vec![Line::styled(
-            fit(&format!("  {:<19} {:<14} {:<16} {:<18} {}", "TIME", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"), width),
+            fit(
+                &format!("  {:<14} {:<14} {:<12} {:<18} {}", "TIME (UTC)", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"),
+                width,
+            ),
             bold(),
         )];
         let rows = self.rows(area);
         for (i, e) in entries.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let row = format!(
-                "{} {:<19} {:<14} {:<16} {:<18} {}",
+                "{} {:<14} {:<14} {:<12} {:<18} {}",
                 if focused { ">" } else { " " },
-                field(e, &["at", "time", "timestamp"]).replace('T', " ").chars().take(19).collect::<String>(),
+                short_time(&field(e, &["at", "time", "timestamp"])),
                 fit(&field(e, &["credential", "credential_label", "login"]), 14),
-                fit(&field(e, &["tool", "operation"]), 16),
+                fit(field(e, &["tool", "operation"]).trim_start_matches("alpenglow_"), 12),
                 fit(&field(e, &["model"]), 18),
                 field(e, &["outcome", "status"])
             );
@@ -312,4 +315,10 @@ impl AuditScreen {
 /// The first of `names` the entry has, as text.
 fn field(entry: &Value, names: &[&str]) -> String {
     names.iter().map(|n| text(&entry[*n])).find(|t| !t.is_empty()).unwrap_or_default()
+}
+
+/// `2026-11-27T10:00:05.123Z` as `11-27 10:00:05`: the year and fractions
+/// make way for the outcome at 80 columns (the detail pane has it whole).
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(5..19).map_or_else(|| rfc3339.to_string(), |t| t.replace('T', " "))
 }

@@ -112,7 +112,7 @@ impl SessionsScreen {
         let mut lines = vec![Line::styled(
             fit(
                 &format!(
-                    "  {:<10} {:<16} {:<14} {:<15} {:<16} {}",
+                    "  {:<10} {:<14} {:<14} {:<15} {:<14} {}",
                     "SESSION", "CLIENT", "CREDENTIAL", "IP", "LAST ACTIVITY", "REQS"
                 ),
                 width,
@@ -123,13 +123,13 @@ impl SessionsScreen {
         for (i, s) in sessions.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let row = format!(
-                "{} {:<10} {:<16} {:<14} {:<15} {:<16} {}",
+                "{} {:<10} {:<14} {:<14} {:<15} {:<14} {}",
                 if focused { ">" } else { " " },
                 fit(&text(&s["id"]), 10),
-                fit(&client(&s["client"]), 16),
+                fit(&client(&s["client"]), 14),
                 fit(&text(&s["credential"]), 14),
                 fit(&text(&s["ip"]), 15),
-                fit(&text(&s["last_activity"]).replace('T', " "), 16),
+                super::audit::short_time(&text(&s["last_activity"])),
                 text(&s["requests"])
             );
             let line = Line::from(fit(&row, width));
