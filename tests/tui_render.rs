@@ -700,6 +700,44 @@ fn the_wheel_moves_the_model_picker() {
     assert!(matches!(&app.resources.mode, alpenglow::tui::resources::Mode::PickModels(p) if p.cursor == 1));
 }
 
+/// The README's screen captures are the snapshots as they are now: each
+/// `<!-- capture: NAME -->` is followed by `tests/snapshots/tui/NAME.txt`
+/// in a text block (`ALPENGLOW_BLESS=1` rewrites the blocks).
+#[test]
+fn readme_captures_are_the_current_snapshots() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut out = String::new();
+    let mut rest = readme.as_str();
+    let mut stale = Vec::new();
+    let mut names = Vec::new();
+    while let Some(at) = rest.find("<!-- capture: ") {
+        let after = &rest[at + "<!-- capture: ".len()..];
+        let name = &after[..after.find(" -->").unwrap()];
+        let block = after.find("```text\n").unwrap() + "```text\n".len();
+        let end = block + after[block..].find("```").unwrap();
+        let snapshot = std::fs::read_to_string(root.join("tests/snapshots/tui").join(format!("{name}.txt")))
+            .unwrap_or_else(|e| panic!("README capture {name}: {e}"));
+        if after[block..end] != snapshot {
+            stale.push(name.to_string());
+        }
+        names.push(name.to_string());
+        out.push_str(&rest[..at + "<!-- capture: ".len()]);
+        out.push_str(&after[..block]);
+        out.push_str(&snapshot);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    for screen in ["home", "settings_invalid", "resources", "credentials", "audit", "sessions"] {
+        assert!(names.iter().any(|n| n == screen), "the README shows no capture of {screen}");
+    }
+    if std::env::var_os("ALPENGLOW_BLESS").is_some() {
+        std::fs::write(root.join("README.md"), out).unwrap();
+        return;
+    }
+    assert!(stale.is_empty(), "README captures differ from the snapshots: {stale:?}; ALPENGLOW_BLESS=1 rewrites them");
+}
+
 trait Ctrl {
     fn with_ctrl(self) -> KeyEvent;
 }
