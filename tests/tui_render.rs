@@ -610,31 +610,31 @@ fn many_resources(n: usize) -> App {
 fn a_click_selects_the_row_drawn_there_and_the_wheel_moves_and_scrolls() {
     let mut app = many_resources(40);
     click_on(&mut app, "model.7 ");
-    assert_eq!(app.resources.cursor, 7);
+    assert_eq!(app.resources.list.cursor, 7);
     wheel(&mut app, true, 3);
-    assert_eq!(app.resources.cursor, 10);
+    assert_eq!(app.resources.list.cursor, 10);
     wheel(&mut app, false, 12);
-    assert_eq!(app.resources.cursor, 0);
+    assert_eq!(app.resources.list.cursor, 0);
     // Scrolled: the rows shown start further down the list, and a click
     // still selects the item drawn under it.
     wheel(&mut app, true, 30);
-    assert_eq!(app.resources.cursor, 30);
+    assert_eq!(app.resources.list.cursor, 30);
     click_on(&mut app, "model.19 ");
-    assert_eq!(app.resources.cursor, 19);
+    assert_eq!(app.resources.list.cursor, 19);
     // The header, the hints and a dialog's area select nothing.
     click_on(&mut app, "MODEL");
     click_on(&mut app, "a add (wizard)");
-    assert_eq!(app.resources.cursor, 19);
+    assert_eq!(app.resources.list.cursor, 19);
     press(&mut app, "d");
     click_on(&mut app, "model.18 ");
-    assert_eq!(app.resources.cursor, 19, "not while a dialog is open");
+    assert_eq!(app.resources.list.cursor, 19, "not while a dialog is open");
     press(&mut app, "n");
     // The search narrows the list: a click picks among what is shown.
     press(&mut app, "/model.3");
     app.on_key(key(KeyCode::Enter));
     click_on(&mut app, "model.31 ");
     let shown = app.resources.visible(&app.data);
-    assert_eq!(shown[app.resources.cursor]["model"], "model.31");
+    assert_eq!(shown[app.resources.list.cursor]["model"], "model.31");
 }
 
 #[test]
@@ -643,7 +643,7 @@ fn clicks_and_the_wheel_on_the_other_lists() {
     // Credentials (one row) and Settings.
     press(&mut app, "4");
     click_on(&mut app, "Claude - Ann");
-    assert_eq!(app.credentials.cursor, 0);
+    assert_eq!(app.credentials.list.cursor, 0);
     press(&mut app, "2");
     click_on(&mut app, "Max Search Limit");
     assert_eq!(app.settings.cursor, 2);

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod credential_form;
 pub mod credentials;
 pub mod home;
+pub mod list;
 pub mod resource_form;
 pub mod resources;
 pub mod sessions;
