@@ -12,6 +12,7 @@ pub mod app;
 pub mod audit;
 pub mod credential_form;
 pub mod credentials;
+pub mod form;
 pub mod home;
 pub mod list;
 pub mod resource_form;
