@@ -10,7 +10,7 @@
 
 use crate::admin::{AdminError, AdminService};
 use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
-use crate::faces::{FaceState, Listener};
+use crate::faces::{FaceState, Listener, LiveConfig};
 use crate::gateway::{Gateway, UpstreamSlot};
 use crate::sandbox::{self, OdooVersion, SandboxOptions};
 use crate::upstream::{self, UpstreamConfig};
@@ -38,6 +38,8 @@ pub struct DemoOptions {
     pub allow_remote: bool,
     /// The admin socket the dashboard and the admin CLI use while the demo runs.
     pub admin_socket: crate::admin_socket::server::SocketOptions,
+    /// Added before every sandbox answer (zero but in shutdown tests).
+    pub sandbox_delay: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,7 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
         listen: "127.0.0.1:0".parse().expect("valid address"),
         version: OdooVersion::V19,
         database: "demo".into(),
-        delay: std::time::Duration::ZERO,
+        delay: options.sandbox_delay,
     })
     .await
     .map_err(|e| DemoError::Failed(format!("cannot start the sandbox: {e}")))?;
@@ -102,10 +104,9 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
     let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
     let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
-    let listener =
-        Listener::bind(options.listen, FaceState { gateway, trusted_proxies: Vec::new(), allowed_origins: Vec::new() })
-            .await
-            .map_err(|e| DemoError::Failed(e.to_string()))?;
+    let listener = Listener::bind(options.listen, FaceState { gateway, live: LiveConfig::default() })
+        .await
+        .map_err(|e| DemoError::Failed(e.to_string()))?;
     let base_url = listener.base_url().map_err(|e| DemoError::Failed(e.to_string()))?;
     let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
     let context = crate::admin_socket::AdminContext::new(

@@ -274,7 +274,7 @@ fn with_a_daemon_the_cli_goes_through_its_socket_and_without_one_names_the_holde
         .unwrap();
     let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    assert!(first.contains("admin socket"), "{first}");
+    assert!(first.contains("serving on") && first.contains("admin_socket="), "{first}");
     let through = alpenglow(&dir, &["settings", "set", "max_search_limit", "2000"], "");
     assert!(through.status.success(), "{}", String::from_utf8_lossy(&through.stderr));
     // A socket nobody answers on: the store is opened directly, and the lock names its holder.

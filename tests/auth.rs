@@ -33,6 +33,14 @@ async fn revocation_applies_on_the_very_next_request() {
     s.admin.revoke_credential(id).unwrap();
     let refused = list(&s, "admin").await.unwrap_err();
     assert!(matches!(&refused, OpError::Unauthenticated(m) if m.contains("revoked")), "{refused:?}");
+
+    // The same key registered again (a new credential, read-only this time):
+    // the cache must not keep answering with the revoked one.
+    let again = credential(&s, "admin", Scope::ReadOnly, None);
+    assert_ne!(again, id);
+    list(&s, "admin").await.unwrap();
+    let create = s.call("admin", "alpenglow_create", json!({"model": "res.partner", "values": {"name": "X"}})).await;
+    assert!(matches!(&create, Err(OpError::Denied(m)) if m.contains("read-only")), "{create:?}");
 }
 
 #[tokio::test]

@@ -145,3 +145,30 @@ fn refusals_read_the_same_through_both_bridges() {
         assert_eq!(text(&run, "one"), "Authentication failed: invalid or expired API token.");
     }
 }
+
+#[test]
+fn a_rate_limited_call_reads_the_same_through_both_bridges_with_its_reset_time() {
+    let Some(venv) = venv() else { return };
+    // Three calls a minute: the fourth is refused with 429 and X-RateLimit-Reset.
+    let limit = 3;
+    let repeat = format!("repeat:{}:alpenglow_list_models:{{}}", limit + 1);
+    for official_bridge in [true, false] {
+        let demo = Demo::start_with(&[("requests_per_minute", "3")]);
+        let key = demo.key("sales");
+        let bridge = if official_bridge { official(&venv, &demo, &key) } else { ours(&demo, &key) };
+        let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let run = drive(&venv, &repeat, &bridge);
+        let after = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        for i in 1..=limit {
+            assert!(result(&run, &i.to_string())["models"].is_array(), "call {i}: {run}");
+        }
+        let refused = text(&run, &(limit + 1).to_string());
+        let reset = refused
+            .strip_prefix("Rate limit exceeded. Resets at timestamp ")
+            .and_then(|rest| rest.strip_suffix(". Wait before retrying."))
+            .unwrap_or_else(|| panic!("not the bridge's rate-limit text: {refused}"));
+        let reset: u64 = reset.parse().unwrap_or_else(|_| panic!("reset is not a Unix time: {refused}"));
+        // A minute after the first of the three calls, which came between `before` and `after`.
+        assert!((before + 60..=after + 61).contains(&reset), "reset {reset}, calls between {before} and {after}");
+    }
+}

@@ -240,14 +240,7 @@ async fn mcp_disabled_refuses_every_face_with_the_documented_error() {
     let setup = inproc::setup().await;
     setup.credential("admin", alpenglow::config::Scope::Full, None);
     setup.admin.set_setting("enable_mcp", "off").unwrap();
-    let state = alpenglow::faces::FaceState {
-        gateway: setup.gateway.clone(),
-        trusted_proxies: Vec::new(),
-        allowed_origins: Vec::new(),
-    };
-    let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(listener.serve(std::future::pending()));
+    let addr = setup.serve(Vec::new()).await;
     let auth = format!("Bearer {}", setup.sandbox.user("admin").unwrap().key);
     let message = "MCP access is not enabled.";
     let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",

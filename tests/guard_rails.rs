@@ -267,3 +267,196 @@ async fn dry_runs_match_the_real_calls_and_write_nothing() {
     assert!(plan["note"].as_str().unwrap().contains("cannot be foreseen"));
     assert_eq!(s.sandbox.calls("res.partner", "name_search"), calls);
 }
+
+fn ids_of(result: &Value) -> Vec<i64> {
+    result["records"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_results_are_cut_between_records_and_continue_exactly_where_they_stopped() {
+    let s = setup().await;
+    s.credential("admin", Scope::Full, None);
+    let fields = json!(["name", "email", "phone", "city", "street"]);
+    let search =
+        |offset: u64| json!({"model": "res.partner", "fields": fields, "limit": 1000, "offset": offset, "order": "id"});
+    let everything = s.call("admin", "alpenglow_search", search(0)).await.unwrap();
+    assert_eq!(everything.get("truncated"), None, "100,000 characters hold every partner");
+    let all = ids_of(&everything);
+    let total = everything["total"].as_u64().unwrap();
+    assert_eq!(all.len() as u64, total);
+
+    // Pages of at most 4,000 characters, each cut between records.
+    s.admin.set_setting("max_output_chars", "4000").unwrap();
+    let (mut offset, mut seen, mut pages) = (0, Vec::new(), 0);
+    loop {
+        let page = s.call("admin", "alpenglow_search", search(offset)).await.unwrap();
+        assert!(page.to_string().chars().count() <= 4000, "page at {offset}: {}", page.to_string().len());
+        assert_eq!((page["total"].as_u64(), page["offset"].as_u64()), (Some(total), Some(offset)));
+        let ids = ids_of(&page);
+        assert!(!ids.is_empty());
+        for record in page["records"].as_array().unwrap() {
+            assert_eq!(record.as_object().unwrap().len(), 6, "whole records only: {record}");
+        }
+        seen.extend(ids.iter().copied());
+        pages += 1;
+        if page.get("truncated").is_none() {
+            break;
+        }
+        let next = page["next_offset"].as_u64().unwrap();
+        assert_eq!(next, offset + ids.len() as u64);
+        assert!(page["note"].as_str().unwrap().contains(&format!("offset {next}")), "{}", page["note"]);
+        offset = next;
+    }
+    assert_eq!(seen, all, "no record lost or repeated");
+    assert!(pages >= 5, "{pages} pages");
+
+    // Read by ids: cut the same way, the rest named in remaining_ids.
+    let ids: Vec<i64> = all[..120].to_vec();
+    let (mut wanted, mut read) = (ids.clone(), Vec::new());
+    while !wanted.is_empty() {
+        let page = s
+            .call("admin", "alpenglow_read", json!({"model": "res.partner", "ids": wanted, "fields": fields}))
+            .await
+            .unwrap();
+        assert!(page.to_string().chars().count() <= 4000);
+        let got = ids_of(&page);
+        read.extend(got.iter().copied());
+        let rest: Vec<i64> =
+            page.get("remaining_ids").map(|r| serde_json::from_value(r.clone()).unwrap()).unwrap_or_default();
+        assert_eq!(page.get("truncated").is_some(), !rest.is_empty());
+        assert_eq!([got.as_slice(), rest.as_slice()].concat(), wanted);
+        assert_eq!(page["missing_ids"], json!([]));
+        wanted = rest;
+    }
+    assert_eq!(read, ids);
+
+    // On MCP the cut is also said in words, next to the JSON.
+    let addr = s.serve(Vec::new()).await;
+    let auth = format!("Bearer {}", s.sandbox.user("admin").unwrap().key);
+    let params = json!({"name": "alpenglow_search", "arguments": search(0),
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+                  "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}}});
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+    let r = http::mcp_post(
+        addr,
+        &[
+            ("Authorization", auth.as_str()),
+            ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "alpenglow_search"),
+        ],
+        &body,
+    )
+    .await;
+    let result = r.json()["result"].clone();
+    let content = &result["content"];
+    assert_eq!(content.as_array().map(Vec::len), Some(2), "{content}");
+    let next = result["structuredContent"]["next_offset"].as_u64().expect("next_offset");
+    let note = content[1]["text"].as_str().unwrap();
+    let continues = format!("Call again with offset {next} to continue");
+    assert!(note.contains("Output cut at 4000 characters") && note.contains(&continues), "{note}");
+}
+
+#[tokio::test]
+async fn without_fields_large_fields_are_left_out_and_named() {
+    let s = shop(Some(ResourceDraft::new("sale.order.line", false))).await;
+    let omitted = |result: &Value| -> Vec<String> {
+        let mut names: Vec<String> = serde_json::from_value(result["omitted_fields"].clone()).unwrap_or_default();
+        names.sort();
+        names
+    };
+    let page = s.call("admin", "alpenglow_search", json!({"model": "res.partner", "limit": 3})).await.unwrap();
+    assert_eq!(omitted(&page), ["comment", "image_128"], "binary and html are left out: {page}");
+    let record = page["records"][0].as_object().unwrap();
+    assert!(!record.contains_key("comment") && !record.contains_key("image_128") && record.contains_key("name"));
+    let read = s.call("admin", "alpenglow_read", json!({"model": "res.partner", "ids": [1]})).await.unwrap();
+    assert_eq!(omitted(&read), ["comment", "image_128"]);
+
+    // Named, they are returned, and nothing is said to be left out.
+    let named = json!({"model": "res.partner", "ids": [1], "fields": ["comment", "image_128"]});
+    let read = s.call("admin", "alpenglow_read", named).await.unwrap();
+    assert!(read.get("omitted_fields").is_none());
+    assert_eq!(read["records"][0].as_object().unwrap().len(), 3, "{read}");
+
+    // A text `name` (an order line's description) is a title: it stays.
+    let lines = s.call("admin", "alpenglow_search", json!({"model": "sale.order.line", "limit": 1})).await.unwrap();
+    assert!(lines["records"][0]["name"].is_string(), "{lines}");
+    assert!(lines.get("omitted_fields").is_none(), "{lines}");
+
+    // A field the policy denies is not named either.
+    let partner = s.admin.find_resource("res.partner").unwrap();
+    let mut draft = partner.draft();
+    draft.field_policy = FieldPolicy::Denylist(vec!["comment".into()]);
+    s.admin.edit_resource(partner.id, draft).unwrap();
+    let page = s.call("admin", "alpenglow_search", json!({"model": "res.partner", "limit": 1})).await.unwrap();
+    assert_eq!(omitted(&page), ["image_128"]);
+}
+
+/// The line ids of sale order `order`, as the sandbox's admin sees them.
+async fn lines_of(s: &Setup, order: i64) -> Vec<i64> {
+    let found = s
+        .call(
+            "admin",
+            "alpenglow_search",
+            json!({"model": "sale.order.line", "domain": [["order_id", "=", order]], "fields": ["id"], "order": "id"}),
+        )
+        .await
+        .unwrap();
+    ids_of(&found)
+}
+
+#[tokio::test]
+async fn one2many_unlink_clear_and_set_cannot_delete_or_move_lines_behind_the_policy() {
+    // Lines: read, create and write, but no delete.
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations { read: true, create: true, write: true, delete: false };
+    let s = shop(Some(lines)).await;
+    let (order, other) = (1, 2);
+    let before = lines_of(&s, order).await;
+    let others = lines_of(&s, other).await;
+    assert!(before.len() >= 2 && !others.is_empty(), "{before:?} {others:?}");
+    let update = |lines: Value| json!({"model": "sale.order", "ids": [order], "values": {"order_line": lines}});
+    // Odoo deletes a line taken out of its order (order_id is required):
+    // [3, id], [5] and [6, 0, ids] need delete on the lines.
+    for cmds in [json!([[3, before[0]]]), json!([[5]]), json!([[6, 0, [before[0]]]]), json!([before[0]])] {
+        let r = s.call("admin", "alpenglow_update", update(cmds.clone())).await;
+        denied(&r, "deletes them in Odoo, and you may not delete sale.order.line records");
+    }
+    assert_eq!(s.writes(), 0);
+    assert_eq!(lines_of(&s, order).await, before);
+
+    // Linking another order's line moves it (writes its order_id): needs write there.
+    let s = shop(Some(ResourceDraft { read_only: true, ..ResourceDraft::new("sale.order.line", false) })).await;
+    let r = s.call("admin", "alpenglow_update", update(json!([[4, others[0]]]))).await;
+    denied(&r, "you may not update sale.order.line");
+    assert_eq!(s.writes(), 0);
+
+    // A record filter on the lines: [5] would also delete lines the caller cannot see.
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations::ALL;
+    lines.record_filter = format!("[('id', '!=', {})]", before[1]);
+    let s = shop(Some(lines)).await;
+    let r = s.call("admin", "alpenglow_update", update(json!([[5]]))).await;
+    denied(&r, "would remove sale.order.line records you may not see");
+    assert_eq!(s.writes(), 0);
+
+    // Allowed and visible: the dry run names the lines it would delete, and the real call deletes exactly those.
+    let mut lines = ResourceDraft::new("sale.order.line", false);
+    lines.operations = Operations::ALL;
+    let s = shop(Some(lines)).await;
+    let mut plan_params = update(json!([[5]]));
+    plan_params["dry_run"] = json!(true);
+    let plan = s.call("admin", "alpenglow_update", plan_params).await.unwrap();
+    let deletes: Vec<Value> =
+        plan["would"].as_array().unwrap().iter().filter(|step| step["action"] == "delete").cloned().collect();
+    assert_eq!(
+        deletes,
+        [json!({"model": "sale.order.line", "action": "delete", "ids": before, "fields": []})],
+        "{plan}"
+    );
+    assert_eq!(s.writes(), 0);
+    s.call("admin", "alpenglow_update", update(json!([[5]]))).await.unwrap();
+    assert_eq!(lines_of(&s, order).await, Vec::<i64>::new());
+    assert_eq!(lines_of(&s, other).await, others, "other orders' lines untouched");
+}

@@ -1,13 +1,16 @@
 //! Rate limiting, end to end: exact under 64 concurrent tokio tasks and
 //! through the real demo over HTTP, 429 with the headers on the JSON-RPC and
 //! REST faces, `RateLimit-*` on every response, a limit change applying at
-//! once, the aggregation budget, failed logins limited per IP, and counters
-//! that survive a restart (even by SIGKILL).
+//! once, the aggregation budget, the write budget on every face (no upstream
+//! write past it, reads and dry runs still allowed), failed logins limited
+//! per IP, and counters that survive a restart (even by SIGKILL).
 
 #[path = "common/demo_at.rs"]
 mod demo_at;
 #[path = "common/http.rs"]
 mod http;
+#[path = "common/inproc.rs"]
+mod inproc;
 
 use alpenglow::limits::{Budget, Decision, Limiter, Subject};
 use demo_at::{DemoAt, cli_ok};
@@ -167,4 +170,108 @@ fn failed_logins_are_limited_per_ip_and_counters_survive_a_sigkill_restart() {
     // A key verified before keeps working: its own budget applies.
     assert_eq!(rpc(demo.addr, &sales, "alpenglow_list_models", json!({})).status, 200);
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() <= 61);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_past_their_budget_are_refused_on_every_face_and_never_reach_odoo() {
+    use alpenglow::config::{Operations, Scope};
+    let s = inproc::setup().await;
+    let partner = s.admin.find_resource("res.partner").unwrap();
+    let mut draft = partner.draft();
+    draft.operations = Operations::ALL;
+    draft.execute_methods = vec!["name_search".into()];
+    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.credential("admin", Scope::Full, None);
+    s.admin.set_setting("writes_per_minute", "3").unwrap();
+    let addr = s.serve(Vec::new()).await;
+    let from: std::net::IpAddr = "127.0.0.8".parse().unwrap();
+    let auth = format!("Bearer {}", s.sandbox.user("admin").unwrap().key);
+    let json_headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let rpc = |method: &'static str, params: Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let headers = json_headers;
+        async move { http::request_from(from, addr, "POST", "/alpenglow/mcp", &headers, body.as_bytes()).await.unwrap() }
+    };
+    let rest_create = |name: &'static str| {
+        let body = json!({"values": {"name": name}}).to_string();
+        let headers = json_headers;
+        let path = "/alpenglow/api/models/res.partner/records";
+        async move { http::request_from(from, addr, "POST", path, &headers, body.as_bytes()).await.unwrap() }
+    };
+    let mcp_create = |name: &'static str| {
+        let params = json!({"name": "alpenglow_create", "arguments": {"model": "res.partner", "values": {"name": name}},
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+                      "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}}});
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}).to_string();
+        let mut headers = json_headers.to_vec();
+        headers.extend([
+            ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "alpenglow_create"),
+        ]);
+        async move { http::request_from(from, addr, "POST", "/alpenglow/mcp", &headers, body.as_bytes()).await.unwrap() }
+    };
+    let create = |name: &str| json!({"model": "res.partner", "values": {"name": name}});
+
+    // Dry runs write nothing and are not counted.
+    for _ in 0..5 {
+        let r =
+            rpc("alpenglow_create", json!({"model": "res.partner", "values": {"name": "Plan"}, "dry_run": true})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.json()["result"]["dry_run"].as_bool().unwrap(), "{}", r.text());
+    }
+    assert_eq!(s.writes(), 0);
+    // Three writes, one per face: the budget.
+    assert_eq!(rpc("alpenglow_create", create("One")).await.json()["result"]["ids"].as_array().unwrap().len(), 1);
+    assert_eq!(rest_create("Two").await.status, 201);
+    let r = mcp_create("Three").await;
+    assert_eq!((r.status, r.json()["result"]["isError"].as_bool()), (200, Some(false)), "{}", r.text());
+    assert_eq!(s.writes(), 3);
+
+    // Past it, on every face, and for each kind of write: refused, nothing sent to Odoo.
+    let odoo_calls = s.sandbox.total_calls();
+    let r = rpc("alpenglow_create", create("Four")).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], -32005);
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("Writes per Minute"), "{}", r.text());
+    assert_eq!((r.header("ratelimit-limit"), r.header("ratelimit-remaining")), (Some("3"), Some("0")));
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    let reset: u64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
+    assert!((1..=61).contains(&retry) && reset > 1_700_000_000, "{retry} {reset}");
+    let r = rest_create("Four").await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_str()), (429, Some("rate_limited")), "{}", r.text());
+    assert!(r.header("retry-after").is_some() && r.header("x-ratelimit-reset").is_some());
+    assert_eq!(r.header("ratelimit-limit"), Some("3"));
+    let r = mcp_create("Four").await.json();
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    let text = r["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("Writes per Minute") && text.contains("reads may go on"), "{text}");
+    for (method, params) in [
+        ("alpenglow_update", json!({"model": "res.partner", "ids": [1], "values": {"phone": "555"}})),
+        ("alpenglow_delete", json!({"model": "res.partner", "ids": [1]})),
+        ("alpenglow_execute", json!({"model": "res.partner", "method": "name_search", "args": ["a"]})),
+    ] {
+        assert_eq!(rpc(method, params).await.status, 429, "{method}");
+    }
+    assert_eq!(s.sandbox.total_calls(), odoo_calls, "no call reached Odoo");
+    assert_eq!(s.writes(), 3);
+
+    // Reads, aggregates and dry runs go on, with the general budget in the headers.
+    let r = rpc("alpenglow_search", json!({"model": "res.partner", "limit": 1})).await;
+    assert_eq!((r.status, r.header("ratelimit-limit")), (200, Some("300")), "{}", r.text());
+    let r = rpc("alpenglow_delete", json!({"model": "res.partner", "ids": [1], "dry_run": true})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // The refusals are audited as rate limited.
+    let page = s.admin.audit_query(&alpenglow::audit::AuditQuery { limit: Some(1000), ..Default::default() }).unwrap();
+    let limited = page.entries.iter().filter(|e| e.outcome.name() == "rate_limited").count();
+    assert_eq!(limited, 6);
+
+    // A settings change applies to the very next call.
+    s.admin.set_setting("writes_per_minute", "10").unwrap();
+    // The headers show the tighter budget: writes, 4 of 10 used.
+    let r = rpc("alpenglow_create", create("Four")).await;
+    assert_eq!((r.status, r.header("ratelimit-limit"), r.header("ratelimit-remaining")), (200, Some("10"), Some("6")));
+    assert_eq!(s.writes(), 4);
 }

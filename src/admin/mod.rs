@@ -75,12 +75,27 @@ pub struct AdminService {
     odoo_defaults: OdooDefaults,
     /// Rate windows, audit log and sessions of this store, shared by clones.
     traffic: std::sync::Arc<traffic::Traffic>,
+    /// Held by every configuration change and by a backup's read of the
+    /// configuration, so a backup sees all of a change or none of it.
+    config_lock: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl AdminService {
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> AdminService {
         let traffic = std::sync::Arc::new(traffic::Traffic::new(&store));
-        AdminService { store, odoo_defaults, traffic }
+        AdminService { store, odoo_defaults, traffic, config_lock: Default::default() }
+    }
+
+    /// Excludes configuration changes while it is held.
+    fn config_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.config_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `read` with no configuration change in progress or starting (a
+    /// backup's consistent read of settings, resources and credentials).
+    pub fn with_config_frozen<R>(&self, read: impl FnOnce(&Store) -> R) -> R {
+        let _guard = self.config_guard();
+        read(&self.store)
     }
 
     pub fn store(&self) -> &Store {
@@ -130,6 +145,7 @@ impl AdminService {
 
     /// Validates and stores one setting. Nothing is stored if the value is refused.
     pub fn set_setting(&self, key: &str, input: &str) -> AdminResult<SettingValue> {
+        let _guard = self.config_guard();
         let spec = settings::spec(key).map_err(|e| AdminError::Invalid(e.0))?;
         let value = spec.parse(input).map_err(|e| AdminError::Invalid(e.0))?;
         self.store.table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
@@ -155,6 +171,7 @@ impl AdminService {
     /// Adds one resource per draft, all or nothing: if any draft is invalid or
     /// its model is already registered for that company, none is added.
     pub fn add_resources(&self, drafts: Vec<ResourceDraft>) -> AdminResult<Vec<Resource>> {
+        let _guard = self.config_guard();
         if drafts.is_empty() {
             return Err(AdminError::Invalid("name at least one model to add".into()));
         }
@@ -207,6 +224,7 @@ impl AdminService {
     /// Replaces a resource's settings with `draft` (validated). Moving it to a
     /// model/company pair that is taken is refused.
     pub fn edit_resource(&self, id: u64, draft: ResourceDraft) -> AdminResult<Resource> {
+        let _guard = self.config_guard();
         let draft = draft.validate().map_err(|e| AdminError::Invalid(e.0))?;
         let table = self.store.table::<Resource>()?;
         let index = self.store.unique_index(RESOURCE_INDEX)?;
@@ -239,6 +257,7 @@ impl AdminService {
     }
 
     pub fn remove_resource(&self, id: u64) -> AdminResult<Resource> {
+        let _guard = self.config_guard();
         let old = self.resource(id)?;
         self.store.table::<Resource>()?.remove(&id)?;
         self.store.unique_index(RESOURCE_INDEX)?.release(&old.unique_key(), id)?;
@@ -283,6 +302,7 @@ impl AdminService {
 
     /// Creates a credential; the key is kept only as an argon2id hash.
     pub fn create_credential(&self, draft: CredentialDraft) -> AdminResult<Credential> {
+        let _guard = self.config_guard();
         let today = OffsetDateTime::now_utc().date();
         let draft = draft.validate(today).map_err(|e| AdminError::Invalid(e.0))?;
         let table = self.store.table::<Credential>()?;
@@ -313,6 +333,7 @@ impl AdminService {
     /// Revokes a credential, permanently. Revoking twice is refused so that
     /// the first revocation time is never overwritten.
     pub fn revoke_credential(&self, id: u64) -> AdminResult<Credential> {
+        let _guard = self.config_guard();
         let table = self.store.table::<Credential>()?;
         let current = self.credential(id)?;
         if let Some(at) = current.revoked_at {
@@ -345,6 +366,20 @@ impl AdminService {
             }
         }
         Ok(revoked)
+    }
+
+    /// Whether a credential other than `id` is active today for keys with
+    /// this prefix: cheap (no argon2), to tell when a key was registered
+    /// again after its credential `id` was revoked or expired.
+    pub fn has_other_active_credential(&self, prefix: &str, id: u64) -> AdminResult<bool> {
+        let table = self.store.table::<Credential>()?;
+        let today = Self::today();
+        for other in self.ids_with_prefix(prefix)? {
+            if other != id && table.get(&other)?.is_some_and(|c| c.is_active(today)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn prefix_index(&self) -> AdminResult<crate::store::Table<PrefixEntry>> {

@@ -31,6 +31,7 @@ pub const OPS: &[(&str, &str)] = &[
     ("odoo.fields", "model"),
     ("odoo.users", "-"),
     ("odoo.check_key", "key, login?"),
+    ("backup.create", "with_audit?"),
 ];
 
 /// What the handler works on: the admin service, and how to reach Odoo.
@@ -132,6 +133,14 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
         "odoo.check_key" => {
             let key = ApiKey::parse(a.str("key")?).map_err(|e| ApiError::invalid(e.0))?;
             odoo::check_key(ctx, &key, a.opt_str("login")?).await
+        }
+        "backup.create" => {
+            let with_audit = a.opt_bool("with_audit")?.unwrap_or(false);
+            let admin = ctx.admin.clone();
+            tokio::task::spawn_blocking(move || crate::backup::create(&admin, with_audit))
+                .await
+                .map_err(|e| ApiError::failed(format!("the backup stopped: {e}")))?
+                .map_err(|e| ApiError::failed(e.to_string()))
         }
         // The audit log, sessions and jobs: served by the admin service itself.
         other => match crate::admin::traffic::dispatch(admin, other, &args) {

@@ -7,15 +7,15 @@
 //! one line on stderr.
 
 mod admin_cmds;
+mod backup_cmds;
 mod output;
 mod traffic_cmds;
 
 use crate::admin::{AdminError, AdminService};
-use crate::admin_socket::server::{AdminSocket, SocketOptions};
+use crate::admin_socket::server::SocketOptions;
 use crate::admin_socket::{AdminApi, AdminContext, Direct, SocketClient};
 use crate::config::boot::{BootConfig, Overrides, process_env};
-use crate::faces::{FaceState, Listener};
-use crate::gateway::{Gateway, UpstreamSlot};
+use crate::gateway::UpstreamSlot;
 use crate::store::Store;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -34,9 +34,13 @@ pub struct Cli {
     /// Data directory holding the store.
     #[arg(long, global = true, env = "ALPENGLOW_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Log level: error, warn, info, debug, trace.
+    /// Log level (serve, demo): error, warn, info, debug, trace, or a filter
+    /// such as "info,alpenglow::faces=debug" (RUST_LOG syntax).
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Log format (serve, demo): plain (one line per event) or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -70,6 +74,12 @@ pub enum Command {
     Jobs(traffic_cmds::JobsCommand),
     /// The terminal dashboard, talking to the running daemon over its admin socket.
     Tui,
+    /// Write a consistent snapshot of the configuration (and optionally the audit log) to FILE,
+    /// through the running daemon if there is one.
+    Backup(BackupArgs),
+    /// Replace the configuration (and the audit log, if the file has it) with a backup's.
+    /// The daemon must be stopped first.
+    Restore(RestoreArgs),
     /// MCP over stdio for Claude Desktop, forwarding to a remote Alpenglow.
     Bridge(BridgeArgs),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
@@ -84,6 +94,27 @@ pub struct DemoArgs {
     /// Allow a non-loopback listen address (the demo keys are public).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Delay every sandbox answer by this many milliseconds (tests of
+    /// shutdown under load: requests stay in flight).
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 0)]
+    pub sandbox_delay_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (mode 0600: it holds credential hashes).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Include the audit log.
+    #[arg(long)]
+    pub with_audit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `alpenglow backup`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +176,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         data_dir: cli.data_dir.clone(),
         listen,
         log_level: cli.log_level.clone(),
+        log_format: cli.log_format.clone(),
     };
     let boot = BootConfig::load(&overrides, &process_env).map_err(|e| CliError::Invalid(e.0))?;
     let json = cli.json;
@@ -153,7 +185,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Sandbox(args) => sandbox(args),
         Command::Bridge(args) => bridge(args),
-        Command::Serve(_) => serve(boot),
+        Command::Serve(_) => serve(boot, overrides),
         Command::Demo(args) => demo(&cli_data_dir, boot, args, json),
         Command::Settings(cmd) => admin_cmds::settings(&*admin_api(&boot, "alpenglow settings")?, cmd, json),
         Command::Resources(cmd) => admin_cmds::resources(&*admin_api(&boot, "alpenglow resources")?, cmd, json),
@@ -162,6 +194,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sessions(cmd) => traffic_cmds::sessions(&traffic_api(&boot, "alpenglow sessions")?, cmd, json),
         Command::Jobs(cmd) => traffic_cmds::jobs(&traffic_api(&boot, "alpenglow jobs")?, cmd, json),
         Command::Tui => crate::tui::run(&boot.admin_socket).map_err(CliError::Failed),
+        Command::Backup(args) => backup_cmds::backup(&*admin_api(&boot, "alpenglow backup")?, &args, json),
+        Command::Restore(args) => backup_cmds::restore(&boot, &args, json),
     }
 }
 
@@ -208,33 +242,18 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Runtime::new().map_err(|e| CliError::Failed(format!("cannot start: {e}")))
 }
 
-fn serve(boot: BootConfig) -> Result<(), CliError> {
+/// Starts logging for a daemon command.
+fn start_logging(boot: &BootConfig) -> Result<crate::logging::LogHandle, CliError> {
+    crate::logging::init(&boot.log_level, boot.log_format).map_err(CliError::Failed)
+}
+
+fn serve(boot: BootConfig, overrides: Overrides) -> Result<(), CliError> {
+    let log = start_logging(&boot)?;
     let admin = open_admin(&boot, "alpenglow serve")?;
     let service_key = service_key(&boot)?;
-    runtime()?.block_on(async {
-        let dir = admin.store().dir().display().to_string();
-        let socket = AdminSocket::bind(&socket_options(&boot)).map_err(CliError::Failed)?;
-        let state = FaceState {
-            gateway: Gateway::new(admin.clone(), UpstreamSlot::default()),
-            trusted_proxies: boot.trusted_proxies.clone(),
-            allowed_origins: boot.allowed_origins.clone(),
-        };
-        let listener = Listener::bind(boot.listen, state).await.map_err(|e| CliError::Failed(e.to_string()))?;
-        let base_url = listener.base_url().map_err(|e| CliError::Failed(e.to_string()))?;
-        let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
-            .with_gateway_url(base_url.clone());
-        let admin_task = tokio::spawn(socket.serve(context));
-        let _timers = crate::jobs::start(&admin);
-        eprintln!(
-            "alpenglow: serving on {base_url} (data directory {dir}, admin socket {})",
-            boot.admin_socket.display()
-        );
-        let served = listener.serve(crate::faces::shutdown_signal()).await;
-        admin_task.abort();
-        let _ = admin_task.await;
-        crate::jobs::save_on_exit(&admin);
-        served.map_err(|e| CliError::Failed(e.to_string()))
-    })
+    let reload = Box::new(move || BootConfig::load(&overrides, &process_env).map_err(|e| e.0));
+    let options = crate::serve::ServeOptions { boot, reload, log, service_key };
+    runtime()?.block_on(crate::serve::run(admin, options)).map_err(CliError::Failed)
 }
 
 fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: bool) -> Result<(), CliError> {
@@ -244,12 +263,14 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
         boot.admin_socket = demo_dir.join("admin.sock");
     }
     boot.data_dir = demo_dir;
+    let _log = start_logging(&boot)?;
     let admin = open_admin(&boot, "alpenglow demo")?;
     let options = crate::demo::DemoOptions {
         listen: args.listen,
         json,
         allow_remote: args.allow_remote,
         admin_socket: socket_options(&boot),
+        sandbox_delay: std::time::Duration::from_millis(args.sandbox_delay_ms),
     };
     runtime()?.block_on(crate::demo::run(admin, options)).map_err(|e| match e {
         crate::demo::DemoError::Refused(m) => CliError::Invalid(m),

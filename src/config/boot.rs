@@ -26,6 +26,16 @@ pub struct OdooDefaults {
     pub service_key: Option<String>,
 }
 
+/// The `[tls]` section: serve HTTPS with this certificate chain and key
+/// (PEM). Both or neither. Re-read on SIGHUP, so a renewed certificate is
+/// picked up without a restart.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
 /// The file's layout. Every field optional: the file may set any subset.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,12 +46,24 @@ struct FileConfig {
     /// Group that may use the admin socket (mode 0660); none: owner only (0600).
     admin_socket_group: Option<String>,
     log_level: Option<String>,
+    log_format: Option<String>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
     #[serde(default)]
     allowed_origins: Vec<String>,
+    /// A bearer token `/metrics` asks for; none: `/metrics` is open.
+    metrics_token: Option<String>,
+    #[serde(default)]
+    tls: TlsFiles,
     #[serde(default)]
     odoo: OdooDefaults,
+}
+
+/// Built-in TLS: the certificate chain and key files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The effective boot configuration.
@@ -53,9 +75,13 @@ pub struct BootConfig {
     pub data_dir: PathBuf,
     pub admin_socket: PathBuf,
     pub admin_socket_group: Option<String>,
+    /// A level or an `EnvFilter` directive list (RUST_LOG syntax).
     pub log_level: String,
+    pub log_format: crate::logging::LogFormat,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub allowed_origins: Vec<String>,
+    pub metrics_token: Option<String>,
+    pub tls: Option<TlsPaths>,
     pub odoo: OdooDefaults,
 }
 
@@ -66,6 +92,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub log_level: Option<String>,
+    pub log_format: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +100,6 @@ pub struct Overrides {
 pub struct BootError(pub String);
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
-const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
 
 /// An environment lookup, so tests can pass their own.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -126,18 +152,33 @@ impl BootConfig {
             .log_level
             .clone()
             .or_else(|| env("ALPENGLOW_LOG_LEVEL"))
+            .or_else(|| env("RUST_LOG"))
             .or(file.log_level)
             .unwrap_or_else(|| "info".into())
             .to_ascii_lowercase();
-        if !LOG_LEVELS.contains(&log_level.as_str()) {
-            return Err(BootError(format!("log level {log_level:?} is unknown; allowed: {}", LOG_LEVELS.join(", "))));
-        }
+        crate::logging::parse_filter(&log_level).map_err(BootError)?;
+        let log_format = overrides
+            .log_format
+            .clone()
+            .or_else(|| env("ALPENGLOW_LOG_FORMAT"))
+            .or(file.log_format)
+            .map(|f| crate::logging::LogFormat::parse(&f))
+            .transpose()
+            .map_err(BootError)?
+            .unwrap_or_default();
 
         let mut trusted_proxies = Vec::new();
         for text in &file.trusted_proxies {
             trusted_proxies
                 .push(text.parse().map_err(|_| BootError(format!("trusted_proxies: {text:?} is not an IP address")))?);
         }
+
+        let tls = match (file.tls.cert, file.tls.key) {
+            (Some(cert), Some(key)) => Some(TlsPaths { cert, key }),
+            (None, None) => None,
+            _ => return Err(BootError("[tls] needs both cert and key (PEM file paths), or neither".into())),
+        };
+        let metrics_token = file.metrics_token.filter(|t| !t.trim().is_empty());
 
         let mut odoo = file.odoo;
         if let Some(url) = env("ALPENGLOW_ODOO_URL") {
@@ -157,8 +198,11 @@ impl BootConfig {
             admin_socket,
             admin_socket_group: file.admin_socket_group,
             log_level,
+            log_format,
             trusted_proxies,
             allowed_origins: file.allowed_origins,
+            metrics_token,
+            tls,
             odoo,
         })
     }
@@ -242,6 +286,14 @@ mod tests {
         let env = env_of(&[("ALPENGLOW_LISTEN", "nowhere")]);
         assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("IP:PORT"));
         let env = env_of(&[("ALPENGLOW_LOG_LEVEL", "loud")]);
-        assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("allowed: error"));
+        assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("error, warn, info"));
+        let env = env_of(&[("ALPENGLOW_LOG_FORMAT", "xml")]);
+        assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("allowed: plain, json"));
+        let env = env_of(&[("RUST_LOG", "warn,alpenglow::faces=debug"), ("ALPENGLOW_LOG_FORMAT", "json")]);
+        let c = BootConfig::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(
+            (c.log_level.as_str(), c.log_format),
+            ("warn,alpenglow::faces=debug", crate::logging::LogFormat::Json)
+        );
     }
 }

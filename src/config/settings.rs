@@ -99,6 +99,13 @@ pub const SPECS: &[SettingSpec] = &[
         help: "Caps the limit parameter of searches.",
     },
     SettingSpec {
+        key: "max_output_chars",
+        label: "Max Output (characters)",
+        kind: SettingKind::Integer { min: 1_000, max: 10_000_000 },
+        default: "100000",
+        help: "Largest search or read result, in characters of JSON, so an AI client can take it whole. Past it, records are cut at a record boundary and the result says so (truncated, next_offset or remaining_ids, note).",
+    },
+    SettingSpec {
         key: "rate_limiting",
         label: "Rate Limiting",
         kind: SettingKind::Bool,
@@ -118,6 +125,34 @@ pub const SPECS: &[SettingSpec] = &[
         kind: SettingKind::Integer { min: 1, max: PER_MINUTE_MAX },
         default: "60",
         help: "Additional limit on aggregate queries.",
+    },
+    SettingSpec {
+        key: "writes_per_minute",
+        label: "Writes per Minute",
+        kind: SettingKind::Integer { min: 1, max: PER_MINUTE_MAX },
+        default: "60",
+        help: "Additional limit on create, update, delete and execute calls (dry runs write nothing and are not counted).",
+    },
+    SettingSpec {
+        key: "lockout_max_failures",
+        label: "Lockout after Failed Keys",
+        kind: SettingKind::Integer { min: 1, max: 1_000 },
+        default: "10",
+        help: "Failed API keys (unknown, wrong, expired or revoked) from one client IP within the lockout window that lock that IP out. Applies whether Rate Limiting is on or off.",
+    },
+    SettingSpec {
+        key: "lockout_window_minutes",
+        label: "Lockout Window (minutes)",
+        kind: SettingKind::Integer { min: 1, max: 1_440 },
+        default: "5",
+        help: "How far back failed keys from one client IP are counted.",
+    },
+    SettingSpec {
+        key: "lockout_cooldown_seconds",
+        label: "Lockout Cool-down (s)",
+        kind: SettingKind::Integer { min: 1, max: 86_400 },
+        default: "300",
+        help: "How long a locked-out client IP is refused (HTTP 429), even with a good key; counted from the failure that locked it. Then its count starts again from zero.",
     },
     SettingSpec {
         key: "audit_logging",
@@ -327,9 +362,14 @@ pub struct Settings {
     pub default_read_only: bool,
     pub max_records_per_request: u32,
     pub max_search_limit: u32,
+    pub max_output_chars: u32,
     pub rate_limiting: bool,
     pub requests_per_minute: u32,
     pub aggregation_per_minute: u32,
+    pub writes_per_minute: u32,
+    pub lockout_max_failures: u32,
+    pub lockout_window_minutes: u32,
+    pub lockout_cooldown_seconds: u32,
     pub audit_logging: bool,
     pub audit_log_values: bool,
     pub log_retention_days: u32,
@@ -365,9 +405,14 @@ impl Settings {
             default_read_only: flag("default_read_only"),
             max_records_per_request: number("max_records_per_request"),
             max_search_limit: number("max_search_limit"),
+            max_output_chars: number("max_output_chars"),
             rate_limiting: flag("rate_limiting"),
             requests_per_minute: number("requests_per_minute"),
             aggregation_per_minute: number("aggregation_per_minute"),
+            writes_per_minute: number("writes_per_minute"),
+            lockout_max_failures: number("lockout_max_failures"),
+            lockout_window_minutes: number("lockout_window_minutes"),
+            lockout_cooldown_seconds: number("lockout_cooldown_seconds"),
             audit_logging: flag("audit_logging"),
             audit_log_values: flag("audit_log_values"),
             log_retention_days: number("log_retention_days"),
@@ -399,9 +444,12 @@ mod tests {
         assert!(!s.default_read_only);
         assert_eq!(s.max_records_per_request, 500);
         assert_eq!(s.max_search_limit, 1000);
+        assert_eq!(s.max_output_chars, 100_000);
         assert!(s.rate_limiting);
         assert_eq!(s.requests_per_minute, 300);
         assert_eq!(s.aggregation_per_minute, 60);
+        assert_eq!(s.writes_per_minute, 60);
+        assert_eq!((s.lockout_max_failures, s.lockout_window_minutes, s.lockout_cooldown_seconds), (10, 5, 300));
         assert!(s.audit_logging);
         assert!(!s.audit_log_values);
         assert_eq!(s.log_retention_days, 30);
@@ -416,8 +464,13 @@ mod tests {
         let table: &[(&str, i64, i64)] = &[
             ("max_records_per_request", 10, 10_000),
             ("max_search_limit", 100, 50_000),
+            ("max_output_chars", 1_000, 10_000_000),
             ("requests_per_minute", 1, 100_000),
             ("aggregation_per_minute", 1, 100_000),
+            ("writes_per_minute", 1, 100_000),
+            ("lockout_max_failures", 1, 1_000),
+            ("lockout_window_minutes", 1, 1_440),
+            ("lockout_cooldown_seconds", 1, 86_400),
             ("log_retention_days", 1, 3_650),
             ("session_timeout_minutes", 1, 10_080),
             ("odoo_connect_timeout_seconds", 1, 300),
@@ -435,6 +488,16 @@ mod tests {
         }
         let e = spec("max_records_per_request").unwrap().parse("5").unwrap_err().0;
         assert_eq!(e, "max_records_per_request must be a whole number from 10 to 10,000; got \"5\"");
+    }
+
+    #[test]
+    fn the_lockout_cleanup_horizon_covers_the_longest_window_and_cooldown() {
+        let max = |key| match spec(key).unwrap().kind {
+            SettingKind::Integer { max, .. } => max as u64,
+            _ => unreachable!(),
+        };
+        assert!(max("lockout_window_minutes") * 60_000 <= crate::limits::lockout::HORIZON_MS);
+        assert!(max("lockout_cooldown_seconds") * 1000 <= crate::limits::lockout::HORIZON_MS);
     }
 
     #[test]

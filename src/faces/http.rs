@@ -96,7 +96,7 @@ pub fn refusal_headers(error: &OpError, key_sent: bool) -> Vec<(&'static str, St
             };
             vec![("www-authenticate", challenge.to_string())]
         }
-        OpError::RateLimited { retry_after_secs, reset_at } => {
+        OpError::RateLimited { retry_after_secs, reset_at, .. } => {
             vec![("retry-after", retry_after_secs.to_string()), ("x-ratelimit-reset", reset_at.to_string())]
         }
         _ => Vec::new(),

@@ -3,17 +3,22 @@
 //! `/alpenglow/mcp` (alias `/mcp`) carries both MCP and the original's
 //! direct JSON-RPC calls: a POST whose method is one of the nine operations
 //! goes to `jsonrpc`, anything else to the MCP face. `/alpenglow/api/...` is
-//! REST. `/healthz` says whether the process and store are up.
+//! REST. `/healthz` says whether the process, the store and Odoo are up;
+//! `/metrics` is the Prometheus exposition (behind a bearer token when one
+//! is configured).
 //!
 //! Faces translate HTTP to operations and back; they never decide access.
 //! Only this room knows HTTP status codes.
 
 mod http;
 mod jsonrpc;
+mod live;
 pub mod mcp;
 mod rest;
+pub mod tls;
 
 pub use http::{Body, client_ip};
+pub use live::{LiveConfig, NetworkConfig};
 
 use crate::gateway::Gateway;
 use bytes::Bytes;
@@ -26,7 +31,10 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// The MCP endpoint's path (also served as `/mcp`); clients and bridges
 /// are given the base URL and append it.
@@ -36,15 +44,20 @@ pub const MCP_PATH: &str = "/alpenglow/mcp";
 /// small enough that a flood of large bodies cannot exhaust memory.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// How long a shutdown waits for in-flight requests before it stops them.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A TLS handshake that takes longer than this is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What the listener needs to answer requests.
 pub struct FaceState {
     pub gateway: Gateway,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub allowed_origins: Vec<String>,
+    /// Proxies, origins, metrics token and TLS: swapped by a SIGHUP.
+    pub live: LiveConfig,
 }
 
-/// Everything a request may need: the shared state and the MCP face's own
-/// (its legacy sessions live as long as the listener).
+/// Everything a request may need: the shared state and the MCP face's own.
 struct Faces {
     state: FaceState,
     mcp: mcp::McpState,
@@ -61,7 +74,7 @@ impl Listener {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
-        let mcp = mcp::McpState::new(state.gateway.clone(), state.allowed_origins.clone());
+        let mcp = mcp::McpState::new(state.gateway.clone(), state.live.clone());
         Ok(Listener { listener, faces: Arc::new(Faces { state, mcp }) })
     }
 
@@ -70,37 +83,92 @@ impl Listener {
     }
 
     /// The base URL clients are given (`--url` of the bridges): the bound
-    /// address with the scheme this listener speaks (plain HTTP; TLS is
-    /// left to a proxy in front until the listener serves it itself).
+    /// address with the scheme this listener speaks (https with built-in TLS).
     pub fn base_url(&self) -> std::io::Result<String> {
-        Ok(format!("http://{}", self.local_addr()?))
+        let scheme = if self.faces.state.live.current().tls.is_some() { "https" } else { "http" };
+        Ok(format!("{scheme}://{}", self.local_addr()?))
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and lets
-    /// in-flight connections finish (bounded), then flushes the store.
+    /// Serves until `shutdown` completes; then stops accepting (the port is
+    /// closed), lets every connection finish the request it is answering
+    /// (idle keep-alive connections close at once), waits at most
+    /// [`DRAIN_TIMEOUT`], and flushes the store.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        let Listener { listener, faces } = self;
         tokio::pin!(shutdown);
+        let (stop, stopped) = watch::channel(false);
         let mut connections = tokio::task::JoinSet::new();
         loop {
             tokio::select! {
-                accepted = self.listener.accept() => {
+                accepted = listener.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
-                    let faces = self.faces.clone();
-                    connections.spawn(async move {
-                        let service = service_fn(move |req| route(faces.clone(), req, peer));
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                    });
+                    let tls = faces.state.live.current().tls.clone();
+                    connections.spawn(connection(stream, tls, faces.clone(), peer, stopped.clone()));
                 }
+                // Reap finished connections as they end.
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 _ = &mut shutdown => break,
             }
         }
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            while connections.join_next().await.is_some() {}
-        })
-        .await;
-        self.faces.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
+        drop(listener);
+        let started = Instant::now();
+        let open = connections.len();
+        tracing::info!(connections = open, "shutting down: no new connections; finishing the requests in flight");
+        let _ = stop.send(true);
+        let drained =
+            tokio::time::timeout(DRAIN_TIMEOUT, async { while connections.join_next().await.is_some() {} }).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match drained {
+            Ok(()) => tracing::info!(connections = open, elapsed_ms, "drained"),
+            Err(_) => {
+                tracing::warn!(
+                    still_open = connections.len(),
+                    elapsed_ms,
+                    "drain timed out after {} s; closing the remaining connections",
+                    DRAIN_TIMEOUT.as_secs()
+                );
+                connections.abort_all();
+            }
+        }
+        faces.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
         Ok(())
     }
+}
+
+/// One accepted connection: the TLS handshake if TLS is on, then HTTP/1.1
+/// until the client closes or the listener shuts down.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    faces: Arc<Faces>,
+    peer: SocketAddr,
+    stopped: watch::Receiver<bool>,
+) {
+    let Some(config) = tls else {
+        return serve_http(stream, faces, peer, stopped).await;
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => serve_http(stream, faces, peer, stopped).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+async fn serve_http<S>(stream: S, faces: Arc<Faces>, peer: SocketAddr, mut stopped: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| route(faces.clone(), req, peer));
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stopped.wait_for(|stop| *stop) => {}
+    }
+    // Finish the request being answered, then close.
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -111,8 +179,8 @@ pub async fn shutdown_signal() {
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
                 }
             }
             Err(_) => {
@@ -126,10 +194,12 @@ pub async fn shutdown_signal() {
 
 async fn route(faces: Arc<Faces>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Infallible> {
     let state = &faces.state;
-    let ip = client_ip(peer.ip(), req.headers(), &state.trusted_proxies);
+    let network = state.live.current();
+    let ip = client_ip(peer.ip(), req.headers(), &network.trusted_proxies);
     let path = req.uri().path().to_string();
     let response = match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/healthz") => health(state),
+        (Method::GET, "/healthz") => health(state).await,
+        (Method::GET, "/metrics") => metrics(state, &network, &req),
         // Older clients select the database with a first `GET /web?db=`; answer it harmlessly.
         (Method::GET, "/web") => http::json(StatusCode::OK, json!({"status": "ok"})),
         (_, MCP_PATH | "/mcp") => mcp_endpoint(&faces, req, ip).await,
@@ -157,11 +227,59 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
     mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), ip).await
 }
 
-fn health(state: &FaceState) -> Response<Body> {
+/// Process up, store open, Odoo reachable: separate fields, no secrets.
+/// 200 while the store answers (Odoo down reads as `degraded`: restarting
+/// Alpenglow would not help), 503 when it does not.
+async fn health(state: &FaceState) -> Response<Body> {
+    let odoo = state.gateway.odoo_health().await;
+    let odoo_ok = odoo["reachable"] == json!(true);
     match state.gateway.admin().settings() {
-        Ok(settings) => {
-            http::json(StatusCode::OK, json!({"status": "ok", "store": "open", "mcp_enabled": settings.enable_mcp}))
-        }
-        Err(e) => http::json(StatusCode::SERVICE_UNAVAILABLE, json!({"status": "error", "store": e.to_string()})),
+        Ok(settings) => http::json(
+            StatusCode::OK,
+            json!({
+                "status": if odoo_ok { "ok" } else { "degraded" },
+                "process": "up",
+                "version": env!("CARGO_PKG_VERSION"),
+                "store": "open",
+                "mcp_enabled": settings.enable_mcp,
+                "odoo": odoo,
+            }),
+        ),
+        Err(e) => http::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "error", "process": "up", "store": format!("error: {e}"), "odoo": odoo}),
+        ),
     }
+}
+
+/// The Prometheus exposition; with a metrics token, only for
+/// `Authorization: Bearer <token>`.
+fn metrics(state: &FaceState, network: &NetworkConfig, req: &Request<Incoming>) -> Response<Body> {
+    if let Some(token) = &network.metrics_token {
+        let given =
+            req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| constant_time_eq(g.trim().as_bytes(), token.as_bytes())) {
+            let mut response = http::json(
+                StatusCode::UNAUTHORIZED,
+                json!({"error": {"code": "unauthenticated", "message": "/metrics needs Authorization: Bearer <metrics_token>"}}),
+            );
+            response.headers_mut().insert(
+                "www-authenticate",
+                hyper::header::HeaderValue::from_static("Bearer realm=\"alpenglow-metrics\""),
+            );
+            return response;
+        }
+    }
+    let sessions = state.gateway.admin().sessions_list(false).ok().map(|s| s.len() as i64);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", crate::metrics::CONTENT_TYPE)
+        .body(http_body_util::Full::new(Bytes::from(crate::metrics::global().encode(sessions))))
+        .expect("static response parts are valid")
+}
+
+/// Compares without stopping at the first difference, so response timing
+/// does not reveal how much of the token was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -200,7 +200,18 @@ pub(super) async fn authenticate(
     let key = ApiKey::parse(key_text).map_err(|_| invalid())?;
     let slot = cache.slot(&key);
 
-    let (user, matched) = match cache.get(slot) {
+    // A cached credential that is no longer active while another one is (the
+    // key was registered again after a revocation): decide afresh.
+    let cached = cache.get(slot).filter(|(_, matched)| match matched {
+        Some(id) => match admin.credential(*id) {
+            Ok(c) if !c.is_active(AdminService::today()) => {
+                !admin.has_other_active_credential(key.prefix(), *id).unwrap_or(false)
+            }
+            _ => true,
+        },
+        None => true,
+    });
+    let (user, matched) = match cached {
         Some(hit) => hit,
         None => {
             // argon2 runs here, once per key and TTL.

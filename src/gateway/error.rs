@@ -26,9 +26,10 @@ pub enum OpError {
         "unknown operation {0:?}; the operations are alpenglow_list_models, alpenglow_describe, alpenglow_search, alpenglow_read, alpenglow_create, alpenglow_update, alpenglow_delete, alpenglow_aggregate, alpenglow_execute"
     )]
     UnknownOperation(String),
-    /// Over a rate budget.
-    #[error("Rate limit exceeded: retry in {retry_after_secs} s.")]
+    /// Over a rate budget, or the client IP is locked out.
+    #[error("{}", rate_message(*.limit, *.retry_after_secs))]
     RateLimited {
+        limit: Limit,
         retry_after_secs: u64,
         /// Unix time (seconds) when the window has room again.
         reset_at: u64,
@@ -39,6 +40,34 @@ pub enum OpError {
     /// Odoo is not configured or cannot be reached.
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// Which limit refused a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Requests per Minute (per caller, or per IP before authentication).
+    Requests,
+    /// Aggregation per Minute.
+    Aggregations,
+    /// Writes per Minute.
+    Writes,
+    /// Too many failed keys from the client IP.
+    Lockout,
+}
+
+fn rate_message(limit: Limit, retry_after_secs: u64) -> String {
+    match limit {
+        Limit::Requests => format!("Rate limit exceeded: retry in {retry_after_secs} s."),
+        Limit::Aggregations => {
+            format!("Rate limit exceeded (Aggregation per Minute): retry aggregates in {retry_after_secs} s.")
+        }
+        Limit::Writes => format!(
+            "Rate limit exceeded (Writes per Minute): retry writes in {retry_after_secs} s; reads are still allowed."
+        ),
+        Limit::Lockout => format!(
+            "Too many failed API keys from this address: it is locked out, whatever key it sends; retry in {retry_after_secs} s."
+        ),
+    }
 }
 
 /// The direct JSON-RPC face's codes for product refusals (the original's

@@ -11,16 +11,19 @@
 
 mod auth;
 mod error;
+mod health;
 mod traffic;
 mod upstream_slot;
 
 pub use auth::{Authorization, Principal};
-pub use error::OpError;
+pub use error::{Limit, OpError};
+pub use traffic::SessionRefusal;
 pub use upstream_slot::UpstreamSlot;
 
 use crate::admin::AdminService;
 use crate::config::Settings;
 use crate::ops::{self, OpName};
+use crate::sessions::Session;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -96,12 +99,19 @@ struct Inner {
     upstream: UpstreamSlot,
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
+    health: health::HealthCache,
 }
 
 impl Gateway {
     pub fn new(admin: AdminService, upstream: UpstreamSlot) -> Gateway {
         Gateway {
-            inner: Arc::new(Inner { admin, upstream, auth: auth::AuthCache::default(), schemas: Default::default() }),
+            inner: Arc::new(Inner {
+                admin,
+                upstream,
+                auth: auth::AuthCache::default(),
+                schemas: Default::default(),
+                health: Default::default(),
+            }),
         }
     }
 
@@ -116,7 +126,7 @@ impl Gateway {
     }
 
     /// Who is calling. Refuses with `Disabled` while MCP is off, with
-    /// `RateLimited` when the client IP is over its budget, then with
+    /// `RateLimited` when the client IP is locked out or over its budget, then with
     /// `Unauthenticated` for a missing, unknown, expired or revoked key. A
     /// refusal is audited (as tool `authenticate`); success is not, the
     /// operation that follows is.
@@ -135,18 +145,31 @@ impl Gateway {
     /// a successful one is given back, the caller's own budget applying from
     /// here. So only failed logins use up an IP's budget, and a known key is
     /// never held up by its IP.
+    ///
+    /// Before both, the login lockout: a client IP with too many failed keys
+    /// is refused whatever it sends, a known key included; each refused key
+    /// counts towards it.
     async fn authenticate_limited(&self, ctx: &RequestContext) -> Result<Principal, OpError> {
         let settings = self.settings();
         if !settings.enable_mcp {
             return Err(OpError::Disabled);
         }
         self.check_database(ctx, &settings)?;
-        let ticket =
-            if self.inner.auth.knows(&ctx.authorization) { None } else { traffic::charge_ip(self, &settings, ctx)? };
+        let known = self.inner.auth.knows(&ctx.authorization);
+        let attempt = traffic::admit_login(self, &settings, ctx, known)?;
+        let ticket = if known { None } else { traffic::charge_ip(self, &settings, ctx)? };
         let result =
             auth::authenticate(&self.inner.admin, &self.inner.upstream, &self.inner.auth, &settings, ctx).await;
-        if let Ok(principal) = &result {
-            traffic::refund_ip(self, &settings, ctx, principal, ticket.as_ref());
+        match &result {
+            Ok(principal) => {
+                if let Some(attempt) = attempt {
+                    attempt.succeeded();
+                }
+                traffic::refund_ip(self, &settings, ctx, principal, ticket.as_ref());
+            }
+            Err(OpError::Unauthenticated(_)) => traffic::login_failed(&settings, attempt),
+            // Odoo down, a company mismatch: nothing said about the key.
+            Err(_) => {}
         }
         result
     }
@@ -191,9 +214,19 @@ impl Gateway {
         if !settings.enable_mcp {
             return Err(OpError::Disabled);
         }
-        traffic::charge_principal(self, &settings, ctx, principal, name == OpName::Aggregate)?;
+        let general = traffic::charge_principal(self, &settings, ctx, principal)?;
         trace.session = traffic::touch_session(self, ctx, principal)?;
         let operation = ops::Operation::parse(name, params)?;
+        let extra = if name == OpName::Aggregate {
+            Some(traffic::Extra::Aggregate)
+        } else if operation.writes() {
+            Some(traffic::Extra::Write)
+        } else {
+            None
+        };
+        if let Some(extra) = extra {
+            traffic::charge_extra(self, &settings, ctx, principal, extra, general.as_ref())?;
+        }
         let resources = self.inner.admin.resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
         let run = ops::Run {
@@ -204,6 +237,25 @@ impl Gateway {
             schemas: &self.inner.schemas,
         };
         operation.run(&run).await
+    }
+
+    /// Opens an MCP session for the caller (a legacy revision's
+    /// `initialize`; `ctx` carries the client and revision). Charged to the
+    /// caller's budget like a call.
+    pub fn open_session(&self, principal: &Principal, ctx: &RequestContext) -> Result<Session, OpError> {
+        traffic::open_session(self, ctx, principal)
+    }
+
+    /// One request in the caller's MCP session `id`: counted, or refused
+    /// (unknown, another caller's, ended by an admin, closed).
+    pub fn resume_session(&self, principal: &Principal, id: &str) -> Result<Session, SessionRefusal> {
+        traffic::resume_session(self, principal, id)
+    }
+
+    /// The caller ends its own MCP session; false when it has no such live
+    /// session.
+    pub fn close_session(&self, principal: &Principal, id: &str) -> Result<bool, SessionRefusal> {
+        traffic::close_session(self, principal, id)
     }
 
     /// Authenticate and run in one call; one audit entry either way.
@@ -232,8 +284,8 @@ impl Gateway {
             }
         };
         let settings = self.settings();
-        let error = match traffic::charge_principal(self, &settings, ctx, &principal, false) {
-            Ok(()) => error,
+        let error = match traffic::charge_principal(self, &settings, ctx, &principal) {
+            Ok(_) => error,
             Err(limited) => limited,
         };
         traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;

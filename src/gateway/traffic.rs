@@ -1,14 +1,14 @@
-//! The corridor's traffic steps: rate budgets (per IP before
-//! authentication, per caller after it, aggregate on top), the session, and
-//! the audit entry. The rooms (`limits`, `sessions`, `audit`) count and
+//! The corridor's traffic steps: the login lockout, rate budgets (per IP
+//! before authentication, per caller after it, aggregates and writes on
+//! top), the session, and the audit entry. The rooms (`limits`, `sessions`, `audit`) count and
 //! store; this file decides which budget, which session and what goes into
 //! the entry.
 
-use super::{Gateway, OpError, Principal, RequestContext};
+use super::{Authorization, Gateway, Limit, OpError, Principal, RequestContext};
 use crate::audit::{AuditEntry, Outcome, summary};
 use crate::config::Settings;
-use crate::limits::{Budget, Decision, RateStatus, Subject, Ticket};
-use crate::sessions::{SessionError, SessionInfo};
+use crate::limits::{Attempt, Budget, Decision, LockoutRules, RateStatus, Subject, Ticket, now_ms};
+use crate::sessions::{Session, SessionError, SessionInfo, SessionKind};
 use serde_json::Value;
 use std::time::Instant;
 
@@ -24,10 +24,11 @@ impl Trace {
     }
 }
 
-fn refusal(decision: &Decision) -> Option<OpError> {
+fn refusal(decision: &Decision, limit: Limit) -> Option<OpError> {
     match decision {
         Decision::Allowed { .. } => None,
         Decision::Limited { retry_after_ms, reset_at_unix, .. } => Some(OpError::RateLimited {
+            limit,
             retry_after_secs: retry_after_ms.div_ceil(1000).max(1),
             reset_at: *reset_at_unix,
         }),
@@ -48,6 +49,44 @@ pub(super) fn subject(principal: &Principal) -> Subject {
     }
 }
 
+fn lockout_rules(settings: &Settings) -> LockoutRules {
+    LockoutRules {
+        max_failures: settings.lockout_max_failures,
+        window_ms: u64::from(settings.lockout_window_minutes) * 60_000,
+        cooldown_ms: u64::from(settings.lockout_cooldown_seconds) * 1000,
+    }
+}
+
+/// The login lockout's gate: refuses a locked-out client IP whatever it
+/// sends; otherwise the attempt to settle once the key is judged (None when
+/// no key was sent: asking without one, as MCP clients do to discover the
+/// challenge, is not a failed key). A key verified recently is not held
+/// against the limit while it is checked.
+pub(super) fn admit_login<'g>(
+    gw: &'g Gateway,
+    settings: &Settings,
+    ctx: &RequestContext,
+    known_key: bool,
+) -> Result<Option<Attempt<'g>>, OpError> {
+    let lockouts = gw.admin().limiter().lockouts();
+    let missing = matches!(ctx.authorization, Authorization::Missing);
+    match lockouts.admit(ctx.client_ip, &lockout_rules(settings), !known_key && !missing, now_ms()) {
+        Ok(attempt) => Ok((!missing).then_some(attempt)),
+        Err(locked) => Err(OpError::RateLimited {
+            limit: Limit::Lockout,
+            retry_after_secs: locked.retry_after_ms.div_ceil(1000).max(1),
+            reset_at: locked.reset_at_unix,
+        }),
+    }
+}
+
+/// A key was refused: it counts towards the client IP's lockout.
+pub(super) fn login_failed(settings: &Settings, attempt: Option<Attempt<'_>>) {
+    if let Some(attempt) = attempt {
+        attempt.failed(&lockout_rules(settings), now_ms());
+    }
+}
+
 /// Charges one attempt to the client IP's budget (before authentication).
 pub(super) fn charge_ip(gw: &Gateway, settings: &Settings, ctx: &RequestContext) -> Result<Option<Ticket>, OpError> {
     if !settings.rate_limiting {
@@ -56,7 +95,7 @@ pub(super) fn charge_ip(gw: &Gateway, settings: &Settings, ctx: &RequestContext)
     let decision =
         gw.admin().limiter().acquire(&Subject::Ip(ctx.client_ip), Budget::General, settings.requests_per_minute);
     ctx.rate.set(status_of(&decision));
-    if let Some(error) = refusal(&decision) {
+    if let Some(error) = refusal(&decision, Limit::Requests) {
         return Err(error);
     }
     match decision {
@@ -83,52 +122,73 @@ pub(super) fn refund_ip(
     }
 }
 
-/// Charges one call to the caller's budget, and an aggregate also to the
-/// aggregation budget. A call refused by the second is given back to the
-/// first (it did not run).
+/// Charges one call to the caller's Requests per Minute. The ticket lets a
+/// call refused by a second budget give its hit back (it did not run).
 pub(super) fn charge_principal(
     gw: &Gateway,
     settings: &Settings,
     ctx: &RequestContext,
     principal: &Principal,
-    aggregate: bool,
+) -> Result<Option<Ticket>, OpError> {
+    if !settings.rate_limiting {
+        return Ok(None);
+    }
+    let general = gw.admin().limiter().acquire(&subject(principal), Budget::General, settings.requests_per_minute);
+    ctx.rate.set(status_of(&general));
+    if let Some(error) = refusal(&general, Limit::Requests) {
+        return Err(error);
+    }
+    match general {
+        Decision::Allowed { ticket, .. } => Ok(Some(ticket)),
+        Decision::Limited { .. } => Ok(None),
+    }
+}
+
+/// The second budget a call may need on top of Requests per Minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Extra {
+    Aggregate,
+    Write,
+}
+
+/// Charges an aggregate or a write to its own budget too. Refused, the
+/// general hit is given back and the headers show the budget that refused.
+pub(super) fn charge_extra(
+    gw: &Gateway,
+    settings: &Settings,
+    ctx: &RequestContext,
+    principal: &Principal,
+    extra: Extra,
+    general: Option<&Ticket>,
 ) -> Result<(), OpError> {
     if !settings.rate_limiting {
         return Ok(());
     }
+    let (budget, limit, per_minute) = match extra {
+        Extra::Aggregate => (Budget::Aggregate, Limit::Aggregations, settings.aggregation_per_minute),
+        Extra::Write => (Budget::Write, Limit::Writes, settings.writes_per_minute),
+    };
     let limiter = gw.admin().limiter();
-    let who = subject(principal);
-    let general = limiter.acquire(&who, Budget::General, settings.requests_per_minute);
-    ctx.rate.set(status_of(&general));
-    if let Some(error) = refusal(&general) {
-        return Err(error);
+    let decision = limiter.acquire(&subject(principal), budget, per_minute);
+    let status = status_of(&decision);
+    // The tighter of the two is what the client must respect.
+    if ctx.rate.get().is_none_or(|general| status.remaining < general.remaining) {
+        ctx.rate.set(status);
     }
-    if aggregate {
-        let extra = limiter.acquire(&who, Budget::Aggregate, settings.aggregation_per_minute);
-        // The tighter of the two is what the client must respect.
-        let (a, b) = (status_of(&general), status_of(&extra));
-        ctx.rate.set(if b.remaining < a.remaining { b } else { a });
-        if let Some(error) = refusal(&extra) {
-            if let Decision::Allowed { ticket, .. } = &general {
-                limiter.release(ticket);
-            }
-            ctx.rate.set(b);
-            return Err(error);
+    if let Some(error) = refusal(&decision, limit) {
+        if let Some(ticket) = general {
+            limiter.release(ticket);
         }
+        ctx.rate.set(status);
+        return Err(error);
     }
     Ok(())
 }
 
-/// Counts the request in its session: the MCP session the face named, else
-/// the stateless client's activity stream. A session an admin ended refuses
-/// the request; a store failure here is logged, not fatal.
-pub(super) fn touch_session(
-    gw: &Gateway,
-    ctx: &RequestContext,
-    principal: &Principal,
-) -> Result<Option<String>, OpError> {
+/// Who and what a session is, from the request and its caller.
+fn session_info(ctx: &RequestContext, principal: &Principal) -> SessionInfo {
     let client = ctx.client.clone().unwrap_or_default();
-    let info = SessionInfo {
+    SessionInfo {
         face: ctx.face.name().to_string(),
         client_name: if client.name.is_empty() { ctx.face.name().to_string() } else { client.name },
         client_version: client.version,
@@ -137,24 +197,95 @@ pub(super) fn touch_session(
         credential_id: principal.grant.as_ref().map(|g| g.credential_id),
         credential_label: principal.grant.as_ref().map(|g| g.label.clone()),
         uid: Some(principal.uid),
-    };
-    let sessions = gw.admin().sessions();
-    let touched = match &ctx.session_id {
-        Some(id) => sessions.touch_or_open(id, &info),
-        None => sessions.touch_stream(&info),
-    };
-    match touched {
+    }
+}
+
+/// Counts a stateless request in its client's activity stream. A stream an
+/// admin ended refuses the request. A request in an MCP session was counted
+/// when the face resumed the session ([`resume_session`]), so it is not
+/// counted twice. A store failure here is logged, not fatal.
+pub(super) fn touch_session(
+    gw: &Gateway,
+    ctx: &RequestContext,
+    principal: &Principal,
+) -> Result<Option<String>, OpError> {
+    if let Some(id) = &ctx.session_id {
+        return Ok(Some(id.clone()));
+    }
+    match gw.admin().sessions().touch_stream(&session_info(ctx, principal)) {
         Ok(session) => Ok(Some(session.id)),
         Err(SessionError::Ended(message)) => Err(OpError::Unauthenticated(message)),
         Err(e) => {
-            eprintln!("alpenglow: session not recorded: {e}");
-            Ok(ctx.session_id.clone())
+            tracing::warn!(error = %e, "session not recorded");
+            Ok(None)
         }
     }
 }
 
+/// Opens an MCP session for the caller (a legacy revision's `initialize`):
+/// charged to the caller's budget like a call, so a flood of `initialize`
+/// cannot grow the session table faster than the caller may call.
+pub(super) fn open_session(gw: &Gateway, ctx: &RequestContext, principal: &Principal) -> Result<Session, OpError> {
+    charge_principal(gw, &gw.settings(), ctx, principal)?;
+    let id = format!("{:032x}", rand::random::<u128>());
+    let sessions = gw.admin().sessions();
+    sessions.open(&id, &session_info(ctx, principal)).and_then(|_| sessions.touch(&id)).map_err(|e| match e {
+        SessionError::Store(e) => OpError::Unavailable(format!("the session could not be stored: {e}")),
+        other => OpError::Unavailable(other.to_string()),
+    })
+}
+
+/// Why an MCP session id was not resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// Unknown, purged, or opened by another caller: the same answer, so an
+    /// id says nothing about other callers' sessions.
+    NotFound,
+    /// An admin ended it or its client closed it; the message says which.
+    Ended(String),
+    /// The store failed.
+    Unavailable(String),
+}
+
+/// One request in MCP session `id` of the caller: counted, or refused.
+pub(super) fn resume_session(gw: &Gateway, principal: &Principal, id: &str) -> Result<Session, SessionRefusal> {
+    let sessions = gw.admin().sessions();
+    let owned = match sessions.get(id) {
+        Ok(session) => owns(principal, &session),
+        Err(SessionError::NotFound(_)) => false,
+        Err(e) => return Err(SessionRefusal::Unavailable(e.to_string())),
+    };
+    if !owned {
+        return Err(SessionRefusal::NotFound);
+    }
+    sessions.touch(id).map_err(|e| match e {
+        SessionError::Ended(message) => SessionRefusal::Ended(message),
+        SessionError::NotFound(_) => SessionRefusal::NotFound,
+        SessionError::Store(e) => SessionRefusal::Unavailable(e.to_string()),
+    })
+}
+
+/// The client ends its own MCP session (`DELETE`); false when the caller
+/// has no such live session.
+pub(super) fn close_session(gw: &Gateway, principal: &Principal, id: &str) -> Result<bool, SessionRefusal> {
+    let sessions = gw.admin().sessions();
+    match sessions.get(id) {
+        Ok(session) if owns(principal, &session) && !session.is_over() => {}
+        Ok(_) | Err(SessionError::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(SessionRefusal::Unavailable(e.to_string())),
+    }
+    sessions.close(id).map(|_| true).map_err(|e| SessionRefusal::Unavailable(e.to_string()))
+}
+
+/// A session belongs to the Odoo user and the credential that opened it.
+fn owns(principal: &Principal, session: &Session) -> bool {
+    session.kind == SessionKind::Mcp
+        && session.uid == Some(principal.uid)
+        && session.credential_id == principal.grant.as_ref().map(|g| g.credential_id)
+}
+
 /// Writes the request's audit entry, durably, unless Audit Logging is off.
-/// A failed write is logged on stderr and does not change the answer (the
+/// A failed write is logged and does not change the answer (the
 /// operation has already happened in Odoo).
 pub(super) async fn audit(
     gw: &Gateway,
@@ -165,6 +296,22 @@ pub(super) async fn audit(
     result: Result<&Value, &OpError>,
     trace: Trace,
 ) {
+    let outcome = match result {
+        Ok(_) => Outcome::Ok,
+        Err(error) => Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid),
+    };
+    let elapsed = trace.started.elapsed();
+    crate::metrics::global().record_request(ctx.face.name(), tool, outcome.name(), elapsed);
+    tracing::debug!(
+        face = ctx.face.name(),
+        tool,
+        outcome = outcome.name(),
+        credential = principal.and_then(|p| p.grant.as_ref()).map(|g| g.credential_id),
+        uid = principal.map(|p| p.uid),
+        ip = %ctx.client_ip,
+        duration_us = elapsed.as_micros() as u64,
+        "request"
+    );
     let settings = gw.settings();
     if !settings.audit_logging {
         return;
@@ -185,7 +332,7 @@ pub(super) async fn audit(
             entry.records_returned = summary::records_returned(value);
         }
         Err(error) => {
-            entry.outcome = Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid);
+            entry.outcome = outcome;
             entry.error = Some(summary::short(&error.to_string(), 500));
         }
     }
@@ -196,7 +343,9 @@ pub(super) async fn audit(
     entry.fields = s.fields;
     entry.values = s.values;
     entry.duration_us = trace.started.elapsed().as_micros() as u64;
-    if let Err(e) = gw.admin().audit().record(entry).await {
-        eprintln!("alpenglow: audit entry not written: {e}");
+    let written = gw.admin().audit().record(entry).await;
+    crate::metrics::global().record_audit(written.is_ok());
+    if let Err(e) = written {
+        tracing::error!(error = %e, tool, "audit entry not written");
     }
 }

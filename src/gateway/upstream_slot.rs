@@ -27,6 +27,10 @@ impl UpstreamSlot {
         UpstreamSlot { current: Mutex::new(None), pinned: Some(client) }
     }
 
+    pub fn is_pinned(&self) -> bool {
+        self.pinned.is_some()
+    }
+
     /// The client for the current settings, connecting (and detecting the
     /// protocol) if needed.
     pub async fn get(&self, settings: &Settings) -> Result<Arc<dyn OdooApi>, OpError> {

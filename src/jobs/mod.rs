@@ -3,12 +3,12 @@
 //! | job | interval | does |
 //! |---|---|---|
 //! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` |
-//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity |
+//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days |
 //! | `rate-limit-cleanup` | hourly | purges rate windows with nothing left in them |
 //!
 //! Each run happens on tokio's blocking pool (never on the request workers),
 //! reads the settings at that moment, logs what it did and how long it took
-//! on stderr, and a failure (or a panic) of one run is logged and the timer
+//! (a `tracing` event), and a failure (or a panic) of one run is logged and the timer
 //! goes on. `alpenglow jobs run NAME` runs one at once. The rate limiter's
 //! write-behind runs here too, every [`RATE_PERSIST_EVERY`].
 
@@ -86,15 +86,17 @@ impl JobReport {
             "elapsed_ms": self.elapsed.as_secs_f64() * 1000.0,
         })
     }
-
-    /// The log line.
-    pub fn line(&self) -> String {
-        format!("alpenglow: job {}: {} in {:.1} ms", self.job.name(), self.summary, self.elapsed.as_secs_f64() * 1000.0)
-    }
 }
 
-/// Runs `job` once, now, over `admin`'s store (and its rate limiter).
+/// Runs `job` once, now, over `admin`'s store (and its rate limiter), and
+/// counts the run in the metrics.
 pub fn run_now(job: Job, admin: &AdminService) -> Result<JobReport, String> {
+    let report = run_job(job, admin);
+    crate::metrics::global().record_job(job.name(), report.is_ok());
+    report
+}
+
+fn run_job(job: Job, admin: &AdminService) -> Result<JobReport, String> {
     let started = Instant::now();
     let settings = admin.settings().map_err(|e| e.to_string())?;
     let (affected, summary) = match job {
@@ -106,18 +108,31 @@ pub fn run_now(job: Job, admin: &AdminService) -> Result<JobReport, String> {
         }
         Job::SessionCleanup => {
             let minutes = i64::from(settings.session_timeout_minutes);
-            let n = admin
-                .sessions()
-                .mark_idle(time::Duration::minutes(minutes), time::OffsetDateTime::now_utc())
-                .map_err(|e| e.to_string())?;
-            (n as u64, format!("marked {n} sessions inactive after {minutes} minutes without activity"))
+            let now = time::OffsetDateTime::now_utc();
+            let sessions = admin.sessions();
+            let idle = sessions.mark_idle(time::Duration::minutes(minutes), now).map_err(|e| e.to_string())?;
+            let purged = sessions.purge(now - crate::sessions::RETENTION).map_err(|e| e.to_string())?;
+            let days = crate::sessions::RETENTION.whole_days();
+            (
+                (idle + purged) as u64,
+                format!(
+                    "marked {idle} sessions inactive after {minutes} minutes without activity; \
+                     deleted {purged} inactive for over {days} days"
+                ),
+            )
         }
         Job::RateLimitCleanup => {
             let limiter = admin.limiter();
             limiter.persist().map_err(|e| e.to_string())?;
             let report = limiter.purge_expired().map_err(|e| e.to_string())?;
-            let n = report.in_memory.max(report.stored);
-            (n as u64, format!("purged {} expired rate windows ({} in memory)", report.stored, report.in_memory))
+            let n = report.in_memory.max(report.stored) + report.lockouts.0.max(report.lockouts.1);
+            let summary = format!(
+                "purged {} expired rate windows ({} in memory) and {} login lockout entries",
+                report.stored,
+                report.in_memory,
+                report.lockouts.0.max(report.lockouts.1)
+            );
+            (n as u64, summary)
         }
     };
     Ok(JobReport { job, affected, summary, elapsed: started.elapsed() })
@@ -129,19 +144,24 @@ pub async fn run_logged(job: Job, admin: AdminService) -> Option<JobReport> {
     let started = Instant::now();
     match tokio::task::spawn_blocking(move || run_now(job, &admin)).await {
         Ok(Ok(report)) => {
-            eprintln!("{}", report.line());
+            tracing::info!(
+                job = job.name(),
+                affected = report.affected,
+                elapsed_ms = report.elapsed.as_secs_f64() * 1000.0,
+                "job {}: {}",
+                job.name(),
+                report.summary
+            );
             Some(report)
         }
         Ok(Err(e)) => {
-            eprintln!(
-                "alpenglow: job {} failed after {:.1} ms: {e}",
-                job.name(),
-                started.elapsed().as_secs_f64() * 1000.0
-            );
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            tracing::error!(job = job.name(), elapsed_ms, error = %e, "job {} failed", job.name());
             None
         }
         Err(e) => {
-            eprintln!("alpenglow: job {} stopped: {e}", job.name());
+            crate::metrics::global().record_job(job.name(), false);
+            tracing::error!(job = job.name(), error = %e, "job {} stopped", job.name());
             None
         }
     }
@@ -184,7 +204,7 @@ pub fn start(admin: &AdminService) -> Timers {
             let admin = admin.clone();
             let persisted = tokio::task::spawn_blocking(move || admin.limiter().persist()).await;
             if let Ok(Err(e)) = persisted {
-                eprintln!("alpenglow: rate windows not saved: {e}");
+                tracing::warn!(error = %e, "rate windows not saved");
             }
         }
     }));
@@ -194,7 +214,7 @@ pub fn start(admin: &AdminService) -> Timers {
 /// On a clean shutdown: the rate windows not yet written, then a flush.
 pub fn save_on_exit(admin: &AdminService) {
     if let Err(e) = admin.limiter().persist().and_then(|_| admin.store().flush()) {
-        eprintln!("alpenglow: rate windows not saved at exit: {e}");
+        tracing::error!(error = %e, "rate windows not saved at exit");
     }
 }
 

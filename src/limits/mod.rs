@@ -11,10 +11,13 @@
 //!
 //! Budgets are keyed by subject: the credential, else the Odoo user, else
 //! (before authentication) the client IP. The gateway decides which subject
-//! and limit apply; this room only counts.
+//! and limit apply; this room only counts. Beside the budgets, the login
+//! lockout (`lockout.rs`) counts failed keys per client IP.
 
+pub mod lockout;
 mod window;
 
+pub use lockout::{Attempt, LockedOut, LockoutRules, Lockouts, StoredLockout};
 pub use window::Window;
 
 use crate::store::{Record, Store, StoreResult};
@@ -39,13 +42,16 @@ pub enum Subject {
     User(i64),
 }
 
-/// Which of the two per-minute limits.
+/// Which of the three per-minute limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Budget {
     /// Requests per Minute: every call.
     General,
     /// Aggregation per Minute: aggregate calls, in addition to the general one.
     Aggregate,
+    /// Writes per Minute: create, update, delete and execute (not dry runs),
+    /// in addition to the general one.
+    Write,
 }
 
 impl Budget {
@@ -53,6 +59,7 @@ impl Budget {
         match self {
             Budget::General => "all",
             Budget::Aggregate => "agg",
+            Budget::Write => "wr",
         }
     }
 }
@@ -131,6 +138,8 @@ impl Record for StoredWindow {
 pub struct PurgeReport {
     pub in_memory: usize,
     pub stored: usize,
+    /// Login lockout entries dropped (memory, store).
+    pub lockouts: (usize, usize),
 }
 
 /// The rate limiter. One per store; shared by every face through the gateway.
@@ -142,6 +151,7 @@ pub struct Limiter {
     dirty: Mutex<HashSet<String>>,
     /// One persist at a time, so an older snapshot never overwrites a newer one.
     persisting: Mutex<()>,
+    lockouts: Lockouts,
 }
 
 pub fn now_ms() -> u64 {
@@ -152,12 +162,18 @@ impl Limiter {
     /// A limiter that loads and persists its windows in `store` (None: memory only).
     pub fn new(store: Option<Store>) -> Limiter {
         Limiter {
-            store,
             hasher: RandomState::new(),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             dirty: Mutex::new(HashSet::new()),
             persisting: Mutex::new(()),
+            lockouts: Lockouts::new(store.clone()),
+            store,
         }
+    }
+
+    /// Failed logins per client IP, written behind and purged with the windows.
+    pub fn lockouts(&self) -> &Lockouts {
+        &self.lockouts
     }
 
     fn shard(&self, key: &str) -> &Mutex<HashMap<String, Window>> {
@@ -228,6 +244,11 @@ impl Limiter {
     /// Writes the changed windows to the store (the write-behind). sled's
     /// background flush makes them durable within its interval.
     pub fn persist(&self) -> StoreResult<usize> {
+        let lockouts = self.lockouts.persist()?;
+        Ok(lockouts + self.persist_windows()?)
+    }
+
+    fn persist_windows(&self) -> StoreResult<usize> {
         let Some(store) = &self.store else { return Ok(0) };
         let _one_at_a_time = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
         let keys: Vec<String> =
@@ -285,6 +306,7 @@ impl Limiter {
                 .collect();
             report.stored = table.remove_many(expired)?;
         }
+        report.lockouts = self.lockouts.purge_at(now)?;
         Ok(report)
     }
 

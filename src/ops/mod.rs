@@ -97,6 +97,18 @@ pub struct Run<'a> {
 }
 
 impl Operation {
+    /// Whether the call may change data in Odoo: what Writes per Minute
+    /// counts. A dry run writes nothing, so it is not counted.
+    pub fn writes(&self) -> bool {
+        match self {
+            Operation::Create { dry_run, .. }
+            | Operation::Update { dry_run, .. }
+            | Operation::Delete { dry_run, .. } => !dry_run,
+            Operation::Execute(execute) => !execute.dry_run,
+            _ => false,
+        }
+    }
+
     pub fn parse(name: OpName, raw: &Value) -> Result<Operation, OpError> {
         let names = parameter_names(name.as_str());
         let allowed: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -19,13 +19,34 @@ pub(super) fn redact(resource: &Resource, mut record: Record) -> Value {
     Value::Object(record)
 }
 
+/// The fields a read returns, and the allowed ones a default left out.
+pub(super) struct FieldChoice {
+    pub fields: Vec<String>,
+    /// Allowed fields not returned because the caller named none and they
+    /// are large (see [`left_out_by_default`]).
+    pub omitted: Vec<String>,
+}
+
+/// Whether a field is left out when the caller names no fields: binary
+/// (images, files), html (formatted bodies) and text (unbounded plain text)
+/// fields, which can make one record thousands of characters. A text field
+/// called `name` or `display_name` is a record's own title (a sales order
+/// line's description is one) and stays. Asked for by name, any is returned.
+pub fn left_out_by_default(field: &super::schema::FieldInfo) -> bool {
+    match field.kind.as_str() {
+        "binary" | "html" => true,
+        "text" => !matches!(field.name.as_str(), "name" | "display_name"),
+        _ => false,
+    }
+}
+
 /// The fields to read: the caller's (checked against the policy and the
-/// schema), or every field the policy allows.
+/// schema), or every field the policy allows but the large ones.
 pub(super) async fn fields_to_read(
     run: &Run<'_>,
     resource: &Resource,
     requested: Option<&[String]>,
-) -> Result<Vec<String>, OpError> {
+) -> Result<FieldChoice, OpError> {
     let schema = run.schema(&resource.model).await?;
     match requested {
         Some(fields) if !fields.is_empty() => {
@@ -40,14 +61,60 @@ pub(super) async fn fields_to_read(
                     schema.require(field)?;
                 }
             }
-            Ok(fields.to_vec())
+            Ok(FieldChoice { fields: fields.to_vec(), omitted: Vec::new() })
         }
         _ => {
-            // Binary fields (images, attachments) are large and rarely what an
-            // assistant wants: they are read only when asked for by name.
-            let names = schema.fields.iter().filter(|f| f.kind != "binary").map(|f| f.name.as_str());
-            Ok(policy::default_fields(resource, names))
+            let (large, small): (Vec<_>, Vec<_>) = schema.fields.iter().partition(|f| left_out_by_default(f));
+            Ok(FieldChoice {
+                fields: policy::default_fields(resource, small.iter().map(|f| f.name.as_str())),
+                omitted: policy::default_fields(resource, large.iter().map(|f| f.name.as_str())),
+            })
         }
+    }
+}
+
+/// Room kept in the bound for the keys around the records (`total`,
+/// `truncated`, `next_offset`, the note): the records get the rest.
+const ENVELOPE_RESERVE: usize = 400;
+
+fn json_chars(value: &Value) -> usize {
+    serde_json::to_string(value).map(|s| s.chars().count()).unwrap_or(0)
+}
+
+/// Keeps the leading records whose JSON fits in `max_chars` next to the rest
+/// of `envelope` (the result without its records): a result is cut at a
+/// record boundary, never inside one. Returns the records kept and whether
+/// any were cut.
+pub(super) fn bound_records(records: Vec<Value>, envelope: &Value, max_chars: usize) -> (Vec<Value>, bool) {
+    let budget = max_chars.saturating_sub(json_chars(envelope) + ENVELOPE_RESERVE);
+    let mut used = 0;
+    let total = records.len();
+    let mut kept = Vec::with_capacity(total);
+    for record in records {
+        // One comma between records.
+        let size = json_chars(&record) + usize::from(!kept.is_empty());
+        if used + size > budget {
+            break;
+        }
+        used += size;
+        kept.push(record);
+    }
+    let cut = kept.len() < total;
+    (kept, cut)
+}
+
+/// What a cut result tells the caller, after `returned` records of `of`.
+fn cut_note(max_chars: usize, returned: usize, of: usize, how_to_continue: &str) -> String {
+    if returned == 0 {
+        format!(
+            "Output cut: the next record alone is over the limit of {max_chars} characters (max_output_chars). \
+Ask for fewer fields."
+        )
+    } else {
+        format!(
+            "Output cut at {max_chars} characters (max_output_chars): {returned} of {of} records returned. \
+{how_to_continue}, or ask for fewer fields."
+        )
     }
 }
 
@@ -191,13 +258,13 @@ impl Search {
                 run.check_path(resource, &field, "order by").await?;
             }
         }
-        let fields = fields_to_read(run, resource, self.fields.as_deref()).await?;
+        let choice = fields_to_read(run, resource, self.fields.as_deref()).await?;
         let (limit, capped) = policy::cap_limit(self.limit, run.settings);
         let domain = run.scoped(resource, &vetted);
         let who = run.principal.identity();
         let query = SearchQuery {
             domain: domain.clone(),
-            fields: Some(fields),
+            fields: Some(choice.fields),
             offset: Some(self.offset),
             limit: Some(limit),
             order: self.order.clone(),
@@ -205,14 +272,32 @@ impl Search {
         let records = run.upstream.search_read(&who, &self.model, &query).await.map_err(upstream_error)?;
         let total = run.upstream.search_count(&who, &self.model, &domain).await.map_err(upstream_error)?;
         let records: Vec<Value> = records.into_iter().map(|r| redact(resource, r)).collect();
-        let mut out = json!({"records": records, "total": total, "limit": limit, "offset": self.offset});
+        let mut out = json!({"records": [], "total": total, "limit": limit, "offset": self.offset});
+        let mut notes = Vec::new();
         if capped {
             out["capped"] = json!(true);
-            out["note"] = json!(format!(
+            notes.push(format!(
                 "limit {} was capped to {limit} by the server; page with offset to see more",
                 self.limit
             ));
         }
+        if !choice.omitted.is_empty() {
+            out["omitted_fields"] = json!(choice.omitted);
+        }
+        let max_chars = run.settings.max_output_chars as usize;
+        let fetched = records.len();
+        let (records, cut) = bound_records(records, &out, max_chars);
+        if cut {
+            let next_offset = self.offset + records.len() as u64;
+            out["truncated"] = json!(true);
+            out["next_offset"] = json!(next_offset);
+            let how = format!("Call again with offset {next_offset} to continue");
+            notes.push(cut_note(max_chars, records.len(), fetched, &how));
+        }
+        if !notes.is_empty() {
+            out["note"] = json!(notes.join(" "));
+        }
+        out["records"] = Value::Array(records);
         Ok(out)
     }
 }
@@ -221,16 +306,65 @@ pub(super) async fn read(run: &Run<'_>, model: &str, ids: &[i64], fields: Option
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Read)?;
     policy::check_id_count(ids, run.settings)?;
-    let fields = fields_to_read(run, resource, fields).await?;
+    let choice = fields_to_read(run, resource, fields).await?;
     // Ids outside the record filter read exactly like missing ones.
     let visible = run.visible_ids(resource, ids).await?;
     let rows = if visible.is_empty() {
         Vec::new()
     } else {
-        run.upstream.read(&run.principal.identity(), model, &visible, Some(&fields)).await.map_err(upstream_error)?
+        run.upstream
+            .read(&run.principal.identity(), model, &visible, Some(&choice.fields))
+            .await
+            .map_err(upstream_error)?
     };
     let found: Vec<i64> = rows.iter().filter_map(|r| r.get("id").and_then(Value::as_i64)).collect();
     let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
     let records: Vec<Value> = rows.into_iter().map(|r| redact(resource, r)).collect();
-    Ok(json!({"records": records, "missing_ids": missing}))
+    let mut out = json!({"records": [], "missing_ids": missing});
+    if !choice.omitted.is_empty() {
+        out["omitted_fields"] = json!(choice.omitted);
+    }
+    // Found ids the cut leaves out, at most all of them: counted in the envelope.
+    out["remaining_ids"] = json!(found);
+    let max_chars = run.settings.max_output_chars as usize;
+    let fetched = records.len();
+    let (records, cut) = bound_records(records, &out, max_chars);
+    if cut {
+        let remaining: Vec<i64> = found[records.len()..].to_vec();
+        out["truncated"] = json!(true);
+        out["remaining_ids"] = json!(remaining);
+        out["note"] = json!(cut_note(max_chars, records.len(), fetched, "Read remaining_ids next"));
+    } else {
+        out.as_object_mut().expect("an object").remove("remaining_ids");
+    }
+    out["records"] = Value::Array(records);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_result_keeps_whole_records_and_never_exceeds_the_limit() {
+        let records: Vec<Value> = (0..300)
+            .map(|i| json!({"id": i, "name": "é".repeat(i % 70), "email": format!("p{i}@x.example")}))
+            .collect();
+        for max in [1_000, 2_345, 10_000, 1_000_000] {
+            let mut out = json!({"records": [], "total": 300, "limit": 300, "offset": 0, "omitted_fields": ["comment", "image_128"]});
+            let (kept, cut) = bound_records(records.clone(), &out, max);
+            assert_eq!(kept, records[..kept.len()], "a prefix of whole records");
+            assert_eq!(cut, kept.len() < records.len());
+            assert_eq!(cut, max < 1_000_000, "{max}");
+            // The longest keys a cut search result adds.
+            out["capped"] = json!(true);
+            out["truncated"] = json!(true);
+            out["next_offset"] = json!(u64::from(u32::MAX));
+            let note = cut_note(max, kept.len(), 300, "Call again with offset 4294967295 to continue");
+            out["note"] =
+                json!(format!("limit 99999 was capped to 1000 by the server; page with offset to see more {note}"));
+            out["records"] = Value::Array(kept);
+            assert!(json_chars(&out) <= max, "{max}: {}", json_chars(&out));
+        }
+    }
 }

@@ -8,6 +8,16 @@
 //! `[1, id, vals]` write, `[2, id]` delete, `[3, id]` / `[4, id]` / `[6, 0, ids]`
 //! and plain id lists need the ids to be readable. Every check that passes is
 //! noted in a [`Plan`], which a dry run returns.
+//!
+//! A one2many is more than a set: linking a record (`[4, id]`, `[6, 0, ids]`,
+//! a plain id list) writes its inverse field, so it needs write on the related
+//! model and that field; removing one (`[3, id]`, `[5]`, the records `[6, 0,
+//! ids]` leaves out) clears the inverse, which Odoo turns into deleting the
+//! record when the inverse is required (a sales order line without its order):
+//! so it needs delete there (write and the field otherwise), and `[5]` / `[6]`
+//! are refused when the records they would remove include one the caller may
+//! not see. (Odoo also deletes when a non-required inverse is `ondelete=
+//! cascade`; `fields_get` does not say so, and no standard one2many has it.)
 
 use super::Run;
 use crate::config::Resource;
@@ -60,10 +70,14 @@ fn related_resource<'r>(run: &'r Run<'_>, field: &str, related: &str) -> Result<
 }
 
 /// Checks one values object for `resource` (see the module doc).
+///
+/// `parents` are the records being written (none for a create): a one2many
+/// command that removes records acts on their current ones.
 pub async fn check_values(
     run: &Run<'_>,
     resource: &Resource,
     values: &Map<String, Value>,
+    parents: &[i64],
     plan: &mut Plan,
     depth: usize,
 ) -> Result<(), OpError> {
@@ -100,16 +114,16 @@ pub async fn check_values(
             return Err(OpError::Invalid(format!("{name} takes a list of commands or ids")));
         };
         let target = related_resource(run, name, &related)?.clone();
+        let one2many = field.kind == "one2many";
+        let inverse = field.attributes.get("relation_field").and_then(Value::as_str).map(str::to_string);
+        let link = Link { field: name, target: &target, one2many, inverse, parents };
         // A plain list of ids replaces the set, like [6, 0, ids].
         if let Some(ids) = ids_of(value) {
-            if !ids.is_empty() {
-                require_readable(run, &target, &ids, name).await?;
-            }
-            plan.note(&related, "link", &ids, Vec::new());
+            check_set(run, &link, &ids, plan).await?;
             continue;
         }
         for command in commands {
-            Box::pin(check_command(run, &target, name, command, plan, depth)).await?;
+            Box::pin(check_command(run, &link, command, plan, depth)).await?;
         }
     }
     Ok(())
@@ -167,14 +181,117 @@ fn check_type(name: &str, field: &super::schema::FieldInfo, value: &Value) -> Re
     }
 }
 
+/// One x2many field being written.
+struct Link<'a> {
+    field: &'a str,
+    target: &'a Resource,
+    one2many: bool,
+    /// A one2many's inverse many2one (Odoo always names it; if not, the
+    /// checks assume the worst).
+    inverse: Option<String>,
+    parents: &'a [i64],
+}
+
+/// Linking `ids` to a one2many writes their inverse field.
+async fn check_link(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan) -> Result<(), OpError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    require_readable(run, link.target, ids, link.field).await?;
+    if link.one2many {
+        policy::check_action(link.target, run.caller(), Action::Write)?;
+        let inverse: Vec<String> = link.inverse.iter().cloned().collect();
+        policy::check_fields(link.target, inverse.iter().map(String::as_str), "write")?;
+        plan.note(&link.target.model, "update", ids, inverse);
+    }
+    Ok(())
+}
+
+/// Removing `ids` from a one2many clears their inverse: Odoo deletes them
+/// when it is required. A many2many only forgets the link.
+async fn check_removal(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan) -> Result<(), OpError> {
+    if !link.one2many {
+        plan.note(&link.target.model, "unlink", ids, Vec::new());
+        return Ok(());
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let schema = run.schema(&link.target.model).await?;
+    let required = match &link.inverse {
+        Some(inverse) => schema.field(inverse).and_then(|f| f.attributes.get("required")).and_then(Value::as_bool),
+        None => None,
+    };
+    if let (Some(inverse), Some(false)) = (&link.inverse, required) {
+        policy::check_action(link.target, run.caller(), Action::Write)?;
+        policy::check_fields(link.target, [inverse.as_str()], "write")?;
+        plan.note(&link.target.model, "update", ids, vec![inverse.clone()]);
+    } else {
+        policy::check_action(link.target, run.caller(), Action::Delete).map_err(|_| {
+            OpError::Denied(format!(
+                "{}: removing {} records from it deletes them in Odoo, and you may not delete {} records",
+                link.field, link.target.model, link.target.model
+            ))
+        })?;
+        plan.note(&link.target.model, "delete", ids, Vec::new());
+    }
+    Ok(())
+}
+
+/// The records of `link.target` now linked to the parents, each of which the
+/// caller must be able to see (they are about to be removed).
+async fn current_members(run: &Run<'_>, link: &Link<'_>) -> Result<Vec<i64>, OpError> {
+    if !link.one2many || link.parents.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(inverse) = &link.inverse else {
+        return Err(OpError::Invalid(format!(
+            "{}: Odoo does not say which field links {} records back, so they cannot be replaced or cleared \
+here; use [2, id] to delete lines one by one",
+            link.field, link.target.model
+        )));
+    };
+    // Like every record a command names, the ones it removes must be readable.
+    policy::check_action(link.target, run.caller(), Action::Read)?;
+    let query = crate::upstream::SearchQuery { domain: json!([[inverse, "in", link.parents]]), ..Default::default() };
+    let members = run
+        .upstream
+        .search(&run.principal.identity(), &link.target.model, &query)
+        .await
+        .map_err(super::upstream_error)?;
+    let visible = run.visible_ids(link.target, &members).await?;
+    if visible.len() != members.len() {
+        return Err(OpError::Denied(format!(
+            "{}: this would remove {} records you may not see; remove the ones you mean with [3, id] or [2, id]",
+            link.field, link.target.model
+        )));
+    }
+    Ok(members)
+}
+
+/// `[6, 0, ids]` or a plain id list: the set becomes exactly `ids`.
+async fn check_set(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan) -> Result<(), OpError> {
+    let current = current_members(run, link).await?;
+    let added: Vec<i64> = ids.iter().copied().filter(|id| !current.contains(id)).collect();
+    let removed: Vec<i64> = current.iter().copied().filter(|id| !ids.contains(id)).collect();
+    if link.one2many {
+        check_link(run, link, &added, plan).await?;
+        check_removal(run, link, &removed, plan).await?;
+    } else if !ids.is_empty() {
+        require_readable(run, link.target, ids, link.field).await?;
+    }
+    plan.note(&link.target.model, "set", ids, Vec::new());
+    Ok(())
+}
+
 async fn check_command(
     run: &Run<'_>,
-    target: &Resource,
-    field: &str,
+    link: &Link<'_>,
     command: &Value,
     plan: &mut Plan,
     depth: usize,
 ) -> Result<(), OpError> {
+    let (target, field) = (link.target, link.field);
     let parts = command.as_array().filter(|p| !p.is_empty()).ok_or_else(|| {
         OpError::Invalid(format!("{field}: each command is a list such as [0, 0, {{...}}], [4, id] or [6, 0, [ids]]"))
     })?;
@@ -185,7 +302,7 @@ async fn check_command(
         0 => {
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Create)?;
-            Box::pin(check_values(run, target, vals, plan, depth + 1)).await?;
+            Box::pin(check_values(run, target, vals, &[], plan, depth + 1)).await?;
             plan.note(&target.model, "create", &[], vals.keys().cloned().collect());
         }
         1 => {
@@ -193,7 +310,7 @@ async fn check_command(
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Write)?;
             require_readable(run, target, &[id], field).await?;
-            Box::pin(check_values(run, target, vals, plan, depth + 1)).await?;
+            Box::pin(check_values(run, target, vals, &[id], plan, depth + 1)).await?;
             plan.note(&target.model, "update", &[id], vals.keys().cloned().collect());
         }
         2 => {
@@ -202,18 +319,25 @@ async fn check_command(
             require_readable(run, target, &[id], field).await?;
             plan.note(&target.model, "delete", &[id], Vec::new());
         }
-        3 | 4 => {
+        3 => {
             let id = id.ok_or_else(bad)?;
             require_readable(run, target, &[id], field).await?;
-            plan.note(&target.model, if code == 3 { "unlink" } else { "link" }, &[id], Vec::new());
+            check_removal(run, link, &[id], plan).await?;
         }
-        5 => plan.note(&target.model, "clear", &[], Vec::new()),
+        4 => {
+            let id = id.ok_or_else(bad)?;
+            require_readable(run, target, &[id], field).await?;
+            check_link(run, link, &[id], plan).await?;
+            plan.note(&target.model, "link", &[id], Vec::new());
+        }
+        5 => {
+            let current = current_members(run, link).await?;
+            check_removal(run, link, &current, plan).await?;
+            plan.note(&target.model, "clear", &[], Vec::new());
+        }
         6 => {
             let ids = parts.get(2).and_then(ids_of).ok_or_else(bad)?;
-            if !ids.is_empty() {
-                require_readable(run, target, &ids, field).await?;
-            }
-            plan.note(&target.model, "set", &ids, Vec::new());
+            check_set(run, link, &ids, plan).await?;
         }
         _ => {
             return Err(OpError::Invalid(format!(

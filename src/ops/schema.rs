@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 const TTL: Duration = Duration::from_secs(300);
 
 /// The attributes asked of Odoo for every field.
-const ATTRIBUTES: [&str; 8] = ["type", "string", "relation", "required", "readonly", "selection", "store", "help"];
+/// `relation_field` is a one2many's inverse many2one (see `relations.rs`).
+const ATTRIBUTES: [&str; 9] =
+    ["type", "string", "relation", "relation_field", "required", "readonly", "selection", "store", "help"];
 
 /// One field's metadata, in Odoo's `fields_get` shape.
 #[derive(Debug, Clone)]

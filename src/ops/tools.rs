@@ -99,7 +99,9 @@ options and related model, plus the record count and example domains. Call this 
             name: "alpenglow_search",
             title: "Search records",
             description: "Search records of a model with a domain filter, pagination and sorting. Returns the \
-records, the total number of matches, and the limit and offset used (the limit may be capped by the server).",
+records, the total number of matches, and the limit and offset used (the limit may be capped by the server). \
+Without fields, large fields (binary, html, long text) are left out and named in omitted_fields. A result too long \
+for one answer is cut between records: truncated is true and next_offset says where to continue.",
             input_schema: json!({
                 "type": "object",
                 "properties": {
@@ -115,7 +117,7 @@ records, the total number of matches, and the limit and offset used (the limit m
             }),
             output_schema: json!({
                 "type": "object",
-                "properties": {"records": records_output(), "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "capped": {"type": "boolean"}},
+                "properties": {"records": records_output(), "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "capped": {"type": "boolean"}, "omitted_fields": {"type": "array", "items": {"type": "string"}}, "truncated": {"type": "boolean"}, "next_offset": {"type": "integer"}, "note": {"type": "string"}},
                 "required": ["records", "total", "limit", "offset"]
             }),
             read_only: true,
@@ -126,7 +128,9 @@ records, the total number of matches, and the limit and offset used (the limit m
             name: "alpenglow_read",
             title: "Read records",
             description: "Read records by id. Ids that do not exist (or that you may not see) are listed under \
-missing_ids. Use alpenglow_search to find records by criteria.",
+missing_ids. Use alpenglow_search to find records by criteria. Without fields, large fields (binary, html, long \
+text) are left out and named in omitted_fields. A result too long for one answer is cut between records: truncated \
+is true and remaining_ids lists the ids to read next.",
             input_schema: json!({
                 "type": "object",
                 "properties": {"model": model_param(), "ids": ids_param("read"), "fields": fields_param()},
@@ -135,7 +139,7 @@ missing_ids. Use alpenglow_search to find records by criteria.",
             }),
             output_schema: json!({
                 "type": "object",
-                "properties": {"records": records_output(), "missing_ids": {"type": "array", "items": {"type": "integer"}}},
+                "properties": {"records": records_output(), "missing_ids": {"type": "array", "items": {"type": "integer"}}, "omitted_fields": {"type": "array", "items": {"type": "string"}}, "truncated": {"type": "boolean"}, "remaining_ids": {"type": "array", "items": {"type": "integer"}}, "note": {"type": "string"}},
                 "required": ["records"]
             }),
             read_only: true,

@@ -30,7 +30,7 @@ pub(super) async fn create(
     }
     let mut plan = Plan::default();
     for record in values {
-        check_values(run, resource, record, &mut plan, 0).await?;
+        check_values(run, resource, record, &[], &mut plan, 0).await?;
         plan.note(model, "create", &[], record.keys().cloned().collect());
     }
     if dry_run {
@@ -77,8 +77,9 @@ pub(super) async fn update(
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Write)?;
     let mut plan = Plan::default();
-    check_values(run, resource, values, &mut plan, 0).await?;
+    // The ids first: the one2many checks look at these records' lines.
     require_visible(run, resource, ids).await?;
+    check_values(run, resource, values, ids, &mut plan, 0).await?;
     if dry_run {
         plan.note(model, "update", ids, values.keys().cloned().collect());
         return Ok(dry_run_result(plan, "update"));

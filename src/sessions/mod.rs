@@ -106,6 +106,11 @@ impl Session {
         self.state == SessionState::Active
     }
 
+    /// Ended by an admin or closed by its client: no request may use it.
+    pub fn is_over(&self) -> bool {
+        matches!(self.state, SessionState::Ended | SessionState::Closed)
+    }
+
     pub fn to_json(&self) -> Value {
         let fmt = |t: &OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         json!({
@@ -185,7 +190,8 @@ impl Sessions {
     }
 
     /// Records an MCP session the face has just created (at `initialize`).
-    /// Opening an id that exists keeps it (and its state).
+    /// Opening an id that exists keeps it (and its state). Flushed before
+    /// returning: the client is handed the id and may use it after a crash.
     pub fn open(&self, id: &str, info: &SessionInfo) -> SessionResult<Session> {
         let table = self.store.table::<Session>()?;
         if let Some(existing) = table.get(id)? {
@@ -193,6 +199,7 @@ impl Sessions {
         }
         let session = Self::new_session(id.to_string(), SessionKind::Mcp, info, OffsetDateTime::now_utc());
         table.insert(id, &session)?;
+        self.store.flush()?;
         Ok(session)
     }
 
@@ -209,22 +216,9 @@ impl Sessions {
             }
         })?;
         match updated {
-            Some(s) if matches!(s.state, SessionState::Ended | SessionState::Closed) => {
-                Err(SessionError::Ended(ended_message(&s)))
-            }
+            Some(s) if s.is_over() => Err(SessionError::Ended(ended_message(&s))),
             Some(s) => Ok(s),
             None => Err(SessionError::NotFound(id.to_string())),
-        }
-    }
-
-    /// [`Sessions::touch`], opening the session first if the face never did.
-    pub fn touch_or_open(&self, id: &str, info: &SessionInfo) -> SessionResult<Session> {
-        match self.touch(id) {
-            Err(SessionError::NotFound(_)) => {
-                self.open(id, info)?;
-                self.touch(id)
-            }
-            other => other,
         }
     }
 
@@ -253,11 +247,7 @@ impl Sessions {
 
     /// Whether the session was ended by an admin or closed (unknown: false).
     pub fn is_ended(&self, id: &str) -> SessionResult<bool> {
-        Ok(self
-            .store
-            .table::<Session>()?
-            .get(id)?
-            .is_some_and(|s| matches!(s.state, SessionState::Ended | SessionState::Closed)))
+        Ok(self.store.table::<Session>()?.get(id)?.is_some_and(|s| s.is_over()))
     }
 
     pub fn get(&self, id: &str) -> SessionResult<Session> {
@@ -278,7 +268,7 @@ impl Sessions {
     fn finish(&self, id: &str, state: SessionState) -> SessionResult<Session> {
         let now = OffsetDateTime::now_utc();
         let updated = self.store.table::<Session>()?.update(id, |s| {
-            if !matches!(s.state, SessionState::Ended | SessionState::Closed) {
+            if !s.is_over() {
                 s.state = state;
                 s.ended_at = Some(now);
             }
@@ -319,6 +309,34 @@ impl Sessions {
             }
         }
         Ok(marked)
+    }
+}
+
+/// How long a session that is no longer active (idle, ended or closed) stays
+/// listed after its last activity before the hourly cleanup deletes it.
+pub const RETENTION: time::Duration = time::Duration::days(7);
+
+impl Sessions {
+    /// Deletes the sessions that are not active and saw no activity since
+    /// `cutoff`, with the stream index entries that name them. Returns how
+    /// many went. An active session is never deleted: it is first marked
+    /// idle by [`Sessions::mark_idle`].
+    pub fn purge(&self, cutoff: OffsetDateTime) -> SessionResult<usize> {
+        let table = self.store.table::<Session>()?;
+        let old: std::collections::HashSet<String> = table
+            .values()?
+            .into_iter()
+            .filter(|s| !s.is_active() && s.ended_at.unwrap_or(s.last_activity).max(s.last_activity) < cutoff)
+            .map(|s| s.id)
+            .collect();
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let index = self.store.table::<StreamRef>()?;
+        let stale_refs =
+            index.text_entries()?.into_iter().filter(|(_, StreamRef(id))| old.contains(id)).map(|(k, _)| k);
+        index.remove_many(stale_refs)?;
+        Ok(table.remove_many(old)?)
     }
 }
 

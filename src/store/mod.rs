@@ -48,6 +48,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A tree's raw keys and values, for backups.
+pub type RawEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// An open data directory. Cheap to clone (sled handles are reference counted);
 /// the directory lock is held until the last clone is dropped.
 #[derive(Clone)]
@@ -102,6 +105,39 @@ impl Store {
             Some((current + 1).to_be_bytes().to_vec())
         })?;
         Ok(next.map(|v| be_u64(&v)).unwrap_or(1))
+    }
+
+    /// The names of the trees in the database (sled's default tree left out).
+    pub fn tree_names(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .into_iter()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .filter(|n| n != "__sled__default")
+            .collect()
+    }
+
+    /// Every raw key and value of a tree, in key order (for backups: the
+    /// bytes carry each record's version tag, so a later release upgrades
+    /// them as it reads them).
+    pub fn dump_tree(&self, name: &str) -> StoreResult<RawEntries> {
+        let tree = self.db.open_tree(name)?;
+        tree.iter().map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)).collect()
+    }
+
+    /// Replaces the content of each named tree with the given entries, then
+    /// flushes (a restore).
+    pub fn replace_trees(&self, trees: &[(String, RawEntries)]) -> StoreResult<()> {
+        for (name, entries) in trees {
+            let tree = self.db.open_tree(name)?;
+            tree.clear()?;
+            let mut batch = sled::Batch::default();
+            for (key, value) in entries {
+                batch.insert(key.as_slice(), value.as_slice());
+            }
+            tree.apply_batch(batch)?;
+        }
+        self.flush()
     }
 
     /// Writes everything buffered to disk and waits for it.

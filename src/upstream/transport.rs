@@ -188,9 +188,22 @@ impl Transport {
                 .to_bytes();
             Ok(HttpReply { status, content_type, headers, body })
         };
-        tokio::time::timeout(self.request_timeout, exchange)
+        let started = std::time::Instant::now();
+        let reply = tokio::time::timeout(self.request_timeout, exchange)
             .await
-            .map_err(|_| UpstreamError::Timeout(self.request_timeout))?
+            .map_err(|_| UpstreamError::Timeout(self.request_timeout))
+            .and_then(|r| r);
+        let error = match &reply {
+            Ok(r) if r.status >= 500 => Some("http_5xx"),
+            Ok(r) if r.status >= 400 => Some("http_4xx"),
+            Ok(_) => None,
+            Err(UpstreamError::Timeout(_)) => Some("timeout"),
+            Err(UpstreamError::Tls(_)) => Some("tls"),
+            Err(UpstreamError::Unreachable(_)) => Some("unreachable"),
+            Err(_) => Some("bad_response"),
+        };
+        crate::metrics::global().record_upstream(started.elapsed(), error);
+        reply
     }
 }
 

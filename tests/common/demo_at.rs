@@ -45,12 +45,18 @@ pub fn export(dir: &Path) -> Vec<Value> {
 impl DemoAt {
     /// Starts the demo on `dir`; stderr goes to `dir/../<name>.stderr`.
     pub fn start(dir: &Path, stderr_name: &str) -> DemoAt {
+        DemoAt::start_with(dir, stderr_name, &[])
+    }
+
+    /// As `start`, with more arguments after `demo` (e.g. `--log-format json`).
+    pub fn start_with(dir: &Path, stderr_name: &str, extra: &[&str]) -> DemoAt {
         let stderr = dir.parent().unwrap().join(format!("{stderr_name}.stderr"));
         let file = std::fs::File::create(&stderr).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
             .arg("--data-dir")
             .arg(dir)
             .args(["demo", "--listen", "127.0.0.1:0", "--json"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(file))
             .spawn()
@@ -65,6 +71,17 @@ impl DemoAt {
 
     pub fn key(&self, role: &str) -> String {
         self.keys[role].as_str().unwrap().to_string()
+    }
+
+    /// The process id, for signals.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends a signal (SIGTERM, SIGHUP, ...).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) with our own child's pid has no memory effects.
+        assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0, "kill failed");
     }
 
     /// SIGKILL, and wait for the process to be gone.

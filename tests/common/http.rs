@@ -103,3 +103,38 @@ pub fn post_json(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &
     all.extend_from_slice(headers);
     request(addr, "POST", path, &all, body.to_string().as_bytes()).expect("HTTP request")
 }
+
+/// Sends one request from the local address `from` (any 127.0.0.x: the
+/// whole 127/8 is loopback on Linux), so tests can act as distinct clients.
+pub async fn request_from(
+    from: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<HttpResponse> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(from, 0))?;
+    let mut stream = socket.connect(addr).await?;
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw)).await??;
+    parse(&raw).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response"))
+}
+
+/// POSTs a JSON value to `/alpenglow/mcp` from 127.0.0.1 (async tests with an in-process server).
+pub async fn mcp_post(addr: SocketAddr, headers: &[(&str, &str)], body: &serde_json::Value) -> HttpResponse {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    let from = std::net::IpAddr::from([127, 0, 0, 1]);
+    request_from(from, addr, "POST", "/alpenglow/mcp", &all, body.to_string().as_bytes()).await.expect("HTTP request")
+}

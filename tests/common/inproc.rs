@@ -77,6 +77,21 @@ impl Setup {
         self.gateway.call(&self.ctx(role), operation, &params).await
     }
 
+    /// The faces (JSON-RPC, REST, MCP) over this gateway on a free loopback
+    /// port, trusting `trusted_proxies` for `X-Forwarded-For`; served until
+    /// the test's runtime ends.
+    pub async fn serve(&self, trusted_proxies: Vec<std::net::IpAddr>) -> std::net::SocketAddr {
+        let network = alpenglow::faces::NetworkConfig { trusted_proxies, ..Default::default() };
+        let state = alpenglow::faces::FaceState {
+            gateway: self.gateway.clone(),
+            live: alpenglow::faces::LiveConfig::new(network),
+        };
+        let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(listener.serve(std::future::pending()));
+        addr
+    }
+
     /// Odoo calls that change data, across models.
     pub fn writes(&self) -> u64 {
         ["res.partner", "sale.order", "sale.order.line"]

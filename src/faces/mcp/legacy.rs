@@ -13,14 +13,12 @@ use super::methods::{self, Call};
 use super::modern::legacy_client_info;
 use super::revision::Revision;
 use super::rpc::{self, Message, RpcError};
-use super::session::Session;
 use super::transport::{self, Format};
 use crate::faces::http::Body;
-use crate::gateway::{Principal, RequestContext};
+use crate::gateway::{ClientInfo, Principal, RequestContext, SessionRefusal};
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Map, Value};
-use std::net::IpAddr;
 
 /// One POST in the legacy era, after authentication.
 pub struct Post<'a> {
@@ -28,7 +26,6 @@ pub struct Post<'a> {
     pub headers: &'a HeaderMap,
     pub principal: &'a Principal,
     pub ctx: RequestContext,
-    pub client_ip: IpAddr,
     pub format: Format,
 }
 
@@ -36,18 +33,16 @@ pub async fn single(mut post: Post<'_>, message: Message) -> Response<Body> {
     if let Message::Request { id, method, params } = &message
         && method == "initialize"
     {
-        return initialize(&post, id, params);
+        return initialize(&mut post, id, params);
     }
     let id = match &message {
         Message::Request { id, .. } => id.clone(),
         _ => Value::Null,
     };
-    let (session, revision) = match resolve_session(&post) {
-        Ok(found) => found,
+    let revision = match resolve_session(&mut post) {
+        Ok(revision) => revision,
         Err(error) => return transport::error(&error, &id, post.format),
     };
-    post.ctx.session_id = Some(session.id.clone());
-    post.ctx.client = session.client.clone();
     match message {
         Message::Request { id, method, params } => {
             let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: &post.ctx, revision };
@@ -56,23 +51,14 @@ pub async fn single(mut post: Post<'_>, message: Message) -> Response<Body> {
                 Err(error) => transport::error(&error, &id, post.format),
             }
         }
-        Message::Notification { method } => {
-            notification(&post, &session, &method);
-            transport::accepted()
-        }
-        Message::Response => transport::accepted(),
+        // notifications/initialized, notifications/cancelled and others:
+        // every request here is answered on its own POST before the next
+        // arrives, so there is nothing to start or stop.
+        Message::Notification { .. } | Message::Response => transport::accepted(),
     }
 }
 
-fn notification(post: &Post<'_>, session: &Session, method: &str) {
-    if method == "notifications/initialized" {
-        post.state.sessions.mark_initialized(&session.id);
-    }
-    // notifications/cancelled and others: every request here is answered
-    // on its own POST before the next arrives, so there is nothing to stop.
-}
-
-fn initialize(post: &Post<'_>, id: &Value, params: &Map<String, Value>) -> Response<Body> {
+fn initialize(post: &mut Post<'_>, id: &Value, params: &Map<String, Value>) -> Response<Body> {
     let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
         let error = RpcError::invalid_params("Invalid params: initialize needs \"protocolVersion\"");
         return transport::error(&error, id, post.format);
@@ -88,17 +74,23 @@ fn initialize(post: &Post<'_>, id: &Value, params: &Map<String, Value>) -> Respo
         return transport::error(&error, id, post.format);
     }
     let revision = methods::negotiate(requested);
-    let session_id = post.state.sessions.open(revision, legacy_client_info(params), post.client_ip, post.principal.uid);
+    post.ctx.client = legacy_client_info(params);
+    post.ctx.protocol = Some(revision.as_str().to_string());
+    let session = match post.state.gateway.open_session(post.principal, &post.ctx) {
+        Ok(session) => session,
+        Err(error) => return transport::error(&RpcError::refusal(&error, true), id, post.format),
+    };
     let body = rpc::result_response(id, methods::initialize_result(revision));
     let mut response = transport::message(StatusCode::OK, &body, post.format);
-    if let Ok(value) = HeaderValue::from_str(&session_id) {
+    if let Ok(value) = HeaderValue::from_str(&session.id) {
         response.headers_mut().insert("mcp-session-id", value);
     }
     response
 }
 
-/// The session a POST names, and the revision it speaks.
-fn resolve_session(post: &Post<'_>) -> Result<(Session, Revision), RpcError> {
+/// The session a POST names, counted as one more request, and the revision
+/// it speaks; `post.ctx` learns the session, its client and revision.
+fn resolve_session(post: &mut Post<'_>) -> Result<Revision, RpcError> {
     let bad_request = |message: String| RpcError::invalid_request(message).with_status(StatusCode::BAD_REQUEST);
     let Some(raw) = post.headers.get("mcp-session-id") else {
         return Err(bad_request(
@@ -107,30 +99,51 @@ fn resolve_session(post: &Post<'_>) -> Result<(Session, Revision), RpcError> {
     };
     let id =
         raw.to_str().map_err(|_| bad_request("Bad Request: the Mcp-Session-Id header is not valid text".into()))?;
-    let session = post.state.sessions.touch(id, post.principal.uid, post.client_ip).map_err(|_| {
-        RpcError::invalid_request("Session not found: it ended or expired; send initialize to start a new one")
-            .with_status(StatusCode::NOT_FOUND)
-    })?;
+    let session = post.state.gateway.resume_session(post.principal, id).map_err(session_refusal)?;
+    // Stored by initialize; a session without a legacy revision cannot be resumed here.
+    let Some(opened_with) = session.protocol.as_deref().and_then(Revision::parse).filter(|r| !r.is_modern()) else {
+        return Err(session_refusal(SessionRefusal::NotFound));
+    };
+    post.ctx.session_id = Some(session.id.clone());
+    post.ctx.client = Some(ClientInfo { name: session.client_name.clone(), version: session.client_version.clone() });
+    post.ctx.protocol = Some(opened_with.as_str().to_string());
     let revision = match post.headers.get("mcp-protocol-version").map(|v| v.to_str().ok()) {
-        None => session.revision,
+        None => opened_with,
         Some(text) => match text.and_then(Revision::parse).filter(|r| !r.is_modern()) {
-            Some(revision) if revision == session.revision => revision,
+            Some(revision) if revision == opened_with => revision,
             Some(revision) => {
                 return Err(bad_request(format!(
                     "Bad Request: MCP-Protocol-Version {revision} differs from this session's {}",
-                    session.revision
+                    opened_with
                 )));
             }
             None => {
                 return Err(bad_request(format!(
                     "Bad Request: unsupported MCP-Protocol-Version {:?}; this session speaks {}",
                     text.unwrap_or("<not text>"),
-                    session.revision
+                    opened_with
                 )));
             }
         },
     };
-    Ok((session, revision))
+    Ok(revision)
+}
+
+/// A session that cannot be used: 404, so the client starts a new one (as
+/// the MCP transport specifies), with what happened to it.
+pub fn session_refusal(refusal: SessionRefusal) -> RpcError {
+    match refusal {
+        SessionRefusal::NotFound => {
+            RpcError::invalid_request("Session not found: it ended or expired; send initialize to start a new one")
+                .with_status(StatusCode::NOT_FOUND)
+        }
+        SessionRefusal::Ended(why) => {
+            RpcError::invalid_request(format!("Session ended: {why}")).with_status(StatusCode::NOT_FOUND)
+        }
+        SessionRefusal::Unavailable(why) => {
+            RpcError::internal(format!("Sessions are unavailable: {why}")).with_status(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
 }
 
 /// A JSON-RPC batch (2025-03-26 only): each message answered in order in
@@ -140,8 +153,8 @@ pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
     if items.is_empty() {
         return transport::error(&bad_request("Invalid Request: an empty batch".into()), &Value::Null, post.format);
     }
-    let (session, revision) = match resolve_session(&post) {
-        Ok(found) => found,
+    let revision = match resolve_session(&mut post) {
+        Ok(revision) => revision,
         Err(error) => return transport::error(&error, &Value::Null, post.format),
     };
     if !revision.allows_batches() {
@@ -150,8 +163,6 @@ pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
         ));
         return transport::error(&error, &Value::Null, post.format);
     }
-    post.ctx.session_id = Some(session.id.clone());
-    post.ctx.client = session.client.clone();
     let mut answers = Vec::new();
     for item in &items {
         match rpc::classify(item) {
@@ -166,8 +177,7 @@ pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
                     Err(error) => error.response(&id),
                 });
             }
-            Ok(Message::Notification { method }) => notification(&post, &session, &method),
-            Ok(Message::Response) => {}
+            Ok(Message::Notification { .. } | Message::Response) => {}
         }
     }
     if answers.is_empty() {

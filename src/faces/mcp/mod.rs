@@ -6,7 +6,7 @@
 //! `_meta` version, an `MCP-Protocol-Version` that is not a legacy revision,
 //! or `server/discover`, is served statelessly under 2026-07-28 (`modern`);
 //! anything else, `initialize` first, is legacy (2025-03-26, 2025-06-18,
-//! 2025-11-25) with sessions (`legacy`, `session`). Replies are shaped for
+//! 2025-11-25) with sessions (`legacy`). Replies are shaped for
 //! the request's revision (`revision`).
 //!
 //! Order of checks on a POST: `Origin` (403), `Accept` (406),
@@ -19,14 +19,16 @@
 //! server-initiated messages: no list changes, no subscriptions), so GET is
 //! 405 in every era, which the legacy revisions allow. DELETE ends a legacy
 //! session (204; 404 if unknown); without `Mcp-Session-Id` it is 405, as
-//! 2026-07-28 asks. Requests are answered with one JSON body, or with one
+//! 2026-07-28 asks. Sessions live in the store (`crate::sessions`, through
+//! the gateway): they survive restarts, belong to the caller that opened
+//! them, and an admin's `sessions end` makes the next request 404. Requests are answered with one JSON body, or with one
 //! SSE event when the client accepts only `text/event-stream` (no priming
 //! event: streams are not resumable here).
 //!
 //! Files: `transport.rs` (HTTP checks and reply shapes), `rpc.rs`
 //! (JSON-RPC messages and error codes), `modern.rs` (2026-07-28 headers and
-//! `_meta`), `legacy.rs` (sessions' POSTs, batches), `session.rs` (the
-//! session table), `methods.rs` (dispatch, initialize, discover),
+//! `_meta`), `legacy.rs` (sessions' POSTs, batches), `methods.rs`
+//! (dispatch, initialize, discover),
 //! `tools.rs`, `resources.rs`, `revision.rs`.
 
 mod legacy;
@@ -35,12 +37,10 @@ mod modern;
 mod resources;
 mod revision;
 mod rpc;
-mod session;
 mod tools;
 mod transport;
 
 pub use revision::Revision;
-pub use session::Session;
 
 use super::http::{self, Body};
 use crate::gateway::{Authorization, Face, Gateway};
@@ -54,24 +54,13 @@ use transport::Format;
 /// What the MCP face keeps between requests.
 pub struct McpState {
     gateway: Gateway,
-    allowed_origins: Vec<String>,
-    sessions: session::Sessions,
+    /// Allowed origins are read from here per request (a SIGHUP may change them).
+    live: crate::faces::LiveConfig,
 }
 
 impl McpState {
-    pub fn new(gateway: Gateway, allowed_origins: Vec<String>) -> McpState {
-        McpState { gateway, allowed_origins, sessions: session::Sessions::default() }
-    }
-
-    /// The live legacy sessions, oldest first.
-    pub fn sessions(&self) -> Vec<Session> {
-        self.sessions.list()
-    }
-
-    /// Ends a legacy session (an admin action); false when there was none.
-    /// Its client's next request gets 404 and must initialize again.
-    pub fn end_session(&self, id: &str) -> bool {
-        self.sessions.end(id)
+    pub fn new(gateway: Gateway, live: crate::faces::LiveConfig) -> McpState {
+        McpState { gateway, live }
     }
 }
 
@@ -80,7 +69,7 @@ impl McpState {
 /// resolution.
 pub async fn handle(state: &McpState, req: Request<Bytes>, client_ip: IpAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
-    if let Err(why) = transport::check_origin(&parts.headers, &state.allowed_origins, client_ip) {
+    if let Err(why) = transport::check_origin(&parts.headers, &state.live.current().allowed_origins, client_ip) {
         let error = RpcError::invalid_request(format!("Forbidden: {why}")).with_status(StatusCode::FORBIDDEN);
         return transport::error(&error, &Value::Null, Format::Json);
     }
@@ -128,7 +117,7 @@ async fn post(state: &McpState, parts: hyper::http::request::Parts, body: Bytes,
     let headers = &parts.headers;
     let message = match value {
         Value::Array(items) => {
-            let post = legacy::Post { state, headers, principal: &principal, ctx, client_ip, format };
+            let post = legacy::Post { state, headers, principal: &principal, ctx, format };
             return legacy::batch(post, items).await;
         }
         value => match rpc::classify(&value) {
@@ -145,14 +134,17 @@ async fn post(state: &McpState, parts: hyper::http::request::Parts, body: Bytes,
         Message::Response => modern::is_modern_request(headers, "", &Map::new()),
     };
     if !modern {
-        let post = legacy::Post { state, headers, principal: &principal, ctx, client_ip, format };
+        let post = legacy::Post { state, headers, principal: &principal, ctx, format };
         return legacy::single(post, message).await;
     }
     // 2026-07-28: stateless; any Mcp-Session-Id is ignored.
     match message {
         Message::Request { id, method, params } => {
             match modern::validate_request(headers, &method, &params) {
-                Ok(request) => ctx.client = request.client,
+                Ok(request) => {
+                    ctx.client = request.client;
+                    ctx.protocol = Some(Revision::V2026_07_28.as_str().to_string());
+                }
                 Err(error) => return transport::error(&error, &id, format),
             }
             let call = methods::Call {
@@ -185,11 +177,13 @@ async fn delete(state: &McpState, parts: &hyper::http::request::Parts, client_ip
         }
     };
     let id = parts.headers.get("mcp-session-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if state.sessions.end_for(id, principal.uid) {
-        transport::empty(StatusCode::NO_CONTENT)
-    } else {
-        let error = RpcError::invalid_request("Session not found: it already ended or never existed")
-            .with_status(StatusCode::NOT_FOUND);
-        transport::error(&error, &Value::Null, Format::Json)
+    match state.gateway.close_session(&principal, id) {
+        Ok(true) => transport::empty(StatusCode::NO_CONTENT),
+        Ok(false) => {
+            let error = RpcError::invalid_request("Session not found: it already ended or never existed")
+                .with_status(StatusCode::NOT_FOUND);
+            transport::error(&error, &Value::Null, Format::Json)
+        }
+        Err(refusal) => transport::error(&legacy::session_refusal(refusal), &Value::Null, Format::Json),
     }
 }

@@ -15,7 +15,7 @@
 use super::methods::{Call, check_no_cursor};
 use super::revision::Revision;
 use super::rpc::RpcError;
-use crate::gateway::{Authorization, OpError};
+use crate::gateway::{Authorization, Limit, OpError};
 use crate::ops::{OpName, ToolSpec, tool_specs};
 use serde_json::{Map, Value, json};
 
@@ -73,7 +73,14 @@ fn unknown_tool(name: &str) -> RpcError {
 /// revision has it (an object up to 2025-11-25, any JSON after).
 fn success(result: Value, revision: Revision) -> Value {
     let text = serde_json::to_string(&result).unwrap_or_default();
-    let mut answer = json!({"content": [{"type": "text", "text": text}], "isError": false});
+    let mut content = vec![json!({"type": "text", "text": text})];
+    // A cut result also says so in words, for a model that reads the text only.
+    if result.get("truncated") == Some(&Value::Bool(true))
+        && let Some(note) = result.get("note").and_then(Value::as_str)
+    {
+        content.push(json!({"type": "text", "text": note}));
+    }
+    let mut answer = json!({"content": content, "isError": false});
     if revision.has_titles_and_structured_content() && (result.is_object() || revision.structured_content_any_json()) {
         answer["structuredContent"] = result;
     }
@@ -104,7 +111,11 @@ to see the models and operations you may use."
         OpError::NotFound(m) => format!(
             "Not found: {m}. Check the model name with alpenglow_list_models and the record ids with alpenglow_search."
         ),
-        OpError::RateLimited { retry_after_secs, reset_at } => format!(
+        OpError::RateLimited { limit: Limit::Writes, reset_at, .. } => format!(
+            "{error} Wait until {} before creating, updating, deleting or executing again; searches and reads may go on.",
+            rfc3339(*reset_at)
+        ),
+        OpError::RateLimited { retry_after_secs, reset_at, .. } => format!(
             "Rate limit exceeded: retry in {retry_after_secs} s (at {}). Wait until then before calling any tool again.",
             rfc3339(*reset_at)
         ),

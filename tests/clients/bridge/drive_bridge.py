@@ -3,7 +3,8 @@ bridge`) with the official MCP Python client, and prints one JSON object:
 {"tools": [...], "calls": {name: {"text": ..., "is_error": ...}}}.
 
 Usage: drive_bridge.py SCENARIO -- COMMAND [ARGS...]
-SCENARIO is "full" (every tool and aggregate operation) or "one:<tool>:<json args>".
+SCENARIO is "full" (every tool and aggregate operation), "one:<tool>:<json args>",
+or "repeat:<n>:<tool>:<json args>" (the same call n times, labelled 1..n).
 The Rust test (tests/bridge.rs) runs it for both bridges and compares.
 """
 
@@ -51,6 +52,9 @@ async def main():
             out["tools"] = [t.name for t in tools.tools]
             if scenario == "full":
                 calls = FULL
+            elif scenario.startswith("repeat:"):
+                _, n, tool, args = scenario.split(":", 3)
+                calls = [(str(i), tool, json.loads(args)) for i in range(1, int(n) + 1)]
             else:
                 _, tool, args = scenario.split(":", 2)
                 calls = [("one", tool, json.loads(args))]
