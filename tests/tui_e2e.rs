@@ -22,7 +22,9 @@ impl Tmux {
         let server = format!("alpenglow-e2e-{}", std::process::id());
         let tmux = Tmux { server };
         let status = Command::new("tmux")
-            .args(["-L", &tmux.server, "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30", command])
+            .args(["-L", &tmux.server, "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30"])
+            // The pane outlives the dashboard, so the terminal it leaves behind can be checked.
+            .arg(format!("sh -c '{command}; echo dashboard exited with $?; sleep 60'"))
             .status()
             .expect("tmux is installed (apt-get install -y tmux)");
         assert!(status.success());
@@ -44,6 +46,27 @@ impl Tmux {
     fn screen(&self) -> String {
         let out = Command::new("tmux").args(["-L", &self.server, "capture-pane", "-p", "-t", "tui"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A pane flag tmux keeps from the escape sequences the program sent
+    /// (`mouse_any_flag`, `alternate_on`, ...).
+    fn flag(&self, name: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.server, "display", "-p", "-t", "tui", &format!("#{{{name}}}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A left click on the first character of `text` where the screen shows
+    /// it, sent as the terminal would report it (SGR mouse, 1-based).
+    fn click(&self, text: &str) {
+        let screen = self.wait_for(text);
+        let (row, line) = screen.lines().enumerate().find(|(_, l)| l.contains(text)).unwrap();
+        let column = line[..line.find(text).unwrap()].chars().count();
+        let (x, y) = (column + 1, row + 1);
+        self.type_text(&format!("\x1b[<0;{x};{y}M"));
+        self.type_text(&format!("\x1b[<0;{x};{y}m"));
     }
 
     /// Waits until the screen shows `text`.
@@ -74,6 +97,11 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let tui = Tmux::start(&command);
     tui.wait_for("MCP access");
     tui.wait_for("connected · Odoo 19");
+    // The dashboard asked for mouse reports (SGR) on the alternate screen.
+    assert_eq!(
+        (tui.flag("mouse_any_flag"), tui.flag("mouse_sgr_flag"), tui.flag("alternate_on")),
+        ("1".into(), "1".into(), "1".into())
+    );
     // The demo's sandbox database is named, not shown as "-".
     tui.wait_for(&format!("{} (database demo)", demo.sandbox_url));
     tui.wait_for(&demo.mcp_url);
@@ -101,16 +129,13 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
 
     // Credentials: the demo's sales credential is revoked (asked first), then
     // a new one is made for that user with the pasted key.
-    tui.keys(&["4"]);
-    tui.wait_for("Demo sales");
-    tui.keys(&["/"]);
-    tui.type_text("Demo sales");
-    tui.keys(&["Enter"]);
+    // The mouse: the tab, then the row, are clicked; the keys go on working.
+    tui.click("4:Credentials");
+    tui.click("Demo sales");
     tui.keys(&["x"]);
-    tui.wait_for("This is permanent");
+    tui.wait_for("(Demo sales)? This is permanent");
     tui.keys(&["y"]);
     tui.wait_for("revoked credential");
-    tui.keys(&["/", "C-u", "Enter"]);
     tui.keys(&["n"]);
     tui.wait_for("New credential");
     tui.keys(&["Enter"]);
@@ -141,5 +166,33 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let text = response.text();
     assert!(text.contains("product.template"), "{text}");
 
+    // Audit export: to the path typed, saying where and how many; a path that
+    // cannot be written is refused in the prompt.
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("audit.jsonl");
+    tui.keys(&["5"]);
+    tui.wait_for("list_models");
+    tui.keys(&["x"]);
+    tui.wait_for("Export the audit log");
+    tui.keys(&["C-u"]);
+    tui.type_text(&path.display().to_string());
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_for("exported ");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let count = written.lines().count();
+    assert!(written.contains("alpenglow_list_models"), "{written}");
+    assert!(screen.contains(&format!("exported {count} entries to {}", path.display())), "{screen}");
+    tui.keys(&["x", "C-u"]);
+    tui.type_text("/nonexistent-alpenglow-dir/audit.jsonl");
+    tui.keys(&["Enter"]);
+    tui.wait_for("! cannot write /nonexistent-alpenglow-dir/audit.jsonl");
+    tui.keys(&["Escape"]);
+
+    // Quitting gives the terminal back: no mouse reports, the main screen.
     tui.keys(&["q"]);
+    tui.wait_for("dashboard exited with 0");
+    assert_eq!(
+        (tui.flag("mouse_any_flag"), tui.flag("mouse_sgr_flag"), tui.flag("alternate_on")),
+        ("0".into(), "0".into(), "0".into())
+    );
 }

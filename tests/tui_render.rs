@@ -5,13 +5,15 @@
 
 use alpenglow::admin::AdminService;
 use alpenglow::admin_socket::{AdminApi, AdminContext, ApiError, Direct};
+use alpenglow::audit::AuditEntry;
 use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
-use alpenglow::tui::app::{App, Loadable, Reply, ScreenId, Tag};
+use alpenglow::tui::app::{App, Loadable, Reply, Request, ScreenId, Tag};
 use alpenglow::tui::view;
+use alpenglow::tui::worker::{EXPORT_AUDIT, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use serde_json::{Value, json};
 
 fn render(app: &App) -> String {
@@ -427,6 +429,313 @@ fn home_and_settings_warn_while_require_credential_is_off() {
     assert!(!render(&app).contains(warning), "{}", render(&app));
     press(&mut app, "1");
     assert!(!render(&app).contains(warning), "{}", render(&app));
+}
+
+#[test]
+fn audit_export_asks_for_the_path_and_reports_where_and_how_many() {
+    let mut app = demo_app();
+    press(&mut app, "5");
+    app.take_requests();
+    reply(&mut app, Tag::Audit, json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search"}]}));
+    // A filter applies to the export too.
+    press(&mut app, "f");
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Down));
+    press(&mut app, "res.partner");
+    app.on_key(key(KeyCode::Enter));
+    app.take_requests();
+    press(&mut app, "x");
+    let suggested = app.audit.export.as_ref().expect("the prompt is open").text.clone();
+    let stamp = suggested.strip_prefix("alpenglow-audit-").and_then(|s| s.strip_suffix(".jsonl")).unwrap();
+    assert!(stamp.len() == 15 && stamp.chars().filter(|c| c.is_ascii_digit()).count() == 14, "{suggested}");
+    app.on_key(key(KeyCode::Char('u')).with_ctrl());
+    press(&mut app, "exports/quiet.jsonl");
+    assert!(!app.quit, "q is typed into the path, not taken as quit");
+    snapshot("audit_export_prompt", &app);
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].op, EXPORT_AUDIT);
+    assert_eq!(sent[0].args, json!({"path": "exports/quiet.jsonl", "filters": {"model": "res.partner"}}));
+    // Refused: the prompt stays open with the reason, for another path.
+    app.on_reply(Reply {
+        tag: Tag::ExportAudit,
+        result: Err(ApiError::failed("cannot write /srv/exports/quiet.jsonl: No such file or directory (os error 2)")),
+    });
+    snapshot("audit_export_error", &app);
+    assert!(app.audit.export.is_some());
+    assert!(app.message.as_deref().unwrap().starts_with("not exported: cannot write /srv/exports/quiet.jsonl"));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests().len(), 1, "Enter tries again");
+    reply(&mut app, Tag::ExportAudit, json!({"path": "/srv/exports/quiet.jsonl", "entries": 42}));
+    assert_eq!(app.audit.export, None);
+    assert_eq!(app.message.as_deref(), Some("exported 42 entries to /srv/exports/quiet.jsonl"));
+    // Esc closes the prompt and sends nothing.
+    press(&mut app, "x");
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!((app.audit.export.is_none(), app.take_requests().len()), (true, 0));
+}
+
+/// Waits for the worker's answer to one request.
+fn answer(worker: &Worker, request: Request) -> Reply {
+    worker.send(request).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(reply) = worker.ready().pop() {
+            return reply;
+        }
+        assert!(std::time::Instant::now() < deadline, "the worker did not answer");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_worker_exports_every_matching_entry_to_a_new_file_only() {
+    // More entries than one page (1000): the export pages through them all.
+    let store_dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(store_dir.path()).unwrap(), Default::default());
+    for i in 0..1205 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_search");
+        e.model = Some(if i % 5 == 0 { "sale.order" } else { "res.partner" }.into());
+        admin.audit().append(e).unwrap();
+    }
+    let api = Direct::new(AdminContext::new(admin, UpstreamSlot::default(), None, "test")).unwrap();
+    let worker = Worker::start(Box::new(api));
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("audit.jsonl");
+    let export = |path: &std::path::Path| Request {
+        tag: Tag::ExportAudit,
+        op: EXPORT_AUDIT.into(),
+        args: json!({"path": path, "filters": {"model": "res.partner"}}),
+    };
+    let done = answer(&worker, export(&path)).result.unwrap();
+    assert_eq!(done, json!({"path": path.display().to_string(), "entries": 964}));
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 964);
+    assert!(lines.iter().all(|e| e["model"] == "res.partner"));
+    assert!(lines.windows(2).all(|w| w[0]["id"].as_u64() < w[1]["id"].as_u64()), "oldest first");
+    // An existing file is kept; a directory that does not exist is named.
+    let again = answer(&worker, export(&path)).result.unwrap_err();
+    assert!(again.message.contains("already exists"), "{}", again.message);
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 964);
+    let missing = out.path().join("no-such-dir/audit.jsonl");
+    let refused = answer(&worker, export(&missing)).result.unwrap_err();
+    assert!(refused.message.starts_with(&format!("cannot write {}", missing.display())), "{}", refused.message);
+    assert!(!missing.exists());
+}
+
+/// The screen cell where `text` is drawn (column, row), found in the rendering.
+fn find(app: &App, text: &str) -> (u16, u16) {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    for y in 0..buffer.area.height {
+        let cells: Vec<String> = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
+        for x in 0..cells.len() {
+            if cells[x..].concat().starts_with(text) {
+                return (x as u16, y);
+            }
+        }
+    }
+    panic!("{text:?} is not on the screen:\n{}", render(app));
+}
+
+fn mouse(kind: MouseEventKind, (column, row): (u16, u16)) -> MouseEvent {
+    MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE }
+}
+
+fn click(app: &mut App, at: (u16, u16)) {
+    app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), at));
+}
+
+/// Clicks on the first cell of `text` where it is drawn.
+fn click_on(app: &mut App, text: &str) {
+    let at = find(app, text);
+    click(app, at);
+}
+
+fn wheel(app: &mut App, down: bool, times: usize) {
+    let kind = if down { MouseEventKind::ScrollDown } else { MouseEventKind::ScrollUp };
+    for _ in 0..times {
+        app.on_mouse(mouse(kind, (40, 10)));
+    }
+}
+
+#[test]
+fn clicks_pick_tabs_and_quick_actions() {
+    let mut app = demo_app();
+    // Tab bar: Alpenglow [1:Home] 2:Settings  3:Resources  4:Credentials ...
+    click(&mut app, (45, 0));
+    assert_eq!(app.screen, ScreenId::Credentials);
+    click(&mut app, (3, 0));
+    assert_eq!(app.screen, ScreenId::Credentials, "the name is not a tab");
+    click(&mut app, (79, 0));
+    assert_eq!(app.screen, ScreenId::Credentials, "past the last tab");
+    click(&mut app, (12, 0));
+    assert_eq!(app.screen, ScreenId::Home);
+    // Home's quick actions, where they are drawn.
+    let audit = find(&app, "[a] Audit log");
+    click(&mut app, (audit.0 + 5, audit.1));
+    assert_eq!(app.screen, ScreenId::Audit);
+    assert_eq!(app.take_requests()[0].op, "audit.query", "the screen loads as with its key");
+    click_on(&mut app, "1:Home");
+    let setup = find(&app, "[w] Setup");
+    click(&mut app, (setup.0 - 2, setup.1));
+    assert_eq!(app.screen, ScreenId::Home, "the gap between actions is not one");
+    click(&mut app, setup);
+    assert_eq!(app.screen, ScreenId::Setup);
+    // Every tab, by where its label is drawn.
+    for (i, screen) in ScreenId::TABS.iter().enumerate() {
+        click_on(&mut app, &format!("{}:{}", i + 1, screen.tab()));
+        assert_eq!(app.screen, *screen);
+    }
+}
+
+/// The demo app with `n` resources `model.0`, `model.1`, ...
+fn many_resources(n: usize) -> App {
+    let mut app = demo_app();
+    let list: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"id": i, "model": format!("model.{i}"), "company_id": null, "read_only": true,
+                        "effective_operations": ["read"], "field_policy": "all", "fields": [], "record_filter": ""})
+        })
+        .collect();
+    reply(&mut app, Tag::Resources, Value::Array(list));
+    app.go(ScreenId::Resources);
+    app
+}
+
+#[test]
+fn a_click_selects_the_row_drawn_there_and_the_wheel_moves_and_scrolls() {
+    let mut app = many_resources(40);
+    click_on(&mut app, "model.7 ");
+    assert_eq!(app.resources.list.cursor, 7);
+    wheel(&mut app, true, 3);
+    assert_eq!(app.resources.list.cursor, 10);
+    wheel(&mut app, false, 12);
+    assert_eq!(app.resources.list.cursor, 0);
+    // Scrolled: the rows shown start further down the list, and a click
+    // still selects the item drawn under it.
+    wheel(&mut app, true, 30);
+    assert_eq!(app.resources.list.cursor, 30);
+    click_on(&mut app, "model.19 ");
+    assert_eq!(app.resources.list.cursor, 19);
+    // The header, the hints and a dialog's area select nothing.
+    click_on(&mut app, "MODEL");
+    click_on(&mut app, "a add (wizard)");
+    assert_eq!(app.resources.list.cursor, 19);
+    press(&mut app, "d");
+    click_on(&mut app, "model.18 ");
+    assert_eq!(app.resources.list.cursor, 19, "not while a dialog is open");
+    press(&mut app, "n");
+    // The search narrows the list: a click picks among what is shown.
+    press(&mut app, "/model.3");
+    app.on_key(key(KeyCode::Enter));
+    click_on(&mut app, "model.31 ");
+    let shown = app.resources.visible(&app.data);
+    assert_eq!(shown[app.resources.list.cursor]["model"], "model.31");
+}
+
+#[test]
+fn clicks_and_the_wheel_on_the_other_lists() {
+    let mut app = demo_app();
+    // Credentials (one row) and Settings.
+    press(&mut app, "4");
+    click_on(&mut app, "Claude - Ann");
+    assert_eq!(app.credentials.list.cursor, 0);
+    press(&mut app, "2");
+    click_on(&mut app, "Max Search Limit");
+    assert_eq!(app.settings.cursor, 2);
+    wheel(&mut app, false, 1);
+    assert_eq!(app.settings.cursor, 1);
+    app.on_key(key(KeyCode::Enter));
+    click_on(&mut app, "Enable MCP Access");
+    assert_eq!(app.settings.cursor, 1, "not while a value is being typed");
+    app.on_key(key(KeyCode::Esc));
+    // Audit: a row selects the entry, the detail pane takes the focus.
+    press(&mut app, "5");
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search", "model": "res.partner"},
+                           {"time": "2026-11-27T10:00:01Z", "tool": "alpenglow_delete", "model": "sale.order"}]}),
+    );
+    click_on(&mut app, "sale.order");
+    assert_eq!((app.audit.cursor, app.audit.detail), (1, false));
+    click_on(&mut app, " Detail ");
+    let (_, y) = find(&app, "\"tool\": \"alpenglow_delete\"");
+    click(&mut app, (20, y));
+    assert!(app.audit.detail, "a click in the detail pane focuses it");
+    click_on(&mut app, "res.partner");
+    assert_eq!((app.audit.cursor, app.audit.detail), (0, false));
+    // Sessions.
+    press(&mut app, "6");
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": "s1", "client": "a", "credential": "Ann", "ip": "10.0.0.5", "last_activity": "", "requests": 1},
+               {"id": "s2", "client": "b", "credential": "Bob", "ip": "10.0.0.6", "last_activity": "", "requests": 2}]),
+    );
+    click_on(&mut app, "Bob");
+    assert_eq!(app.sessions.cursor, 1);
+    wheel(&mut app, false, 1);
+    assert_eq!(app.sessions.cursor, 0);
+    // The help closes on a click and ignores the wheel.
+    app.help = true;
+    wheel(&mut app, true, 1);
+    assert_eq!((app.help, app.sessions.cursor), (true, 0));
+    click(&mut app, (40, 10));
+    assert!(!app.help);
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_wheel_moves_the_model_picker() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    reply(&mut app, Tag::Models, json!([{"model": "a.one", "name": "A"}, {"model": "b.two", "name": "B"}]));
+    wheel(&mut app, true, 1);
+    assert!(matches!(&app.resources.mode, alpenglow::tui::resources::Mode::PickModels(p) if p.cursor == 1));
+}
+
+/// The README's screen captures are the snapshots as they are now: each
+/// `<!-- capture: NAME -->` is followed by `tests/snapshots/tui/NAME.txt`
+/// in a text block (`ALPENGLOW_BLESS=1` rewrites the blocks).
+#[test]
+fn readme_captures_are_the_current_snapshots() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut out = String::new();
+    let mut rest = readme.as_str();
+    let mut stale = Vec::new();
+    let mut names = Vec::new();
+    while let Some(at) = rest.find("<!-- capture: ") {
+        let after = &rest[at + "<!-- capture: ".len()..];
+        let name = &after[..after.find(" -->").unwrap()];
+        let block = after.find("```text\n").unwrap() + "```text\n".len();
+        let end = block + after[block..].find("```").unwrap();
+        let snapshot = std::fs::read_to_string(root.join("tests/snapshots/tui").join(format!("{name}.txt")))
+            .unwrap_or_else(|e| panic!("README capture {name}: {e}"));
+        if after[block..end] != snapshot {
+            stale.push(name.to_string());
+        }
+        names.push(name.to_string());
+        out.push_str(&rest[..at + "<!-- capture: ".len()]);
+        out.push_str(&after[..block]);
+        out.push_str(&snapshot);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    for screen in ["home", "settings_invalid", "resources", "credentials", "audit", "sessions"] {
+        assert!(names.iter().any(|n| n == screen), "the README shows no capture of {screen}");
+    }
+    if std::env::var_os("ALPENGLOW_BLESS").is_some() {
+        std::fs::write(root.join("README.md"), out).unwrap();
+        return;
+    }
+    assert!(stale.is_empty(), "README captures differ from the snapshots: {stale:?}; ALPENGLOW_BLESS=1 rewrites them");
 }
 
 trait Ctrl {

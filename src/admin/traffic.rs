@@ -113,6 +113,40 @@ pub fn dispatch(admin: &AdminService, op: &str, args: &Value) -> Option<AdminRes
     Some(result)
 }
 
+/// Writes every audit entry matching `filters` (`audit.query` arguments) to
+/// `out` as JSON lines, oldest first, a page at a time fetched by `query`
+/// (through the admin socket or on the store), and returns how many. The
+/// CLI's `audit export` and the dashboard's export share it.
+pub fn export_jsonl<E>(
+    filters: &Value,
+    mut query: impl FnMut(Value) -> Result<Value, E>,
+    out: &mut dyn std::io::Write,
+    write_failed: impl Fn(std::io::Error) -> E,
+) -> Result<u64, E> {
+    let mut cursor: Option<u64> = None;
+    let mut written = 0;
+    loop {
+        let mut args = match filters {
+            Value::Object(map) => map.clone(),
+            _ => serde_json::Map::new(),
+        };
+        args.insert("limit".into(), 1000.into());
+        args.insert("cursor".into(), json!(cursor));
+        args.insert("order".into(), "oldest".into());
+        let page = query(Value::Object(args))?;
+        for entry in page["entries"].as_array().into_iter().flatten() {
+            writeln!(out, "{entry}").map_err(&write_failed)?;
+            written += 1;
+        }
+        match page["next_cursor"].as_u64() {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    out.flush().map_err(&write_failed)?;
+    Ok(written)
+}
+
 fn page_json(page: &AuditPage) -> Value {
     json!({"entries": page.entries.iter().map(|e| e.to_json()).collect::<Vec<_>>(), "next_cursor": page.next_cursor})
 }

@@ -205,19 +205,8 @@ pub fn audit(api: &Api, cmd: AuditCommand, json_out: bool) -> Result<(), CliErro
 fn export(api: &Api, filters: &Filters) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut cursor: Option<u64> = None;
-    loop {
-        let args = with(filters.to_args(), json!({"limit": 1000, "cursor": cursor, "order": "oldest"}));
-        let page = api.call("audit.query", args)?;
-        for e in page["entries"].as_array().into_iter().flatten() {
-            writeln!(out, "{e}").map_err(|e| CliError::Failed(format!("cannot write: {e}")))?;
-        }
-        match page["next_cursor"].as_u64() {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    out.flush().map_err(|e| CliError::Failed(format!("cannot write: {e}")))
+    let cannot = |e: std::io::Error| CliError::Failed(format!("cannot write: {e}"));
+    traffic::export_jsonl(&filters.to_args(), |args| api.call("audit.query", args), &mut out, cannot).map(|_| ())
 }
 
 fn tail(api: &Api, t: TailArgs, json_out: bool) -> Result<(), CliError> {

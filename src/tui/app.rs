@@ -11,7 +11,8 @@ use super::sessions::SessionsScreen;
 use super::settings::SettingsScreen;
 use super::setup::SetupScreen;
 use crate::admin_socket::ApiResult;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -74,6 +75,7 @@ pub enum Tag {
     CreateCredential,
     RevokeCredential,
     Audit,
+    ExportAudit,
     Sessions,
     EndSession,
 }
@@ -202,6 +204,8 @@ pub struct App {
     /// Answers still awaited (the spinner turns while any is).
     pub pending: Vec<Tag>,
     pub tick: u64,
+    /// The terminal's size at the last draw: where mouse clicks land.
+    pub area: Rect,
     outbox: Outbox,
 }
 
@@ -231,6 +235,7 @@ impl App {
             quit: false,
             pending: Vec::new(),
             tick: 0,
+            area: Rect::new(0, 0, 80, 24),
             outbox: Outbox::default(),
         }
     }
@@ -364,6 +369,47 @@ impl App {
         }
     }
 
+    /// The wheel moves like the arrow keys; a left click picks a tab, a
+    /// quick action on Home, or a row of a list (any click closes the help).
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown if !self.help => {
+                let up = mouse.kind == MouseEventKind::ScrollUp;
+                self.on_key(KeyEvent::from(if up { KeyCode::Up } else { KeyCode::Down }));
+            }
+            MouseEventKind::Down(MouseButton::Left) => self.click(mouse.column, mouse.row),
+            _ => {}
+        }
+    }
+
+    fn click(&mut self, column: u16, row: u16) {
+        if self.help {
+            self.help = false;
+            return;
+        }
+        let [tabs, body, _] = super::view::layout(self.area);
+        if row == tabs.y {
+            if let Some(screen) = super::view::tab_at(column) {
+                self.go(screen);
+            }
+            return;
+        }
+        let data = &self.data;
+        match self.screen {
+            ScreenId::Home => {
+                if let Some(screen) = self.home.click(column, row, body) {
+                    self.go(screen);
+                }
+            }
+            ScreenId::Settings => self.settings.click(column, row, body, data),
+            ScreenId::Resources => self.resources.click(column, row, body, data),
+            ScreenId::Credentials => self.credentials.click(column, row, body, data),
+            ScreenId::Audit => self.audit.click(column, row, body),
+            ScreenId::Sessions => self.sessions.click(column, row, body),
+            ScreenId::Setup => {}
+        }
+    }
+
     /// Pasted text goes to the focused input, as if typed.
     pub fn on_paste(&mut self, text: &str) {
         for c in text.chars().filter(|c| !c.is_control()) {
@@ -467,6 +513,7 @@ impl App {
                 said
             }
             Tag::Audit => self.audit.on_reply(result),
+            Tag::ExportAudit => Some(self.audit.on_export(result)),
             Tag::Sessions | Tag::EndSession => self.sessions.on_reply(&tag, result, &mut ctx),
             _ => None,
         };

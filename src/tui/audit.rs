@@ -1,18 +1,20 @@
 //! Audit log: entries newest first from `audit.query`, a live tail (refreshed
 //! every two seconds), filters (since, credential, model, tool, outcome,
 //! text), a detail pane for the selected entry, and export to a JSON-lines
-//! file. A daemon without an audit log answers "unknown operation": the
+//! file the admin names (every entry the filters match, written by the
+//! worker). A daemon without an audit log answers "unknown operation": the
 //! screen says so.
 
 use super::app::{Action, Loadable, Outbox, Tag, text};
-use super::widgets::{Input, bold, fit, form_line, move_cursor, selected};
+use super::widgets::{Input, Rows, bold, centered, fit, form_line, inside, move_cursor, selected};
+use super::worker::EXPORT_AUDIT;
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Wrap};
-use serde_json::{Map, Value};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use serde_json::{Map, Value, json};
 
 /// The filters, in the order of the filter form: (argument, label).
 pub const FILTERS: [(&str, &str); 6] = [
@@ -37,11 +39,17 @@ pub struct AuditScreen {
     pub filtering: Option<usize>,
     /// The detail pane has the focus (Tab).
     pub detail: bool,
+    /// The export prompt is open: the file to write.
+    pub export: Option<Input>,
+    /// Why the last export failed (shown in the prompt).
+    pub export_error: Option<String>,
+    /// An export was sent and is not answered yet.
+    pub exporting: bool,
 }
 
 impl AuditScreen {
     pub fn typing(&self) -> bool {
-        self.filtering.is_some()
+        self.filtering.is_some() || self.export.is_some()
     }
 
     /// The `audit.query` arguments.
@@ -64,6 +72,34 @@ impl AuditScreen {
     }
 
     pub fn on_key(&mut self, key: KeyEvent, ctx: &mut super::app::Ctx) -> Action {
+        if let Some(input) = &mut self.export {
+            match key.code {
+                KeyCode::Esc => {
+                    self.export = None;
+                    self.export_error = None;
+                }
+                KeyCode::Enter if self.exporting => {}
+                KeyCode::Enter if input.text.trim().is_empty() => {
+                    self.export_error = Some("type the path of the file to write".into())
+                }
+                KeyCode::Enter => {
+                    let path = input.text.trim().to_string();
+                    let mut filters = self.query();
+                    if let Value::Object(map) = &mut filters {
+                        map.remove("limit");
+                    }
+                    ctx.out.send(Tag::ExportAudit, EXPORT_AUDIT, json!({"path": path, "filters": filters}));
+                    self.exporting = true;
+                    self.export_error = None;
+                    return Action::Say(format!("exporting to {path}…"));
+                }
+                _ => {
+                    input.on_key(key);
+                    self.export_error = None;
+                }
+            }
+            return Action::None;
+        }
         if let Some(row) = self.filtering {
             match key.code {
                 KeyCode::Esc => self.filtering = None,
@@ -94,22 +130,37 @@ impl AuditScreen {
                 return Action::Say(format!("live tail {}", if self.live { "on" } else { "off" }));
             }
             KeyCode::Char('g') | KeyCode::F(5) => self.refresh(ctx.out),
-            KeyCode::Char('x') => return Action::Say(self.export()),
+            KeyCode::Char('x') => {
+                self.export = Some(Input::new(&Self::default_export_name()));
+                self.export_error = None;
+            }
             KeyCode::Esc if self.detail => self.detail = false,
             _ => return Action::Unhandled,
         }
         Action::None
     }
 
-    /// Writes the entries shown to `alpenglow-audit-<time>.jsonl` here.
-    fn export(&self) -> String {
-        let Some(entries) = self.entries.ready() else { return "nothing to export".into() };
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let path = format!("alpenglow-audit-{stamp}.jsonl");
-        let body: String = entries.iter().map(|e| format!("{e}\n")).collect();
-        match std::fs::write(&path, body) {
-            Ok(()) => format!("exported {} entries to {path}", entries.len()),
-            Err(e) => format!("cannot write {path}: {e}"),
+    /// The export prompt's first suggestion: a new file in the current directory.
+    pub fn default_export_name() -> String {
+        let now = time::OffsetDateTime::now_utc();
+        let format = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+        format!("alpenglow-audit-{}.jsonl", now.format(format).unwrap_or_default())
+    }
+
+    /// The export's answer: where and how many, or why not (the prompt stays open).
+    pub fn on_export(&mut self, result: ApiResult<Value>) -> String {
+        self.exporting = false;
+        match result {
+            Ok(v) => {
+                self.export = None;
+                self.export_error = None;
+                format!("exported {} entries to {}", text(&v["entries"]), text(&v["path"]))
+            }
+            Err(e) => {
+                let message = format!("not exported: {}", e.message);
+                self.export_error = Some(e.message);
+                message
+            }
         }
     }
 
@@ -127,13 +178,50 @@ impl AuditScreen {
         None
     }
 
+    /// The filter line, the body (list and detail, or the filter form), the hints.
+    fn areas(area: Rect) -> [Rect; 3] {
+        let inner = Block::bordered().inner(area);
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(inner)
+    }
+
+    /// The body's two panes: the entries and the selected one's detail.
+    fn panes(body: Rect) -> [Rect; 2] {
+        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body)
+    }
+
+    /// The entries' rows: under the list's header.
+    fn rows(&self, area: Rect) -> Rows {
+        let [list, _] = Self::panes(Self::areas(area)[1]);
+        Rows::new(Rect { y: list.y + 1, height: list.height.saturating_sub(1), ..list }, self.cursor)
+    }
+
+    /// A click on an entry selects it and focuses the list; on the detail
+    /// pane focuses it (as Tab does). Not while a form or the export is open.
+    pub fn click(&mut self, column: u16, row: u16, area: Rect) {
+        if self.filtering.is_some() || self.export.is_some() {
+            return;
+        }
+        let Some(entries) = self.entries.ready() else { return };
+        if let Some(i) = self.rows(area).hit(column, row, entries.len()) {
+            self.cursor = i;
+            self.detail = false;
+        } else if inside(Self::panes(Self::areas(area)[1])[1], column, row) {
+            self.detail = true;
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        self.draw_log(frame, area);
+        if let Some(input) = &self.export {
+            self.draw_export(frame, area, input);
+        }
+    }
+
+    fn draw_log(&self, frame: &mut Frame, area: Rect) {
         let title = format!(" Audit log{} ", if self.live { " (live)" } else { "" });
         let block = Block::bordered().title(title);
-        let inner = block.inner(area);
         frame.render_widget(block, area);
-        let [filters, body, hint] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(inner);
+        let [filters, body, hint] = Self::areas(area);
         let active: Vec<String> = FILTERS
             .iter()
             .zip(&self.filters)
@@ -167,22 +255,24 @@ impl AuditScreen {
                 return;
             }
         };
-        let [list, detail] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(body);
+        let [list, detail] = Self::panes(body);
         let width = list.width as usize;
         let mut lines = vec![Line::styled(
-            fit(&format!("  {:<19} {:<14} {:<16} {:<18} {}", "TIME", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"), width),
+            fit(
+                &format!("  {:<14} {:<14} {:<12} {:<18} {}", "TIME (UTC)", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"),
+                width,
+            ),
             bold(),
         )];
-        let height = (list.height as usize).saturating_sub(1);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, e) in entries.iter().enumerate().skip(start).take(height) {
+        let rows = self.rows(area);
+        for (i, e) in entries.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let row = format!(
-                "{} {:<19} {:<14} {:<16} {:<18} {}",
+                "{} {:<14} {:<14} {:<12} {:<18} {}",
                 if focused { ">" } else { " " },
-                field(e, &["at", "time", "timestamp"]).replace('T', " ").chars().take(19).collect::<String>(),
+                short_time(&field(e, &["at", "time", "timestamp"])),
                 fit(&field(e, &["credential", "credential_label", "login"]), 14),
-                fit(&field(e, &["tool", "operation"]), 16),
+                fit(field(e, &["tool", "operation"]).trim_start_matches("alpenglow_"), 12),
                 fit(&field(e, &["model"]), 18),
                 field(e, &["outcome", "status"])
             );
@@ -201,9 +291,34 @@ impl AuditScreen {
             detail,
         );
     }
+
+    fn draw_export(&self, frame: &mut Frame, area: Rect, input: &Input) {
+        let rect = centered(area, 76, 8);
+        frame.render_widget(Clear, rect);
+        let mut lines = vec![
+            form_line("File", input.shown(!self.exporting), true),
+            Line::from("Every entry the filters match, oldest first, one JSON object a line;"),
+            Line::from("a relative path is in the directory the dashboard was started in."),
+        ];
+        match (&self.export_error, self.exporting) {
+            (_, true) => lines.push(Line::from("writing…")),
+            (Some(e), _) => lines.push(Line::styled(format!("! {e}"), bold())),
+            (None, _) => lines.push(Line::from("Enter write · Esc cancel · Ctrl-U clear")),
+        }
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Export the audit log ")),
+            rect,
+        );
+    }
 }
 
 /// The first of `names` the entry has, as text.
 fn field(entry: &Value, names: &[&str]) -> String {
     names.iter().map(|n| text(&entry[*n])).find(|t| !t.is_empty()).unwrap_or_default()
+}
+
+/// `2026-11-27T10:00:05.123Z` as `11-27 10:00:05`: the year and fractions
+/// make way for the outcome at 80 columns (the detail pane has it whole).
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(5..19).map_or_else(|| rfc3339.to_string(), |t| t.replace('T', " "))
 }

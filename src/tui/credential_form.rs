@@ -4,14 +4,14 @@
 //! reachable, and kept only as a hash), scope, expiry and company.
 
 use super::app::{Ctx, Data, Loadable, Tag};
-use super::widgets::{Input, Picked, Picker, bold, centered, form_line};
+use super::form::{FormKey, FormNav};
+use super::widgets::{Input, Picked, Picker, bold, centered};
 use crate::config::ApiKey;
 use crate::config::credential::parse_date;
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Wrap};
 use serde_json::{Value, json};
 
 const ROWS: [&str; 7] = ["Odoo user", "Label", "API key", "Scope", "Expires on", "Company", "[ Create ]"];
@@ -19,7 +19,7 @@ const CREATE: usize = 6;
 
 #[derive(Debug, Clone, Default)]
 pub struct CredentialForm {
-    pub focus: usize,
+    pub nav: FormNav,
     /// (id, login) picked from Odoo's list.
     pub user: Option<(u32, String)>,
     /// `ID LOGIN`, typed when Odoo's user list is unavailable.
@@ -29,7 +29,6 @@ pub struct CredentialForm {
     pub read_only: bool,
     pub expires: Input,
     pub company: Input,
-    pub editing: bool,
     pub picker: Option<Picker>,
     pub error: Option<String>,
 }
@@ -40,7 +39,7 @@ impl CredentialForm {
     }
 
     pub fn typing(&self) -> bool {
-        self.editing || self.picker.as_ref().is_some_and(|p| p.searching)
+        self.nav.editing || self.picker.as_ref().is_some_and(|p| p.searching)
     }
 
     fn user_items(data: &Data) -> Vec<(String, String)> {
@@ -56,7 +55,7 @@ impl CredentialForm {
                 Loadable::Ready(_) => picker.items = Self::user_items(data),
                 Loadable::Failed(_) => {
                     self.picker = None;
-                    self.editing = true;
+                    self.nav.editing = true;
                 }
                 _ => {}
             }
@@ -113,50 +112,39 @@ impl CredentialForm {
             }
             return false;
         }
-        if self.editing {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => self.editing = false,
-                _ => {
-                    let input = match self.focus {
-                        0 => &mut self.user_text,
-                        1 => &mut self.label,
-                        2 => &mut self.key,
-                        4 => &mut self.expires,
-                        _ => &mut self.company,
-                    };
-                    input.on_key(key);
-                    self.error = match self.focus {
-                        0 => parse_user(&self.user_text.text).err(),
-                        4 if !self.expires.text.trim().is_empty() => parse_date(&self.expires.text).err().map(|e| e.0),
-                        _ => None,
-                    };
-                }
+        match self.nav.on_key(key, CREATE) {
+            FormKey::Handled | FormKey::Other => {}
+            FormKey::Close => return true,
+            FormKey::Save => self.submit(ctx),
+            FormKey::Type(row) => {
+                let input = match row {
+                    0 => &mut self.user_text,
+                    1 => &mut self.label,
+                    2 => &mut self.key,
+                    4 => &mut self.expires,
+                    _ => &mut self.company,
+                };
+                input.on_key(key);
+                self.error = match row {
+                    0 => parse_user(&self.user_text.text).err(),
+                    4 if !self.expires.text.trim().is_empty() => parse_date(&self.expires.text).err().map(|e| e.0),
+                    _ => None,
+                };
             }
-            return false;
-        }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s') {
-            self.submit(ctx);
-            return false;
-        }
-        match key.code {
-            KeyCode::Esc => return true,
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => self.focus = (self.focus + 1).min(CREATE),
-            KeyCode::Enter | KeyCode::Char(' ') => match self.focus {
+            FormKey::Activate(row) => match row {
                 0 => {
                     ctx.want_users();
                     if matches!(ctx.data.users, Loadable::Failed(_)) {
                         self.user = None;
-                        self.editing = true;
+                        self.nav.editing = true;
                     } else {
                         self.picker = Some(Picker::new(Self::user_items(ctx.data), &[], false));
                     }
                 }
                 3 => self.read_only = !self.read_only,
                 CREATE => self.submit(ctx),
-                _ => self.editing = true,
+                _ => self.nav.editing = true,
             },
-            _ => {}
         }
         false
     }
@@ -172,42 +160,34 @@ impl CredentialForm {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
-        let typed = |input: &Input, row: usize| input.shown(self.editing && self.focus == row);
+        let typed = |input: &Input, row: usize| self.nav.shown(input, row);
         let user = match &self.user {
             Some((id, login)) => format!("{login} (id {id})"),
-            None if self.user_text.text.is_empty() && !(self.editing && self.focus == 0) => {
-                "(Enter: pick from Odoo)".into()
-            }
+            None if self.user_text.text.is_empty() && !self.nav.typing_in(0) => "(Enter: pick from Odoo)".into(),
             None => typed(&self.user_text, 0),
         };
         let values = [
             user,
             typed(&self.label, 1),
-            if self.key.text.is_empty() && !(self.editing && self.focus == 2) {
+            if self.key.text.is_empty() && !self.nav.typing_in(2) {
                 "(paste the user's Odoo API key)".into()
             } else {
                 typed(&self.key, 2)
             },
             format!("{}  (space: full / read-only)", if self.read_only { "read-only" } else { "full" }),
-            if self.expires.text.is_empty() && !(self.editing && self.focus == 4) {
+            if self.expires.text.is_empty() && !self.nav.typing_in(4) {
                 "never (YYYY-MM-DD)".into()
             } else {
                 typed(&self.expires, 4)
             },
-            if self.company.text.is_empty() && !(self.editing && self.focus == 5) {
+            if self.company.text.is_empty() && !self.nav.typing_in(5) {
                 "all companies".into()
             } else {
                 typed(&self.company, 5)
             },
             String::new(),
         ];
-        let mut lines: Vec<Line> = ROWS
-            .iter()
-            .zip(values)
-            .enumerate()
-            .map(|(i, (label, value))| form_line(label, value, i == self.focus))
-            .collect();
-        lines.push(Line::from(""));
+        let mut lines = Vec::new();
         if let Some(e) = &self.error {
             lines.push(Line::styled(format!("! {e}"), bold()));
         }
@@ -216,10 +196,7 @@ impl CredentialForm {
         }
         lines.push(Line::from("The key is checked against Odoo when it is reachable, then kept only as a hash."));
         lines.push(Line::from("Enter edit/toggle · Ctrl-S create · Esc cancel"));
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" New credential ")),
-            area,
-        );
+        self.nav.draw(frame, area, " New credential ", ROWS.into_iter().zip(values).collect(), lines);
         if let Some(picker) = &self.picker {
             let title = if matches!(data.users, Loadable::Loading) { "Odoo users (loading…)" } else { "Odoo users" };
             picker.draw(frame, centered(area, 70, 16), title);

@@ -3,13 +3,13 @@
 
 use super::app::{Action, Ctx, Data, Tag, text};
 use super::credential_form::CredentialForm;
-use super::widgets::{Input, bold, confirm, fit, matches, move_cursor, search_key, selected};
+use super::list::{ListFrame, ListView};
+use super::widgets::{confirm, fit};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph};
+
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Default)]
@@ -25,23 +25,24 @@ pub enum Mode {
 
 #[derive(Debug, Default)]
 pub struct CredentialsScreen {
-    pub cursor: usize,
+    pub list: ListView,
     pub mode: Mode,
-    pub search: Input,
-    pub searching: bool,
 }
+
+/// Lines between the rows and the hints: the selected credential's details.
+const DETAIL_LINES: u16 = 1;
 
 impl CredentialsScreen {
     pub fn typing(&self) -> bool {
         match &self.mode {
-            Mode::List => self.searching,
+            Mode::List => self.list.typing(),
             Mode::Form(f) => f.typing(),
             Mode::ConfirmRevoke { .. } => false,
         }
     }
 
     pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
-        data.credentials.iter().filter(|c| matches(&self.search.text, &row_text(c))).collect()
+        data.credentials.iter().filter(|c| self.list.shows(&row_text(c))).collect()
     }
 
     pub fn start_form(&mut self) {
@@ -78,16 +79,12 @@ impl CredentialsScreen {
     }
 
     fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
-            return Action::None;
-        }
         let visible = self.visible(ctx.data);
-        if move_cursor(&mut self.cursor, visible.len(), key) {
+        if self.list.on_key(key, visible.len()) {
             return Action::None;
         }
-        let current = visible.get(self.cursor).map(|v| (*v).clone());
+        let current = visible.get(self.list.cursor).map(|v| (*v).clone());
         match key.code {
-            KeyCode::Char('/') => self.searching = true,
             KeyCode::Char('n') | KeyCode::Char('a') => self.start_form(),
             KeyCode::Char('x') | KeyCode::Char('d') | KeyCode::Delete => {
                 let Some(c) = current else { return Action::None };
@@ -125,52 +122,41 @@ impl CredentialsScreen {
         }
     }
 
+    /// A click on a row of the list selects it (the list only, not a dialog).
+    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
+        if matches!(self.mode, Mode::List) {
+            self.list.click(column, row, area, DETAIL_LINES, self.visible(data).len());
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         if let Mode::Form(form) = &self.mode {
             form.draw(frame, area, data);
             return;
         }
-        let block = Block::bordered().title(" Credentials ");
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let width = inner.width as usize;
         let visible = self.visible(data);
-        let header = format!(
-            "  {:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
-            "ID", "LABEL", "USER", "SCOPE", "STATUS", "EXPIRES", "LAST USED", "REQS"
-        );
-        let mut lines = vec![Line::styled(fit(&header, width), bold())];
-        let height = (inner.height as usize).saturating_sub(4);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, c) in visible.iter().enumerate().skip(start).take(height) {
-            let focused = i == self.cursor;
-            let line = Line::from(fit(&format!("{} {}", if focused { ">" } else { " " }, row_text(c)), width));
-            lines.push(if focused { line.style(selected()) } else { line });
-        }
-        if visible.is_empty() {
-            lines.push(Line::from("  No credentials. Press n to create one."));
-        }
-        lines.push(Line::from(""));
-        if let Some(c) = visible.get(self.cursor) {
-            lines.push(Line::from(fit(
-                &format!(
-                    "{}: company {} · key {}… · last IP {} · created {}",
-                    text(&c["label"]),
-                    if c["company_id"].is_null() { "all".into() } else { text(&c["company_id"]) },
-                    text(&c["key_prefix"]),
-                    or(&c["last_ip"], "-"),
-                    text(&c["created_at"]).chars().take(10).collect::<String>()
-                ),
-                width,
-            )));
-        }
-        let search = if self.searching || !self.search.text.is_empty() {
-            format!("/{}  ", self.search.shown(self.searching))
-        } else {
-            String::new()
+        let details = visible.get(self.list.cursor).map(|c| {
+            format!(
+                "{}: company {} · key {}… · last IP {} · created {}",
+                text(&c["label"]),
+                if c["company_id"].is_null() { "all".into() } else { text(&c["company_id"]) },
+                text(&c["key_prefix"]),
+                or(&c["last_ip"], "-"),
+                text(&c["created_at"]).chars().take(10).collect::<String>()
+            )
+        });
+        let list = ListFrame {
+            title: " Credentials ",
+            header: format!(
+                "  {:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
+                "ID", "LABEL", "USER", "SCOPE", "STATUS", "EXPIRES", "LAST USED", "REQS"
+            ),
+            rows: visible.into_iter().map(row_text).collect(),
+            empty: "  No credentials. Press n to create one.",
+            details: details.into_iter().collect(),
+            hints: "n new · x revoke · / search",
         };
-        lines.push(Line::from(format!("{search}n new · x revoke · / search")));
-        frame.render_widget(Paragraph::new(lines), inner);
+        self.list.draw(frame, area, DETAIL_LINES, list);
         if let Mode::ConfirmRevoke { id, label } = &self.mode {
             confirm(frame, area, &format!("Revoke credential {id} ({label})? This is permanent."));
         }

@@ -5,7 +5,7 @@ use super::app::{Action, Ctx, Data, ScreenId, Tag, text};
 use super::widgets::{bold, fit};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use serde_json::{Value, json};
@@ -45,8 +45,11 @@ impl HomeScreen {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        frame.render_widget(Block::bordered().title(" Home "), area);
+        let [content, quick] = areas(area);
+        Self::draw_quick(frame, quick);
         let Some(status) = &data.status else {
-            frame.render_widget(Paragraph::new("Asking the daemon…").block(Block::bordered()), area);
+            frame.render_widget(Paragraph::new("Asking the daemon…"), content);
             return;
         };
         let odoo = &status["odoo"];
@@ -95,20 +98,52 @@ impl HomeScreen {
             lines.push(Line::from("  No Odoo service key: no model, field or user lists."));
         }
         // One line each so the quick actions stay on screen; Settings shows them whole.
-        let width = area.width.saturating_sub(2) as usize;
+        let width = content.width as usize;
         for warning in &data.warnings {
             lines.push(Line::styled(fit(&format!("  ! warning: {warning}"), width), bold()));
         }
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled("  Quick actions", bold())));
-        let quick: Vec<String> = QUICK.iter().map(|(k, s)| format!("[{k}] {}", s.title())).collect();
-        lines.push(Line::from(format!("  {}", quick[..3].join("   "))));
-        lines.push(Line::from(format!("  {}", quick[3..].join("   "))));
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Home ")),
-            area,
-        );
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), content);
     }
+
+    /// The quick actions, in the bottom lines of the box; clickable.
+    fn draw_quick(frame: &mut Frame, area: Rect) {
+        let mut lines = vec![Line::from(Span::styled("  Quick actions", bold()))];
+        for items in QUICK.chunks(QUICK_PER_ROW) {
+            let labels: Vec<String> = items.iter().map(|(k, s)| quick_label(*k, *s)).collect();
+            lines.push(Line::from(format!("  {}", labels.join(QUICK_GAP))));
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    /// The screen whose quick action is at (`column`, `row`), if any.
+    pub fn click(&self, column: u16, row: u16, area: Rect) -> Option<ScreenId> {
+        let quick = areas(area)[1];
+        // The area's first line is its title.
+        let line = row.checked_sub(quick.y + 1)? as usize;
+        let items = QUICK.chunks(QUICK_PER_ROW).nth(line)?;
+        let mut x = quick.x + 2;
+        for (k, screen) in items {
+            let width = quick_label(*k, *screen).chars().count() as u16;
+            if (x..x + width).contains(&column) {
+                return Some(*screen);
+            }
+            x += width + QUICK_GAP.len() as u16;
+        }
+        None
+    }
+}
+
+const QUICK_PER_ROW: usize = 3;
+const QUICK_GAP: &str = "   ";
+
+fn quick_label(key: char, screen: ScreenId) -> String {
+    format!("[{key}] {}", screen.title())
+}
+
+/// Inside the box: the status lines, and the quick actions at the bottom.
+fn areas(area: Rect) -> [Rect; 2] {
+    let rows = QUICK.len().div_ceil(QUICK_PER_ROW) as u16 + 1;
+    Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(Block::bordered().inner(area))
 }
 
 fn or_dash(v: &Value) -> String {

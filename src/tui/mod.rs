@@ -5,13 +5,16 @@
 //! Screens are components (`home`, `settings`, `resources`, `credentials`,
 //! `audit`, `sessions`, `setup`): each keeps its own state, handles its keys
 //! and draws from that state without changing it. `app` routes keys and
-//! answers; `view` draws the frame; this file runs the terminal loop.
+//! answers; `view` draws the frame; this file runs the terminal loop (keys,
+//! paste and the mouse: clicks on tabs, quick actions and rows, the wheel).
 
 pub mod app;
 pub mod audit;
 pub mod credential_form;
 pub mod credentials;
+pub mod form;
 pub mod home;
+pub mod list;
 pub mod resource_form;
 pub mod resources;
 pub mod sessions;
@@ -23,7 +26,8 @@ pub mod worker;
 
 use crate::admin_socket::SocketClient;
 use app::App;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
+use ratatui::crossterm::execute;
 use std::path::Path;
 use std::time::Duration;
 
@@ -37,7 +41,16 @@ pub fn run(socket: &Path) -> Result<(), String> {
     })?;
     let worker = worker::Worker::start(Box::new(client));
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot use this terminal: {e}"))?;
-    let result = event_loop(&mut terminal, &worker);
+    // Mouse reporting is switched off again on every way out, a panic included.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        hook(info);
+    }));
+    let result = execute!(std::io::stdout(), EnableMouseCapture)
+        .map_err(|e| format!("cannot use this terminal: {e}"))
+        .and_then(|()| event_loop(&mut terminal, &worker));
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
@@ -49,6 +62,8 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, worker: &worker::Worker) 
         for request in app.take_requests() {
             worker.send(request).map_err(|e| e.message)?;
         }
+        let size = terminal.size().map_err(|e| e.to_string())?;
+        app.area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
         terminal.draw(|frame| view::draw(frame, &app)).map_err(|e| e.to_string())?;
         if app.quit {
             return Ok(());
@@ -58,6 +73,7 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, worker: &worker::Worker) 
             match event::read().map_err(|e| e.to_string())? {
                 Event::Key(key) if key.kind != KeyEventKind::Release => app.on_key(key),
                 Event::Paste(text) => app.on_paste(&text),
+                Event::Mouse(mouse) => app.on_mouse(mouse),
                 _ => {}
             }
         } else {

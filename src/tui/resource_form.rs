@@ -4,13 +4,13 @@
 //! typed. Saving sends one `resources.add` or `resources.edit`.
 
 use super::app::{Ctx, Data, Loadable, Tag, strings, text};
-use super::widgets::{Input, Picked, Picker, bold, form_line};
+use super::form::{FormKey, FormNav};
+use super::widgets::{Input, Picked, Picker, bold};
 use crate::domain::Domain;
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Wrap};
 use serde_json::{Value, json};
 
 /// Adding the wizard's models, or editing one resource.
@@ -39,7 +39,7 @@ const SAVE: usize = 10;
 #[derive(Debug, Clone)]
 pub struct ResourceForm {
     pub mode: FormMode,
-    pub focus: usize,
+    pub nav: FormNav,
     pub company: Input,
     pub read_only: bool,
     /// read, create, write, delete.
@@ -51,8 +51,6 @@ pub struct ResourceForm {
     pub filter: Input,
     pub filter_error: Option<String>,
     pub execute: Input,
-    /// A text row is taking keys.
-    pub editing: bool,
     pub picker: Option<Picker>,
     pub error: Option<String>,
 }
@@ -62,7 +60,7 @@ impl ResourceForm {
     pub fn add(models: Vec<String>, default_read_only: bool) -> ResourceForm {
         ResourceForm {
             mode: FormMode::Add(models),
-            focus: 0,
+            nav: FormNav::default(),
             company: Input::default(),
             read_only: default_read_only,
             ops: [true, false, false, false],
@@ -72,7 +70,6 @@ impl ResourceForm {
             filter: Input::default(),
             filter_error: None,
             execute: Input::default(),
-            editing: false,
             picker: None,
             error: None,
         }
@@ -100,7 +97,7 @@ impl ResourceForm {
     }
 
     pub fn typing(&self) -> bool {
-        self.editing || self.picker.as_ref().is_some_and(|p| p.searching)
+        self.nav.editing || self.picker.as_ref().is_some_and(|p| p.searching)
     }
 
     /// The fields Odoo lists for the form's models, if it could.
@@ -149,44 +146,33 @@ impl ResourceForm {
             }
             return false;
         }
-        if self.editing {
-            match key.code {
-                KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => self.editing = false,
-                _ => {
-                    let input = match self.focus {
-                        0 => &mut self.company,
-                        7 => &mut self.fields_text,
-                        8 => &mut self.filter,
-                        _ => &mut self.execute,
-                    };
-                    input.on_key(key);
-                    if self.focus == 8 {
-                        self.check_filter();
-                    }
-                    if self.focus == 7 {
-                        self.fields = split(&self.fields_text.text);
-                    }
+        match self.nav.on_key(key, SAVE) {
+            FormKey::Handled | FormKey::Other => {}
+            FormKey::Close => return true,
+            FormKey::Save => self.save(ctx),
+            FormKey::Type(row) => {
+                let input = match row {
+                    0 => &mut self.company,
+                    7 => &mut self.fields_text,
+                    8 => &mut self.filter,
+                    _ => &mut self.execute,
+                };
+                input.on_key(key);
+                if row == 8 {
+                    self.check_filter();
+                }
+                if row == 7 {
+                    self.fields = split(&self.fields_text.text);
                 }
             }
-            return false;
-        }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s') {
-            self.save(ctx);
-            return false;
-        }
-        match key.code {
-            KeyCode::Esc => return true,
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => self.focus = self.focus.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => self.focus = (self.focus + 1).min(SAVE),
-            KeyCode::Enter | KeyCode::Char(' ') => match self.focus {
-                0 | 8 | 9 => self.editing = true,
+            FormKey::Activate(row) => match row {
+                0 | 8 | 9 => self.nav.editing = true,
                 1 => self.read_only = !self.read_only,
-                2..=5 => self.ops[self.focus - 2] = !self.ops[self.focus - 2],
+                2..=5 => self.ops[row - 2] = !self.ops[row - 2],
                 6 => self.policy = (self.policy + 1) % POLICIES.len(),
                 7 => self.open_fields(ctx),
                 _ => self.save(ctx),
             },
-            _ => {}
         }
         false
     }
@@ -207,7 +193,7 @@ impl ResourceForm {
             self.picker = Some(picker);
         } else {
             // No field list from Odoo: type the names.
-            self.editing = true;
+            self.nav.editing = true;
         }
     }
 
@@ -263,7 +249,7 @@ impl ResourceForm {
             FormMode::Edit { id, model } => format!(" Edit resource {id}: {model} "),
         };
         let on = |b: bool| if b { "[x]" } else { "[ ]" }.to_string();
-        let typed = |input: &Input, row: usize| input.shown(self.editing && self.focus == row);
+        let typed = |input: &Input, row: usize| self.nav.shown(input, row);
         let fields = if self.policy == 0 {
             "(all fields)".to_string()
         } else if self.fields.is_empty() {
@@ -271,7 +257,7 @@ impl ResourceForm {
         } else {
             self.fields.join(", ")
         };
-        let company = if self.company.text.trim().is_empty() && !(self.editing && self.focus == 0) {
+        let company = if self.company.text.trim().is_empty() && !self.nav.typing_in(0) {
             "all companies".to_string()
         } else {
             typed(&self.company, 0)
@@ -284,18 +270,12 @@ impl ResourceForm {
             on(self.ops[2]),
             on(self.ops[3]),
             format!("{}  (space: all / allowlist / denylist)", POLICIES[self.policy]),
-            if self.editing && self.focus == 7 { typed(&self.fields_text, 7) } else { fields },
+            if self.nav.typing_in(7) { typed(&self.fields_text, 7) } else { fields },
             typed(&self.filter, 8),
             typed(&self.execute, 9),
             String::new(),
         ];
-        let mut lines: Vec<Line> = ROWS
-            .iter()
-            .zip(values)
-            .enumerate()
-            .map(|(i, (label, value))| form_line(label, value, i == self.focus))
-            .collect();
-        lines.push(Line::from(""));
+        let mut lines = Vec::new();
         match &self.filter_error {
             Some(e) => lines.push(Line::styled(format!("! record filter: {e}"), bold())),
             None if !self.filter.text.trim().is_empty() => lines.push(Line::from("record filter: valid")),
@@ -310,10 +290,7 @@ impl ResourceForm {
             }
         }
         lines.push(Line::from("Enter edit/toggle · Ctrl-S save · Esc cancel"));
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
-            area,
-        );
+        self.nav.draw(frame, area, &title, ROWS.into_iter().zip(values).collect(), lines);
         if let Some(picker) = &self.picker {
             let loading = self.models().iter().any(|m| matches!(data.fields.get(m), Some(Loadable::Loading)));
             let title = if loading { "Fields (loading…)" } else { "Fields" };

@@ -3,8 +3,9 @@
 //! editor, and delete with confirmation.
 
 use super::app::{Action, Ctx, Data, Loadable, Tag, strings, text};
+use super::list::{ListFrame, ListView};
 use super::resource_form::ResourceForm;
-use super::widgets::{Input, Picked, Picker, bold, centered, confirm, fit, matches, move_cursor, search_key, selected};
+use super::widgets::{Input, Picked, Picker, centered, confirm, fit};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -31,16 +32,17 @@ pub enum Mode {
 
 #[derive(Debug, Default)]
 pub struct ResourcesScreen {
-    pub cursor: usize,
+    pub list: ListView,
     pub mode: Mode,
-    pub search: Input,
-    pub searching: bool,
 }
+
+/// Lines between the rows and the hints: none.
+const DETAIL_LINES: u16 = 0;
 
 impl ResourcesScreen {
     pub fn typing(&self) -> bool {
         match &self.mode {
-            Mode::List => self.searching,
+            Mode::List => self.list.typing(),
             Mode::PickModels(p) => p.searching,
             Mode::TypeModels(_) => true,
             Mode::Form(f) => f.typing(),
@@ -49,7 +51,7 @@ impl ResourcesScreen {
     }
 
     pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
-        data.resources.iter().filter(|r| matches(&self.search.text, &row_text(r))).collect()
+        data.resources.iter().filter(|r| self.list.shows(&row_text(r))).collect()
     }
 
     /// Opens the wizard (also used by the setup wizard).
@@ -129,16 +131,12 @@ impl ResourcesScreen {
     }
 
     fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
-            return Action::None;
-        }
         let visible = self.visible(ctx.data);
-        if move_cursor(&mut self.cursor, visible.len(), key) {
+        if self.list.on_key(key, visible.len()) {
             return Action::None;
         }
-        let current = visible.get(self.cursor).map(|v| (*v).clone());
+        let current = visible.get(self.list.cursor).map(|v| (*v).clone());
         match key.code {
-            KeyCode::Char('/') => self.searching = true,
             KeyCode::Char('a') => self.start_wizard(ctx),
             KeyCode::Char('e') | KeyCode::Enter => {
                 if let Some(view) = current {
@@ -186,44 +184,30 @@ impl ResourcesScreen {
         }
     }
 
+    /// A click on a row of the list selects it (the list only, not a dialog).
+    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
+        if matches!(self.mode, Mode::List) {
+            self.list.click(column, row, area, DETAIL_LINES, self.visible(data).len());
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         if let Mode::Form(form) = &self.mode {
             form.draw(frame, area, data);
             return;
         }
-        let block = Block::bordered().title(" Resources ");
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let width = inner.width as usize;
-        let visible = self.visible(data);
-        let mut lines = vec![Line::styled(
-            fit(
-                &format!(
-                    "  {:<4} {:<24} {:<7} {:<4} {:<22} {}",
-                    "ID", "MODEL", "COMPANY", "RO", "OPERATIONS", "FIELDS / FILTER"
-                ),
-                width,
+        let list = ListFrame {
+            title: " Resources ",
+            header: format!(
+                "  {:<4} {:<24} {:<7} {:<4} {:<22} {}",
+                "ID", "MODEL", "COMPANY", "RO", "OPERATIONS", "FIELDS / FILTER"
             ),
-            bold(),
-        )];
-        let height = (inner.height as usize).saturating_sub(3);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, r) in visible.iter().enumerate().skip(start).take(height) {
-            let focused = i == self.cursor;
-            let line = Line::from(fit(&format!("{} {}", if focused { ">" } else { " " }, row_text(r)), width));
-            lines.push(if focused { line.style(selected()) } else { line });
-        }
-        if visible.is_empty() {
-            lines.push(Line::from("  No resources: AI clients see no model. Press a to add some."));
-        }
-        let search = if self.searching || !self.search.text.is_empty() {
-            format!("/{}  ", self.search.shown(self.searching))
-        } else {
-            String::new()
+            rows: self.visible(data).into_iter().map(row_text).collect(),
+            empty: "  No resources: AI clients see no model. Press a to add some.",
+            details: Vec::new(),
+            hints: "a add (wizard) · e edit · d delete · / search",
         };
-        lines.push(Line::from(""));
-        lines.push(Line::from(format!("{search}a add (wizard) · e edit · d delete · / search")));
-        frame.render_widget(Paragraph::new(lines), inner);
+        self.list.draw(frame, area, DETAIL_LINES, list);
 
         match &self.mode {
             Mode::PickModels(picker) => {

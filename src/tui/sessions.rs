@@ -4,7 +4,7 @@
 //! track sessions answers "unknown operation": the screen says so.
 
 use super::app::{Action, Ctx, Loadable, Outbox, Tag, text};
-use super::widgets::{bold, confirm, fit, move_cursor, selected};
+use super::widgets::{Rows, bold, confirm, fit, move_cursor, selected};
 use crate::admin_socket::ApiResult;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -77,6 +77,22 @@ impl SessionsScreen {
         None
     }
 
+    /// The list's rows: under the header, above the blank line and the hints.
+    fn rows(&self, area: Rect) -> Rows {
+        let inner = Block::bordered().inner(area);
+        Rows::new(Rect { y: inner.y + 1, height: inner.height.saturating_sub(3), ..inner }, self.cursor)
+    }
+
+    /// A click on a row selects that session (not while asking to end one).
+    pub fn click(&mut self, column: u16, row: u16, area: Rect) {
+        let len = self.sessions.ready().map_or(0, Vec::len);
+        if self.confirming.is_none()
+            && let Some(i) = self.rows(area).hit(column, row, len)
+        {
+            self.cursor = i;
+        }
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let block = Block::bordered().title(" Sessions (live) ");
         let inner = block.inner(area);
@@ -96,23 +112,24 @@ impl SessionsScreen {
         let mut lines = vec![Line::styled(
             fit(
                 &format!(
-                    "  {:<10} {:<16} {:<14} {:<15} {:<16} {}",
+                    "  {:<10} {:<14} {:<14} {:<15} {:<14} {}",
                     "SESSION", "CLIENT", "CREDENTIAL", "IP", "LAST ACTIVITY", "REQS"
                 ),
                 width,
             ),
             bold(),
         )];
-        for (i, s) in sessions.iter().enumerate() {
+        let rows = self.rows(area);
+        for (i, s) in sessions.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let row = format!(
-                "{} {:<10} {:<16} {:<14} {:<15} {:<16} {}",
+                "{} {:<10} {:<14} {:<14} {:<15} {:<14} {}",
                 if focused { ">" } else { " " },
                 fit(&text(&s["id"]), 10),
-                fit(&client(&s["client"]), 16),
+                fit(&client(&s["client"]), 14),
                 fit(&text(&s["credential"]), 14),
                 fit(&text(&s["ip"]), 15),
-                fit(&text(&s["last_activity"]).replace('T', " "), 16),
+                super::audit::short_time(&text(&s["last_activity"])),
                 text(&s["requests"])
             );
             let line = Line::from(fit(&row, width));

@@ -3,7 +3,7 @@
 //! invalid value is explained on the line below and nothing is sent.
 
 use super::app::{Action, Ctx, Data, Tag, text};
-use super::widgets::{Input, bold, fit, matches, move_cursor, search_key, selected, wrap_words};
+use super::widgets::{Input, Rows, bold, fit, matches, move_cursor, search_key, selected, wrap_words};
 use crate::admin_socket::ApiResult;
 use crate::config::settings::{SettingKind, spec};
 use ratatui::Frame;
@@ -125,21 +125,42 @@ impl SettingsScreen {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
-        let block = Block::bordered().title(" Settings ");
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        // Warnings (require_credential off, MCP off) stay on top while they hold.
-        let warnings: Vec<Line> = data
-            .warnings
-            .iter()
-            .flat_map(|w| wrap_words(&format!("! warning: {w}"), inner.width as usize))
-            .map(|l| Line::styled(l, bold()))
-            .collect();
-        let [top, list, detail] =
+    /// The warning lines, and the areas: warnings (require_credential off,
+    /// MCP off: on top while they hold), the list, the detail.
+    fn areas(area: Rect, data: &Data) -> (Vec<String>, [Rect; 3]) {
+        let inner = Block::bordered().inner(area);
+        let warnings: Vec<String> =
+            data.warnings.iter().flat_map(|w| wrap_words(&format!("! warning: {w}"), inner.width as usize)).collect();
+        let areas =
             Layout::vertical([Constraint::Length(warnings.len() as u16), Constraint::Min(3), Constraint::Length(4)])
                 .areas(inner);
-        frame.render_widget(Paragraph::new(warnings), top);
+        (warnings, areas)
+    }
+
+    /// The list's rows: under its header.
+    fn rows(&self, area: Rect, data: &Data) -> Rows {
+        let (_, [_, list, _]) = Self::areas(area, data);
+        Rows::new(Rect { y: list.y + 1, height: list.height.saturating_sub(1), ..list }, self.cursor)
+    }
+
+    /// A click on a row selects that setting (not while one is being edited).
+    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
+        if self.editing.is_none()
+            && let Some(i) = self.rows(area, data).hit(column, row, self.visible(data).len())
+        {
+            self.cursor = i;
+            self.error = None;
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        let block = Block::bordered().title(" Settings ");
+        frame.render_widget(block, area);
+        let (warnings, [top, list, detail]) = Self::areas(area, data);
+        frame.render_widget(
+            Paragraph::new(warnings.into_iter().map(|l| Line::styled(l, bold())).collect::<Vec<_>>()),
+            top,
+        );
         let visible = self.visible(data);
         let width = list.width as usize;
         let value_width = 22.min(width.saturating_sub(40));
@@ -147,9 +168,8 @@ impl SettingsScreen {
             fit(&format!("  {:<26} {:<value_width$} {}", "SETTING", "VALUE", "ALLOWED"), width),
             bold(),
         )];
-        let height = (list.height as usize).saturating_sub(1);
-        let start = self.cursor.saturating_sub(height.saturating_sub(1));
-        for (i, s) in visible.iter().enumerate().skip(start).take(height) {
+        let rows = self.rows(area, data);
+        for (i, s) in visible.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let value = match (&self.editing, focused) {
                 (Some(input), true) => input.shown(true),

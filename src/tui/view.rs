@@ -5,25 +5,47 @@
 use super::app::{App, ScreenId};
 use super::widgets::{bold, centered, fit, selected};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
+const BRAND: &str = "Alpenglow ";
+
+/// The frame's rows: the tab bar, the screen, the status line.
+pub fn layout(area: Rect) -> [Rect; 3] {
+    Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(1)]).areas(area)
+}
+
+/// A tab's label; the current one swaps its spaces for brackets (same width).
+fn tab_label(index: usize, screen: ScreenId, current: bool) -> String {
+    let label = format!(" {}:{} ", index + 1, screen.tab());
+    if current { format!("[{}]", label.trim()) } else { label }
+}
+
+/// The tab under `column` of the tab bar.
+pub fn tab_at(column: u16) -> Option<ScreenId> {
+    let mut x = BRAND.len() as u16;
+    for (i, screen) in ScreenId::TABS.iter().enumerate() {
+        let width = tab_label(i, *screen, false).chars().count() as u16;
+        if (x..x + width).contains(&column) {
+            return Some(*screen);
+        }
+        x += width;
+    }
+    None
+}
+
 /// Draws the whole dashboard.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let [tabs, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(1)]).areas(frame.area());
-    let mut spans = vec![Span::styled("Alpenglow ", bold())];
+    let [tabs, body, status] = layout(frame.area());
+    let mut spans = vec![Span::styled(BRAND, bold())];
     for (i, screen) in ScreenId::TABS.iter().enumerate() {
-        let label = format!(" {}:{} ", i + 1, screen.tab());
         // Brackets mark the current tab without colour; reverse video with.
-        if *screen == app.screen {
-            spans.push(Span::styled(format!("[{}]", label.trim()), selected()));
-        } else {
-            spans.push(Span::raw(label));
-        }
+        let current = *screen == app.screen;
+        let label = tab_label(i, *screen, current);
+        spans.push(if current { Span::styled(label, selected()) } else { Span::raw(label) });
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
@@ -72,7 +94,7 @@ pub fn help_lines(screen: ScreenId) -> Vec<&'static str> {
         ScreenId::Audit => &[
             "f        filters · / text filter",
             "l        live tail on/off · g refresh",
-            "Tab      detail pane · x export to a .jsonl file",
+            "Tab      detail pane · x export to a file (asks where)",
         ],
         ScreenId::Sessions => &["e        end the selected session · g refresh"],
         ScreenId::Setup => &["Enter    next / edit · s skip · b back · Esc leave"],
@@ -81,6 +103,7 @@ pub fn help_lines(screen: ScreenId) -> Vec<&'static str> {
     lines.extend([
         "",
         "↑↓ / j k  move · PgUp PgDn · g G first/last",
+        "mouse    click a tab, a quick action or a row · wheel moves",
         "1-6 or Tab  switch screen · Esc back",
         "?  this help · q quit · Ctrl-C quit anywhere",
     ]);

@@ -104,6 +104,40 @@ pub fn move_cursor(cursor: &mut usize, len: usize, key: KeyEvent) -> bool {
     true
 }
 
+/// Where a list's rows are on screen: `area` holds one item a line, and
+/// the items from `start` are shown so the cursor stays in view. Drawing
+/// and mouse clicks use the same value, so a click lands on the row drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rows {
+    pub area: Rect,
+    pub start: usize,
+}
+
+impl Rows {
+    pub fn new(area: Rect, cursor: usize) -> Rows {
+        let height = area.height as usize;
+        Rows { area, start: cursor.saturating_sub(height.saturating_sub(1)) }
+    }
+
+    pub fn height(&self) -> usize {
+        self.area.height as usize
+    }
+
+    /// The item under screen cell (`column`, `row`), if one of `len` items is drawn there.
+    pub fn hit(&self, column: u16, row: u16, len: usize) -> Option<usize> {
+        let a = self.area;
+        if column < a.x || column >= a.x + a.width || row < a.y || row >= a.y + a.height {
+            return None;
+        }
+        Some(self.start + (row - a.y) as usize).filter(|&i| i < len)
+    }
+}
+
+/// Whether a screen cell is inside `area`.
+pub fn inside(area: Rect, column: u16, row: u16) -> bool {
+    column >= area.x && column < area.x + area.width && row >= area.y && row < area.y + area.height
+}
+
 /// Whether `row` matches a search text (case-insensitive, every word).
 /// Feeds a key to a list's search box while it is open (Enter or Esc closes
 /// it; typing filters and puts the cursor back on the first row). Returns
@@ -314,7 +348,21 @@ pub fn fit(text: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap_words;
+    use super::{Rows, wrap_words};
+    use ratatui::layout::Rect;
+
+    #[test]
+    fn rows_keep_the_cursor_in_view_and_hit_only_drawn_items() {
+        let area = Rect { x: 1, y: 3, width: 10, height: 4 };
+        let rows = Rows::new(area, 6);
+        assert_eq!(rows.start, 3);
+        assert_eq!(rows.hit(1, 3, 20), Some(3));
+        assert_eq!(rows.hit(10, 6, 20), Some(6));
+        assert_eq!(rows.hit(11, 6, 20), None, "right of the list");
+        assert_eq!(rows.hit(5, 7, 20), None, "below the list");
+        assert_eq!(rows.hit(5, 2, 20), None, "above the list");
+        assert_eq!(Rows::new(area, 0).hit(5, 5, 2), None, "past the last item");
+    }
 
     #[test]
     fn wrap_words_breaks_at_spaces_and_cuts_only_overlong_words() {
