@@ -131,7 +131,12 @@ fn config_file(boot: &BootConfig) -> Finding {
     let Some(path) = &boot.source else {
         return Finding::ok("config", "no config file: built-in defaults, environment and flags");
     };
-    let holds_secret = boot.odoo.service_key.is_some() || boot.metrics_token.is_some();
+    // The file itself, not the effective config: the service key may come
+    // from elsewhere (a systemd credential).
+    let file: toml::Value =
+        std::fs::read_to_string(path).ok().and_then(|t| t.parse().ok()).unwrap_or(toml::Value::Boolean(false));
+    let set = |value: Option<&toml::Value>| value.and_then(toml::Value::as_str).is_some_and(|v| !v.trim().is_empty());
+    let holds_secret = set(file.get("metrics_token")) || set(file.get("odoo").and_then(|o| o.get("service_key")));
     match mode_of(path) {
         Some((mode, _)) if holds_secret && mode & 0o007 != 0 => Finding::fail(
             "config",
