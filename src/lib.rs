@@ -12,6 +12,7 @@ pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 pub mod faces;
 pub mod gateway;

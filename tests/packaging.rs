@@ -1,7 +1,15 @@
 //! The systemd unit and the package metadata: `systemd-analyze verify`
 //! accepts the unit and its security exposure stays low; every asset the
-//! .deb names exists. Where systemd is absent, the test says so and skips
-//! only the systemd checks.
+//! .deb names exists; `cargo deb` builds the package and it holds the
+//! binary, the unit, the config as a conffile, a postinst that creates the
+//! user, and enables or starts nothing. Where systemd is absent, the test
+//! says so and skips only the systemd checks.
+//!
+//! The .deb is built with `cargo deb --no-build --fast` around the debug
+//! binary the tests already built (copied where cargo-deb looks for it, in a
+//! temporary target directory; cargo-deb strips it): the packaging is what is
+//! tested, and a release build would add minutes to CI for nothing the other
+//! tests do not cover. About 7 s on 2 shared cores.
 
 use std::path::Path;
 use std::process::Command;
@@ -74,4 +82,66 @@ fn package_assets_exist() {
     // The commented default config parses as a boot config (everything commented out but the table).
     let example = std::fs::read_to_string(Path::new(ROOT).join("packaging/alpenglow.toml")).unwrap();
     assert!(example.parse::<toml::Value>().is_ok());
+}
+
+fn run(command: &mut Command) -> std::process::Output {
+    let out = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{command:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn the_deb_holds_the_binary_the_unit_and_the_config_and_enables_nothing() {
+    let has_cargo_deb = Command::new("cargo").args(["deb", "--version"]).output().is_ok_and(|o| o.status.success());
+    assert!(has_cargo_deb, "cargo-deb is needed for this test: cargo install cargo-deb --locked (.ci/run does)");
+    let work = tempfile::tempdir().unwrap();
+    let target = work.path().join("target");
+    std::fs::create_dir_all(target.join("release")).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_alpenglow"), target.join("release/alpenglow")).unwrap();
+    let deb = work.path().join("alpenglow.deb");
+    run(Command::new("cargo")
+        .args(["deb", "--no-build", "--fast", "--output"])
+        .arg(&deb)
+        .current_dir(ROOT)
+        .env("CARGO_TARGET_DIR", &target));
+
+    let listing = String::from_utf8(run(Command::new("dpkg-deb").arg("--contents").arg(&deb)).stdout).unwrap();
+    let entry = |path: &str| listing.lines().find(|l| l.ends_with(path)).map(str::to_string);
+    let binary = entry(" ./usr/bin/alpenglow").unwrap_or_else(|| panic!("no binary in\n{listing}"));
+    assert!(binary.starts_with("-rwxr-xr-x root/root") || binary.starts_with("-rwxr-xr-x 0/0"), "{binary}");
+    let unit = entry("/systemd/system/alpenglow.service").unwrap_or_else(|| panic!("no unit in\n{listing}"));
+    assert!(unit.contains("./usr/lib/systemd/system/") || unit.contains("./lib/systemd/system/"), "{unit}");
+    let config = entry(" ./etc/alpenglow/alpenglow.toml").unwrap_or_else(|| panic!("no config in\n{listing}"));
+    assert!(config.starts_with("-rw-r-----"), "the config may hold the service key: {config}");
+    assert!(!listing.contains("/etc/systemd/system/"), "an enablement symlink is shipped:\n{listing}");
+
+    let extracted = work.path().join("root");
+    run(Command::new("dpkg-deb").arg("--raw-extract").arg(&deb).arg(&extracted));
+    let control = |name: &str| std::fs::read_to_string(extracted.join("DEBIAN").join(name)).unwrap_or_default();
+    assert_eq!(control("conffiles").trim(), "/etc/alpenglow/alpenglow.toml");
+    assert!(control("control").lines().any(|l| l.starts_with("Depends:") && l.contains("adduser")));
+    let postinst = control("postinst");
+    let commands: String = postinst.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
+    assert!(postinst.contains("adduser --system --group") && postinst.contains(" alpenglow"), "{postinst}");
+    // Nothing enabled or started on a fresh install: the only `enable` is
+    // cargo-deb's re-enable of a unit the admin had enabled before an upgrade.
+    assert!(!commands.contains("systemctl enable") && !commands.contains("invoke start"), "{postinst}");
+    for (i, line) in commands.lines().enumerate() {
+        if line.contains("deb-systemd-helper enable") {
+            let before: Vec<&str> = commands.lines().take(i).collect();
+            assert!(before.iter().rev().take(3).any(|l| l.contains("was-enabled")), "unguarded enable: {postinst}");
+        }
+    }
+    let packaged_unit = ["usr/lib/systemd/system/alpenglow.service", "lib/systemd/system/alpenglow.service"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(extracted.join(p)).ok())
+        .unwrap();
+    assert_eq!(packaged_unit, std::fs::read_to_string(Path::new(ROOT).join("packaging/alpenglow.service")).unwrap());
+    let packaged_config = std::fs::read_to_string(extracted.join("etc/alpenglow/alpenglow.toml")).unwrap();
+    assert_eq!(packaged_config, std::fs::read_to_string(Path::new(ROOT).join("packaging/alpenglow.toml")).unwrap());
 }

@@ -52,9 +52,9 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("data");
     cli_ok(&dir, &["settings", "set", "requests_per_minute", "100000"]);
-    // Every Odoo answer takes 150 ms (a search makes several calls): at any
+    // Every Odoo answer takes 250 ms (a search makes several calls): at any
     // moment each client has a request in flight.
-    let mut demo = DemoAt::start_with(&dir, "drain", &["--sandbox-delay-ms", "150", "--log-format", "json"]);
+    let mut demo = DemoAt::start_with(&dir, "drain", &["--sandbox-delay-ms", "250", "--log-format", "json"]);
     let (addr, key) = (demo.addr, demo.key("admin"));
 
     let sent = Arc::new(Mutex::new(Vec::<Sent>::new()));
@@ -78,7 +78,7 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(3000));
     let signalled = Instant::now();
     demo.signal(libc::SIGTERM);
     let status = loop {
@@ -98,15 +98,31 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
 
     let sent = std::mem::take(&mut *sent.lock().unwrap());
     // Requests sent 50 ms or more before the signal were accepted and in
-    // flight (each takes at least 150 ms): every one of them was answered.
+    // flight (each takes at least 250 ms): every one of them was answered.
     let in_flight: Vec<&Sent> =
         sent.iter().filter(|s| s.started + Duration::from_millis(50) < signalled && s.ended > signalled).collect();
-    assert!(!in_flight.is_empty(), "no request was in flight at the signal");
+    let around: Vec<String> = sent
+        .iter()
+        .filter(|s| s.ended + Duration::from_secs(1) > signalled)
+        .map(|s| {
+            format!(
+                "{} started {}ms before, ended {:?} ok={}",
+                s.marker,
+                signalled.saturating_duration_since(s.started).as_millis(),
+                s.ended
+                    .checked_duration_since(signalled)
+                    .map(|d| format!("+{}ms", d.as_millis()))
+                    .unwrap_or_else(|| "before".into()),
+                s.ok
+            )
+        })
+        .collect();
+    assert!(!in_flight.is_empty(), "no request was in flight at the signal: {around:#?}");
     let cut: Vec<&String> = in_flight.iter().filter(|s| !s.ok).map(|s| &s.marker).collect();
     assert!(cut.is_empty(), "in-flight requests cut off by the shutdown: {cut:?}");
     // And nothing was answered after the process was gone.
     let acked: Vec<&Sent> = sent.iter().filter(|s| s.ok).collect();
-    assert!(acked.len() >= 16, "too little load to mean anything: {}", acked.len());
+    assert!(acked.len() >= 12, "too little load to mean anything: {}", acked.len());
 
     // After the restart (here: the store opened by the CLI), each acknowledged request has its entry.
     let logged: HashSet<String> = export(&dir)

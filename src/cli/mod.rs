@@ -80,6 +80,8 @@ pub enum Command {
     /// Replace the configuration (and the audit log, if the file has it) with a backup's.
     /// The daemon must be stopped first.
     Restore(RestoreArgs),
+    /// Check the installation: config, permissions, admin socket, store, Odoo, clock, TLS.
+    Doctor,
     /// MCP over stdio for Claude Desktop, forwarding to a remote Alpenglow.
     Bridge(BridgeArgs),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
@@ -178,8 +180,12 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         log_level: cli.log_level.clone(),
         log_format: cli.log_format.clone(),
     };
-    let boot = BootConfig::load(&overrides, &process_env).map_err(|e| CliError::Invalid(e.0))?;
+    let loaded = BootConfig::load(&overrides, &process_env);
     let json = cli.json;
+    if let Command::Doctor = cli.command {
+        return doctor(loaded.map_err(|e| e.0), json);
+    }
+    let boot = loaded.map_err(|e| CliError::Invalid(e.0))?;
     // The demo uses ./alpenglow-demo unless a data directory was named.
     let cli_data_dir = cli.data_dir.clone().or_else(|| process_env("ALPENGLOW_DATA_DIR").map(PathBuf::from));
     match cli.command {
@@ -196,6 +202,29 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Tui => crate::tui::run(&boot.admin_socket).map_err(CliError::Failed),
         Command::Backup(args) => backup_cmds::backup(&*admin_api(&boot, "alpenglow backup")?, &args, json),
         Command::Restore(args) => backup_cmds::restore(&boot, &args, json),
+        Command::Doctor => unreachable!("handled before the config is required"),
+    }
+}
+
+/// `alpenglow doctor`: every finding, then exit 1 if any check failed.
+fn doctor(boot: Result<BootConfig, String>, json: bool) -> Result<(), CliError> {
+    let open = |boot: &BootConfig| {
+        admin_api(boot, "alpenglow doctor").map_err(|e| match e {
+            CliError::Invalid(m) | CliError::Failed(m) => m,
+        })
+    };
+    let findings = crate::doctor::run(boot, &open);
+    if json {
+        output::json(&serde_json::Value::Array(findings.iter().map(|f| f.to_json()).collect()));
+    } else {
+        for finding in &findings {
+            println!("{}", finding.line());
+        }
+    }
+    let failed = findings.iter().filter(|f| f.status == crate::doctor::Status::Fail).count();
+    match failed {
+        0 => Ok(()),
+        n => Err(CliError::Failed(format!("{n} check{} failed", if n == 1 { "" } else { "s" }))),
     }
 }
 

@@ -1,0 +1,389 @@
+//! `alpenglow doctor`: checks what an installation needs and says, for each
+//! problem, what is wrong and how to fix it. Exit code 1 when a check
+//! fails; warnings alone leave it 0.
+//!
+//! Checks, in order: the config file (it loads; not readable by others
+//! when it holds a secret), the data directory (exists or can be made,
+//! owned by this user, mode 0700), the admin socket (mode 0600, or 0660
+//! with a group; a daemon answering on it), the store (readable, through
+//! the daemon when one runs), Odoo (configured, reachable, version 16 or
+//! later), the clock (against Odoo's `Date` header), TLS (the files load as a
+//! pair, the key is not readable by others), and exposure (a non-loopback
+//! listener without TLS or a proxy).
+//!
+//! Permissions are read before the store is opened: opening it tightens the
+//! data directory's mode, which would hide the problem.
+
+use crate::admin_socket::{AdminApi, SocketClient};
+use crate::config::boot::BootConfig;
+use serde_json::{Value, json};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
+/// One check's finding.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub check: &'static str,
+    pub status: Status,
+    pub message: String,
+    /// How to fix it (empty when nothing is wrong).
+    pub fix: String,
+}
+
+impl Finding {
+    fn ok(check: &'static str, message: impl Into<String>) -> Finding {
+        Finding { check, status: Status::Ok, message: message.into(), fix: String::new() }
+    }
+
+    fn warn(check: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding { check, status: Status::Warn, message: message.into(), fix: fix.into() }
+    }
+
+    fn fail(check: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding { check, status: Status::Fail, message: message.into(), fix: fix.into() }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"check": self.check, "status": self.status.name().to_ascii_lowercase(), "message": self.message, "fix": self.fix})
+    }
+
+    /// `FAIL data directory: ... -> fix: ...`
+    pub fn line(&self) -> String {
+        let mut line = format!("{:<4}  {:<15} {}", self.status.name(), self.check, self.message);
+        if !self.fix.is_empty() {
+            line.push_str(&format!("\n      {:<15} fix: {}", "", self.fix));
+        }
+        line
+    }
+}
+
+/// The admin API for the store checks: the daemon's socket, else the store
+/// opened here; `Err` says why neither works.
+pub type ApiOpener<'a> = &'a dyn Fn(&BootConfig) -> Result<Box<dyn AdminApi>, String>;
+
+/// Runs every check. `boot` is the loaded config, or why it did not load
+/// (then only the checks that need no config run).
+pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Finding> {
+    let boot = match boot {
+        Ok(boot) => boot,
+        Err(e) => {
+            return vec![Finding::fail(
+                "config",
+                e,
+                "correct the config file (see the commented /etc/alpenglow/alpenglow.toml from the package), then run doctor again",
+            )];
+        }
+    };
+    let mut findings = vec![config_file(&boot), data_dir(&boot.data_dir)];
+    let daemon = SocketClient::connect(&boot.admin_socket).ok();
+    findings.push(admin_socket(&boot, daemon.is_some()));
+    let api = match open_api(&boot) {
+        Ok(api) => {
+            findings.push(store(&*api, daemon.is_some()));
+            Some(api)
+        }
+        Err(e) => {
+            findings.push(Finding::fail(
+                "store",
+                e,
+                "if another process holds the data directory, stop it or run doctor as the user the daemon runs as",
+            ));
+            None
+        }
+    };
+    let odoo_url = match &api {
+        Some(api) => {
+            let (finding, url) = odoo(&**api);
+            findings.push(finding);
+            url
+        }
+        None => None,
+    };
+    findings.push(clock(odoo_url.as_deref(), api.as_deref()));
+    findings.push(tls(&boot));
+    findings.push(exposure(&boot));
+    findings
+}
+
+fn mode_of(path: &Path) -> Option<(u32, u32)> {
+    std::fs::metadata(path).ok().map(|m| (m.permissions().mode() & 0o777, m.uid()))
+}
+
+fn config_file(boot: &BootConfig) -> Finding {
+    let Some(path) = &boot.source else {
+        return Finding::ok("config", "no config file: built-in defaults, environment and flags");
+    };
+    // The file itself, not the effective config: the service key may come
+    // from elsewhere (a systemd credential).
+    let file: toml::Value =
+        std::fs::read_to_string(path).ok().and_then(|t| t.parse().ok()).unwrap_or(toml::Value::Boolean(false));
+    let set = |value: Option<&toml::Value>| value.and_then(toml::Value::as_str).is_some_and(|v| !v.trim().is_empty());
+    let holds_secret = set(file.get("metrics_token")) || set(file.get("odoo").and_then(|o| o.get("service_key")));
+    match mode_of(path) {
+        Some((mode, _)) if holds_secret && mode & 0o007 != 0 => Finding::fail(
+            "config",
+            format!(
+                "{} holds a secret (service_key or metrics_token) and is readable by every user (mode {mode:o})",
+                path.display()
+            ),
+            format!("chmod 640 {} (owner root, group alpenglow)", path.display()),
+        ),
+        _ => Finding::ok("config", format!("{} loads", path.display())),
+    }
+}
+
+fn data_dir(dir: &Path) -> Finding {
+    let euid = unsafe_geteuid();
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            match mode_of(parent) {
+                Some(_) => Finding::warn(
+                    "data directory",
+                    format!("{} does not exist yet", dir.display()),
+                    "it is created (mode 0700) by the first alpenglow command; under systemd StateDirectory= creates it",
+                ),
+                None => Finding::fail(
+                    "data directory",
+                    format!("{} does not exist and neither does {}", dir.display(), parent.display()),
+                    format!("mkdir -p -m 700 {}", dir.display()),
+                ),
+            }
+        }
+        Err(e) => Finding::fail(
+            "data directory",
+            format!("cannot read {}: {e}", dir.display()),
+            "run doctor as the user the daemon runs as (sudo -u alpenglow alpenglow doctor)",
+        ),
+        Ok(m) if !m.is_dir() => Finding::fail(
+            "data directory",
+            format!("{} is not a directory", dir.display()),
+            "point data_dir (or --data-dir) at a directory",
+        ),
+        Ok(m) if m.uid() != euid => Finding::fail(
+            "data directory",
+            format!("{} belongs to uid {}, not to this user (uid {euid})", dir.display(), m.uid()),
+            format!("run as its owner (sudo -u alpenglow alpenglow doctor), or chown -R {euid} {}", dir.display()),
+        ),
+        Ok(m) if m.permissions().mode() & 0o077 != 0 => Finding::fail(
+            "data directory",
+            format!(
+                "{} (credential hashes, the audit log) is open to other users (mode {:o})",
+                dir.display(),
+                m.permissions().mode() & 0o777
+            ),
+            format!("chmod 700 {}", dir.display()),
+        ),
+        Ok(_) => Finding::ok("data directory", format!("{} (mode 700, owned by this user)", dir.display())),
+    }
+}
+
+fn unsafe_geteuid() -> u32 {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    unsafe { libc::geteuid() }
+}
+
+fn admin_socket(boot: &BootConfig, answering: bool) -> Finding {
+    let path = &boot.admin_socket;
+    let allowed = if boot.admin_socket_group.is_some() { 0o660 } else { 0o600 };
+    match mode_of(path) {
+        None => Finding::ok("admin socket", format!("no daemon running ({} absent)", path.display())),
+        Some((mode, _)) if mode & !allowed != 0 => Finding::fail(
+            "admin socket",
+            format!("{} has mode {mode:o}: users beyond the intended ones can administer Alpenglow", path.display()),
+            format!(
+                "chmod {allowed:o} {} (the daemon creates it {allowed:o} at start: restart it, and find what changed it)",
+                path.display()
+            ),
+        ),
+        Some(_) if !answering => Finding::warn(
+            "admin socket",
+            format!("{} exists but no daemon answers on it (left by a daemon that died)", path.display()),
+            "start the daemon (systemctl start alpenglow): it replaces a stale socket",
+        ),
+        Some((mode, _)) => Finding::ok("admin socket", format!("{} (mode {mode:o}), daemon answering", path.display())),
+    }
+}
+
+fn store(api: &dyn AdminApi, through_daemon: bool) -> Finding {
+    match api.call("status", Value::Null) {
+        Ok(status) => Finding::ok(
+            "store",
+            format!(
+                "readable{}: {} resources, {} active credentials, MCP {}",
+                if through_daemon { " through the running daemon" } else { "" },
+                status["resources"],
+                status["credentials_active"],
+                if status["mcp_enabled"] == json!(true) { "on" } else { "off" }
+            ),
+        ),
+        Err(e) => Finding::fail("store", e.message, "see the message; the data directory may be damaged"),
+    }
+}
+
+/// The Odoo finding, and the URL for the clock check when Odoo answered.
+fn odoo(api: &dyn AdminApi) -> (Finding, Option<String>) {
+    let status = match api.call("odoo.status", Value::Null) {
+        Ok(status) => status,
+        Err(e) => return (Finding::fail("odoo", e.message, "see the message"), None),
+    };
+    let url = status["url"].as_str().unwrap_or_default().to_string();
+    if status["configured"] != json!(true) {
+        return (
+            Finding::fail(
+                "odoo",
+                "Odoo is not configured",
+                "alpenglow settings set odoo_url https://odoo.example.com (and odoo_database), or [odoo] url in the config file",
+            ),
+            None,
+        );
+    }
+    if status["connected"] != json!(true) {
+        let why = status["message"].as_str().unwrap_or("no answer").to_string();
+        return (
+            Finding::fail(
+                "odoo",
+                format!("Odoo does not answer: {}", why.replace(&url, "odoo_url")),
+                "check odoo_url and odoo_database (alpenglow settings show), that Odoo runs, and that this host may reach it",
+            ),
+            None,
+        );
+    }
+    let version = status["version"].as_str().unwrap_or_default().to_string();
+    let major: u32 = version.split(['.', '+', '-']).next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    let finding = if major < 16 {
+        Finding::fail(
+            "odoo",
+            format!("Odoo {version} answers, but Alpenglow supports Odoo 16 and later"),
+            "upgrade Odoo",
+        )
+    } else {
+        Finding::ok("odoo", format!("Odoo {version} reachable over {}", status["protocol"].as_str().unwrap_or("?")))
+    };
+    (finding, Some(url))
+}
+
+/// Clock skew beyond this makes expiry dates and audit times misleading.
+const MAX_SKEW: Duration = Duration::from_secs(60);
+
+fn clock(odoo_url: Option<&str>, api: Option<&dyn AdminApi>) -> Finding {
+    let now = time::OffsetDateTime::now_utc();
+    if now.year() < 2025 {
+        return Finding::fail(
+            "clock",
+            format!("the system clock says {now}"),
+            "set the clock (timedatectl set-ntp true)",
+        );
+    }
+    let Some(url) = odoo_url else {
+        return Finding::warn("clock", "not compared: Odoo did not answer", "fix the Odoo check first");
+    };
+    let ca_file = api
+        .and_then(|api| api.call("settings.show", Value::Null).ok())
+        .and_then(|shown| {
+            shown["settings"].as_array()?.iter().find(|s| s["key"] == "odoo_ca_file")?["value"]
+                .as_str()
+                .map(String::from)
+        })
+        .filter(|f| !f.is_empty());
+    let date = odoo_date(url, ca_file);
+    match date {
+        Ok(theirs) => {
+            let skew = (now - theirs).abs();
+            let seconds = skew.whole_seconds();
+            if skew > MAX_SKEW {
+                Finding::fail(
+                    "clock",
+                    format!("this host's clock is {seconds} s away from Odoo's"),
+                    "synchronise both clocks (timedatectl set-ntp true, or chrony)",
+                )
+            } else {
+                Finding::ok("clock", format!("within {}s of Odoo's clock", seconds.max(1)))
+            }
+        }
+        Err(e) => Finding::warn("clock", format!("not compared: {e}"), "none needed if Odoo's clock is known good"),
+    }
+}
+
+/// Odoo's `Date` header (any answer carries one).
+fn odoo_date(url: &str, ca_file: Option<String>) -> Result<time::OffsetDateTime, String> {
+    let mut config = crate::upstream::TransportConfig::new(url);
+    config.connect_timeout = Duration::from_secs(3);
+    config.request_timeout = Duration::from_secs(5);
+    config.ca_file = ca_file.map(Into::into);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let reply = runtime.block_on(async {
+        let transport = crate::upstream::Transport::new(&config).map_err(|e| e.to_string())?;
+        transport.get("/web/version").await.map_err(|e| e.to_string())
+    })?;
+    let header = reply.headers.get("date").and_then(|v| v.to_str().ok()).ok_or("Odoo sent no Date header")?;
+    time::OffsetDateTime::parse(header, &time::format_description::well_known::Rfc2822)
+        .map_err(|e| format!("Odoo's Date header {header:?} does not parse: {e}"))
+}
+
+fn tls(boot: &BootConfig) -> Finding {
+    let Some(paths) = &boot.tls else {
+        return Finding::ok("tls", "not configured (plain HTTP; a reverse proxy may terminate TLS)");
+    };
+    if let Err(e) = crate::faces::tls::server_config(&paths.cert, &paths.key) {
+        return Finding::fail(
+            "tls",
+            e,
+            "point [tls] cert at the PEM chain (leaf first) and key at its PEM private key, readable by the alpenglow user",
+        );
+    }
+    match mode_of(&paths.key) {
+        Some((mode, _)) if mode & 0o007 != 0 => Finding::fail(
+            "tls",
+            format!("the private key {} is readable by every user (mode {mode:o})", paths.key.display()),
+            format!("chmod 640 {} (group alpenglow)", paths.key.display()),
+        ),
+        _ => Finding::ok("tls", format!("{} and {} load as a pair", paths.cert.display(), paths.key.display())),
+    }
+}
+
+fn exposure(boot: &BootConfig) -> Finding {
+    let ip = boot.listen.ip();
+    if ip.is_loopback() || boot.tls.is_some() {
+        return Finding::ok(
+            "listener",
+            format!("{} ({})", boot.listen, if boot.tls.is_some() { "TLS" } else { "loopback" }),
+        );
+    }
+    Finding::warn(
+        "listener",
+        format!("{} is reachable from the network over plain HTTP: API keys would travel in clear", boot.listen),
+        "configure [tls] cert and key, or listen on 127.0.0.1 behind nginx / Caddy (see the README)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+
+    #[test]
+    fn odoo_date_headers_parse() {
+        let t = time::OffsetDateTime::parse(
+            "Fri, 27 Nov 2026 04:02:54 GMT",
+            &time::format_description::well_known::Rfc2822,
+        );
+        assert!(t.is_ok(), "{t:?}");
+    }
+}
