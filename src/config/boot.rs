@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The `[odoo]` section: connection defaults. Values an admin stores with
-/// `alpenglow settings set odoo_*` win over these.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+/// `alpenglow settings set odoo_*` win over these. `Debug` hides the key.
+#[derive(Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OdooDefaults {
     pub url: Option<String>,
@@ -37,7 +37,7 @@ pub struct TlsFiles {
 }
 
 /// The file's layout. Every field optional: the file may set any subset.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
@@ -66,8 +66,9 @@ pub struct TlsPaths {
     pub key: PathBuf,
 }
 
-/// The effective boot configuration.
-#[derive(Debug, Clone, PartialEq)]
+/// The effective boot configuration. `Debug` hides the metrics token and
+/// the service key, so a logged config never carries a secret.
+#[derive(Clone, PartialEq)]
 pub struct BootConfig {
     /// Which file was read, if any.
     pub source: Option<PathBuf>,
@@ -83,6 +84,44 @@ pub struct BootConfig {
     pub metrics_token: Option<String>,
     pub tls: Option<TlsPaths>,
     pub odoo: OdooDefaults,
+}
+
+/// How a secret shows in `Debug`: whether it is set, never its text.
+fn redacted(secret: &Option<String>) -> &'static str {
+    if secret.is_some() { "Some(<redacted>)" } else { "None" }
+}
+
+impl std::fmt::Debug for OdooDefaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OdooDefaults")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("protocol", &self.protocol)
+            .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .field("request_timeout_seconds", &self.request_timeout_seconds)
+            .field("ca_file", &self.ca_file)
+            .field("service_key", &format_args!("{}", redacted(&self.service_key)))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for BootConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootConfig")
+            .field("source", &self.source)
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("admin_socket", &self.admin_socket)
+            .field("admin_socket_group", &self.admin_socket_group)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("metrics_token", &format_args!("{}", redacted(&self.metrics_token)))
+            .field("tls", &self.tls)
+            .field("odoo", &self.odoo)
+            .finish()
+    }
 }
 
 /// Values given on the command line; they win over everything.
@@ -265,6 +304,9 @@ mod tests {
         let from_file = Overrides { config: Some(with_key), ..Default::default() };
         let loaded = BootConfig::load(&from_file, &env).unwrap();
         assert_eq!(loaded.odoo.service_key.as_deref(), Some("fedcba9876543210fedcba9876543210fedcba98"));
+        // A logged config never shows it.
+        let shown = format!("{loaded:?}");
+        assert!(!shown.contains("fedcba98") && shown.contains("service_key: Some(<redacted>)"), "{shown}");
     }
 
     #[test]
