@@ -166,24 +166,22 @@ fn write_calls(w: &World) -> u64 {
     ["create", "write", "unlink"].iter().map(|m| w.sandbox.calls("res.partner", m)).sum()
 }
 
-async fn run_case(policy: Policy, caller: Caller, request: Request) -> Result<(), TestCaseError> {
-    let w = world();
-    let dir = tempfile::tempdir().unwrap();
-    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
-    admin.set_setting("enable_mcp", "on").unwrap();
-    admin
-        .add_resources(vec![ResourceDraft {
-            model: "res.partner".into(),
-            company_id: policy.resource_company,
-            read_only: policy.read_only,
-            operations: policy.ops,
-            field_policy: policy.field_policy.clone(),
-            record_filter: policy.filter.into(),
-            execute_methods: vec![],
-        }])
-        .unwrap();
-    // The country model is readable, so dotted paths through it are allowed.
-    admin.add_resources(vec![ResourceDraft::new("res.country", false)]).unwrap();
+/// The `res.partner` resource a generated policy describes.
+fn partner_resource(policy: &Policy) -> ResourceDraft {
+    ResourceDraft {
+        model: "res.partner".into(),
+        company_id: policy.resource_company,
+        read_only: policy.read_only,
+        operations: policy.ops,
+        field_policy: policy.field_policy.clone(),
+        record_filter: policy.filter.into(),
+        execute_methods: vec![],
+    }
+}
+
+/// A credential for the generated caller's own key, and the gateway over
+/// `admin` with the request context that key sends.
+async fn gateway_for(w: &World, admin: AdminService, caller: &Caller) -> (Gateway, RequestContext) {
     let user = w.sandbox.user(caller.role).unwrap();
     admin
         .create_credential(CredentialDraft {
@@ -197,7 +195,19 @@ async fn run_case(policy: Policy, caller: Caller, request: Request) -> Result<()
         })
         .unwrap();
     let gateway = Gateway::new(admin, UpstreamSlot::pinned(inproc::client(&w.sandbox).await));
-    let ctx = RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(user.key.clone()));
+    let ctx = RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(user.key));
+    (gateway, ctx)
+}
+
+async fn run_case(policy: Policy, caller: Caller, request: Request) -> Result<(), TestCaseError> {
+    let w = world();
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    admin.set_setting("enable_mcp", "on").unwrap();
+    admin.add_resources(vec![partner_resource(&policy)]).unwrap();
+    // The country model is readable, so dotted paths through it are allowed.
+    admin.add_resources(vec![ResourceDraft::new("res.country", false)]).unwrap();
+    let (gateway, ctx) = gateway_for(w, admin, &caller).await;
 
     // What the policy says, computed independently of the gateway.
     let home = caller.company.map(i64::from).or(Some(1));
@@ -479,19 +489,7 @@ async fn run_nested_case(
     admin.set_setting("enable_mcp", "on").unwrap();
     let mut orders = ResourceDraft::new("sale.order", false);
     orders.operations = Operations::ALL;
-    let mut drafts = vec![
-        orders,
-        ResourceDraft::new("product.product", false),
-        ResourceDraft {
-            model: "res.partner".into(),
-            company_id: partners.resource_company,
-            read_only: partners.read_only,
-            operations: partners.ops,
-            field_policy: partners.field_policy.clone(),
-            record_filter: partners.filter.into(),
-            execute_methods: vec![],
-        },
-    ];
+    let mut drafts = vec![orders, ResourceDraft::new("product.product", false), partner_resource(&partners)];
     if let Some(l) = &lines {
         drafts.push(ResourceDraft {
             model: "sale.order.line".into(),
@@ -504,20 +502,7 @@ async fn run_nested_case(
         });
     }
     admin.add_resources(drafts).unwrap();
-    let user = w.sandbox.user(caller.role).unwrap();
-    admin
-        .create_credential(CredentialDraft {
-            label: "prop".into(),
-            user_id: user.uid as u32,
-            login: user.login.clone(),
-            scope: caller.scope,
-            expires_on: None,
-            company_id: caller.company,
-            key: ApiKey::parse(&user.key).unwrap(),
-        })
-        .unwrap();
-    let gateway = Gateway::new(admin, UpstreamSlot::pinned(inproc::client(&w.sandbox).await));
-    let ctx = RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(user.key.clone()));
+    let (gateway, ctx) = gateway_for(w, admin, &caller).await;
 
     // The policy, computed independently of the gateway.
     let full = caller.scope == Scope::Full;

@@ -11,10 +11,9 @@ mod http;
 #[path = "common/serve.rs"]
 mod serve;
 
-use demo_at::{DemoAt, cli_ok, export};
+use demo_at::{DemoAt, cli_ok, logged_markers};
 use serde_json::{Value, json};
 use serve::Serve;
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -125,12 +124,7 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
     assert!(acked.len() >= 12, "too little load to mean anything: {}", acked.len());
 
     // After the restart (here: the store opened by the CLI), each acknowledged request has its entry.
-    let logged: HashSet<String> = export(&dir)
-        .iter()
-        .filter_map(|e| e["domain"].as_str())
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|d| d[0][2].as_str().map(str::to_string))
-        .collect();
+    let logged = logged_markers(&dir);
     let missing: Vec<&String> = acked.iter().map(|s| &s.marker).filter(|m| !logged.contains(*m)).collect();
     assert!(missing.is_empty(), "{} acknowledged requests have no audit entry: {missing:?}", missing.len());
 

@@ -8,9 +8,8 @@ mod demo_at;
 #[path = "common/http.rs"]
 mod http;
 
-use demo_at::{DemoAt, cli_ok, export};
+use demo_at::{DemoAt, cli_ok, logged_markers};
 use serde_json::{Value, json};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -65,12 +64,7 @@ fn every_acknowledged_request_survives_kill_9() {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 20, "too little load to mean anything: {}", acked.len());
 
-    let logged: HashSet<String> = export(&dir)
-        .iter()
-        .filter_map(|e| e["domain"].as_str())
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|d| d[0][2].as_str().map(str::to_string))
-        .collect();
+    let logged = logged_markers(&dir);
     let missing: Vec<&String> = acked.iter().filter(|m| !logged.contains(*m)).collect();
     assert!(
         missing.is_empty(),

@@ -42,6 +42,17 @@ pub fn export(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The markers the load tests put in their search domains
+/// (`[["name", "=", MARKER]]`), as the audit log recorded them.
+pub fn logged_markers(dir: &Path) -> std::collections::HashSet<String> {
+    export(dir)
+        .iter()
+        .filter_map(|e| e["domain"].as_str())
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|d| d[0][2].as_str().map(str::to_string))
+        .collect()
+}
+
 impl DemoAt {
     /// Starts the demo on `dir`; stderr goes to `dir/../<name>.stderr`.
     pub fn start(dir: &Path, stderr_name: &str) -> DemoAt {
