@@ -9,9 +9,8 @@ mod demo_at;
 #[path = "common/http.rs"]
 mod http;
 
-use demo_at::{DemoAt, cli, cli_ok, export};
+use demo_at::{DemoAt, cli, cli_ok, export, logged_markers};
 use serde_json::{Value, json};
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -42,15 +41,6 @@ fn credentials(dir: &Path) -> Vec<Value> {
 fn setting(dir: &Path, key: &str) -> Value {
     let shown: Value = serde_json::from_str(&cli_ok(dir, &["settings", "show", "--json"])).unwrap();
     shown["settings"].as_array().unwrap().iter().find(|s| s["key"] == key).unwrap()["value"].clone()
-}
-
-fn markers(dir: &Path) -> HashSet<String> {
-    export(dir)
-        .iter()
-        .filter_map(|e| e["domain"].as_str())
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|d| d[0][2].as_str().map(str::to_string))
-        .collect()
 }
 
 #[test]
@@ -108,7 +98,7 @@ fn backup_while_serving_then_restore_into_a_fresh_directory() {
     assert_eq!(credentials(&fresh), original_credentials);
     assert_eq!(setting(&fresh, "max_search_limit"), 2345);
     assert_eq!(setting(&fresh, "require_credential"), true);
-    let logged = markers(&fresh);
+    let logged = logged_markers(&fresh);
     for marker in &before {
         assert!(logged.contains(marker), "{marker} acknowledged before the backup is not in the restored audit log");
     }
