@@ -317,6 +317,41 @@ fn ids_of(result: &Value) -> Vec<i64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregate_and_execute_results_stay_within_the_bound_too() {
+    let s = setup().await;
+    let partner = s.admin.find_resource("res.partner").unwrap();
+    let mut draft = partner.draft();
+    draft.operations = Operations::ALL;
+    draft.execute_methods = vec!["name_search".into()];
+    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.credential("admin", Scope::Full, None);
+    let by_name = json!({"model": "res.partner", "operation": "group_by", "groupby": "name", "limit": 500});
+    let whole = s.call("admin", "alpenglow_aggregate", by_name.clone()).await.unwrap();
+    assert_eq!(whole.get("truncated"), None);
+    let all_groups = whole["groups"].as_array().unwrap().clone();
+    assert!(all_groups.len() > 100);
+    let names = json!({"model": "res.partner", "method": "name_search", "args": [""], "kwargs": {"limit": 300}});
+    let all_names = s.call("admin", "alpenglow_execute", names.clone()).await.unwrap()["result"].clone();
+
+    s.admin.set_setting("max_output_chars", "2000").unwrap();
+    let cut = s.call("admin", "alpenglow_aggregate", by_name).await.unwrap();
+    assert!(cut.to_string().chars().count() <= 2000, "{}", cut.to_string().len());
+    assert_eq!(cut["truncated"], true);
+    let kept = cut["groups"].as_array().unwrap();
+    assert!(!kept.is_empty() && kept.len() < all_groups.len());
+    assert_eq!(kept[..], all_groups[..kept.len()], "whole groups, the first ones");
+    let note = cut["note"].as_str().unwrap();
+    assert!(note.contains(&format!("{} of {} items of groups", kept.len(), all_groups.len())), "{note}");
+
+    let cut = s.call("admin", "alpenglow_execute", names).await.unwrap();
+    assert!(cut.to_string().chars().count() <= 2000);
+    assert_eq!(cut["truncated"], true);
+    let kept = cut["result"].as_array().unwrap();
+    assert!(!kept.is_empty());
+    assert_eq!(kept[..], all_names.as_array().unwrap()[..kept.len()]);
+}
+
+#[tokio::test]
 async fn long_results_are_cut_between_records_and_continue_exactly_where_they_stopped() {
     let s = setup().await;
     s.credential("admin", Scope::Full, None);

@@ -160,8 +160,14 @@ impl Operation {
             Operation::Create { model, values, dry_run } => write::create(run, model, values, *dry_run).await,
             Operation::Update { model, ids, values, dry_run } => write::update(run, model, ids, values, *dry_run).await,
             Operation::Delete { model, ids, dry_run } => write::delete(run, model, ids, *dry_run).await,
-            Operation::Aggregate(aggregate) => aggregate.run(run).await,
-            Operation::Execute(execute) => execute.run(run).await,
+            // Search and read cut their records themselves (with an offset to
+            // continue); the other results are bounded here.
+            Operation::Aggregate(aggregate) => {
+                Ok(read::bound_result(aggregate.run(run).await?, run.settings.max_output_chars as usize))
+            }
+            Operation::Execute(execute) => {
+                Ok(read::bound_result(execute.run(run).await?, run.settings.max_output_chars as usize))
+            }
         }
     }
 }

@@ -103,6 +103,59 @@ pub(super) fn bound_records(records: Vec<Value>, envelope: &Value, max_chars: us
     (kept, cut)
 }
 
+/// Keeps an aggregate or execute result within `max_chars`: its largest
+/// field (the groups, rows, periods or records of an aggregate; the
+/// `result` of execute) is cut between list items, or a long text is cut;
+/// `truncated` and a `note` say so. Anything else that large is left out
+/// with a note. A result within the bound is returned as it is.
+pub(super) fn bound_result(value: Value, max_chars: usize) -> Value {
+    if json_chars(&value) <= max_chars {
+        return value;
+    }
+    let Value::Object(mut map) = value else {
+        return json!({"truncated": true, "note": too_large_note(max_chars)});
+    };
+    let Some(key) = map.iter().max_by_key(|(_, v)| json_chars(v)).map(|(k, _)| k.clone()) else {
+        return Value::Object(map);
+    };
+    let field = map.remove(&key).unwrap_or(Value::Null);
+    let envelope = Value::Object(map.clone());
+    let budget = max_chars.saturating_sub(json_chars(&envelope) + ENVELOPE_RESERVE);
+    let (kept, note) = match field {
+        Value::Array(items) => {
+            let of = items.len();
+            let (kept, _) = bound_records(items, &envelope, max_chars);
+            let note = format!(
+                "Output cut at {max_chars} characters (max_output_chars): {} of {of} items of {key} returned. \
+Narrow the request (a smaller limit, a tighter domain, fewer groups) to see the rest.",
+                kept.len()
+            );
+            (Value::Array(kept), note)
+        }
+        Value::String(text) => {
+            let mut cut: String = text.chars().take(budget).collect();
+            // Escapes make JSON longer than the text: shorten until it fits.
+            while json_chars(&Value::String(cut.clone())) > budget && !cut.is_empty() {
+                let keep = cut.chars().count() * 9 / 10;
+                cut = cut.chars().take(keep).collect();
+            }
+            let note = format!("Output cut at {max_chars} characters (max_output_chars): {key} is shortened.");
+            (Value::String(cut), note)
+        }
+        _ => (Value::Null, too_large_note(max_chars)),
+    };
+    map.insert(key, kept);
+    map.insert("truncated".into(), json!(true));
+    map.insert("note".into(), json!(note));
+    Value::Object(map)
+}
+
+fn too_large_note(max_chars: usize) -> String {
+    format!(
+        "The result is over the limit of {max_chars} characters (max_output_chars) and was left out; narrow the request."
+    )
+}
+
 /// What a cut result tells the caller, after `returned` records of `of`.
 fn cut_note(max_chars: usize, returned: usize, of: usize, how_to_continue: &str) -> String {
     if returned == 0 {
@@ -344,6 +397,26 @@ pub(super) async fn read(run: &Run<'_>, model: &str, ids: &[i64], fields: Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_results_are_bounded_too_lists_texts_and_the_rest() {
+        let long_text = "line \"quoted\"\n".repeat(2_000);
+        let cases = [
+            json!({"operation": "pivot", "rows": (0..500).map(|i| json!({"key": i, "values": [i, i]})).collect::<Vec<_>>()}),
+            json!({"result": long_text}),
+            json!({"result": {"nested": {"deep": "x".repeat(20_000)}}}),
+        ];
+        for value in cases {
+            assert_eq!(bound_result(value.clone(), 1_000_000), value, "within the bound: untouched");
+            let bounded = bound_result(value, 3_000);
+            assert!(json_chars(&bounded) <= 3_000, "{}", json_chars(&bounded));
+            assert_eq!(bounded["truncated"], true);
+            assert!(bounded["note"].as_str().unwrap().contains("max_output_chars"));
+        }
+        let rows = bound_result(json!({"rows": (0..500).collect::<Vec<_>>()}), 3_000);
+        let kept: Vec<i64> = serde_json::from_value(rows["rows"].clone()).unwrap();
+        assert_eq!(kept, (0..kept.len() as i64).collect::<Vec<_>>());
+    }
 
     #[test]
     fn a_bounded_result_keeps_whole_records_and_never_exceeds_the_limit() {
