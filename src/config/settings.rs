@@ -103,7 +103,7 @@ pub const SPECS: &[SettingSpec] = &[
         label: "Max Output (characters)",
         kind: SettingKind::Integer { min: 1_000, max: 10_000_000 },
         default: "100000",
-        help: "Largest search or read result, in characters of JSON, so an AI client can take it whole. Past it, records are cut at a record boundary and the result says so (truncated, next_offset or remaining_ids, note).",
+        help: "Largest result, in characters of JSON, so an AI client can take it whole. Past it, records (groups, rows, list items) are cut at a boundary and the result says so (truncated, next_offset or remaining_ids for search and read, note).",
     },
     SettingSpec {
         key: "rate_limiting",
