@@ -57,9 +57,37 @@ async fn nested_create_on_a_model_without_resource_or_read_only() {
     assert_eq!(s.writes(), 0);
 
     let s = shop(Some(ResourceDraft { read_only: true, ..ResourceDraft::new("sale.order.line", false) })).await;
-    let r = s.call("admin", "alpenglow_create", new_order(10, line)).await;
+    let r = s.call("admin", "alpenglow_create", new_order(10, line.clone())).await;
     denied(&r, "you may not create sale.order.line");
     assert_eq!(s.writes(), 0);
+
+    // Lines with a record filter: a line made or changed inside an order
+    // could land outside it, so only the direct operations may do that.
+    let filtered = ResourceDraft {
+        operations: Operations::ALL,
+        record_filter: "[('product_uom_qty', '<', 100)]".into(),
+        ..ResourceDraft::new("sale.order.line", false)
+    };
+    let s = shop(Some(filtered)).await;
+    let big = json!({"product_id": 6, "product_uom_qty": 500, "price_unit": 10});
+    let r = s.call("admin", "alpenglow_create", new_order(10, big.clone())).await;
+    denied(&r, "order_line: sale.order.line records have a record filter");
+    denied(&r, "with alpenglow_create instead");
+    let line = s
+        .call("admin", "alpenglow_search", json!({"model": "sale.order.line", "limit": 1, "fields": ["order_id"]}))
+        .await
+        .unwrap();
+    let (line_id, order_id) = (line["records"][0]["id"].clone(), line["records"][0]["order_id"][0].clone());
+    let r = s
+        .call("admin", "alpenglow_update", json!({"model": "sale.order", "ids": [order_id], "values": {"order_line": [[1, line_id, {"product_uom_qty": 500}]]}}))
+        .await;
+    denied(&r, "with alpenglow_update instead");
+    assert_eq!(s.writes(), 0);
+    // The direct create is checked against the filter, and undone.
+    let mut direct = big.as_object().unwrap().clone();
+    direct.insert("order_id".into(), order_id);
+    let r = s.call("admin", "alpenglow_create", json!({"model": "sale.order.line", "values": direct})).await;
+    denied(&r, "would fall outside the record filter of sale.order.line");
 }
 
 #[tokio::test]

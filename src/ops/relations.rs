@@ -5,7 +5,8 @@
 //! the caller may read, and each x2many command is checked against the
 //! related model's resource (its toggles, field policy and record filter):
 //! `[0, 0, vals]` needs create there (and `vals` is checked in turn),
-//! `[1, id, vals]` write, `[2, id]` delete, `[3, id]` / `[4, id]` / `[6, 0, ids]`
+//! `[1, id, vals]` write (both refused when that model has a record filter:
+//! the record's place in it cannot be checked inside another write), `[2, id]` delete, `[3, id]` / `[4, id]` / `[6, 0, ids]`
 //! and plain id lists need the ids to be readable. Every check that passes is
 //! noted in a [`Plan`], which a dry run returns.
 //!
@@ -284,6 +285,23 @@ async fn check_set(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan)
     Ok(())
 }
 
+/// A record created or changed through a relation could land outside the
+/// related model's record filter, and no filter can be evaluated on a record
+/// before it exists; the direct operation checks it afterwards (and undoes),
+/// so nested creates and updates of a filtered model are refused in favour
+/// of it.
+fn refuse_when_filtered(target: &Resource, field: &str, verb: &str) -> Result<(), OpError> {
+    if target.record_filter.is_empty() {
+        return Ok(());
+    }
+    Err(OpError::Denied(format!(
+        "{field}: {model} records have a record filter ({filter}), which a {verb} inside another record cannot be checked \
+against; {verb} {model} records with alpenglow_{verb} instead, where the filter applies",
+        model = target.model,
+        filter = target.record_filter
+    )))
+}
+
 async fn check_command(
     run: &Run<'_>,
     link: &Link<'_>,
@@ -302,6 +320,7 @@ async fn check_command(
         0 => {
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Create)?;
+            refuse_when_filtered(target, field, "create")?;
             Box::pin(check_values(run, target, vals, &[], plan, depth + 1)).await?;
             plan.note(&target.model, "create", &[], vals.keys().cloned().collect());
         }
@@ -310,6 +329,7 @@ async fn check_command(
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Write)?;
             require_readable(run, target, &[id], field).await?;
+            refuse_when_filtered(target, field, "update")?;
             Box::pin(check_values(run, target, vals, &[id], plan, depth + 1)).await?;
             plan.note(&target.model, "update", &[id], vals.keys().cloned().collect());
         }
