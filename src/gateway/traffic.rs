@@ -70,7 +70,12 @@ pub(super) fn admit_login<'g>(
 ) -> Result<Option<Attempt<'g>>, OpError> {
     let lockouts = gw.admin().limiter().lockouts();
     let missing = matches!(ctx.authorization, Authorization::Missing);
-    match lockouts.admit(ctx.client_ip, &lockout_rules(settings), !known_key && !missing, now_ms()) {
+    match lockouts.admit(
+        crate::limits::budget_ip(ctx.client_ip),
+        &lockout_rules(settings),
+        !known_key && !missing,
+        now_ms(),
+    ) {
         Ok(attempt) => Ok((!missing).then_some(attempt)),
         Err(locked) => Err(OpError::RateLimited {
             limit: Limit::Lockout,
@@ -92,8 +97,11 @@ pub(super) fn charge_ip(gw: &Gateway, settings: &Settings, ctx: &RequestContext)
     if !settings.rate_limiting {
         return Ok(None);
     }
-    let decision =
-        gw.admin().limiter().acquire(&Subject::Ip(ctx.client_ip), Budget::General, settings.requests_per_minute);
+    let decision = gw.admin().limiter().acquire(
+        &Subject::Ip(crate::limits::budget_ip(ctx.client_ip)),
+        Budget::General,
+        settings.requests_per_minute,
+    );
     ctx.rate.set(status_of(&decision));
     if let Some(error) = refusal(&decision, Limit::Requests) {
         return Err(error);

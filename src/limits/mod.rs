@@ -32,6 +32,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const WINDOW_MS: u64 = 60_000;
 const SHARDS: usize = 16;
 
+/// The address whose per-IP budget and lockout a client spends: IPv4 as it
+/// is, IPv6 by its /64 network (one host is usually given a whole /64, so
+/// counting single addresses would let it rotate through them to escape the
+/// limits and grow the tables), an IPv4-mapped IPv6 as its IPv4.
+pub fn budget_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
 /// Whose budget a call spends.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Subject {

@@ -118,3 +118,24 @@ fn rate_slot_carries_the_latest_status() {
     slot.set(status);
     assert_eq!(slot.clone().get(), Some(status));
 }
+
+#[test]
+fn ipv6_clients_are_counted_by_their_64_network() {
+    let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+    let same_host_other_address: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+    let next_network: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+    assert_eq!(budget_ip(one), budget_ip(same_host_other_address));
+    assert_eq!(budget_ip(one), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+    assert_ne!(budget_ip(one), budget_ip(next_network));
+    let v4: IpAddr = "192.0.2.7".parse().unwrap();
+    assert_eq!(budget_ip(v4), v4);
+    assert_eq!(budget_ip("::ffff:192.0.2.7".parse().unwrap()), v4);
+
+    // Rotating addresses inside one /64 spends one budget.
+    let limiter = Limiter::new(None);
+    for last in 0..3u16 {
+        let address = std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, last);
+        let subject = Subject::Ip(budget_ip(IpAddr::V6(address)));
+        assert!(matches!(limiter.acquire(&subject, Budget::General, 2), Decision::Allowed { .. }) == (last < 2));
+    }
+}
