@@ -71,8 +71,7 @@ fn ask(addr: SocketAddr, key: &str, face: FaceKind, ask: &Ask) -> Outcome {
     let auth = format!("Bearer {key}");
     match face {
         FaceKind::JsonRpc => {
-            let body = json!({"jsonrpc": "2.0", "id": 1, "method": ask.tool, "params": ask.params});
-            let reply = http::post_json(addr, "/alpenglow/mcp", &[("Authorization", &auth)], &body).json();
+            let reply = http::alpenglow_rpc(addr, key, ask.tool, ask.params.clone()).json();
             match reply.get("result") {
                 Some(result) => Outcome::Ok(result.clone()),
                 None => match reply["error"]["code"].as_i64() {

@@ -17,16 +17,11 @@ use alpenglow::audit::{AuditEntry, Outcome, now_micros};
 use alpenglow::gateway::OpError;
 use alpenglow::store::Store;
 use demo_at::{DemoAt, cli, cli_ok, export};
+use http::alpenglow_rpc as rpc;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
-
-fn rpc(addr: SocketAddr, key: &str, method: &str, params: Value) -> http::HttpResponse {
-    let auth = format!("Bearer {key}");
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    http::post_json(addr, "/alpenglow/mcp", &[("Authorization", auth.as_str())], &body)
-}
 
 fn rest(addr: SocketAddr, key: &str, method: &str, path: &str, body: Option<Value>) -> http::HttpResponse {
     let auth = format!("Bearer {key}");

@@ -14,16 +14,11 @@ mod inproc;
 
 use alpenglow::limits::{Budget, Decision, Limiter, Subject};
 use demo_at::{DemoAt, cli_ok};
+use http::alpenglow_rpc as rpc;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-fn rpc(addr: SocketAddr, key: &str, method: &str, params: Value) -> http::HttpResponse {
-    let auth = format!("Bearer {key}");
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    http::post_json(addr, "/alpenglow/mcp", &[("Authorization", auth.as_str())], &body)
-}
 
 fn rest_get(addr: SocketAddr, key: &str, path: &str) -> http::HttpResponse {
     let auth = format!("Bearer {key}");

@@ -97,6 +97,14 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// One direct JSON-RPC call of an Alpenglow operation (`alpenglow_search`,
+/// ...) on `/alpenglow/mcp` with `key` as the bearer token.
+pub fn alpenglow_rpc(addr: SocketAddr, key: &str, method: &str, params: serde_json::Value) -> HttpResponse {
+    let auth = format!("Bearer {key}");
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    post_json(addr, "/alpenglow/mcp", &[("Authorization", auth.as_str())], &body)
+}
+
 /// POSTs a JSON value.
 pub fn post_json(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &serde_json::Value) -> HttpResponse {
     let mut all = vec![("Content-Type", "application/json")];
