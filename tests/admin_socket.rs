@@ -2,6 +2,8 @@
 //! errors, mode, stale files), and the admin CLI run against a running
 //! `alpenglow demo` giving the same output as against the store directly.
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/demo.rs"]
 mod demo;
 
@@ -113,19 +115,14 @@ fn stale_sockets_are_replaced_and_live_ones_refused() {
 }
 
 fn alpenglow(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alpenglow"));
+    command
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env_remove("ALPENGLOW_CONFIG")
-        .env_remove("ALPENGLOW_ADMIN_SOCKET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+        .env_remove("ALPENGLOW_ADMIN_SOCKET");
+    cli::run_with_stdin(&mut command, stdin)
 }
 
 /// Text with ids and timestamps that differ between two stores masked.

@@ -1,7 +1,10 @@
 //! The admin CLI against a real store in a temp dir, through the real binary.
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -12,19 +15,9 @@ fn alpenglow(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn alpenglow_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("ALPENGLOW_CONFIG")
-        .current_dir(dir.parent().unwrap())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alpenglow"));
+    command.arg("--data-dir").arg(dir).args(args).env_remove("ALPENGLOW_CONFIG").current_dir(dir.parent().unwrap());
+    cli::run_with_stdin(&mut command, stdin)
 }
 
 fn ok_json(dir: &Path, args: &[&str]) -> Value {
