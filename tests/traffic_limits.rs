@@ -1,6 +1,6 @@
 //! Rate limiting, end to end: exact under 64 concurrent tokio tasks and
 //! through the real demo over HTTP, 429 with the headers on the JSON-RPC and
-//! REST faces, `RateLimit-*` on every response, a limit change applying at
+//! REST faces, `RateLimit-*` on every response (MCP's too), a limit change applying at
 //! once, the aggregation budget, the write budget on every face (no upstream
 //! write past it, reads and dry runs still allowed), failed logins limited
 //! per IP, and counters that survive a restart (even by SIGKILL).
@@ -222,6 +222,7 @@ async fn writes_past_their_budget_are_refused_on_every_face_and_never_reach_odoo
     assert_eq!(rest_create("Two").await.status, 201);
     let r = mcp_create("Three").await;
     assert_eq!((r.status, r.json()["result"]["isError"].as_bool()), (200, Some(false)), "{}", r.text());
+    assert_eq!((r.header("ratelimit-limit"), r.header("ratelimit-remaining")), (Some("3"), Some("0")), "MCP too");
     assert_eq!(s.writes(), 3);
 
     // Past it, on every face, and for each kind of write: refused, nothing sent to Odoo.
@@ -238,7 +239,9 @@ async fn writes_past_their_budget_are_refused_on_every_face_and_never_reach_odoo
     assert_eq!((r.status, r.json()["error"]["code"].as_str()), (429, Some("rate_limited")), "{}", r.text());
     assert!(r.header("retry-after").is_some() && r.header("x-ratelimit-reset").is_some());
     assert_eq!(r.header("ratelimit-limit"), Some("3"));
-    let r = mcp_create("Four").await.json();
+    let r = mcp_create("Four").await;
+    assert_eq!((r.header("ratelimit-limit"), r.header("ratelimit-remaining")), (Some("3"), Some("0")), "MCP too");
+    let r = r.json();
     assert_eq!(r["result"]["isError"], true, "{r}");
     let text = r["result"]["content"][0]["text"].as_str().unwrap();
     assert!(text.contains("Writes per Minute") && text.contains("reads may go on"), "{text}");

@@ -25,7 +25,7 @@ pub struct Post<'a> {
     pub state: &'a McpState,
     pub headers: &'a HeaderMap,
     pub principal: &'a Principal,
-    pub ctx: RequestContext,
+    pub ctx: &'a mut RequestContext,
     pub format: Format,
 }
 
@@ -45,7 +45,7 @@ pub async fn single(mut post: Post<'_>, message: Message) -> Response<Body> {
     };
     match message {
         Message::Request { id, method, params } => {
-            let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: &post.ctx, revision };
+            let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: post.ctx, revision };
             match methods::dispatch(&call, &method, &params).await {
                 Ok(result) => transport::message(StatusCode::OK, &rpc::result_response(&id, result), post.format),
                 Err(error) => transport::error(&error, &id, post.format),
@@ -76,7 +76,7 @@ fn initialize(post: &mut Post<'_>, id: &Value, params: &Map<String, Value>) -> R
     let revision = methods::negotiate(requested);
     post.ctx.client = legacy_client_info(params);
     post.ctx.protocol = Some(revision.as_str().to_string());
-    let session = match post.state.gateway.open_session(post.principal, &post.ctx) {
+    let session = match post.state.gateway.open_session(post.principal, post.ctx) {
         Ok(session) => session,
         Err(error) => return transport::error(&RpcError::refusal(&error, true), id, post.format),
     };
@@ -171,7 +171,7 @@ pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
                 RpcError::invalid_request("Invalid Request: initialize must not be part of a batch").response(&id),
             ),
             Ok(Message::Request { id, method, params }) => {
-                let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: &post.ctx, revision };
+                let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: post.ctx, revision };
                 answers.push(match methods::dispatch(&call, &method, &params).await {
                     Ok(result) => rpc::result_response(&id, result),
                     Err(error) => error.response(&id),

@@ -43,7 +43,7 @@ mod transport;
 pub use revision::Revision;
 
 use super::http::{self, Body};
-use crate::gateway::{Authorization, Face, Gateway};
+use crate::gateway::{Authorization, Face, Gateway, RequestContext};
 use bytes::Bytes;
 use hyper::{Method, Request, Response, StatusCode};
 use rpc::{Message, RpcError};
@@ -87,7 +87,21 @@ pub async fn handle(state: &McpState, req: Request<Bytes>, client_ip: IpAddr) ->
     }
 }
 
+/// Answers a POST, with the `RateLimit-*` headers of the budget the gateway
+/// applied (if it got that far), as the other faces do.
 async fn post(state: &McpState, parts: hyper::http::request::Parts, body: Bytes, client_ip: IpAddr) -> Response<Body> {
+    let mut ctx = http::context(Face::Mcp, &parts, client_ip);
+    let mut response = answer_post(state, &parts, body, &mut ctx).await;
+    http::add_rate_headers(&mut response, &ctx);
+    response
+}
+
+async fn answer_post(
+    state: &McpState,
+    parts: &hyper::http::request::Parts,
+    body: Bytes,
+    ctx: &mut RequestContext,
+) -> Response<Body> {
     let Some(format) = transport::reply_format(&parts.headers) else {
         let error = RpcError::invalid_request(
             "Not Acceptable: the Accept header must allow application/json and text/event-stream",
@@ -106,8 +120,7 @@ async fn post(state: &McpState, parts: hyper::http::request::Parts, body: Bytes,
     };
     // The id to answer refusals with, when the body is a single request.
     let id = value.get("id").filter(|id| id.is_string() || id.is_number()).cloned().unwrap_or(Value::Null);
-    let mut ctx = http::context(Face::Mcp, &parts, client_ip);
-    let principal = match state.gateway.authenticate(&ctx).await {
+    let principal = match state.gateway.authenticate(ctx).await {
         Ok(principal) => principal,
         Err(error) => {
             let key_sent = !matches!(ctx.authorization, Authorization::Missing);
@@ -147,12 +160,8 @@ async fn post(state: &McpState, parts: hyper::http::request::Parts, body: Bytes,
                 }
                 Err(error) => return transport::error(&error, &id, format),
             }
-            let call = methods::Call {
-                gateway: &state.gateway,
-                principal: &principal,
-                ctx: &ctx,
-                revision: Revision::V2026_07_28,
-            };
+            let call =
+                methods::Call { gateway: &state.gateway, principal: &principal, ctx, revision: Revision::V2026_07_28 };
             match methods::dispatch(&call, &method, &params).await {
                 Ok(result) => transport::message(StatusCode::OK, &rpc::result_response(&id, result), format),
                 Err(error) => transport::error(&error, &id, format),
