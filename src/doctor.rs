@@ -356,7 +356,30 @@ fn tls(boot: &BootConfig) -> Finding {
             format!("the private key {} is readable by every user (mode {mode:o})", paths.key.display()),
             format!("chmod 640 {} (group alpenglow)", paths.key.display()),
         ),
-        _ => Finding::ok("tls", format!("{} and {} load as a pair", paths.cert.display(), paths.key.display())),
+        _ => certificate_dates(&paths.cert, time::OffsetDateTime::now_utc()),
+    }
+}
+
+/// The pair loads: is the certificate valid now, and for long enough?
+fn certificate_dates(cert: &std::path::Path, now: time::OffsetDateTime) -> Finding {
+    let validity = match crate::faces::tls::leaf_validity(cert) {
+        Ok(validity) => validity,
+        Err(e) => return Finding::fail("tls", e, "point [tls] cert at the PEM chain, leaf first"),
+    };
+    let renew =
+        format!("renew it (certbot renew, or your CA), replace {}, then systemctl reload alpenglow", cert.display());
+    match validity.concern(now) {
+        Some((true, why)) => Finding::fail("tls", why, renew),
+        Some((false, why)) => Finding::warn("tls", why, renew),
+        None => Finding::ok(
+            "tls",
+            format!(
+                "{} loads with its key; valid until {} ({} days)",
+                cert.display(),
+                validity.not_after.date(),
+                (validity.not_after - now).whole_days()
+            ),
+        ),
     }
 }
 
@@ -377,6 +400,54 @@ fn exposure(boot: &BootConfig) -> Finding {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use time::{Duration, OffsetDateTime};
+
+    /// A self-signed certificate valid from `from` to `until`, in a temp file.
+    fn certificate(from: OffsetDateTime, until: OffsetDateTime) -> (tempfile::TempDir, std::path::PathBuf) {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params.not_before = from;
+        params.not_after = until;
+        let cert = params.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cert.pem");
+        std::fs::write(&path, cert.pem()).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn certificate_dates_fail_when_expired_or_early_and_warn_two_weeks_ahead() {
+        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+        let cases = [
+            (now - Duration::days(90), now - Duration::days(1), Status::Fail, "expired on"),
+            (now + Duration::days(2), now + Duration::days(90), Status::Fail, "not valid before"),
+            (
+                now - Duration::days(80),
+                now + Duration::days(5) + Duration::hours(1),
+                Status::Warn,
+                "expires in 5 day(s)",
+            ),
+            (now - Duration::days(1), now + Duration::days(60) + Duration::hours(1), Status::Ok, "(60 days)"),
+        ];
+        for (from, until, status, says) in cases {
+            let (_dir, path) = certificate(from, until);
+            let finding = certificate_dates(&path, now);
+            assert_eq!(finding.status, status, "{finding:?}");
+            assert!(finding.message.contains(says), "{finding:?}");
+            assert_eq!(finding.fix.is_empty(), status == Status::Ok, "{finding:?}");
+            assert!(finding.message.contains(&until.date().to_string()) || status == Status::Fail, "{finding:?}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_certificate_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cert.pem");
+        std::fs::write(&path, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+        let finding = certificate_dates(&path, OffsetDateTime::now_utc());
+        assert_eq!(finding.status, Status::Fail);
+        assert!(finding.message.contains("cert.pem") && finding.message.contains("X.509"), "{finding:?}");
+    }
 
     #[test]
     fn odoo_date_headers_parse() {

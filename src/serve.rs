@@ -33,7 +33,11 @@ pub struct ServeOptions {
 /// The listener's live settings from a boot config; reads the TLS files.
 pub fn network_config(boot: &BootConfig) -> Result<NetworkConfig, String> {
     let tls = match &boot.tls {
-        Some(paths) => Some(crate::faces::tls::server_config(&paths.cert, &paths.key)?),
+        Some(paths) => {
+            let config = crate::faces::tls::server_config(&paths.cert, &paths.key)?;
+            log_certificate_concern(&paths.cert);
+            Some(config)
+        }
         None => None,
     };
     Ok(NetworkConfig {
@@ -143,7 +147,10 @@ fn apply(old: &BootConfig, new: &BootConfig, live: &LiveConfig, log: &LogHandle)
     network.metrics_token = new.metrics_token.clone();
     if let (Some(_), Some(paths)) = (&old.tls, &new.tls) {
         match crate::faces::tls::server_config(&paths.cert, &paths.key) {
-            Ok(config) => network.tls = Some(config),
+            Ok(config) => {
+                network.tls = Some(config);
+                log_certificate_concern(&paths.cert);
+            }
             Err(e) => tracing::error!(error = %e, "SIGHUP: the TLS certificate was not reloaded; the old one stays"),
         }
     }
@@ -156,6 +163,17 @@ fn apply(old: &BootConfig, new: &BootConfig, live: &LiveConfig, log: &LogHandle)
             "SIGHUP: {} changed in the config file but only take effect after a restart (systemctl restart alpenglow); the running values stay",
             list(&plan.restart)
         );
+    }
+}
+
+/// A certificate that has run out, is not valid yet or soon runs out is
+/// still served (the admin decides), but said loudly in the journal.
+fn log_certificate_concern(cert: &std::path::Path) {
+    match crate::faces::tls::leaf_validity(cert).map(|v| v.concern(time::OffsetDateTime::now_utc())) {
+        Ok(Some((true, why))) => tracing::error!(cert = %cert.display(), "{why}: TLS clients will refuse it"),
+        Ok(Some((false, why))) => tracing::warn!(cert = %cert.display(), "{why}: renew it, then reload"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the TLS certificate's dates"),
     }
 }
 

@@ -172,6 +172,10 @@ fn xml_json(body: &str) -> Result<(Option<FaultCode>, Value), String> {
 }
 
 async fn replay(version: OdooVersion, dir: &str, recorded_db: &'static str, recorded_user_uid: i64) {
+    assert!(
+        Path::new(dir).is_dir(),
+        "the recordings are not at {dir}: the checkout must sit next to the project's shared/ directory"
+    );
     let protocols = ["web", "json2", "jsonrpc", "xmlrpc"];
     let mut checked = 0;
     let mut failures = Vec::new();
