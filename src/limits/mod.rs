@@ -31,6 +31,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// The sliding window's length.
 pub const WINDOW_MS: u64 = 60_000;
 const SHARDS: usize = 16;
+/// A shard sweeps out empty windows when it holds this many, or twice what
+/// it held after its last sweep.
+const MIN_SWEEP: usize = 1024;
 
 /// The address whose per-IP budget and lockout a client spends: IPv4 as it
 /// is, IPv6 by its /64 network (one host is usually given a whole /64, so
@@ -156,11 +159,42 @@ pub struct PurgeReport {
     pub lockouts: (usize, usize),
 }
 
+/// One shard of the windows held in memory.
+#[derive(Default)]
+struct Shard {
+    windows: HashMap<String, Window>,
+    /// The size at which a new window first sweeps out the empty ones.
+    sweep_at: usize,
+}
+
+impl Shard {
+    /// Drops windows with no hit left in the last 60 s; returns how many.
+    fn sweep(&mut self, now: u64) -> usize {
+        let before = self.windows.len();
+        self.windows.retain(|_, w| {
+            w.expire(now);
+            !w.is_empty()
+        });
+        self.sweep_at = (self.windows.len() * 2).max(MIN_SWEEP);
+        before - self.windows.len()
+    }
+
+    /// Makes room for a new window. Sweeping when the map has doubled keeps
+    /// the cost amortised O(1) per new caller, and memory within about twice
+    /// the callers of the last minute, however many distinct addresses send
+    /// requests between two hourly cleanups.
+    fn make_room(&mut self, now: u64) {
+        if self.windows.len() >= self.sweep_at.max(MIN_SWEEP) {
+            self.sweep(now);
+        }
+    }
+}
+
 /// The rate limiter. One per store; shared by every face through the gateway.
 pub struct Limiter {
     store: Option<Store>,
     hasher: RandomState,
-    shards: Vec<Mutex<HashMap<String, Window>>>,
+    shards: Vec<Mutex<Shard>>,
     /// Windows changed since the last [`Limiter::persist`].
     dirty: Mutex<HashSet<String>>,
     /// One persist at a time, so an older snapshot never overwrites a newer one.
@@ -177,7 +211,7 @@ impl Limiter {
     pub fn new(store: Option<Store>) -> Limiter {
         Limiter {
             hasher: RandomState::new(),
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             dirty: Mutex::new(HashSet::new()),
             persisting: Mutex::new(()),
             lockouts: Lockouts::new(store.clone()),
@@ -190,7 +224,7 @@ impl Limiter {
         &self.lockouts
     }
 
-    fn shard(&self, key: &str) -> &Mutex<HashMap<String, Window>> {
+    fn shard(&self, key: &str) -> &Mutex<Shard> {
         &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
@@ -202,13 +236,14 @@ impl Limiter {
     pub fn acquire_at(&self, subject: &Subject, budget: Budget, limit: u32, now: u64) -> Decision {
         let key = window_key(subject, budget);
         let mut shard = self.shard(&key).lock().unwrap_or_else(|e| e.into_inner());
-        if !shard.contains_key(&key) {
+        if !shard.windows.contains_key(&key) {
             // First sight in this process: resume the stored window, so a
             // restart does not reset the budget.
+            shard.make_room(now);
             let loaded = self.load(&key);
-            shard.insert(key.clone(), loaded);
+            shard.windows.insert(key.clone(), loaded);
         }
-        let window = shard.get_mut(&key).expect("inserted above");
+        let window = shard.windows.get_mut(&key).expect("inserted above");
         let decision = match window.try_hit(limit, now) {
             Ok(bucket_end) => {
                 Decision::Allowed { status: window.status(limit, now), ticket: Ticket { key: key.clone(), bucket_end } }
@@ -229,7 +264,7 @@ impl Limiter {
     /// Gives back a hit counted by [`Limiter::acquire`].
     pub fn release(&self, ticket: &Ticket) {
         let mut shard = self.shard(&ticket.key).lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(window) = shard.get_mut(&ticket.key) {
+        if let Some(window) = shard.windows.get_mut(&ticket.key) {
             window.unhit(ticket.bucket_end);
         }
         drop(shard);
@@ -241,7 +276,7 @@ impl Limiter {
         let key = window_key(subject, budget);
         let now = now_ms();
         let shard = self.shard(&key).lock().unwrap_or_else(|e| e.into_inner());
-        match shard.get(&key) {
+        match shard.windows.get(&key) {
             Some(window) => window.status(limit, now),
             None => {
                 drop(shard);
@@ -277,7 +312,7 @@ impl Limiter {
         for key in keys {
             let snapshot = {
                 let mut shard = self.shard(&key).lock().unwrap_or_else(|e| e.into_inner());
-                shard.get_mut(&key).map(|w| {
+                shard.windows.get_mut(&key).map(|w| {
                     w.expire(now);
                     w.buckets()
                 })
@@ -302,13 +337,7 @@ impl Limiter {
     pub fn purge_expired_at(&self, now: u64) -> StoreResult<PurgeReport> {
         let mut report = PurgeReport::default();
         for shard in &self.shards {
-            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            let before = shard.len();
-            shard.retain(|_, w| {
-                w.expire(now);
-                !w.is_empty()
-            });
-            report.in_memory += before - shard.len();
+            report.in_memory += shard.lock().unwrap_or_else(|e| e.into_inner()).sweep(now);
         }
         if let Some(store) = &self.store {
             let table = store.table::<StoredWindow>()?;
@@ -326,7 +355,7 @@ impl Limiter {
 
     /// Windows held in memory (for the benches and the dashboard).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len()).sum()
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).windows.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -139,3 +139,33 @@ fn ipv6_clients_are_counted_by_their_64_network() {
         assert!(matches!(limiter.acquire(&subject, Budget::General, 2), Decision::Allowed { .. }) == (last < 2));
     }
 }
+
+#[test]
+fn memory_follows_the_callers_of_the_last_minute_not_every_address_ever_seen() {
+    let limiter = Limiter::new(None);
+    let address = |round: u32, i: u32| Subject::Ip(std::net::Ipv4Addr::from((10 << 24) + round * 100_000 + i).into());
+    let t0 = 50_000_000;
+    // One caller spends its whole budget; it must stay refused through the sweeps.
+    let busy = Subject::Ip("192.0.2.99".parse().unwrap());
+    for _ in 0..3 {
+        assert!(matches!(limiter.acquire_at(&busy, Budget::General, 3, t0), Decision::Allowed { .. }));
+    }
+    // Five waves of 20,000 new addresses, a minute and a second apart.
+    for round in 0..5 {
+        let now = t0 + u64::from(round) * 61_000;
+        for i in 0..20_000 {
+            limiter.acquire_at(&address(round, i), Budget::General, 10, now);
+        }
+        if round == 0 {
+            assert!(matches!(limiter.acquire_at(&busy, Budget::General, 3, now + 1), Decision::Limited { .. }));
+        }
+    }
+    // Without sweeping this would be 100,001 windows.
+    assert!(limiter.len() <= 2 * 20_000 + SHARDS * MIN_SWEEP, "{} windows held", limiter.len());
+    // The last wave is intact: each of its callers has its hit counted.
+    let last_wave = t0 + 4 * 61_000;
+    for i in [0, 123, 19_999] {
+        let decision = limiter.acquire_at(&address(4, i), Budget::General, 1, last_wave + 1);
+        assert!(matches!(decision, Decision::Limited { .. }), "{decision:?}");
+    }
+}
