@@ -8,7 +8,7 @@
 //!   changes at once (log level, trusted proxies, allowed origins, metrics
 //!   token, the TLS certificate and key, re-read from their files even when
 //!   the paths did not change); what was bound or opened at start (listen
-//!   address, data directory, admin socket and its group, log format, the
+//!   address, data directory, admin socket and its group, log format, public URL, the
 //!   `[odoo]` defaults, turning TLS on or off) is logged as needing a restart.
 //!   A file that does not load is logged and the running config kept.
 
@@ -59,7 +59,12 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let state = FaceState { gateway: Gateway::new(admin.clone(), UpstreamSlot::default()), live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let base_url = listener.base_url().map_err(|e| e.to_string())?;
+    // What the dashboard shows and puts in the Claude Desktop config: the
+    // proxy's address when one is configured.
+    let base_url = match &boot.public_url {
+        Some(url) => url.clone(),
+        None => listener.base_url().map_err(|e| e.to_string())?,
+    };
     let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
         .with_gateway_url(base_url);
     let admin_task = tokio::spawn(socket.serve(context));
@@ -129,6 +134,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.admin_socket != new.admin_socket, "admin_socket", false);
     check(old.admin_socket_group != new.admin_socket_group, "admin_socket_group", false);
     check(old.log_format != new.log_format, "log_format", false);
+    check(old.public_url != new.public_url, "public_url", false);
     check(old.odoo != new.odoo, "[odoo]", false);
     plan
 }

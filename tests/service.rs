@@ -159,9 +159,15 @@ fn mcp_with_origin(addr: SocketAddr, origin: &str) -> http::HttpResponse {
 fn sighup_reloads_the_live_fields_and_names_those_needing_a_restart() {
     let root = tempfile::tempdir().unwrap();
     cli_ok(&root.path().join("data"), &["settings", "set", "enable_mcp", "on"]);
-    let mut serve = Serve::start(root.path(), "listen = \"127.0.0.1:0\"\nlog_level = \"info\"\n");
+    let first = "listen = \"127.0.0.1:0\"\nlog_level = \"info\"\npublic_url = \"https://ai.example.com/\"\n";
+    let mut serve = Serve::start(root.path(), first);
     let addr = serve.addr;
     let origin = "https://app.example.com";
+
+    // Behind a proxy, the dashboard shows the public URL, not the listener's.
+    let admin = alpenglow::admin_socket::SocketClient::connect(&serve.data_dir.join("admin.sock")).unwrap();
+    let status = admin.request("status", json!({})).unwrap();
+    assert_eq!(status["gateway"]["mcp_url"], "https://ai.example.com/alpenglow/mcp", "{status}");
 
     // Before: metrics open, the origin refused, no per-request debug events.
     assert_eq!(get(addr, "/metrics", &[]).status, 200);
@@ -177,7 +183,7 @@ fn sighup_reloads_the_live_fields_and_names_those_needing_a_restart() {
     let reloaded = serve.wait_for_log(|e| e["message"] == "SIGHUP: configuration reloaded");
     assert_eq!(reloaded["applied"], "log_level, allowed_origins, metrics_token");
     let warning = serve.wait_for_log(|e| e["needs_restart"].is_string());
-    assert_eq!(warning["needs_restart"], "listen");
+    assert_eq!(warning["needs_restart"], "listen, public_url");
     assert_eq!(warning["level"], "WARN");
 
     // After: still on the old address; the origin passes (401: no key), metrics need the token.

@@ -53,6 +53,8 @@ struct FileConfig {
     allowed_origins: Vec<String>,
     /// A bearer token `/metrics` asks for; none: `/metrics` is open.
     metrics_token: Option<String>,
+    /// The URL clients reach Alpenglow at, when a proxy stands in front.
+    public_url: Option<String>,
     #[serde(default)]
     tls: TlsFiles,
     #[serde(default)]
@@ -82,6 +84,9 @@ pub struct BootConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub allowed_origins: Vec<String>,
     pub metrics_token: Option<String>,
+    /// What clients are told to connect to (`https://alpenglow.example.com`,
+    /// no trailing slash); none: the listener's own address.
+    pub public_url: Option<String>,
     pub tls: Option<TlsPaths>,
     pub odoo: OdooDefaults,
 }
@@ -118,6 +123,7 @@ impl std::fmt::Debug for BootConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("allowed_origins", &self.allowed_origins)
             .field("metrics_token", &format_args!("{}", redacted(&self.metrics_token)))
+            .field("public_url", &self.public_url)
             .field("tls", &self.tls)
             .field("odoo", &self.odoo)
             .finish()
@@ -218,6 +224,11 @@ impl BootConfig {
             _ => return Err(BootError("[tls] needs both cert and key (PEM file paths), or neither".into())),
         };
         let metrics_token = file.metrics_token.filter(|t| !t.trim().is_empty());
+        let public_url = env("ALPENGLOW_PUBLIC_URL")
+            .or(file.public_url)
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| public_url(&u))
+            .transpose()?;
 
         let mut odoo = file.odoo;
         if let Some(url) = env("ALPENGLOW_ODOO_URL") {
@@ -254,10 +265,34 @@ impl BootConfig {
             trusted_proxies,
             allowed_origins: file.allowed_origins,
             metrics_token,
+            public_url,
             tls,
             odoo,
         })
     }
+}
+
+/// Checks a public URL and drops its trailing slash: an http(s) origin with
+/// an optional path prefix, the base the MCP path is appended to.
+fn public_url(text: &str) -> Result<String, BootError> {
+    let refuse = |why: &str| {
+        BootError(format!(
+            "public_url {text:?} {why}; give the http(s) address clients reach Alpenglow at, such as https://alpenglow.example.com"
+        ))
+    };
+    let text = text.trim();
+    let Some((scheme, rest)) = text.split_once("://") else { return Err(refuse("has no scheme")) };
+    if scheme != "http" && scheme != "https" {
+        return Err(refuse("is not http or https"));
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') || host.chars().any(char::is_whitespace) {
+        return Err(refuse("has no plain host"));
+    }
+    if rest.contains(['?', '#']) {
+        return Err(refuse("has a query or fragment"));
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }
 
 /// The systemd credential name of the gateway's own Odoo API key.
@@ -307,6 +342,34 @@ mod tests {
         // A logged config never shows it.
         let shown = format!("{loaded:?}");
         assert!(!shown.contains("fedcba98") && shown.contains("service_key: Some(<redacted>)"), "{shown}");
+    }
+
+    #[test]
+    fn public_url_is_checked_and_loses_its_trailing_slash() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.toml");
+        let load = |value: &str, env: &[(&str, &str)]| {
+            std::fs::write(&file, format!("public_url = {value:?}\n")).unwrap();
+            BootConfig::load(&Overrides { config: Some(file.clone()), ..Default::default() }, &env_of(env))
+        };
+        assert_eq!(load("https://ai.example.com/", &[]).unwrap().public_url.as_deref(), Some("https://ai.example.com"));
+        assert_eq!(
+            load("https://example.com/alpenglow", &[]).unwrap().public_url.as_deref(),
+            Some("https://example.com/alpenglow")
+        );
+        assert_eq!(load("", &[]).unwrap().public_url, None);
+        let env = [("ALPENGLOW_PUBLIC_URL", "http://10.0.0.5:8765")];
+        assert_eq!(load("https://ai.example.com", &env).unwrap().public_url.as_deref(), Some("http://10.0.0.5:8765"));
+        for (bad, why) in [
+            ("ai.example.com", "has no scheme"),
+            ("ftp://ai.example.com", "not http or https"),
+            ("https:///path", "no plain host"),
+            ("https://user@ai.example.com", "no plain host"),
+            ("https://ai.example.com/?x=1", "query or fragment"),
+        ] {
+            let error = load(bad, &[]).unwrap_err().0;
+            assert!(error.contains(why) && error.contains("such as https://"), "{bad}: {error}");
+        }
     }
 
     #[test]
