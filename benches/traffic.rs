@@ -67,6 +67,18 @@ fn bench_limiter() {
     threads.into_iter().for_each(|t| t.join().unwrap());
     line("rate limit: acquire, 4 threads x 64 keys", start.elapsed(), n);
 
+    // An address flood: a new client IP every millisecond, so about 60,000
+    // are live in any minute; the shards sweep out the rest as they grow.
+    let limiter = Limiter::new(None);
+    let flood = 1_000_000u64;
+    let start = Instant::now();
+    for i in 0..flood {
+        let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i as u32);
+        black_box(limiter.acquire_at(&Subject::Ip(ip.into()), Budget::General, 300, 1_000_000_000 + i));
+    }
+    line("rate limit: acquire, a new IP every ms (1 M addresses)", start.elapsed(), flood);
+    println!("rate limit: windows held after that flood: {} (60,000 live)", limiter.len());
+
     let dir = tempfile::tempdir().unwrap();
     let limiter = Limiter::new(Some(Store::open(dir.path()).unwrap()));
     for i in 0..10_000 {
