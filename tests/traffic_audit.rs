@@ -242,8 +242,8 @@ async fn sessions_time_out_and_an_admin_can_end_one() {
     let sessions = s.admin.sessions_list(false).unwrap();
     assert_eq!(sessions.len(), 1);
     let session = &sessions[0];
-    assert_eq!((session.request_count, session.face.as_str()), (2, "jsonrpc"));
-    assert_eq!(session.credential_label.as_deref(), Some("admin test"));
+    assert_eq!((session.request_count, session.info.face.as_str()), (2, "jsonrpc"));
+    assert_eq!(session.info.credential_label.as_deref(), Some("admin test"));
 
     // Session Cleanup: idle after the timeout; activity wakes it.
     let later = time::OffsetDateTime::now_utc() + time::Duration::minutes(31);

@@ -288,8 +288,8 @@ pub(super) fn close_session(gw: &Gateway, principal: &Principal, id: &str) -> Re
 /// A session belongs to the Odoo user and the credential that opened it.
 fn owns(principal: &Principal, session: &Session) -> bool {
     session.kind == SessionKind::Mcp
-        && session.uid == Some(principal.uid)
-        && session.credential_id == principal.grant.as_ref().map(|g| g.credential_id)
+        && session.info.uid == Some(principal.uid)
+        && session.info.credential_id == principal.grant.as_ref().map(|g| g.credential_id)
 }
 
 /// Writes the request's audit entry, durably, unless Audit Logging is off.

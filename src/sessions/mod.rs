@@ -17,7 +17,7 @@
 //! `end` in another process or on the admin socket applies to the very next
 //! request.
 
-use crate::store::{Record, Store, StoreError};
+use crate::store::{Record, RecordError, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -51,7 +51,7 @@ impl SessionState {
 }
 
 /// Who and what a session is, as the face knows it when the session starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// `mcp`, `jsonrpc`, `rest`.
     pub face: String,
@@ -69,16 +69,10 @@ pub struct SessionInfo {
 pub struct Session {
     pub id: String,
     pub kind: SessionKind,
-    pub face: String,
+    /// Who opened it, from where, with which client.
+    pub info: SessionInfo,
     pub started_at: OffsetDateTime,
     pub last_activity: OffsetDateTime,
-    pub client_name: String,
-    pub client_version: String,
-    pub protocol: Option<String>,
-    pub ip: String,
-    pub credential_id: Option<u64>,
-    pub credential_label: Option<String>,
-    pub uid: Option<i64>,
     pub request_count: u64,
     pub state: SessionState,
     /// When it was ended or closed.
@@ -88,7 +82,59 @@ pub struct Session {
 impl Record for Session {
     const TREE: &'static str = "sessions";
     const KIND: &'static str = "session";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, RecordError> {
+        match version {
+            1 => Ok(crate::store::decode_body::<SessionV1>(body)?.into()),
+            _ => Err(RecordError::UnknownVersion { found: version, current: Self::VERSION }),
+        }
+    }
+}
+
+/// The layout of releases before the session's who-and-what was one
+/// [`SessionInfo`]: the same fields, listed flat.
+#[derive(Serialize, Deserialize)]
+struct SessionV1 {
+    id: String,
+    kind: SessionKind,
+    face: String,
+    started_at: OffsetDateTime,
+    last_activity: OffsetDateTime,
+    client_name: String,
+    client_version: String,
+    protocol: Option<String>,
+    ip: String,
+    credential_id: Option<u64>,
+    credential_label: Option<String>,
+    uid: Option<i64>,
+    request_count: u64,
+    state: SessionState,
+    ended_at: Option<OffsetDateTime>,
+}
+
+impl From<SessionV1> for Session {
+    fn from(old: SessionV1) -> Session {
+        Session {
+            id: old.id,
+            kind: old.kind,
+            info: SessionInfo {
+                face: old.face,
+                client_name: old.client_name,
+                client_version: old.client_version,
+                protocol: old.protocol,
+                ip: old.ip,
+                credential_id: old.credential_id,
+                credential_label: old.credential_label,
+                uid: old.uid,
+            },
+            started_at: old.started_at,
+            last_activity: old.last_activity,
+            request_count: old.request_count,
+            state: old.state,
+            ended_at: old.ended_at,
+        }
+    }
 }
 
 /// The stream index: stream key -> current session id.
@@ -113,18 +159,19 @@ impl Session {
 
     pub fn to_json(&self) -> Value {
         let fmt = |t: &OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let info = &self.info;
         json!({
             "id": self.id,
             "kind": match self.kind { SessionKind::Mcp => "mcp", SessionKind::Stream => "stream" },
-            "face": self.face,
+            "face": info.face,
             "started_at": fmt(&self.started_at),
             "last_activity": fmt(&self.last_activity),
-            "client": {"name": self.client_name, "version": self.client_version},
-            "protocol": self.protocol,
-            "ip": self.ip,
-            "credential_id": self.credential_id,
-            "credential": self.credential_label,
-            "uid": self.uid,
+            "client": {"name": info.client_name, "version": info.client_version},
+            "protocol": info.protocol,
+            "ip": info.ip,
+            "credential_id": info.credential_id,
+            "credential": info.credential_label,
+            "uid": info.uid,
             "requests": self.request_count,
             "state": self.state.name(),
             "active": self.is_active(),
@@ -173,16 +220,9 @@ impl Sessions {
         Session {
             id,
             kind,
-            face: info.face.clone(),
+            info: info.clone(),
             started_at: now,
             last_activity: now,
-            client_name: info.client_name.clone(),
-            client_version: info.client_version.clone(),
-            protocol: info.protocol.clone(),
-            ip: info.ip.clone(),
-            credential_id: info.credential_id,
-            credential_label: info.credential_label.clone(),
-            uid: info.uid,
             request_count: 0,
             state: SessionState::Active,
             ended_at: None,

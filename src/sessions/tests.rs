@@ -68,3 +68,46 @@ fn an_ended_session_refuses_its_next_request_clearly() {
     assert_ne!(next.id, stream.id);
     assert!(matches!(sessions.end("nope"), Err(SessionError::NotFound(_))));
 }
+
+#[test]
+fn a_session_stored_by_the_previous_release_reads_and_updates() {
+    let (_dir, sessions) = open();
+    let started = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+    let old = SessionV1 {
+        id: "4f1c".into(),
+        kind: SessionKind::Mcp,
+        face: "mcp".into(),
+        started_at: started,
+        last_activity: started,
+        client_name: "claude-ai".into(),
+        client_version: "0.1.0".into(),
+        protocol: Some("2025-06-18".into()),
+        ip: "10.0.0.1".into(),
+        credential_id: Some(3),
+        credential_label: Some("Demo admin".into()),
+        uid: Some(2),
+        request_count: 7,
+        state: SessionState::Idle,
+        ended_at: None,
+    };
+    let mut bytes = vec![1u8];
+    bytes.extend(bincode::serde::encode_to_vec(&old, bincode::config::standard()).unwrap());
+    sessions.store.replace_trees(&[("sessions".to_string(), vec![(b"4f1c".to_vec(), bytes)])]).unwrap();
+
+    let read = sessions.get("4f1c").unwrap();
+    let expected_info = SessionInfo {
+        face: "mcp".into(),
+        client_name: "claude-ai".into(),
+        client_version: "0.1.0".into(),
+        protocol: Some("2025-06-18".into()),
+        ip: "10.0.0.1".into(),
+        credential_id: Some(3),
+        credential_label: Some("Demo admin".into()),
+        uid: Some(2),
+    };
+    assert_eq!((read.info, read.request_count, read.state), (expected_info.clone(), 7, SessionState::Idle));
+    // A request rewrites it in the current layout, and it still reads.
+    let touched = sessions.touch("4f1c").unwrap();
+    assert_eq!((touched.request_count, touched.state), (8, SessionState::Active));
+    assert_eq!(sessions.get("4f1c").unwrap().info, expected_info);
+}

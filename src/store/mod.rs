@@ -17,7 +17,7 @@ pub(crate) mod record;
 mod scan;
 
 pub use lock::DirLock;
-pub use record::{Record, RecordError};
+pub use record::{Record, RecordError, decode_body};
 pub use scan::CompositeKey;
 
 use std::marker::PhantomData;

@@ -101,11 +101,13 @@ fn resolve_session(post: &mut Post<'_>) -> Result<Revision, RpcError> {
         raw.to_str().map_err(|_| bad_request("Bad Request: the Mcp-Session-Id header is not valid text".into()))?;
     let session = post.state.gateway.resume_session(post.principal, id).map_err(session_refusal)?;
     // Stored by initialize; a session without a legacy revision cannot be resumed here.
-    let Some(opened_with) = session.protocol.as_deref().and_then(Revision::parse).filter(|r| !r.is_modern()) else {
+    let Some(opened_with) = session.info.protocol.as_deref().and_then(Revision::parse).filter(|r| !r.is_modern())
+    else {
         return Err(session_refusal(SessionRefusal::NotFound));
     };
     post.ctx.session_id = Some(session.id.clone());
-    post.ctx.client = Some(ClientInfo { name: session.client_name.clone(), version: session.client_version.clone() });
+    post.ctx.client =
+        Some(ClientInfo { name: session.info.client_name.clone(), version: session.info.client_version.clone() });
     post.ctx.protocol = Some(opened_with.as_str().to_string());
     let revision = match post.headers.get("mcp-protocol-version").map(|v| v.to_str().ok()) {
         None => opened_with,
