@@ -592,6 +592,34 @@ fn clicks_pick_tabs_and_quick_actions() {
     }
 }
 
+#[test]
+fn a_click_focuses_a_form_row_and_a_second_click_acts_like_enter() {
+    let mut app = demo_app();
+    app.go(ScreenId::Credentials);
+    press(&mut app, "n");
+    let form = |app: &App| match &app.credentials.mode {
+        alpenglow::tui::credentials::Mode::Form(form) => {
+            (form.nav.focus, form.nav.editing, form.label.text.clone(), form.read_only)
+        }
+        _ => panic!("the form is open"),
+    };
+    // One click focuses the Label row, a second starts typing into it.
+    click_on(&mut app, "Label");
+    assert_eq!(form(&app), (1, false, String::new(), false));
+    click_on(&mut app, "Label");
+    assert_eq!(form(&app), (1, true, String::new(), false));
+    press(&mut app, "ops");
+    // A click elsewhere stops the typing; a second click on Scope toggles it.
+    click_on(&mut app, "Scope");
+    assert_eq!(form(&app), (3, false, "ops".to_string(), false));
+    click_on(&mut app, "Scope");
+    assert_eq!(form(&app), (3, false, "ops".to_string(), true));
+    assert!(render(&app).contains("read-only  (space: full / read-only)"), "{}", render(&app));
+    // The notes under the rows are not a row.
+    click_on(&mut app, "Enter edit/toggle");
+    assert_eq!(form(&app).0, 3);
+}
+
 /// The demo app with `n` resources `model.0`, `model.1`, ...
 fn many_resources(n: usize) -> App {
     let mut app = demo_app();

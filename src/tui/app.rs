@@ -370,7 +370,8 @@ impl App {
     }
 
     /// The wheel moves like the arrow keys; a left click picks a tab, a
-    /// quick action on Home, or a row of a list (any click closes the help).
+    /// quick action on Home, a row of a list, or a row of a form (a second
+    /// click on it acts as Enter); any click closes the help.
     pub fn on_mouse(&mut self, mouse: MouseEvent) {
         match mouse.kind {
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown if !self.help => {
@@ -395,18 +396,32 @@ impl App {
             return;
         }
         let data = &self.data;
-        match self.screen {
+        let activate = match self.screen {
             ScreenId::Home => {
                 if let Some(screen) = self.home.click(column, row, body) {
                     self.go(screen);
                 }
+                false
             }
-            ScreenId::Settings => self.settings.click(column, row, body, data),
+            ScreenId::Settings => {
+                self.settings.click(column, row, body, data);
+                false
+            }
             ScreenId::Resources => self.resources.click(column, row, body, data),
             ScreenId::Credentials => self.credentials.click(column, row, body, data),
-            ScreenId::Audit => self.audit.click(column, row, body),
-            ScreenId::Sessions => self.sessions.click(column, row, body),
-            ScreenId::Setup => {}
+            ScreenId::Audit => {
+                self.audit.click(column, row, body);
+                false
+            }
+            ScreenId::Sessions => {
+                self.sessions.click(column, row, body);
+                false
+            }
+            ScreenId::Setup => false,
+        };
+        // A second click on a form's focused row does what Enter does there.
+        if activate {
+            self.on_key(KeyEvent::from(KeyCode::Enter));
         }
     }
 

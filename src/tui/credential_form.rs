@@ -159,7 +159,8 @@ impl CredentialForm {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+    /// The rows as drawn: each label with its value.
+    fn rows(&self) -> Vec<(&'static str, String)> {
         let typed = |input: &Input, row: usize| self.nav.shown(input, row);
         let user = match &self.user {
             Some((id, login)) => format!("{login} (id {id})"),
@@ -187,6 +188,17 @@ impl CredentialForm {
             },
             String::new(),
         ];
+        ROWS.into_iter().zip(values).collect()
+    }
+
+    /// A left click on the form drawn in `area`: focuses the row hit, and
+    /// says whether to activate it (a click on the focused row, as Enter).
+    /// The field or user picker, when open, takes no clicks.
+    pub fn click(&mut self, row: u16, area: Rect) -> bool {
+        self.picker.is_none() && matches!(self.nav.click(row, area, &self.rows()), super::form::FormKey::Activate(_))
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         let mut lines = Vec::new();
         if let Some(e) = &self.error {
             lines.push(Line::styled(format!("! {e}"), bold()));
@@ -196,7 +208,7 @@ impl CredentialForm {
         }
         lines.push(Line::from("The key is checked against Odoo when it is reachable, then kept only as a hash."));
         lines.push(Line::from("Enter edit/toggle · Ctrl-S create · Esc cancel"));
-        self.nav.draw(frame, area, " New credential ", ROWS.into_iter().zip(values).collect(), lines);
+        self.nav.draw(frame, area, " New credential ", self.rows(), lines);
         if let Some(picker) = &self.picker {
             let title = if matches!(data.users, Loadable::Loading) { "Odoo users (loading…)" } else { "Odoo users" };
             picker.draw(frame, centered(area, 70, 16), title);

@@ -122,10 +122,18 @@ impl CredentialsScreen {
         }
     }
 
-    /// A click on a row of the list selects it (the list only, not a dialog).
-    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
-        if matches!(self.mode, Mode::List) {
-            self.list.click(column, row, area, DETAIL_LINES, self.visible(data).len());
+    /// A click on a row of the list selects it; on the form, it focuses the
+    /// row hit. True when the click asks to activate the form's focused row
+    /// (the caller sends Enter). Dialogs take no clicks.
+    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) -> bool {
+        match &mut self.mode {
+            Mode::List => {
+                let len = self.visible(data).len();
+                self.list.click(column, row, area, DETAIL_LINES, len);
+                false
+            }
+            Mode::Form(form) => form.click(row, area),
+            _ => false,
         }
     }
 

@@ -243,11 +243,8 @@ impl ResourceForm {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
-        let title = match &self.mode {
-            FormMode::Add(models) => format!(" Add Resources: {} ", models.join(", ")),
-            FormMode::Edit { id, model } => format!(" Edit resource {id}: {model} "),
-        };
+    /// The rows as drawn: each label with its value.
+    fn rows(&self) -> Vec<(&'static str, String)> {
         let on = |b: bool| if b { "[x]" } else { "[ ]" }.to_string();
         let typed = |input: &Input, row: usize| self.nav.shown(input, row);
         let fields = if self.policy == 0 {
@@ -275,6 +272,21 @@ impl ResourceForm {
             typed(&self.execute, 9),
             String::new(),
         ];
+        ROWS.into_iter().zip(values).collect()
+    }
+
+    /// A left click on the form drawn in `area`: focuses the row hit, and
+    /// says whether to activate it (a click on the focused row, as Enter).
+    /// The field or user picker, when open, takes no clicks.
+    pub fn click(&mut self, row: u16, area: Rect) -> bool {
+        self.picker.is_none() && matches!(self.nav.click(row, area, &self.rows()), super::form::FormKey::Activate(_))
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        let title = match &self.mode {
+            FormMode::Add(models) => format!(" Add Resources: {} ", models.join(", ")),
+            FormMode::Edit { id, model } => format!(" Edit resource {id}: {model} "),
+        };
         let mut lines = Vec::new();
         match &self.filter_error {
             Some(e) => lines.push(Line::styled(format!("! record filter: {e}"), bold())),
@@ -290,7 +302,7 @@ impl ResourceForm {
             }
         }
         lines.push(Line::from("Enter edit/toggle · Ctrl-S save · Esc cancel"));
-        self.nav.draw(frame, area, &title, ROWS.into_iter().zip(values).collect(), lines);
+        self.nav.draw(frame, area, &title, self.rows(), lines);
         if let Some(picker) = &self.picker {
             let loading = self.models().iter().any(|m| matches!(data.fields.get(m), Some(Loadable::Loading)));
             let title = if loading { "Fields (loading…)" } else { "Fields" };
