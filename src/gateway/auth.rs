@@ -200,18 +200,22 @@ pub(super) async fn authenticate(
     let key = ApiKey::parse(key_text).map_err(|_| invalid())?;
     let slot = cache.slot(&key);
 
-    // A cached credential that is no longer active while another one is (the
-    // key was registered again after a revocation): decide afresh.
-    let cached = cache.get(slot).filter(|(_, matched)| match matched {
-        Some(id) => match admin.credential(*id) {
-            Ok(c) if !c.is_active(AdminService::today()) => {
-                !admin.has_other_active_credential(key.prefix(), *id).unwrap_or(false)
+    let today = AdminService::today();
+    // The key's own credential is read once per request (a cache hit costs
+    // that one store read), so a revocation or an edit applies at once. A
+    // cached credential that is no longer active while another one is (the
+    // key was registered again after a revocation) is decided afresh.
+    let hit = match cache.get(slot) {
+        Some((user, Some(id))) => match admin.credential(id) {
+            Ok(c) if !c.is_active(today) && admin.has_other_active_credential(key.prefix(), id).unwrap_or(false) => {
+                None
             }
-            _ => true,
+            own => Some((user, Some(own))),
         },
-        None => true,
-    });
-    let (user, matched) = match cached {
+        Some((user, None)) => Some((user, None)),
+        None => None,
+    };
+    let (user, own) = match hit {
         Some(hit) => hit,
         None => {
             // argon2 runs here, once per key and TTL.
@@ -234,29 +238,23 @@ pub(super) async fn authenticate(
                 // The key belongs to someone else than the credential says.
                 return Err(invalid());
             }
-            let matched_id = matched.map(|c| c.id);
-            cache.put(slot, user.clone(), matched_id);
-            (user, matched_id)
+            cache.put(slot, user.clone(), matched.as_ref().map(|c| c.id));
+            (user, matched.map(Ok))
         }
     };
 
-    let today = AdminService::today();
-    let chosen: Option<Credential> = match matched {
-        // The key's own credential: one store read per request, so a revocation
-        // or an edit applies at once.
-        Some(id) => match admin.credential(id) {
-            Ok(c) if c.is_active(today) => Some(c),
-            Ok(c) => {
-                let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
-                return Err(OpError::Unauthenticated(format!("invalid or expired API key: its credential was {why}")));
-            }
-            Err(crate::admin::AdminError::NotFound(_)) => {
-                // Deleted since it was cached: decide afresh on the next request.
-                cache.forget(slot);
-                return Err(invalid());
-            }
-            Err(e) => return Err(store_error(e)),
-        },
+    let chosen: Option<Credential> = match own {
+        Some(Ok(c)) if c.is_active(today) => Some(c),
+        Some(Ok(c)) => {
+            let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
+            return Err(OpError::Unauthenticated(format!("invalid or expired API key: its credential was {why}")));
+        }
+        Some(Err(crate::admin::AdminError::NotFound(_))) => {
+            // Deleted since it was cached: decide afresh on the next request.
+            cache.forget(slot);
+            return Err(invalid());
+        }
+        Some(Err(e)) => return Err(store_error(e)),
         None => {
             let all = admin.credentials().map_err(store_error)?;
             let of_user: Vec<Credential> =
