@@ -567,3 +567,53 @@ async fn one2many_unlink_clear_and_set_cannot_delete_or_move_lines_behind_the_po
     assert_eq!(lines_of(&s, order).await, Vec::<i64>::new());
     assert_eq!(lines_of(&s, other).await, others, "other orders' lines untouched");
 }
+
+#[tokio::test]
+async fn removing_from_a_one2many_with_an_optional_inverse_needs_delete_too() {
+    // Odoo deletes a removed contact when `parent_id` is ondelete=cascade and
+    // clears it otherwise; fields_get does not say which, so both are needed.
+    let s = inproc::setup_on(OdooVersion::V19).await;
+    let partner = s.admin.find_resource("res.partner").unwrap();
+    let mut draft = partner.draft();
+    draft.operations = Operations { read: true, create: true, write: true, delete: false };
+    draft.record_filter = String::new();
+    s.admin.edit_resource(partner.id, draft.clone()).unwrap();
+    s.credential("admin", Scope::Full, None);
+    let companies = s
+        .call(
+            "admin",
+            "alpenglow_search",
+            json!({"model": "res.partner", "domain": [["child_ids", "!=", false]], "fields": ["child_ids"], "limit": 1}),
+        )
+        .await
+        .unwrap();
+    let company = companies["records"][0]["id"].as_i64().unwrap();
+    let child = companies["records"][0]["child_ids"][0].as_i64().unwrap();
+    let detach = json!({"model": "res.partner", "ids": [company], "values": {"child_ids": [[3, child]]}});
+
+    let r = s.call("admin", "alpenglow_update", detach.clone()).await;
+    denied(&r, "may delete them in Odoo (it does when parent_id is ondelete=cascade");
+    denied(&r, "to detach them, update their parent_id instead");
+    assert_eq!(s.writes(), 0);
+    // The way the message names works without delete.
+    let direct = json!({"model": "res.partner", "ids": [child], "values": {"parent_id": false}, "dry_run": true});
+    assert_eq!(s.call("admin", "alpenglow_update", direct).await.unwrap()["dry_run"], true);
+
+    // With delete as well: the dry run names both outcomes Odoo may choose.
+    draft.operations = Operations::ALL;
+    s.admin.edit_resource(partner.id, draft).unwrap();
+    let mut plan_params = detach.clone();
+    plan_params["dry_run"] = json!(true);
+    let plan = s.call("admin", "alpenglow_update", plan_params).await.unwrap();
+    let steps: Vec<(Value, Value)> = plan["would"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|step| step["ids"] == json!([child]))
+        .map(|step| (step["action"].clone(), step["fields"].clone()))
+        .collect();
+    assert_eq!(steps, [(json!("update"), json!(["parent_id"])), (json!("delete"), json!([]))], "{plan}");
+    assert_eq!(s.writes(), 0);
+    s.call("admin", "alpenglow_update", detach).await.unwrap();
+    assert_eq!(s.writes(), 1);
+}

@@ -13,12 +13,12 @@
 //! A one2many is more than a set: linking a record (`[4, id]`, `[6, 0, ids]`,
 //! a plain id list) writes its inverse field, so it needs write on the related
 //! model and that field; removing one (`[3, id]`, `[5]`, the records `[6, 0,
-//! ids]` leaves out) clears the inverse, which Odoo turns into deleting the
-//! record when the inverse is required (a sales order line without its order):
-//! so it needs delete there (write and the field otherwise), and `[5]` / `[6]`
-//! are refused when the records they would remove include one the caller may
-//! not see. (Odoo also deletes when a non-required inverse is `ondelete=
-//! cascade`; `fields_get` does not say so, and no standard one2many has it.)
+//! ids]` leaves out) deletes it in Odoo when the inverse is `ondelete=
+//! 'cascade'` (a sales order line taken out of its order) and clears the
+//! inverse otherwise. `fields_get` does not tell which, so a removal needs
+//! delete there, plus write and the inverse field when that is not required;
+//! `[5]` / `[6]` are refused when the records they would remove include one
+//! the caller may not see.
 
 use super::Run;
 use crate::config::Resource;
@@ -208,8 +208,12 @@ async fn check_link(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan
     Ok(())
 }
 
-/// Removing `ids` from a one2many clears their inverse: Odoo deletes them
-/// when it is required. A many2many only forgets the link.
+/// Removing `ids` from a one2many: Odoo deletes them when their inverse
+/// many2one is `ondelete='cascade'`, and clears the inverse otherwise (which
+/// a required inverse refuses). `fields_get` does not tell `ondelete`, so a
+/// removal needs delete there, and, when the inverse may be cleared (it is
+/// not required), write and the inverse field too. A many2many only forgets
+/// the link.
 async fn check_removal(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan) -> Result<(), OpError> {
     if !link.one2many {
         plan.note(&link.target.model, "unlink", ids, Vec::new());
@@ -219,23 +223,27 @@ async fn check_removal(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut P
         return Ok(());
     }
     let schema = run.schema(&link.target.model).await?;
-    let required = match &link.inverse {
-        Some(inverse) => schema.field(inverse).and_then(|f| f.attributes.get("required")).and_then(Value::as_bool),
-        None => None,
-    };
-    if let (Some(inverse), Some(false)) = (&link.inverse, required) {
+    let inverse = link.inverse.as_deref();
+    let required = inverse
+        .and_then(|name| schema.field(name))
+        .and_then(|f| f.attributes.get("required"))
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let (field, model) = (link.field, &link.target.model);
+    policy::check_action(link.target, run.caller(), Action::Delete).map_err(|_| {
+        OpError::Denied(match (required, inverse) {
+            (false, Some(inverse)) => format!(
+                "{field}: removing {model} records from it may delete them in Odoo (it does when {inverse} is ondelete=cascade, which Odoo's field list does not show), and you may not delete {model} records; to detach them, update their {inverse} instead"
+            ),
+            _ => format!("{field}: removing {model} records from it deletes them in Odoo, and you may not delete {model} records"),
+        })
+    })?;
+    if let (false, Some(inverse)) = (required, inverse) {
         policy::check_action(link.target, run.caller(), Action::Write)?;
-        policy::check_fields(link.target, [inverse.as_str()], "write")?;
-        plan.note(&link.target.model, "update", ids, vec![inverse.clone()]);
-    } else {
-        policy::check_action(link.target, run.caller(), Action::Delete).map_err(|_| {
-            OpError::Denied(format!(
-                "{}: removing {} records from it deletes them in Odoo, and you may not delete {} records",
-                link.field, link.target.model, link.target.model
-            ))
-        })?;
-        plan.note(&link.target.model, "delete", ids, Vec::new());
+        policy::check_fields(link.target, [inverse], "write")?;
+        plan.note(model, "update", ids, vec![inverse.to_string()]);
     }
+    plan.note(model, "delete", ids, Vec::new());
     Ok(())
 }
 
