@@ -73,19 +73,21 @@ fn an_ended_session_refuses_its_next_request_clearly() {
 fn a_session_stored_by_the_previous_release_reads_and_updates() {
     let (_dir, sessions) = open();
     let started = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+    let expected_info = SessionInfo { face: "mcp".into(), protocol: Some("2025-06-18".into()), ..info("10.0.0.1") };
+    let known = expected_info.clone();
     let old = SessionV1 {
         id: "4f1c".into(),
         kind: SessionKind::Mcp,
-        face: "mcp".into(),
+        face: known.face,
         started_at: started,
         last_activity: started,
-        client_name: "claude-ai".into(),
-        client_version: "0.1.0".into(),
-        protocol: Some("2025-06-18".into()),
-        ip: "10.0.0.1".into(),
-        credential_id: Some(3),
-        credential_label: Some("Demo admin".into()),
-        uid: Some(2),
+        client_name: known.client_name,
+        client_version: known.client_version,
+        protocol: known.protocol,
+        ip: known.ip,
+        credential_id: known.credential_id,
+        credential_label: known.credential_label,
+        uid: known.uid,
         request_count: 7,
         state: SessionState::Idle,
         ended_at: None,
@@ -95,16 +97,6 @@ fn a_session_stored_by_the_previous_release_reads_and_updates() {
     sessions.store.replace_trees(&[("sessions".to_string(), vec![(b"4f1c".to_vec(), bytes)])]).unwrap();
 
     let read = sessions.get("4f1c").unwrap();
-    let expected_info = SessionInfo {
-        face: "mcp".into(),
-        client_name: "claude-ai".into(),
-        client_version: "0.1.0".into(),
-        protocol: Some("2025-06-18".into()),
-        ip: "10.0.0.1".into(),
-        credential_id: Some(3),
-        credential_label: Some("Demo admin".into()),
-        uid: Some(2),
-    };
     assert_eq!((read.info, read.request_count, read.state), (expected_info.clone(), 7, SessionState::Idle));
     // A request rewrites it in the current layout, and it still reads.
     let touched = sessions.touch("4f1c").unwrap();
