@@ -123,13 +123,28 @@ fn backup_while_serving_then_restore_into_a_fresh_directory() {
     drop(again);
 
     // A file from a newer release is refused with what to do.
-    let mut newer: Value = serde_json::from_str(&text).unwrap();
-    newer["alpenglow_backup"] = json!(99);
-    newer["alpenglow_version"] = json!("9.9.9");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut header: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(header["alpenglow_backup"], 2, "the first line is the header");
+    header["alpenglow_backup"] = json!(99);
+    header["alpenglow_version"] = json!("9.9.9");
+    lines[0] = header.to_string();
     let newer_file = root.path().join("newer.json");
-    std::fs::write(&newer_file, newer.to_string()).unwrap();
-    let refused = cli(&root.path().join("other"), &["restore", newer_file.to_str().unwrap()]);
+    std::fs::write(&newer_file, lines.join("\n")).unwrap();
+    let other = root.path().join("other");
+    let refused = cli(&other, &["restore", newer_file.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2));
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("format 99") && message.contains("9.9.9") && message.contains("upgrade"), "{message}");
+
+    // A file cut short (the closing counts line lost) is refused, and the
+    // directory it was restored into keeps its own configuration.
+    cli_ok(&other, &["settings", "set", "max_search_limit", "1234"]);
+    let cut_file = root.path().join("cut.json");
+    std::fs::write(&cut_file, text.lines().take(text.lines().count() - 1).collect::<Vec<_>>().join("\n")).unwrap();
+    let refused = cli(&other, &["restore", cut_file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("the backup is incomplete"), "{message}");
+    assert_eq!(setting(&other, "max_search_limit"), 1234);
 }

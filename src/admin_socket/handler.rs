@@ -31,7 +31,8 @@ pub const OPS: &[(&str, &str)] = &[
     ("odoo.fields", "model"),
     ("odoo.users", "-"),
     ("odoo.check_key", "key, login?"),
-    ("backup.create", "with_audit?"),
+    ("backup.config", "with_audit?"),
+    ("backup.audit_page", "tree, until, after?, limit?"),
 ];
 
 /// What the handler works on: the admin service, and how to reach Odoo.
@@ -134,13 +135,19 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
             let key = ApiKey::parse(a.str("key")?).map_err(|e| ApiError::invalid(e.0))?;
             odoo::check_key(ctx, &key, a.opt_str("login")?).await
         }
-        "backup.create" => {
+        "backup.config" => {
             let with_audit = a.opt_bool("with_audit")?.unwrap_or(false);
             let admin = ctx.admin.clone();
-            tokio::task::spawn_blocking(move || crate::backup::create(&admin, with_audit))
-                .await
-                .map_err(|e| ApiError::failed(format!("the backup stopped: {e}")))?
-                .map_err(|e| ApiError::failed(e.to_string()))
+            backup_off_workers(move || crate::backup::config_snapshot(&admin, with_audit)).await
+        }
+        "backup.audit_page" => {
+            let tree = a.str("tree")?.to_string();
+            let after = a.opt_str("after")?.map(str::to_string);
+            let until = a.u64("until")?;
+            let limit = a.opt_u64("limit")?.unwrap_or(crate::backup::PAGE as u64);
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let store = ctx.admin.store().clone();
+            backup_off_workers(move || crate::backup::audit_page(&store, &tree, after.as_deref(), until, limit)).await
         }
         // The audit log, sessions and jobs: served by the admin service itself.
         other => match crate::admin::traffic::dispatch(admin, other, &args) {
@@ -150,6 +157,18 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
                 OPS.iter().chain(crate::admin::traffic::OPS).map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
             ))),
         },
+    }
+}
+
+/// Runs a backup read on the blocking pool: it walks sled trees.
+async fn backup_off_workers(
+    read: impl FnOnce() -> Result<Value, crate::backup::BackupError> + Send + 'static,
+) -> ApiResult<Value> {
+    match tokio::task::spawn_blocking(read).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(crate::backup::BackupError::Invalid(m))) => Err(ApiError::invalid(m)),
+        Ok(Err(crate::backup::BackupError::Failed(m))) => Err(ApiError::failed(m)),
+        Err(e) => Err(ApiError::failed(format!("the backup stopped: {e}"))),
     }
 }
 

@@ -7,25 +7,40 @@
 
 use super::{BackupArgs, CliError, RestoreArgs, output};
 use crate::admin_socket::{AdminApi, SocketClient};
+use crate::backup::file::{Header, Writer};
+use crate::backup::{AUDIT_INDEXES, AUDIT_TREE, CONFIG_TREES, PAGE};
 use crate::config::boot::BootConfig;
 use serde_json::{Value, json};
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::BufWriter;
+use std::path::Path;
 
-fn count(document: &Value, tree: &str) -> usize {
-    document["trees"][tree].as_array().map_or(0, Vec::len)
-}
-
+/// Writes the backup a page at a time to `FILE.partial` (mode 0600), then
+/// renames it, so a reader never sees half a backup; memory holds one page.
 pub fn backup(api: &dyn AdminApi, args: &BackupArgs, json: bool) -> Result<(), CliError> {
-    let document = api.call("backup.create", json!({"with_audit": args.with_audit}))?;
-    write_private(&args.file, document.to_string().as_bytes())
-        .map_err(|e| CliError::Failed(format!("cannot write the backup to {}: {e}", args.file.display())))?;
+    let config = api.call("backup.config", json!({"with_audit": args.with_audit}))?;
+    let header = Header {
+        format: crate::backup::FORMAT,
+        alpenglow_version: config["alpenglow_version"].as_str().unwrap_or("unknown").to_string(),
+        created_at: config["created_at"].as_str().unwrap_or_default().to_string(),
+        with_audit: args.with_audit,
+    };
+    let tmp = args.file.with_extension("partial");
+    let written = write_pages(api, config, &header, &tmp).and_then(|counts| {
+        std::fs::rename(&tmp, &args.file).map_err(|e| io_failed(&args.file, e))?;
+        Ok(counts)
+    });
+    let counts = written.inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    let count = |tree: &str| counts.get(tree).copied().unwrap_or(0);
     let summary = json!({
         "file": args.file.display().to_string(),
-        "format": document["alpenglow_backup"],
-        "created_at": document["created_at"],
-        "resources": count(&document, "resources"),
-        "credentials": count(&document, "credentials"),
-        "audit_entries": if args.with_audit { json!(count(&document, "audit")) } else { Value::Null },
+        "format": header.format,
+        "created_at": header.created_at,
+        "resources": count("resources"),
+        "credentials": count("credentials"),
+        "audit_entries": if args.with_audit { json!(count(AUDIT_TREE)) } else { Value::Null },
     });
     if json {
         output::json(&summary);
@@ -41,15 +56,54 @@ pub fn backup(api: &dyn AdminApi, args: &BackupArgs, json: bool) -> Result<(), C
     Ok(())
 }
 
-/// Writes `bytes` to `path` with mode 0600 through a temporary file and a
-/// rename, so a reader never sees half a backup.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+/// The configuration from `config` (the `backup.config` answer), then the
+/// audit log page by page up to the id `config` fixed, entries before index
+/// keys. Returns the entries written per tree.
+fn write_pages(
+    api: &dyn AdminApi,
+    config: Value,
+    header: &Header,
+    tmp: &Path,
+) -> Result<BTreeMap<String, u64>, CliError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("partial");
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    let io = |e| io_failed(tmp, e);
+    let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(tmp).map_err(io)?;
+    let mut writer = Writer::header(BufWriter::with_capacity(1 << 16, file), header).map_err(io)?;
+    for tree in CONFIG_TREES {
+        let entries = config["trees"][tree]
+            .as_array()
+            .ok_or_else(|| CliError::Failed(format!("the backup answer lacks the {tree:?} table")))?;
+        for chunk in entries.chunks(PAGE) {
+            writer.chunk(tree, chunk).map_err(io)?;
+        }
+    }
+    let audit_until = config["audit_until"].as_u64();
+    drop(config);
+    if let Some(until) = audit_until.filter(|_| header.with_audit) {
+        for tree in std::iter::once(&AUDIT_TREE).chain(AUDIT_INDEXES) {
+            let mut after = Value::Null;
+            loop {
+                let page = api
+                    .call("backup.audit_page", json!({"tree": tree, "until": until, "after": after, "limit": PAGE}))?;
+                let entries = page["entries"]
+                    .as_array()
+                    .ok_or_else(|| CliError::Failed("a backup page has no \"entries\" list".into()))?;
+                writer.chunk(tree, entries).map_err(io)?;
+                after = page["after"].clone();
+                if after.is_null() {
+                    break;
+                }
+            }
+        }
+    }
+    let counts = writer.counts().clone();
+    let file = writer.finish().map_err(io)?.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    Ok(counts)
+}
+
+fn io_failed(path: &Path, e: std::io::Error) -> CliError {
+    CliError::Failed(format!("cannot write the backup to {}: {e}", path.display()))
 }
 
 pub fn restore(boot: &BootConfig, args: &RestoreArgs, json: bool) -> Result<(), CliError> {
@@ -60,20 +114,19 @@ pub fn restore(boot: &BootConfig, args: &RestoreArgs, json: bool) -> Result<(), 
             boot.admin_socket.display()
         )));
     }
-    let text = std::fs::read_to_string(&args.file)
+    // Before the store is opened, so a wrong path creates nothing.
+    std::fs::File::open(&args.file)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", args.file.display())))?;
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
-        CliError::Invalid(format!("{} is not an Alpenglow backup (not JSON: {e})", args.file.display()))
-    })?;
     let store = crate::store::Store::open_for(&boot.data_dir, "alpenglow restore")
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    let restored = crate::backup::restore(store, &document).map_err(|e| match e {
+    let restored = crate::backup::restore(store, &args.file).map_err(|e| match e {
         crate::backup::BackupError::Invalid(m) => CliError::Invalid(format!("{}: {m}", args.file.display())),
         crate::backup::BackupError::Failed(m) => CliError::Failed(m),
     })?;
     if json {
         output::json(&json!({
             "data_dir": boot.data_dir.display().to_string(),
+            "format": restored.format,
             "created_at": restored.created_at,
             "alpenglow_version": restored.alpenglow_version,
             "with_audit": restored.with_audit,

@@ -117,27 +117,48 @@ impl Store {
             .collect()
     }
 
-    /// Every raw key and value of a tree, in key order (for backups: the
-    /// bytes carry each record's version tag, so a later release upgrades
-    /// them as it reads them).
+    /// Every raw key and value of a tree, in key order (for backups of the
+    /// small configuration trees: the bytes carry each record's version tag,
+    /// so a later release upgrades them as it reads them).
     pub fn dump_tree(&self, name: &str) -> StoreResult<RawEntries> {
         let tree = self.db.open_tree(name)?;
         tree.iter().map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)).collect()
     }
 
-    /// Replaces the content of each named tree with the given entries, then
-    /// flushes (a restore).
-    pub fn replace_trees(&self, trees: &[(String, RawEntries)]) -> StoreResult<()> {
-        for (name, entries) in trees {
-            let tree = self.db.open_tree(name)?;
-            tree.clear()?;
-            let mut batch = sled::Batch::default();
-            for (key, value) in entries {
-                batch.insert(key.as_slice(), value.as_slice());
-            }
-            tree.apply_batch(batch)?;
+    /// At most `limit` raw keys and values of a tree in key order, starting
+    /// after `after` (from the first key when None): a backup's page.
+    pub fn tree_page(&self, name: &str, after: Option<&[u8]>, limit: usize) -> StoreResult<RawEntries> {
+        use std::ops::Bound;
+        let tree = self.db.open_tree(name)?;
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        tree.range::<&[u8], _>((start, Bound::Unbounded))
+            .take(limit)
+            .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// The largest key of a tree, if any (where a backup's audit pages stop).
+    pub fn tree_last_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.db.open_tree(name)?.last()?.map(|(k, _)| k.to_vec()))
+    }
+
+    /// Empties the named trees: the first step of a streamed restore, which
+    /// then adds the entries with [`Store::insert_raw`] and ends with [`Store::flush`].
+    pub fn clear_trees(&self, names: &[&str]) -> StoreResult<()> {
+        for name in names {
+            self.db.open_tree(name)?.clear()?;
         }
-        self.flush()
+        Ok(())
+    }
+
+    /// Inserts raw keys and values into a tree as one batch (a restore's chunk).
+    pub fn insert_raw(&self, name: &str, entries: &[(Vec<u8>, Vec<u8>)]) -> StoreResult<()> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in entries {
+            batch.insert(key.as_slice(), value.as_slice());
+        }
+        self.db.open_tree(name)?.apply_batch(batch)?;
+        Ok(())
     }
 
     /// Writes everything buffered to disk and waits for it.
