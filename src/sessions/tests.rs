@@ -94,7 +94,7 @@ fn a_session_stored_by_the_previous_release_reads_and_updates() {
     };
     let mut bytes = vec![1u8];
     bytes.extend(bincode::serde::encode_to_vec(&old, bincode::config::standard()).unwrap());
-    sessions.store.replace_trees(&[("sessions".to_string(), vec![(b"4f1c".to_vec(), bytes)])]).unwrap();
+    sessions.store.insert_raw("sessions", &[(b"4f1c".to_vec(), bytes)]).unwrap();
 
     let read = sessions.get("4f1c").unwrap();
     assert_eq!((read.info, read.request_count, read.state), (expected_info.clone(), 7, SessionState::Idle));
