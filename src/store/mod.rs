@@ -73,11 +73,22 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { dir: dir.to_path_buf(), source })?;
         restrict_permissions(dir);
         let lock = DirLock::acquire(dir, purpose)?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .flush_every_ms(Some(BACKGROUND_FLUSH_MS))
-            .open()
-            .map_err(|e| StoreError::Open { dir: dir.to_path_buf(), message: e.to_string() })?;
+        let config = sled::Config::new().path(dir.join("db")).flush_every_ms(Some(BACKGROUND_FLUSH_MS));
+        // With the directory lock held, sled's own file lock can only be
+        // held by a store this process just dropped: its flusher thread lets
+        // go within one flush interval. Wait for that rather than fail.
+        let mut waited = 0;
+        let db = loop {
+            match config.open() {
+                Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") && waited < 5_000 => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    waited += 20;
+                }
+                other => {
+                    break other.map_err(|e| StoreError::Open { dir: dir.to_path_buf(), message: e.to_string() })?;
+                }
+            }
+        };
         Ok(Store { db, dir: dir.to_path_buf(), _lock: std::sync::Arc::new(lock) })
     }
 
@@ -376,6 +387,21 @@ mod tests {
         let message = second.to_string();
         assert!(message.contains(&dir.path().display().to_string()), "{message}");
         assert!(message.contains(&format!("pid {}, alpenglow", std::process::id())), "{message}");
+    }
+
+    #[test]
+    fn opening_waits_for_a_store_this_process_is_still_letting_go_of() {
+        // What a dropped store's background I/O looks like to the next open:
+        // sled's file lock still held in this process for a moment.
+        let dir = tempfile::tempdir().unwrap();
+        let lingering = sled::Config::new().path(dir.path().join("db")).open().unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(lingering);
+        });
+        let opened = Store::open(dir.path());
+        release.join().unwrap();
+        assert!(opened.is_ok(), "{:?}", opened.err());
     }
 
     #[test]
