@@ -20,11 +20,10 @@ async fn shop(lines: Option<ResourceDraft>) -> Setup {
 
 async fn shop_on(version: OdooVersion, lines: Option<ResourceDraft>) -> Setup {
     let s = inproc::setup_on(version).await;
-    let partner = s.admin.find_resource("res.partner").unwrap();
-    let mut draft = partner.draft();
-    draft.operations = Operations::ALL;
-    draft.record_filter = "[('is_company', '=', True)]".into();
-    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.edit_resource("res.partner", |draft| {
+        draft.operations = Operations::ALL;
+        draft.record_filter = "[('is_company', '=', True)]".into();
+    });
     let mut orders = ResourceDraft::new("sale.order", false);
     orders.operations = Operations::ALL;
     let mut extra =
@@ -327,10 +326,7 @@ async fn dry_runs_match_the_real_calls_and_write_nothing() {
     assert_eq!(deleted["ids"], json!([id]));
 
     // Execute: checks only, and it says so.
-    let partner = s.admin.find_resource("res.partner").unwrap();
-    let mut draft = partner.draft();
-    draft.execute_methods = vec!["name_search".into()];
-    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.edit_resource("res.partner", |draft| draft.execute_methods = vec!["name_search".into()]);
     let calls = s.sandbox.calls("res.partner", "name_search");
     let plan = s
         .call("admin", "alpenglow_execute", json!({"model": "res.partner", "method": "name_search", "dry_run": true}))
@@ -347,11 +343,10 @@ fn ids_of(result: &Value) -> Vec<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aggregate_and_execute_results_stay_within_the_bound_too() {
     let s = setup().await;
-    let partner = s.admin.find_resource("res.partner").unwrap();
-    let mut draft = partner.draft();
-    draft.operations = Operations::ALL;
-    draft.execute_methods = vec!["name_search".into()];
-    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.edit_resource("res.partner", |draft| {
+        draft.operations = Operations::ALL;
+        draft.execute_methods = vec!["name_search".into()];
+    });
     s.credential("admin", Scope::Full, None);
     let by_name = json!({"model": "res.partner", "operation": "group_by", "groupby": "name", "limit": 500});
     let whole = s.call("admin", "alpenglow_aggregate", by_name.clone()).await.unwrap();
@@ -492,10 +487,7 @@ async fn without_fields_large_fields_are_left_out_and_named() {
     assert!(lines.get("omitted_fields").is_none(), "{lines}");
 
     // A field the policy denies is not named either.
-    let partner = s.admin.find_resource("res.partner").unwrap();
-    let mut draft = partner.draft();
-    draft.field_policy = FieldPolicy::Denylist(vec!["comment".into()]);
-    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.edit_resource("res.partner", |draft| draft.field_policy = FieldPolicy::Denylist(vec!["comment".into()]));
     let page = s.call("admin", "alpenglow_search", json!({"model": "res.partner", "limit": 1})).await.unwrap();
     assert_eq!(omitted(&page), ["image_128"]);
 }
@@ -573,11 +565,10 @@ async fn removing_from_a_one2many_with_an_optional_inverse_needs_delete_too() {
     // Odoo deletes a removed contact when `parent_id` is ondelete=cascade and
     // clears it otherwise; fields_get does not say which, so both are needed.
     let s = inproc::setup_on(OdooVersion::V19).await;
-    let partner = s.admin.find_resource("res.partner").unwrap();
-    let mut draft = partner.draft();
-    draft.operations = Operations { read: true, create: true, write: true, delete: false };
-    draft.record_filter = String::new();
-    s.admin.edit_resource(partner.id, draft.clone()).unwrap();
+    s.edit_resource("res.partner", |draft| {
+        draft.operations = Operations { read: true, create: true, write: true, delete: false };
+        draft.record_filter = String::new();
+    });
     s.credential("admin", Scope::Full, None);
     let companies = s
         .call(
@@ -600,8 +591,7 @@ async fn removing_from_a_one2many_with_an_optional_inverse_needs_delete_too() {
     assert_eq!(s.call("admin", "alpenglow_update", direct).await.unwrap()["dry_run"], true);
 
     // With delete as well: the dry run names both outcomes Odoo may choose.
-    draft.operations = Operations::ALL;
-    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.edit_resource("res.partner", |draft| draft.operations = Operations::ALL);
     let mut plan_params = detach.clone();
     plan_params["dry_run"] = json!(true);
     let plan = s.call("admin", "alpenglow_update", plan_params).await.unwrap();

@@ -171,11 +171,10 @@ fn failed_logins_are_limited_per_ip_and_counters_survive_a_sigkill_restart() {
 async fn writes_past_their_budget_are_refused_on_every_face_and_never_reach_odoo() {
     use alpenglow::config::{Operations, Scope};
     let s = inproc::setup().await;
-    let partner = s.admin.find_resource("res.partner").unwrap();
-    let mut draft = partner.draft();
-    draft.operations = Operations::ALL;
-    draft.execute_methods = vec!["name_search".into()];
-    s.admin.edit_resource(partner.id, draft).unwrap();
+    s.edit_resource("res.partner", |draft| {
+        draft.operations = Operations::ALL;
+        draft.execute_methods = vec!["name_search".into()];
+    });
     s.credential("admin", Scope::Full, None);
     s.admin.set_setting("writes_per_minute", "3").unwrap();
     let addr = s.serve(Vec::new()).await;

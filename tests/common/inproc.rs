@@ -79,6 +79,14 @@ impl Setup {
             .id
     }
 
+    /// Changes the stored resource of `model`, as an admin editing it would.
+    pub fn edit_resource(&self, model: &str, change: impl FnOnce(&mut ResourceDraft)) {
+        let resource = self.admin.find_resource(model).unwrap();
+        let mut draft = resource.draft();
+        change(&mut draft);
+        self.admin.edit_resource(resource.id, draft).unwrap();
+    }
+
     pub fn ctx(&self, role: &str) -> RequestContext {
         let key = self.sandbox.user(role).unwrap().key;
         RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(key))
