@@ -281,12 +281,12 @@ fn public_url(text: &str) -> Result<String, BootError> {
         ))
     };
     let text = text.trim();
-    let Some((scheme, rest)) = text.split_once("://") else { return Err(refuse("has no scheme")) };
-    if scheme != "http" && scheme != "https" {
-        return Err(refuse("is not http or https"));
+    if let Some(why) = super::settings::http_url_problem(text) {
+        return Err(refuse(why));
     }
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || host.contains('@') || host.chars().any(char::is_whitespace) {
+    // Clients are told this address: no credentials in it, nothing after the path.
+    let (_, rest) = text.split_once("://").unwrap_or_default();
+    if rest.split('/').next().unwrap_or_default().contains('@') {
         return Err(refuse("has no plain host"));
     }
     if rest.contains(['?', '#']) {

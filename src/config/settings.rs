@@ -307,12 +307,22 @@ impl SettingSpec {
     }
 }
 
+/// Why `text` is not an `http://` or `https://` URL with a host, if it is
+/// not (`odoo_url`, and the boot config's `public_url`).
+pub(crate) fn http_url_problem(text: &str) -> Option<&'static str> {
+    let Some((scheme, rest)) = text.split_once("://") else { return Some("has no scheme") };
+    if scheme != "http" && scheme != "https" {
+        return Some("is not http or https");
+    }
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Some("has no plain host");
+    }
+    None
+}
+
 fn text_ok(rule: TextRule, text: &str) -> bool {
     match rule {
-        TextRule::HttpUrl => {
-            let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
-            matches!(rest, Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(char::is_whitespace))
-        }
+        TextRule::HttpUrl => http_url_problem(text).is_none(),
         TextRule::DatabaseName => {
             text.len() <= 63 && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         }
