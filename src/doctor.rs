@@ -362,6 +362,7 @@ fn tls(boot: &BootConfig) -> Finding {
 
 /// The pair loads: is the certificate valid now, and for long enough?
 fn certificate_dates(cert: &std::path::Path, now: time::OffsetDateTime) -> Finding {
+    use crate::faces::tls::Concern;
     let validity = match crate::faces::tls::leaf_validity(cert) {
         Ok(validity) => validity,
         Err(e) => return Finding::fail("tls", e, "point [tls] cert at the PEM chain, leaf first"),
@@ -369,8 +370,8 @@ fn certificate_dates(cert: &std::path::Path, now: time::OffsetDateTime) -> Findi
     let renew =
         format!("renew it (certbot renew, or your CA), replace {}, then systemctl reload alpenglow", cert.display());
     match validity.concern(now) {
-        Some((true, why)) => Finding::fail("tls", why, renew),
-        Some((false, why)) => Finding::warn("tls", why, renew),
+        Some(Concern::Unusable(why)) => Finding::fail("tls", why, renew),
+        Some(Concern::ExpiresSoon(why)) => Finding::warn("tls", why, renew),
         None => Finding::ok(
             "tls",
             format!(

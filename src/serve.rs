@@ -175,9 +175,12 @@ fn apply(old: &BootConfig, new: &BootConfig, live: &LiveConfig, log: &LogHandle)
 /// A certificate that has run out, is not valid yet or soon runs out is
 /// still served (the admin decides), but said loudly in the journal.
 fn log_certificate_concern(cert: &std::path::Path) {
+    use crate::faces::tls::Concern;
     match crate::faces::tls::leaf_validity(cert).map(|v| v.concern(time::OffsetDateTime::now_utc())) {
-        Ok(Some((true, why))) => tracing::error!(cert = %cert.display(), "{why}: TLS clients will refuse it"),
-        Ok(Some((false, why))) => tracing::warn!(cert = %cert.display(), "{why}: renew it, then reload"),
+        Ok(Some(Concern::Unusable(why))) => {
+            tracing::error!(cert = %cert.display(), "{why}: TLS clients will refuse it")
+        }
+        Ok(Some(Concern::ExpiresSoon(why))) => tracing::warn!(cert = %cert.display(), "{why}: renew it, then reload"),
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the TLS certificate's dates"),
     }

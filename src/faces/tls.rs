@@ -41,18 +41,29 @@ pub struct Validity {
     pub not_after: OffsetDateTime,
 }
 
+/// What an admin should know about a certificate's dates, with a one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Concern {
+    /// Expired or not valid yet: TLS clients refuse it now.
+    Unusable(String),
+    /// Runs out within [`EXPIRY_WARNING`].
+    ExpiresSoon(String),
+}
+
 impl Validity {
-    /// What an admin should know at `now`: `None` when nothing is due, else
-    /// whether it is already unusable and a one-line reason.
-    pub fn concern(&self, now: OffsetDateTime) -> Option<(bool, String)> {
+    /// `None` when nothing is due at `now`.
+    pub fn concern(&self, now: OffsetDateTime) -> Option<Concern> {
         let day = |t: OffsetDateTime| t.date().to_string();
         if now > self.not_after {
-            Some((true, format!("the TLS certificate expired on {}", day(self.not_after))))
+            Some(Concern::Unusable(format!("the TLS certificate expired on {}", day(self.not_after))))
         } else if now < self.not_before {
-            Some((true, format!("the TLS certificate is not valid before {}", day(self.not_before))))
+            Some(Concern::Unusable(format!("the TLS certificate is not valid before {}", day(self.not_before))))
         } else if self.not_after - now < EXPIRY_WARNING {
             let days = (self.not_after - now).whole_days();
-            Some((false, format!("the TLS certificate expires in {days} day(s), on {}", day(self.not_after))))
+            Some(Concern::ExpiresSoon(format!(
+                "the TLS certificate expires in {days} day(s), on {}",
+                day(self.not_after)
+            )))
         } else {
             None
         }
