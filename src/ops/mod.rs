@@ -10,6 +10,7 @@
 
 mod aggregate;
 mod execute;
+mod name_search;
 mod params;
 mod read;
 mod relations;
@@ -263,6 +264,9 @@ impl Run<'_> {
             };
             self.check_path(resource, &leaf.path, "filter on").await?;
             let target = self.path_target(resource, &leaf.path).await?;
+            if leaf.path.rsplit('.').next() == Some("display_name") {
+                self.check_name_search(&target).await?;
+            }
             if let Some(sub) = leaf.sub_domain() {
                 let related = self.resource(&target)?.clone();
                 let vetted = Box::pin(self.vet_domain(&related, &sub)).await?;
@@ -280,6 +284,23 @@ impl Run<'_> {
             terms.push(self.guard_dotted(resource, leaf).await?);
         }
         Domain::from_json(&Value::Array(terms)).map_err(|e| OpError::Invalid(e.0))
+    }
+
+    /// Searching `display_name` searches every field Odoo's name search looks
+    /// at (a partner's email, reference and tax id too): each must be one the
+    /// caller may filter on, or the search is an oracle on a denied field.
+    pub async fn check_name_search(&self, model: &str) -> Result<(), OpError> {
+        let owner = self.resource(model)?;
+        let schema = self.schema(model).await?;
+        let searched = policy::names::name_search_fields(model).iter().copied().filter(|f| schema.field(f).is_some());
+        policy::check_fields(owner, searched, "filter on").map_err(|e| {
+            let why = match e {
+                Refusal::Denied(m) | Refusal::NotFound(m) | Refusal::Invalid(m) => m,
+            };
+            OpError::Denied(format!(
+                "a search by display_name of {model} also searches fields you may not filter on ({why}); filter on name instead"
+            ))
+        })
     }
 
     /// The model a path's last relational hop points to (the resource's own

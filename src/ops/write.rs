@@ -53,7 +53,7 @@ pub(super) async fn create(
 }
 
 /// The ids that are visible, or a not-found error listing the others.
-async fn require_visible(run: &Run<'_>, resource: &Resource, ids: &[i64]) -> Result<(), OpError> {
+pub(super) async fn require_visible(run: &Run<'_>, resource: &Resource, ids: &[i64]) -> Result<(), OpError> {
     policy::check_id_count(ids, run.settings)?;
     let visible = run.visible_ids(resource, ids).await?;
     let missing: Vec<String> = ids.iter().filter(|id| !visible.contains(id)).map(i64::to_string).collect();

@@ -1,0 +1,14 @@
+//! Attacks on the policy boundary, each through the real gateway over HTTP
+//! on the three faces (direct JSON-RPC, REST, MCP `tools/call`), checked
+//! against the sandbox's ground truth (its call counters, Odoo's own
+//! answers as its admin). One file per class of leak:
+//! - `execute`: what `alpenglow_execute` may call, on which records, with
+//!   which context; `name_search` as a policy-checked search.
+
+#[path = "../common/http.rs"]
+mod http;
+#[path = "../common/inproc.rs"]
+mod inproc;
+
+mod execute;
+mod rig;
