@@ -240,10 +240,16 @@ impl Aggregate {
                 if let Some(limit) = limit {
                     groups.truncate(*limit as usize);
                 }
-                Ok(json!({
+                let cut = cap_groups(&mut groups, run.settings);
+                let mut out = json!({
                     "operation": "group_by", "model": self.model, "groupby": groupby,
                     "measures": measures.iter().map(Measure::label).collect::<Vec<_>>(), "groups": groups
-                }))
+                });
+                if let Some(of) = cut {
+                    out["capped"] = json!(true);
+                    out["note"] = json!(capped_note(policy::group_cap(run.settings), of, "groups"));
+                }
+                Ok(out)
             }
             Kind::TopN { field, limit, descending } => {
                 policy::check_fields(resource, [field.as_str()], "rank by")?;
@@ -273,8 +279,14 @@ impl Aggregate {
                     run.check_path(resource, policy::base_field(g), "group by").await?;
                 }
                 let keys = [row.clone(), col.clone()];
-                let rows = self.read_group(run, resource, &domain, &keys, measures).await?;
-                Ok(pivot_value(&self.model, row, col, measures, &rows))
+                let mut rows = self.read_group(run, resource, &domain, &keys, measures).await?;
+                let cut = cap_groups(&mut rows, run.settings);
+                let mut out = pivot_value(&self.model, row, col, measures, &rows);
+                if let Some(of) = cut {
+                    out["capped"] = json!(true);
+                    out["note"] = json!(capped_note(policy::group_cap(run.settings), of, "groups (cells)"));
+                }
+                Ok(out)
             }
             Kind::Trend { date_field, granularity, measure } => {
                 policy::check_fields(resource, [date_field.as_str()], "group by")?;
@@ -287,9 +299,10 @@ impl Aggregate {
                 }
                 check_measures(std::slice::from_ref(measure))?;
                 let key = format!("{date_field}:{granularity}");
-                let rows = self
+                let mut rows = self
                     .read_group(run, resource, &domain, std::slice::from_ref(&key), std::slice::from_ref(measure))
                     .await?;
+                let cut = cap_groups(&mut rows, run.settings);
                 let periods: Vec<Value> = rows
                     .iter()
                     .map(|r| {
@@ -300,10 +313,15 @@ impl Aggregate {
                         })
                     })
                     .collect();
-                Ok(json!({
+                let mut out = json!({
                     "operation": "trend", "model": self.model, "date_field": date_field,
                     "granularity": granularity, "measure": measure.label(), "periods": periods
-                }))
+                });
+                if let Some(of) = cut {
+                    out["capped"] = json!(true);
+                    out["note"] = json!(capped_note(policy::group_cap(run.settings), of, "periods"));
+                }
+                Ok(out)
             }
         }
     }
@@ -329,6 +347,22 @@ impl Aggregate {
         };
         run.upstream.read_group(&run.principal.identity(), &self.model, &query).await.map_err(upstream_error)
     }
+}
+
+/// Keeps at most Max Records per Request groups; returns how many there
+/// were when some were cut.
+fn cap_groups<T>(groups: &mut Vec<T>, settings: &crate::config::Settings) -> Option<usize> {
+    let (cap, of) = (policy::group_cap(settings), groups.len());
+    (of > cap).then(|| {
+        groups.truncate(cap);
+        of
+    })
+}
+
+fn capped_note(cap: usize, of: usize, what: &str) -> String {
+    format!(
+        "{cap} of {of} {what} returned (Max Records per Request); narrow the domain or group by something coarser to see the rest"
+    )
 }
 
 fn parse_orderby(text: &str, measures: &[Measure], groupby: &[String]) -> Result<(String, bool), OpError> {

@@ -86,12 +86,8 @@ pub(super) async fn run(
     };
     let requested = match present("limit") {
         None => DEFAULT_LIMIT,
-        // Odoo reads 0 as no limit: the caps apply.
-        Some(v) => match v.as_u64() {
-            Some(0) => u64::MAX,
-            Some(n) => n,
-            None => return Err(invalid(format!("limit must be a whole number ≥ 0, got {v}"))),
-        },
+        // Odoo reads 0 as no limit: `cap_limit` gives it the cap.
+        Some(v) => v.as_u64().ok_or_else(|| invalid(format!("limit must be a whole number ≥ 0, got {v}")))?,
     };
     let domain = match present("domain") {
         None => Domain::empty(),

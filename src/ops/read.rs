@@ -329,10 +329,9 @@ impl Search {
         let mut notes = Vec::new();
         if capped {
             out["capped"] = json!(true);
-            notes.push(format!(
-                "limit {} was capped to {limit} by the server; page with offset to see more",
-                self.limit
-            ));
+            let asked =
+                if self.limit == 0 { "limit 0 (no limit)".to_string() } else { format!("limit {}", self.limit) };
+            notes.push(format!("{asked} was capped to {limit} by the server; page with offset to see more"));
         }
         if !choice.omitted.is_empty() {
             out["omitted_fields"] = json!(choice.omitted);

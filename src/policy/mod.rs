@@ -202,10 +202,17 @@ pub fn scoped_domain(resource: &Resource, requested: &Domain) -> Domain {
     requested.and(&resource.record_filter_domain())
 }
 
-/// A search limit after the caps: `(limit, capped)`.
+/// A search limit after the caps: `(limit, capped)`. Odoo reads a limit of
+/// 0 as "no limit", so 0 gets the cap too: Odoo is never sent 0.
 pub fn cap_limit(requested: u64, settings: &Settings) -> (u64, bool) {
     let cap = u64::from(settings.max_search_limit.min(settings.max_records_per_request));
-    if requested > cap { (cap, true) } else { (requested, false) }
+    if requested == 0 || requested > cap { (cap, true) } else { (requested, false) }
+}
+
+/// The most groups (group_by, pivot, trend) one answer may hold: Max Records
+/// per Request, as for records.
+pub fn group_cap(settings: &Settings) -> usize {
+    settings.max_records_per_request as usize
 }
 
 /// Refuses a request naming more ids than Max Records per Request.

@@ -2,6 +2,7 @@
 //! on the three faces (direct JSON-RPC, REST, MCP `tools/call`), checked
 //! against the sandbox's ground truth (its call counters, Odoo's own
 //! answers as its admin). One file per class of leak:
+//! - `caps`: `limit: 0` and group results under the caps;
 //! - `execute`: what `alpenglow_execute` may call, on which records, with
 //!   which context; `name_search` as a policy-checked search.
 
@@ -10,5 +11,6 @@ mod http;
 #[path = "../common/inproc.rs"]
 mod inproc;
 
+mod caps;
 mod execute;
 mod rig;
