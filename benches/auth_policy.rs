@@ -53,7 +53,7 @@ fn main() {
         let r = policy::resource_for(&all, caller, "x.model42").unwrap();
         policy::check_action(r, caller, Action::Read).unwrap();
         policy::check_fields(r, ["name", "city", "country_id"], "read").unwrap();
-        black_box(policy::scoped_domain(r, &alpenglow::domain::Domain::empty()));
+        black_box(policy::scoped_domain(r, &alpenglow::domain::Domain::empty()).unwrap());
     });
     let settings = Settings::default();
     measure("policy: cap_limit", 1_000_000, || {

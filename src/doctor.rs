@@ -98,6 +98,7 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
     let api = match open_api(&boot) {
         Ok(api) => {
             findings.push(store(&*api, daemon.is_some()));
+            findings.push(resources(&*api));
             Some(api)
         }
         Err(e) => {
@@ -237,6 +238,33 @@ fn store(api: &dyn AdminApi, through_daemon: bool) -> Finding {
         ),
         Err(e) => Finding::fail("store", e.message, "see the message; the data directory may be damaged"),
     }
+}
+
+/// Resources whose stored record filter does not parse refuse every
+/// request (they fail closed): each is named with the way to fix it.
+fn resources(api: &dyn AdminApi) -> Finding {
+    let list = match api.call("resources.list", Value::Null) {
+        Ok(list) => list,
+        Err(e) => return Finding::fail("resources", e.message, "see the message"),
+    };
+    broken_filters(&list)
+}
+
+fn broken_filters(list: &Value) -> Finding {
+    let all = list.as_array().cloned().unwrap_or_default();
+    let broken: Vec<String> = all
+        .iter()
+        .filter(|r| r["record_filter_error"].is_string())
+        .map(|r| format!("{} ({})", r["id"], r["model"].as_str().unwrap_or("?")))
+        .collect();
+    if broken.is_empty() {
+        return Finding::ok("resources", format!("{} resources, every record filter parses", all.len()));
+    }
+    Finding::fail(
+        "resources",
+        format!("record filter does not parse, so these resources refuse every request: {}", broken.join(", ")),
+        "alpenglow resources edit ID --filter \"[('field', '=', value)]\" (or --filter \"\" for none)",
+    )
 }
 
 /// The Odoo finding, and the URL for the clock check when Odoo answered.
@@ -448,6 +476,33 @@ mod tests {
         let finding = certificate_dates(&path, OffsetDateTime::now_utc());
         assert_eq!(finding.status, Status::Fail);
         assert!(finding.message.contains("cert.pem") && finding.message.contains("X.509"), "{finding:?}");
+    }
+
+    #[test]
+    fn resources_with_a_broken_filter_fail_and_are_named() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let resource = |id: u64, filter: &str| crate::config::Resource {
+            id,
+            model: "res.partner".into(),
+            company_id: None,
+            read_only: false,
+            operations: crate::config::Operations::READ_ONLY,
+            field_policy: Default::default(),
+            record_filter: filter.into(),
+            execute_methods: vec![],
+            created_at: now,
+            updated_at: now,
+        };
+        let good = crate::admin::views::resource(&resource(1, "[('active', '=', True)]"));
+        let broken = crate::admin::views::resource(&resource(2, "[('active', '='"));
+        assert_eq!(broken_filters(&json!([good.clone()])).status, Status::Ok);
+        let finding = broken_filters(&json!([good, broken]));
+        assert_eq!(finding.status, Status::Fail);
+        assert!(
+            finding.message.contains("2 (res.partner)") && !finding.message.contains("1 (res.partner)"),
+            "{finding:?}"
+        );
+        assert!(finding.fix.contains("resources edit"), "{finding:?}");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub fn resource(r: &Resource) -> Value {
         "field_policy": r.field_policy.name(),
         "fields": r.field_policy.fields(),
         "record_filter": r.record_filter,
+        // A stored filter that does not parse: the resource refuses every request.
+        "record_filter_error": r.record_filter_domain().err().map(|e| e.0),
         "execute_methods": r.execute_methods,
         "created_at": timestamp(r.created_at),
         "updated_at": timestamp(r.updated_at),

@@ -251,11 +251,21 @@ fn print_resources(resources: &[Value], as_json: bool) {
                 } else {
                     format!("{}: {}", text(&r["field_policy"]), fields.join(","))
                 },
-                text(&r["record_filter"]),
+                filter_cell(r),
             ]
         })
         .collect();
     table(&["ID", "MODEL", "COMPANY", "READ-ONLY", "OPERATIONS", "FIELDS", "FILTER"], &rows);
+}
+
+/// The filter, flagged when it does not parse (the resource then refuses
+/// every request until it is fixed).
+fn filter_cell(r: &Value) -> String {
+    if r["record_filter_error"].is_string() {
+        format!("BROKEN, refuses all requests: {}", text(&r["record_filter"]))
+    } else {
+        text(&r["record_filter"])
+    }
 }
 
 fn array(value: Value) -> Vec<Value> {

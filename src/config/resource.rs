@@ -127,9 +127,13 @@ impl Resource {
         }
     }
 
-    /// The parsed record filter (empty domain when none).
-    pub fn record_filter_domain(&self) -> Domain {
-        Domain::parse_text(&self.record_filter).unwrap_or_default()
+    /// The parsed record filter (the empty domain when there is none). A
+    /// stored filter that no longer parses (written by another release, or
+    /// by hand) is an error, never "no filter": the resource fails closed.
+    pub fn record_filter_domain(&self) -> Result<Domain, ResourceError> {
+        Domain::parse_text(&self.record_filter).map_err(|e| {
+            ResourceError(format!("the record filter of resource {} ({}) does not parse: {e}", self.id, self.model))
+        })
     }
 
     /// The key that makes a model unique per company.
@@ -337,7 +341,11 @@ mod tests {
             updated_at: now,
         };
         assert_eq!(r.effective_operations(), Operations::READ_ONLY);
-        assert_eq!(Resource { read_only: false, ..r }.effective_operations(), Operations::ALL);
+        assert_eq!(Resource { read_only: false, ..r.clone() }.effective_operations(), Operations::ALL);
+        // A stored filter that does not parse is an error, not "no filter".
+        let broken = Resource { record_filter: "[('active', '=')]".into(), ..r };
+        let e = broken.record_filter_domain().unwrap_err().0;
+        assert!(e.contains("resource 1 (res.partner) does not parse"), "{e}");
     }
 
     #[test]

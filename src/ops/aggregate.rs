@@ -185,7 +185,7 @@ impl Aggregate {
         let resource = run.resource(&self.model)?;
         policy::check_action(resource, run.caller(), Action::Read)?;
         let vetted = run.vet_domain(resource, &self.domain).await?;
-        let domain = run.scoped(resource, &vetted);
+        let domain = run.scoped(resource, &vetted)?;
         let who = run.principal.identity();
         let schema = run.schema(&self.model).await?;
         let numeric = |field: &str| -> Result<(), OpError> {

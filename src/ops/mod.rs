@@ -239,10 +239,11 @@ impl Run<'_> {
                     parts[i + 1]
                 )));
             };
-            let next = policy::resource_for(self.resources, self.caller(), related).map_err(|_| {
-                OpError::Denied(format!(
+            let next = policy::resource_for(self.resources, self.caller(), related).map_err(|e| match e {
+                Refusal::NotFound(_) => OpError::Denied(format!(
                     "{path:?} goes through {related}, which is not available to you; filter on {name} by id instead"
-                ))
+                )),
+                other => other.into(),
             })?;
             policy::check_action(next, self.caller(), policy::Action::Read)?;
             current = next.clone();
@@ -270,7 +271,7 @@ impl Run<'_> {
             if let Some(sub) = leaf.sub_domain() {
                 let related = self.resource(&target)?.clone();
                 let vetted = Box::pin(self.vet_domain(&related, &sub)).await?;
-                let scoped = policy::scoped_domain(&related, &vetted);
+                let scoped = policy::scoped_domain(&related, &vetted)?;
                 terms.push(serde_json::json!([leaf.path, leaf.operator.as_str(), scoped.to_json()]));
                 continue;
             }
@@ -347,7 +348,7 @@ impl Run<'_> {
             .map_err(|e| OpError::Invalid(e.0))?;
         let has_any = self.upstream.has_any_operator().await.map_err(upstream_error)?;
         for (i, hop) in hops.iter().enumerate().rev() {
-            let scoped = policy::scoped_domain(hop, &inner);
+            let scoped = policy::scoped_domain(hop, &inner)?;
             let wrapped = if has_any {
                 serde_json::json!([[parts[i], "any", scoped.to_json()]])
             } else {
@@ -365,8 +366,8 @@ impl Run<'_> {
     }
 
     /// The domain sent to Odoo: the caller's AND the record filter.
-    pub fn scoped(&self, resource: &Resource, domain: &Domain) -> Value {
-        policy::scoped_domain(resource, domain).to_json()
+    pub fn scoped(&self, resource: &Resource, domain: &Domain) -> Result<Value, OpError> {
+        Ok(policy::scoped_domain(resource, domain)?.to_json())
     }
 
     /// The ids among `ids` that exist and pass the record filter, as the caller
@@ -379,7 +380,7 @@ impl Run<'_> {
             by_id.as_array_mut().expect("a list").push(serde_json::json!(["active", "in", [true, false]]));
         }
         let by_id = Domain::from_json(&by_id).expect("valid domain");
-        let query = crate::upstream::SearchQuery { domain: self.scoped(resource, &by_id), ..Default::default() };
+        let query = crate::upstream::SearchQuery { domain: self.scoped(resource, &by_id)?, ..Default::default() };
         let found =
             self.upstream.search(&self.principal.identity(), &resource.model, &query).await.map_err(upstream_error)?;
         Ok(ids.iter().copied().filter(|id| found.contains(id)).collect())

@@ -135,7 +135,7 @@ pub(super) async fn run(
         }));
     }
     let query = SearchQuery {
-        domain: run.scoped(resource, &vetted.and(&by_name)),
+        domain: run.scoped(resource, &vetted.and(&by_name))?,
         fields: Some(vec!["display_name".into()]),
         limit: Some(limit),
         ..Default::default()

@@ -234,8 +234,11 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
         }
         fields.insert(field.name.clone(), Value::Object(out));
     }
-    let record_count =
-        run.upstream.search_count(&run.principal.identity(), model, &run.scoped(resource, &Domain::empty())).await.ok();
+    let record_count = run
+        .upstream
+        .search_count(&run.principal.identity(), model, &run.scoped(resource, &Domain::empty())?)
+        .await
+        .ok();
     let labels = model_labels(run, &[model]).await;
     let mut operations = resource.effective_operations().names();
     if run.principal.read_only_scope() {
@@ -313,7 +316,7 @@ impl Search {
         }
         let choice = fields_to_read(run, resource, self.fields.as_deref()).await?;
         let (limit, capped) = policy::cap_limit(self.limit, run.settings);
-        let domain = run.scoped(resource, &vetted);
+        let domain = run.scoped(resource, &vetted)?;
         let who = run.principal.identity();
         let query = SearchQuery {
             domain: domain.clone(),

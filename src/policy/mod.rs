@@ -82,9 +82,23 @@ pub fn resource_for<'r>(resources: &'r [Resource], caller: Caller, model: &str) 
     if let Some(why) = never::model_reason(model) {
         return Err(Refusal::Denied(format!("model {model:?} is never exposed: {why}")));
     }
-    visible_resources(resources, caller).into_iter().find(|r| r.model == model).ok_or_else(|| {
+    let resource = visible_resources(resources, caller).into_iter().find(|r| r.model == model).ok_or_else(|| {
         Refusal::NotFound(format!(
             "model {model:?} is not available; call alpenglow_list_models to see the models you may use"
+        ))
+    })?;
+    record_filter(resource)?;
+    Ok(resource)
+}
+
+/// The resource's record filter; a stored one that does not parse refuses
+/// (the resource fails closed). The refusal names the resource, never the
+/// filter's text.
+pub fn record_filter(resource: &Resource) -> Result<Domain, Refusal> {
+    resource.record_filter_domain().map_err(|_| {
+        Refusal::Denied(format!(
+            "{} cannot be used: the record filter of its resource (id {}) does not parse, so it refuses every request until an admin fixes it (alpenglow doctor names it)",
+            resource.model, resource.id
         ))
     })
 }
@@ -198,8 +212,8 @@ pub fn order_fields(order: &str) -> Result<Vec<String>, Refusal> {
 }
 
 /// The caller's domain AND the resource's record filter.
-pub fn scoped_domain(resource: &Resource, requested: &Domain) -> Domain {
-    requested.and(&resource.record_filter_domain())
+pub fn scoped_domain(resource: &Resource, requested: &Domain) -> Result<Domain, Refusal> {
+    Ok(requested.and(&record_filter(resource)?))
 }
 
 /// A search limit after the caps: `(limit, capped)`. Odoo reads a limit of

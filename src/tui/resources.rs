@@ -264,7 +264,11 @@ fn row_text(r: &Value) -> String {
     } else {
         format!("{}: {}", text(&r["field_policy"]), fields.join(","))
     };
-    let filter = text(&r["record_filter"]);
+    let filter = if r["record_filter_error"].is_string() {
+        format!("BROKEN FILTER, refuses all requests: {}", text(&r["record_filter"]))
+    } else {
+        text(&r["record_filter"])
+    };
     format!(
         "{:<4} {:<24} {:<7} {:<4} {:<22} {}{}",
         text(&r["id"]),

@@ -4,7 +4,8 @@
 //! answers as its admin). One file per class of leak:
 //! - `caps`: `limit: 0` and group results under the caps;
 //! - `execute`: what `alpenglow_execute` may call, on which records, with
-//!   which context; `name_search` as a policy-checked search.
+//!   which context; `name_search` as a policy-checked search;
+//! - `filters`: a stored record filter that does not parse fails closed.
 
 #[path = "../common/http.rs"]
 mod http;
@@ -13,4 +14,5 @@ mod inproc;
 
 mod caps;
 mod execute;
+mod filters;
 mod rig;

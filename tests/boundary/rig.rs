@@ -189,6 +189,8 @@ fn rest(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
             }
             ("GET", format!("{records}?{}", query.finish()), None)
         }
+        "alpenglow_list_models" => ("GET", "/alpenglow/api/models".to_string(), None),
+        "alpenglow_describe" => ("GET", format!("/alpenglow/api/models/{model}/schema"), None),
         "alpenglow_read" => ("GET", format!("{records}/{}", one_id(params)), None),
         "alpenglow_create" => ("POST", records, Some(json!({"values": params["values"]}))),
         "alpenglow_update" => {
