@@ -5,7 +5,8 @@
 //! - `caps`: `limit: 0` and group results under the caps;
 //! - `execute`: what `alpenglow_execute` may call, on which records, with
 //!   which context; `name_search` as a policy-checked search;
-//! - `filters`: a stored record filter that does not parse fails closed.
+//! - `filters`: a stored record filter that does not parse fails closed;
+//! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop.
 
 #[path = "../common/http.rs"]
 mod http;
@@ -15,4 +16,5 @@ mod inproc;
 mod caps;
 mod execute;
 mod filters;
+mod paths;
 mod rig;
