@@ -29,15 +29,16 @@ pub(super) async fn create(
         )));
     }
     let mut plan = Plan::default();
+    let mut sent = Vec::with_capacity(values.len());
     for record in values {
-        check_values(run, resource, record, &[], &mut plan, 0).await?;
+        sent.push(check_values(run, resource, record, &[], &mut plan, 0).await?);
         plan.note(model, "create", &[], record.keys().cloned().collect());
     }
     if dry_run {
         return Ok(dry_run_result(plan, "create"));
     }
     let who = run.principal.identity();
-    let ids = run.upstream.create(&who, model, values).await.map_err(upstream_error)?;
+    let ids = run.upstream.create(&who, model, &sent).await.map_err(upstream_error)?;
     if !resource.record_filter.is_empty() {
         let visible = run.visible_ids(resource, &ids).await?;
         if visible.len() != ids.len() {
@@ -79,7 +80,7 @@ pub(super) async fn update(
     let mut plan = Plan::default();
     // The ids first: the one2many checks look at these records' lines.
     require_visible(run, resource, ids).await?;
-    check_values(run, resource, values, ids, &mut plan, 0).await?;
+    let values = &check_values(run, resource, values, ids, &mut plan, 0).await?;
     if dry_run {
         plan.note(model, "update", ids, values.keys().cloned().collect());
         return Ok(dry_run_result(plan, "update"));

@@ -6,7 +6,8 @@
 //! - `execute`: what `alpenglow_execute` may call, on which records, with
 //!   which context; `name_search` as a policy-checked search;
 //! - `filters`: a stored record filter that does not parse fails closed;
-//! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop.
+//! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop;
+//! - `relations`: writes and values that reach into other models.
 
 #[path = "../common/http.rs"]
 mod http;
@@ -17,4 +18,5 @@ mod caps;
 mod execute;
 mod filters;
 mod paths;
+mod relations;
 mod rig;

@@ -129,6 +129,11 @@ impl Rig {
         self.rt.block_on(self.oracle.call_method(&self.root, model, method, None, args, kwargs)).unwrap()
     }
 
+    /// Writes values in Odoo as its admin (to set a scene up).
+    pub fn truth_write(&self, model: &str, ids: &[i64], values: Value) {
+        self.truth(model, "write", json!([ids, values]), json!({}));
+    }
+
     /// Record ids matching `domain` in Odoo, archived ones included.
     pub fn truth_ids(&self, model: &str, domain: Value) -> Vec<i64> {
         let found = self.truth(model, "search", json!([domain]), json!({"context": {"active_test": false}}));
