@@ -232,7 +232,8 @@ impl Aggregate {
                 for g in groupby {
                     run.check_path(resource, policy::base_field(g), "group by").await?;
                 }
-                let rows = self.read_group(run, resource, &domain, groupby, measures).await?;
+                let mut rows = self.read_group(run, resource, &domain, groupby, measures).await?;
+                run.redact_group_keys(resource, groupby, &mut rows).await?;
                 let mut groups: Vec<Value> = rows.iter().map(|r| group_value(r, groupby, measures)).collect();
                 if let Some((key, descending)) = orderby {
                     sort_groups(&mut groups, key, *descending);
@@ -267,7 +268,8 @@ impl Aggregate {
                     ..Default::default()
                 };
                 let records = run.upstream.search_read(&who, &self.model, &query).await.map_err(upstream_error)?;
-                let records: Vec<Value> = records.into_iter().map(|r| super::read::redact(resource, r)).collect();
+                let mut records: Vec<Value> = records.into_iter().map(|r| super::read::redact(resource, r)).collect();
+                run.redact_relations(resource, &mut records).await?;
                 Ok(json!({
                     "operation": "top_n", "model": self.model, "field": field,
                     "order": if *descending { "desc" } else { "asc" }, "limit": limit, "capped": capped, "records": records
@@ -280,6 +282,7 @@ impl Aggregate {
                 }
                 let keys = [row.clone(), col.clone()];
                 let mut rows = self.read_group(run, resource, &domain, &keys, measures).await?;
+                run.redact_group_keys(resource, &keys, &mut rows).await?;
                 let cut = cap_groups(&mut rows, run.settings);
                 let mut out = pivot_value(&self.model, row, col, measures, &rows);
                 if let Some(of) = cut {
@@ -434,12 +437,15 @@ fn sort_groups(groups: &mut [Value], key: &str, descending: bool) {
     });
 }
 
-/// A label for a group key: many2one `[id, name]` -> name, false -> "None".
+/// A label for a group key: many2one `[id, name]` -> name (`id N` when the
+/// name is withheld), false -> "None".
 fn key_label(value: Option<&Value>) -> String {
     match value {
-        Some(Value::Array(pair)) if pair.len() == 2 => {
-            pair[1].as_str().map(str::to_string).unwrap_or_else(|| pair[1].to_string())
-        }
+        Some(Value::Array(pair)) if pair.len() == 2 => match &pair[1] {
+            Value::String(name) => name.clone(),
+            Value::Null => format!("id {}", pair[0]),
+            other => other.to_string(),
+        },
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(false)) | Some(Value::Null) | None => "None".into(),
         Some(other) => other.to_string(),

@@ -13,6 +13,7 @@
 mod aggregate;
 mod execute;
 mod name_search;
+mod names;
 mod params;
 mod read;
 mod relations;

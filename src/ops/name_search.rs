@@ -6,10 +6,11 @@
 //! by Odoo, the limit capped, and the answer shaped as Odoo's,
 //! `[[id, display_name], ...]`.
 //!
-//! The name is searched on `display_name` (Odoo 17+) when the field policy
-//! allows every field Odoo's name search looks at (a partner's also matches
-//! email, reference and tax id), otherwise on `name` alone. The names
-//! returned must be readable too (`policy::names`).
+//! The name is searched on `display_name` (Odoo 17+) when that is no oracle
+//! (every field Odoo's name search looks at is allowed, a partner's email,
+//! reference and tax id too, and the names it embeds are of records the
+//! caller sees), otherwise on `name` alone. The names returned must be
+//! readable too (`ops::names`).
 
 use super::execute::dropped_note;
 use super::{Run, upstream_error};
@@ -105,19 +106,7 @@ pub(super) async fn run(
             shown.join(", ")
         ))
     })?;
-    let searched: Vec<&str> =
-        names::name_search_fields(&resource.model).iter().copied().filter(|f| schema.field(f).is_some()).collect();
-    let has_display_search = run.upstream.has_any_operator().await.map_err(upstream_error)?;
-    let field = if has_display_search && policy::check_fields(resource, searched.iter().copied(), "filter on").is_ok() {
-        "display_name"
-    } else if schema.field("name").is_some() {
-        "name"
-    } else {
-        return Err(OpError::Denied(format!(
-            "name_search on {} would search fields you may not filter on; use alpenglow_search with a domain on the fields you may use",
-            resource.model
-        )));
-    };
+    let field = run.name_search_field(&resource.model).await?;
     let vetted = run.vet_domain(resource, &domain).await?;
     let by_name = if name.is_empty() {
         Domain::empty()
@@ -142,7 +131,10 @@ pub(super) async fn run(
     };
     let rows =
         run.upstream.search_read(&run.principal.identity(), &resource.model, &query).await.map_err(upstream_error)?;
-    let pairs: Vec<Value> = rows
+    let mut records: Vec<Value> = rows.into_iter().map(Value::Object).collect();
+    // A name may embed a record the caller cannot see (a contact's company).
+    run.redact_relations(resource, &mut records).await?;
+    let pairs: Vec<Value> = records
         .iter()
         .filter_map(|r| Some(json!([r.get("id")?.as_i64()?, r.get("display_name").cloned().unwrap_or(Value::Null)])))
         .collect();

@@ -327,7 +327,8 @@ impl Search {
         };
         let records = run.upstream.search_read(&who, &self.model, &query).await.map_err(upstream_error)?;
         let total = run.upstream.search_count(&who, &self.model, &domain).await.map_err(upstream_error)?;
-        let records: Vec<Value> = records.into_iter().map(|r| redact(resource, r)).collect();
+        let mut records: Vec<Value> = records.into_iter().map(|r| redact(resource, r)).collect();
+        run.redact_relations(resource, &mut records).await?;
         let mut out = json!({"records": [], "total": total, "limit": limit, "offset": self.offset});
         let mut notes = Vec::new();
         if capped {
@@ -374,7 +375,8 @@ pub(super) async fn read(run: &Run<'_>, model: &str, ids: &[i64], fields: Option
     };
     let found: Vec<i64> = rows.iter().filter_map(|r| r.get("id").and_then(Value::as_i64)).collect();
     let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
-    let records: Vec<Value> = rows.into_iter().map(|r| redact(resource, r)).collect();
+    let mut records: Vec<Value> = rows.into_iter().map(|r| redact(resource, r)).collect();
+    run.redact_relations(resource, &mut records).await?;
     let mut out = json!({"records": [], "missing_ids": missing});
     if !choice.omitted.is_empty() {
         out["omitted_fields"] = json!(choice.omitted);

@@ -22,6 +22,16 @@ pub fn name_fields(model: &str) -> &'static [&'static str] {
     }
 }
 
+/// Fields that hold a record's composed name, like `display_name` (a
+/// contact's `complete_name` embeds its company's name): shown only when
+/// the display name may be.
+pub fn composed_name_fields(model: &str) -> &'static [&'static str] {
+    match model {
+        "res.partner" | "product.category" => &["display_name", "complete_name"],
+        _ => &["display_name"],
+    }
+}
+
 /// Fields Odoo's `display_name` search looks at (its `_rec_names_search`,
 /// or the name fields).
 pub fn name_search_fields(model: &str) -> &'static [&'static str] {
