@@ -311,7 +311,7 @@ impl Search {
         let vetted = run.vet_domain(resource, &self.domain).await?;
         if let Some(order) = &self.order {
             for field in policy::order_fields(order)? {
-                run.check_path(resource, &field, "order by").await?;
+                run.check_sort_path(resource, &field, "order by").await?;
             }
         }
         let choice = fields_to_read(run, resource, self.fields.as_deref()).await?;

@@ -49,6 +49,53 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Checks a path to order or group by: each hop as [`Run::check_path`],
+    /// and no hop through a model with a record filter, since neither an
+    /// order nor a grouping can be scoped by it (grouping orders by their
+    /// partner's country counts hidden partners' countries). Ordering by a
+    /// relation sorts by the related records' names, so those must be
+    /// names the caller may see in full: a readable model without a filter
+    /// whose name fields are allowed. A grouping by a relation shows only
+    /// ids and the names the caller may see (`ops::names`).
+    pub async fn check_sort_path(&self, resource: &Resource, path: &str, purpose: &str) -> Result<(), OpError> {
+        self.check_path(resource, path, purpose).await?;
+        let parts: Vec<&str> = path.split('.').collect();
+        let mut model = resource.model.clone();
+        for (i, part) in parts.iter().enumerate() {
+            let schema = self.schema(&model).await?;
+            let Some(related) = schema.field(part).and_then(|f| f.relation.clone()) else { break };
+            let last = i + 1 == parts.len();
+            if last && purpose != "order by" {
+                break;
+            }
+            let hidden = match self.related(&related) {
+                Related::Readable(r) => !r.record_filter.is_empty(),
+                _ => true,
+            };
+            if hidden {
+                return Err(OpError::Denied(if last {
+                    format!(
+                        "ordering by {path:?} sorts by the names of {related} records, some of which you may not see; order by another field"
+                    )
+                } else {
+                    format!(
+                        "{path:?} goes through {related}, whose records you may not all see (a record filter), so you may not {purpose} it; {purpose} a field of {} instead",
+                        resource.model
+                    )
+                }));
+            }
+            if last {
+                let names = policy::names::name_fields(&related);
+                let owner = self.resource(&related)?;
+                let related_schema = self.schema(&related).await?;
+                let present = names.iter().copied().filter(|f| related_schema.field(f).is_some());
+                policy::check_fields(owner, present, "order by")?;
+            }
+            model = related;
+        }
+        Ok(())
+    }
+
     /// Vets a caller's domain: every field path must pass the policy (hop by
     /// hop), `child_of` / `parent_of` may only name records the caller can
     /// read, and a dotted path through a model with a record filter is
