@@ -86,7 +86,7 @@ async fn nested_create_on_a_model_without_resource_or_read_only() {
     let mut direct = big.as_object().unwrap().clone();
     direct.insert("order_id".into(), order_id);
     let r = s.call("admin", "alpenglow_create", json!({"model": "sale.order.line", "values": direct})).await;
-    denied(&r, "would fall outside the record filter of sale.order.line");
+    denied(&r, "would fall outside the records of sale.order.line you may see");
 }
 
 #[tokio::test]

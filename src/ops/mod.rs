@@ -19,6 +19,7 @@ mod read;
 mod relations;
 pub mod schema;
 mod tools;
+mod undo;
 mod vet;
 mod write;
 

@@ -7,7 +7,8 @@
 //!   which context; `name_search` as a policy-checked search;
 //! - `filters`: a stored record filter that does not parse fails closed;
 //! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop;
-//! - `relations`: writes and values that reach into other models.
+//! - `relations`: writes and values that reach into other models;
+//! - `writes`: writes that would move records out of the filter.
 
 #[path = "../common/http.rs"]
 mod http;
@@ -20,3 +21,4 @@ mod filters;
 mod paths;
 mod relations;
 mod rig;
+mod writes;
