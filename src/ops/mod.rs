@@ -100,6 +100,25 @@ pub struct Run<'a> {
     pub resources: &'a [Resource],
     pub upstream: &'a dyn OdooApi,
     pub schemas: &'a schema::SchemaCache,
+    /// Details for the audit entry only.
+    pub audit: &'a AuditNote,
+}
+
+/// What an operation tells the audit log but not the caller: a refusal
+/// says "outside the records you may see", the entry also names the
+/// admin's record filter.
+#[derive(Default)]
+pub struct AuditNote(std::sync::Mutex<Vec<String>>);
+
+impl AuditNote {
+    pub fn add(&self, detail: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(detail);
+    }
+
+    pub fn take(&self) -> Option<String> {
+        let details = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        (!details.is_empty()).then(|| details.join("; "))
+    }
 }
 
 impl Operation {
@@ -208,12 +227,28 @@ pub(crate) fn upstream_error(e: UpstreamError) -> OpError {
 }
 
 impl Run<'_> {
+    /// Notes, for the audit entry only, the record filter of `resource`
+    /// behind a refusal.
+    pub fn note_filter(&self, resource: &Resource) {
+        self.audit
+            .add(format!("record filter of {} (resource {}): {}", resource.model, resource.id, resource.record_filter));
+    }
+
     pub fn caller(&self) -> Caller {
         Caller { read_only_scope: self.principal.read_only_scope(), home_company: self.principal.home_company }
     }
 
     pub fn resource(&self, model: &str) -> Result<&Resource, OpError> {
-        Ok(policy::resource_for(self.resources, self.caller(), model)?)
+        policy::resource_for(self.resources, self.caller(), model)
+            .inspect_err(|_| {
+                // A broken filter: the entry keeps its text and the parse error.
+                if let Some(broken) =
+                    self.resources.iter().find(|r| r.model == model && r.record_filter_domain().is_err())
+                {
+                    self.note_filter(broken);
+                }
+            })
+            .map_err(Into::into)
     }
 
     pub async fn schema(&self, model: &str) -> Result<std::sync::Arc<schema::Schema>, OpError> {

@@ -346,19 +346,18 @@ async fn check_set(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan)
 /// before it exists; the direct operation checks it afterwards (and undoes),
 /// so nested creates and updates of a filtered model are refused in favour
 /// of it.
-fn refuse_when_filtered(target: &Resource, field: &str, verb: &str) -> Result<(), OpError> {
+fn refuse_when_filtered(run: &Run<'_>, target: &Resource, field: &str, verb: &str) -> Result<(), OpError> {
     if target.record_filter.is_empty() {
         return Ok(());
     }
+    run.note_filter(target);
     Err(OpError::Denied(format!(
-        "{field}: {model} records have a record filter ({filter}), which a {verb} inside another record cannot be checked \
+        "{field}: {model} records have a record filter, which a {verb} inside another record cannot be checked \
 against; {verb} {model} records with alpenglow_{verb} instead, where the filter applies",
         model = target.model,
-        filter = target.record_filter
     )))
 }
 
-/// Checks one command; returns the command(s) to send in its place.
 async fn check_command(
     run: &Run<'_>,
     link: &Link<'_>,
@@ -377,7 +376,7 @@ async fn check_command(
         0 => {
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Create)?;
-            refuse_when_filtered(target, field, "create")?;
+            refuse_when_filtered(run, target, field, "create")?;
             let sent = Box::pin(check_values(run, target, vals, &[], plan, depth + 1)).await?;
             plan.note(&target.model, "create", &[], vals.keys().cloned().collect());
             return Ok(vec![json!([0, parts.get(1).cloned().unwrap_or(json!(0)), sent])]);
@@ -387,7 +386,7 @@ async fn check_command(
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Write)?;
             require_readable(run, target, &[id], field).await?;
-            refuse_when_filtered(target, field, "update")?;
+            refuse_when_filtered(run, target, field, "update")?;
             let sent = Box::pin(check_values(run, target, vals, &[id], plan, depth + 1)).await?;
             plan.note(&target.model, "update", &[id], vals.keys().cloned().collect());
             return Ok(vec![json!([1, id, sent])]);

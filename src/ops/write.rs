@@ -43,6 +43,7 @@ pub(super) async fn create(
     if !filter.is_empty() {
         for record in &sent {
             if undo::precheck(run, resource, &filter, &[], record).await?.iter().any(|(_, v)| *v == Some(false)) {
+                run.note_filter(resource);
                 return Err(OpError::Denied(format!(
                     "the new record would fall outside the records of {model} you may see; nothing was created"
                 )));
@@ -58,6 +59,7 @@ pub(super) async fn create(
         if visible.len() != ids.len() {
             let undo = run.upstream.unlink(&who, model, &ids).await;
             let undone = if undo.is_ok() { "it was not kept" } else { "undoing it failed: tell an admin" };
+            run.note_filter(resource);
             return Err(OpError::Denied(format!(
                 "the new record would fall outside the records of {model} you may see; {undone}"
             )));
@@ -108,6 +110,7 @@ pub(super) async fn update(
     let leaving: Vec<String> =
         verdicts.iter().filter(|(_, v)| *v == Some(false)).map(|(id, _)| id.to_string()).collect();
     if !leaving.is_empty() {
+        run.note_filter(resource);
         return Err(OpError::Denied(format!(
             "this change would move {model} record(s) {} out of the records you may see; nothing was written",
             leaving.join(", ")
@@ -125,6 +128,7 @@ pub(super) async fn update(
         } else {
             format!("undoing it failed for {}: tell an admin", problems.join("; "))
         };
+        run.note_filter(resource);
         return Err(OpError::Denied(format!(
             "this change would move {model} records out of the records you may see; {undone}"
         )));

@@ -30,6 +30,41 @@ fn a_write_that_would_leave_the_filter_is_refused_before_it_happens() {
     // Nothing was written, not even for a moment: no write, no undo.
     assert_eq!(writes(&rig, "res.partner"), before);
     assert_eq!(rig.truth_read("res.partner", 8, &["is_company"])["is_company"], true);
+    // The audit log keeps what the caller is not told: the admin's filter.
+    let query = alpenglow::audit::AuditQuery {
+        tool: Some("alpenglow_update".into()),
+        outcome: Some(alpenglow::audit::Outcome::Denied),
+        ..Default::default()
+    };
+    let entries = rig.s.admin.audit_query(&query).unwrap().entries;
+    assert_eq!(entries.len(), 3, "one denied update per face");
+    for entry in entries {
+        let error = entry.error.unwrap();
+        assert!(error.contains("record filter of res.partner") && error.contains("customer_rank"), "{error}");
+    }
+}
+
+#[test]
+fn a_nested_write_refused_for_a_filter_does_not_quote_it() {
+    let rig = Rig::new();
+    rig.s
+        .admin
+        .add_resources(vec![
+            ResourceDraft { operations: Operations::ALL, ..ResourceDraft::new("sale.order", false) },
+            ResourceDraft {
+                operations: Operations::ALL,
+                record_filter: "[('product_uom_qty', '<', 77)]".into(),
+                ..ResourceDraft::new("sale.order.line", false)
+            },
+            ResourceDraft::new("product.product", false),
+        ])
+        .unwrap();
+    let params = json!({"model": "sale.order", "ids": [4], "values": {"order_line": [[0, 0, {"product_id": 6}]]}});
+    let answers = rig.all("admin", "alpenglow_update", params);
+    refused_everywhere(&answers, "denied", "sale.order.line records have a record filter");
+    for (face, answer) in &answers {
+        assert!(!answer.text().contains("77"), "{face:?} quotes the admin's filter: {answer:?}");
+    }
 }
 
 #[test]
