@@ -192,15 +192,17 @@ fn settings_show(admin: &AdminService) -> ApiResult<Value> {
 }
 
 /// Creates a credential. The key is parsed first, then scope and expiry, in
-/// the order the CLI always reported them. With `check`, a reachable Odoo
-/// must accept the key as the named user first.
+/// the order the CLI always reported them. A reachable Odoo must accept the
+/// key as the named user first (unless `check` is false), so a key bound to
+/// the wrong user is refused here rather than failing every later call as
+/// an "invalid or expired API key".
 async fn create_credential(ctx: &AdminContext, a: &Args<'_>) -> ApiResult<Value> {
     let key = ApiKey::parse(a.str("key")?).map_err(|e| ApiError::invalid(e.0))?;
     let scope = Scope::parse(a.opt_str("scope")?.unwrap_or("full")).map_err(|e| ApiError::invalid(e.0))?;
     let expires_on = a.opt_str("expires")?.map(parse_date).transpose().map_err(|e| ApiError::invalid(e.0))?;
     let user_id = a.opt_u32("user_id")?.ok_or_else(|| ApiError::invalid("user_id is required"))?;
     let login = a.str("login")?.to_string();
-    if a.opt_bool("check")?.unwrap_or(false) {
+    if a.opt_bool("check")?.unwrap_or(true) {
         odoo::verify_owner(ctx, &key, user_id, &login).await?;
     }
     let draft = CredentialDraft {

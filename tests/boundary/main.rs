@@ -6,6 +6,7 @@
 //! - `execute`: what `alpenglow_execute` may call, on which records, with
 //!   which context; `name_search` as a policy-checked search;
 //! - `filters`: a stored record filter that does not parse fails closed;
+//! - `logins`: Basic logins and credentials bound to the right user;
 //! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop;
 //! - `relations`: writes and values that reach into other models;
 //! - `writes`: writes that would move records out of the filter.
@@ -18,6 +19,7 @@ mod inproc;
 mod caps;
 mod execute;
 mod filters;
+mod logins;
 mod paths;
 mod relations;
 mod rig;

@@ -28,6 +28,8 @@ pub const FACES: [FaceKind; 3] = [FaceKind::JsonRpc, FaceKind::Rest, FaceKind::M
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Ok(Value),
+    /// HTTP 401 on any face.
+    Unauthenticated(String),
     Denied(String),
     NotFound(String),
     Invalid(String),
@@ -50,6 +52,7 @@ impl Outcome {
     /// The refusal's class and message; panics on a result.
     pub fn refusal(&self) -> (&'static str, &str) {
         match self {
+            Outcome::Unauthenticated(m) => ("unauthenticated", m),
             Outcome::Denied(m) => ("denied", m),
             Outcome::NotFound(m) => ("not_found", m),
             Outcome::Invalid(m) => ("invalid", m),
@@ -62,7 +65,11 @@ impl Outcome {
     pub fn text(&self) -> String {
         match self {
             Outcome::Ok(v) => v.to_string(),
-            Outcome::Denied(m) | Outcome::NotFound(m) | Outcome::Invalid(m) | Outcome::Other(m) => m.clone(),
+            Outcome::Unauthenticated(m)
+            | Outcome::Denied(m)
+            | Outcome::NotFound(m)
+            | Outcome::Invalid(m)
+            | Outcome::Other(m) => m.clone(),
         }
     }
 }
@@ -103,11 +110,15 @@ impl Rig {
 
     /// One call on one face, as `role`'s key.
     pub fn ask(&self, role: &str, face: FaceKind, tool: &str, params: &Value) -> Outcome {
-        let key = self.key(role);
+        self.ask_as(&format!("Bearer {}", self.key(role)), face, tool, params)
+    }
+
+    /// One call on one face with this `Authorization` header.
+    pub fn ask_as(&self, auth: &str, face: FaceKind, tool: &str, params: &Value) -> Outcome {
         match face {
-            FaceKind::JsonRpc => jsonrpc(self.addr, &key, tool, params),
-            FaceKind::Rest => rest(self.addr, &key, tool, params),
-            FaceKind::Mcp => mcp(self.addr, &key, tool, params),
+            FaceKind::JsonRpc => jsonrpc(self.addr, auth, tool, params),
+            FaceKind::Rest => rest(self.addr, auth, tool, params),
+            FaceKind::Mcp => mcp(self.addr, auth, tool, params),
         }
     }
 
@@ -146,8 +157,17 @@ impl Rig {
     }
 }
 
-fn jsonrpc(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
-    let reply = http::alpenglow_rpc(addr, key, tool, params.clone()).json();
+fn unauthenticated(reply: &http::HttpResponse) -> Option<Outcome> {
+    (reply.status == 401).then(|| Outcome::Unauthenticated(reply.text()))
+}
+
+fn jsonrpc(addr: SocketAddr, auth: &str, tool: &str, params: &Value) -> Outcome {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": tool, "params": params});
+    let reply = http::post_json(addr, "/alpenglow/mcp", &[("Authorization", auth)], &body);
+    if let Some(refused) = unauthenticated(&reply) {
+        return refused;
+    }
+    let reply = reply.json();
     if let Some(result) = reply.get("result") {
         return Outcome::Ok(result.clone());
     }
@@ -160,8 +180,7 @@ fn jsonrpc(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
     }
 }
 
-fn rest(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
-    let auth = format!("Bearer {key}");
+fn rest(addr: SocketAddr, auth: &str, tool: &str, params: &Value) -> Outcome {
     let model = params["model"].as_str().unwrap_or_default();
     let records = format!("/alpenglow/api/models/{model}/records");
     let one_id = |p: &Value| match &p["ids"] {
@@ -210,8 +229,11 @@ fn rest(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
         other => panic!("no REST route for {other}"),
     };
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let headers = [("Authorization", auth), ("Content-Type", "application/json")];
     let reply = http::request(addr, method, &path, &headers, body.as_bytes()).unwrap();
+    if let Some(refused) = unauthenticated(&reply) {
+        return refused;
+    }
     let message = || reply.json()["error"]["message"].as_str().unwrap_or_default().to_string();
     match reply.status {
         200 | 201 => Outcome::Ok(reply.json()),
@@ -222,8 +244,7 @@ fn rest(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
     }
 }
 
-fn mcp(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
-    let auth = format!("Bearer {key}");
+fn mcp(addr: SocketAddr, auth: &str, tool: &str, params: &Value) -> Outcome {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
     "name": tool, "arguments": params,
     "_meta": {
@@ -232,13 +253,17 @@ fn mcp(addr: SocketAddr, key: &str, tool: &str, params: &Value) -> Outcome {
         "io.modelcontextprotocol/clientInfo": {"name": "boundary", "version": "1"}
     }}});
     let headers = [
-        ("Authorization", auth.as_str()),
+        ("Authorization", auth),
         ("Accept", "application/json, text/event-stream"),
         ("MCP-Protocol-Version", "2026-07-28"),
         ("Mcp-Method", "tools/call"),
         ("Mcp-Name", tool),
     ];
-    let reply = http::post_json(addr, "/alpenglow/mcp", &headers, &body).json();
+    let reply = http::post_json(addr, "/alpenglow/mcp", &headers, &body);
+    if let Some(refused) = unauthenticated(&reply) {
+        return refused;
+    }
+    let reply = reply.json();
     let result = &reply["result"];
     let text = result["content"][0]["text"].as_str().unwrap_or_default();
     // The face adds advice after the message: keep the message alone.
