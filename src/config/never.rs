@@ -24,7 +24,29 @@ pub const MODELS: &[(&str, &str)] = &[
     ("ir.logging", "server logs can reveal secrets"),
     ("base.module.upgrade", "it upgrades modules"),
     ("res.users.settings", "it holds users' private settings"),
+    ("base.automation", "automation rules run arbitrary code and actions"),
+    ("ir.ui.view", "views hold QWeb templates, which run code when rendered"),
+    ("ir.model.fields", "it defines fields, computed ones with code"),
+    ("ir.model.data", "external ids map every record of the system"),
+    ("ir.default", "defaults change the values of every new record"),
+    ("ir.actions.report", "report actions run templates and code"),
+    ("mail.template", "mail templates render code and send mail as anyone"),
+    ("mail.mail", "outgoing mail holds other people's messages and sends as anyone"),
+    ("auth.oauth.provider", "it configures who may log in"),
 ];
+
+/// Fields of one model that are never exposed (returned, filtered on or
+/// written), with the reason: the content of attachments, which the field
+/// policy of an attachment resource could otherwise open.
+pub const MODEL_FIELDS: &[(&str, &str, &str)] =
+    &[("ir.attachment", "datas", "it is a file's content"), ("ir.attachment", "raw", "it is a file's content")];
+
+/// Fields never written (they may still be read): group membership, which
+/// is access rights.
+const WRITE_FIELDS: &[(&str, &str)] =
+    &[("res.users", "groups_id"), ("res.users", "group_ids"), ("res.users", "all_group_ids")];
+/// Name prefixes of res.users' virtual group fields (`in_group_5`, `sel_groups_1_2`).
+const GROUP_FIELD_PREFIXES: &[&str] = &["in_group_", "sel_groups_"];
 
 /// Models exposed for reading only: writing them changes access rights.
 pub const READ_ONLY_MODELS: &[(&str, &str)] = &[("res.groups", "writing groups changes who may do what")];
@@ -134,6 +156,19 @@ pub fn read_only_reason(model: &str) -> Option<&'static str> {
     READ_ONLY_MODELS.iter().find(|(m, _)| *m == model).map(|(_, why)| *why)
 }
 
+/// Why a field of `model` is never exposed, if it is (beyond the
+/// credential-like names of [`is_secret_field`]).
+pub fn model_field_reason(model: &str, field: &str) -> Option<&'static str> {
+    MODEL_FIELDS.iter().find(|(m, f, _)| *m == model && *f == field).map(|(_, _, why)| *why)
+}
+
+/// Why a field of `model` may never be written, if so.
+pub fn write_reason(model: &str, field: &str) -> Option<&'static str> {
+    let group_field = WRITE_FIELDS.iter().any(|(m, f)| *m == model && *f == field)
+        || (model == "res.users" && GROUP_FIELD_PREFIXES.iter().any(|p| field.starts_with(p)));
+    group_field.then_some("group membership is access rights; change it in Odoo")
+}
+
 /// Whether a field name looks like it holds a credential.
 pub fn is_secret_field(field: &str) -> bool {
     let name = field.to_ascii_lowercase();
@@ -178,6 +213,21 @@ mod tests {
         }
         for f in ["name", "email", "tokens_count_x", "partner_id", "secretary"] {
             assert_eq!(is_secret_field(f), f.contains("secret"), "{f}");
+        }
+    }
+
+    #[test]
+    fn attachment_content_and_group_membership() {
+        assert!(model_field_reason("ir.attachment", "datas").is_some());
+        assert!(model_field_reason("ir.attachment", "raw").is_some());
+        assert!(model_field_reason("res.partner", "raw").is_none());
+        for field in ["groups_id", "group_ids", "in_group_5", "sel_groups_1_2"] {
+            assert!(write_reason("res.users", field).is_some(), "{field}");
+        }
+        assert!(write_reason("res.users", "name").is_none());
+        assert!(write_reason("res.partner", "groups_id").is_none());
+        for model in ["base.automation", "ir.ui.view", "mail.template", "auth.oauth.provider"] {
+            assert!(model_reason(model).is_some(), "{model}");
         }
     }
 

@@ -118,6 +118,12 @@ impl Record for Resource {
 }
 
 impl Resource {
+    /// Whether a field of this resource's model may be used at all: its
+    /// field policy allows it and it is not on the never-exposed list.
+    pub fn allows_field(&self, field: &str) -> bool {
+        self.field_policy.allows(field) && super::never::model_field_reason(&self.model, field).is_none()
+    }
+
     /// The operations actually allowed: Read-Only overrides the toggles.
     pub fn effective_operations(&self) -> Operations {
         if self.read_only {
@@ -227,6 +233,13 @@ impl ResourceDraft {
         }
         if self.company_id == Some(0) {
             return Err(ResourceError("company id 0 does not exist; leave the company blank for all companies".into()));
+        }
+        if let Some((field, why)) = self.field_policy.fields().iter().find_map(|f| {
+            super::never::model_field_reason(&self.model, f)
+                .filter(|_| matches!(self.field_policy, FieldPolicy::Allowlist(_)))
+                .map(|why| (f.clone(), why))
+        }) {
+            return Err(ResourceError(format!("field {field:?} of {} can never be exposed: {why}", self.model)));
         }
         self.field_policy = match self.field_policy {
             FieldPolicy::All => FieldPolicy::All,

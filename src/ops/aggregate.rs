@@ -257,7 +257,7 @@ impl Aggregate {
                 schema.require(field)?;
                 let (limit, capped) = policy::cap_limit(*limit, run.settings);
                 let mut fields = vec![field.clone()];
-                if resource.field_policy.allows("display_name") && schema.field("display_name").is_some() {
+                if resource.allows_field("display_name") && schema.field("display_name").is_some() {
                     fields.insert(0, "display_name".into());
                 }
                 let query = SearchQuery {

@@ -15,7 +15,7 @@ pub const DEFAULT_SEARCH_LIMIT: u64 = 80;
 /// Drops any field the policy does not allow from a record Odoo returned:
 /// a second line of defence behind the requested-fields check.
 pub(super) fn redact(resource: &Resource, mut record: Record) -> Value {
-    record.retain(|name, _| resource.field_policy.allows(name));
+    record.retain(|name, _| resource.allows_field(name));
     Value::Object(record)
 }
 
@@ -47,10 +47,13 @@ pub(super) async fn fields_to_read(
     resource: &Resource,
     requested: Option<&[String]>,
 ) -> Result<FieldChoice, OpError> {
+    if let Some(fields) = requested {
+        // The policy first: a denied field is refused before Odoo is asked anything.
+        policy::check_fields(resource, fields.iter().map(String::as_str), "read")?;
+    }
     let schema = run.schema(&resource.model).await?;
     match requested {
         Some(fields) if !fields.is_empty() => {
-            policy::check_fields(resource, fields.iter().map(String::as_str), "read")?;
             for field in fields {
                 if field.contains('.') {
                     return Err(OpError::Invalid(format!(
@@ -225,7 +228,7 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
     policy::check_action(resource, run.caller(), Action::Read)?;
     let schema = run.schema(model).await?;
     let mut fields = Map::new();
-    for field in schema.fields.iter().filter(|f| resource.field_policy.allows(&f.name)) {
+    for field in schema.fields.iter().filter(|f| resource.allows_field(&f.name)) {
         let mut out = Map::new();
         for key in ["type", "string", "required", "readonly", "relation", "selection", "help"] {
             if let Some(v) = field.attributes.get(key) {
@@ -257,7 +260,7 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
 
 /// Two or three domains built from the model's real, allowed fields.
 fn example_domains(schema: &super::schema::Schema, resource: &Resource) -> Vec<Value> {
-    let allowed = |f: &&super::schema::FieldInfo| resource.field_policy.allows(&f.name) && f.stored();
+    let allowed = |f: &&super::schema::FieldInfo| resource.allows_field(&f.name) && f.stored();
     let mut out = Vec::new();
     if let Some(f) = schema.fields.iter().filter(allowed).find(|f| f.name == "name" || f.kind == "char") {
         out.push(json!([[f.name, "ilike", "example"]]));

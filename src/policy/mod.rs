@@ -174,6 +174,14 @@ pub fn check_fields<'f>(
                 "field {name:?} is never exposed: it looks like a credential (passwords, keys, tokens, secrets)"
             )));
         }
+        if let Some(why) = never::model_field_reason(&resource.model, name) {
+            return Err(Refusal::Denied(format!("field {name:?} of {} is never exposed: {why}", resource.model)));
+        }
+        if purpose == "write"
+            && let Some(why) = never::write_reason(&resource.model, name)
+        {
+            return Err(Refusal::Denied(format!("field {name:?} of {} is never written: {why}", resource.model)));
+        }
         if !resource.field_policy.allows(name) {
             return Err(Refusal::Denied(format!(
                 "field {name:?} of {} is not accessible: you may not {purpose} it",
@@ -187,7 +195,7 @@ pub fn check_fields<'f>(
 /// The fields returned when a caller names none: every field of the model the
 /// policy allows, in the model's order.
 pub fn default_fields<'f>(resource: &Resource, model_fields: impl IntoIterator<Item = &'f str>) -> Vec<String> {
-    model_fields.into_iter().filter(|f| resource.field_policy.allows(f)).map(str::to_string).collect()
+    model_fields.into_iter().filter(|f| resource.allows_field(f)).map(str::to_string).collect()
 }
 
 /// The fields named in an `order` clause (`name desc, id`), validated for shape.

@@ -7,6 +7,7 @@
 //!   which context; `name_search` as a policy-checked search;
 //! - `filters`: a stored record filter that does not parse fails closed;
 //! - `logins`: Basic logins and credentials bound to the right user;
+//! - `never`: what is never exposed, whatever an admin configures;
 //! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop;
 //! - `relations`: writes and values that reach into other models;
 //! - `writes`: writes that would move records out of the filter.
@@ -20,6 +21,7 @@ mod caps;
 mod execute;
 mod filters;
 mod logins;
+mod never;
 mod paths;
 mod relations;
 mod rig;
