@@ -173,12 +173,12 @@ fn the_admin_cli_gives_the_same_answers_through_a_running_demo() {
         (&["settings", "set", "max_search_limit", "2000"], ""),
         (&["settings", "set", "max_search_limit", "99"], ""),
         (&["settings", "set", "enable_mcp", "on"], ""),
-        (&["resources", "add", "crm.lead", "--ops", "read,write", "--deny-fields", "email"], ""),
-        (&["resources", "add", "crm.lead"], ""),
-        (&["resources", "edit", "crm.lead", "--filter", "[('active', '=')]"], ""),
-        (&["resources", "edit", "crm.lead", "--filter", "[('active', '=', True)]", "--json"], ""),
-        (&["resources", "remove", "crm.lead"], ""),
-        (&["resources", "remove", "crm.lead"], ""),
+        (&["resources", "add", "res.users", "--ops", "read,write", "--deny-fields", "email"], ""),
+        (&["resources", "add", "res.users"], ""),
+        (&["resources", "edit", "res.users", "--filter", "[('active', '=')]"], ""),
+        (&["resources", "edit", "res.users", "--filter", "[('active', '=', True)]", "--json"], ""),
+        (&["resources", "remove", "res.users"], ""),
+        (&["resources", "remove", "res.users"], ""),
         (
             // The sandbox's own key of its user 6, which the demo checks against it.
             &["credentials", "create", "--label", "Ann", "--user-id", "6", "--login", "sales", "--key-stdin", "--json"],

@@ -98,13 +98,15 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
             let patch = Args::new(a.object("patch")?)?;
             let default_read_only = admin.settings()?.default_read_only;
             let mut drafts = Vec::with_capacity(models.len());
+            let mut warnings = Vec::new();
             for model in &models {
                 let mut draft = ResourceDraft::new(model, default_read_only);
                 apply_patch(&patch, &mut draft)?;
+                warnings.push(checked_against_odoo(ctx, &draft).await?);
                 drafts.push(draft);
             }
             let added = admin.add_resources(drafts)?;
-            Ok(Value::Array(added.iter().map(views::resource).collect()))
+            Ok(Value::Array(added.iter().zip(warnings).map(|(r, w)| with_warning(views::resource(r), w)).collect()))
         }
         "resources.edit" => {
             let current = admin.find_resource(a.str("resource")?)?;
@@ -113,7 +115,8 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
                 draft.model = model.to_string();
             }
             apply_patch(&Args::new(a.object("patch")?)?, &mut draft)?;
-            Ok(views::resource(&admin.edit_resource(current.id, draft)?))
+            let warning = checked_against_odoo(ctx, &draft).await?;
+            Ok(with_warning(views::resource(&admin.edit_resource(current.id, draft)?), warning))
         }
         "resources.remove" => {
             let current = admin.find_resource(a.str("resource")?)?;
@@ -158,6 +161,20 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
             ))),
         },
     }
+}
+
+/// A resource draft checked for syntax, then against Odoo's models and
+/// fields (`odoo::check_resource`); the warning when Odoo could not be asked.
+async fn checked_against_odoo(ctx: &AdminContext, draft: &ResourceDraft) -> ApiResult<Option<String>> {
+    let valid = draft.clone().validate().map_err(|e| ApiError::invalid(e.0))?;
+    odoo::check_resource(ctx, &valid).await
+}
+
+fn with_warning(mut view: Value, warning: Option<String>) -> Value {
+    if let (Some(warning), Some(map)) = (warning, view.as_object_mut()) {
+        map.insert("warning".into(), warning.into());
+    }
+    view
 }
 
 /// Runs a backup read on the blocking pool: it walks sled trees.

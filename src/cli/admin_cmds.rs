@@ -230,6 +230,10 @@ pub fn settings(api: &dyn AdminApi, cmd: SettingsCommand, as_json: bool) -> Resu
 }
 
 fn print_resources(resources: &[Value], as_json: bool) {
+    // A resource stored without being checked against Odoo says why.
+    for warning in resources.iter().filter_map(|r| r["warning"].as_str()) {
+        eprintln!("warning: {warning}");
+    }
     if as_json {
         json(&Value::Array(resources.to_vec()));
         return;

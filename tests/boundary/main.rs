@@ -9,6 +9,7 @@
 //! - `logins`: Basic logins and credentials bound to the right user;
 //! - `never`: what is never exposed, whatever an admin configures;
 //! - `paths`: dotted paths (`any` / `not any`, order, group-by) hop by hop;
+//! - `registration`: resources checked against Odoo when an admin adds them;
 //! - `relations`: writes and values that reach into other models;
 //! - `writes`: writes that would move records out of the filter.
 
@@ -23,6 +24,7 @@ mod filters;
 mod logins;
 mod never;
 mod paths;
+mod registration;
 mod relations;
 mod rig;
 mod writes;
