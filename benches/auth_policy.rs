@@ -60,6 +60,15 @@ fn main() {
         black_box(policy::cap_limit(black_box(5000), &settings));
     });
 
+    // A 1 MiB body of distinct ids (the largest a face accepts): parsing and
+    // de-duplicating them must be linear, or one request pins a worker.
+    let ids: Vec<u64> = (1_000_000..1_150_000).collect();
+    let params = serde_json::json!({"model": "res.partner", "ids": ids});
+    println!("ids body: {} bytes", params.to_string().len());
+    measure("params: alpenglow_read with 150,000 distinct ids (1 MiB body)", 5, || {
+        black_box(alpenglow::ops::Operation::parse(alpenglow::ops::OpName::Read, &params).unwrap());
+    });
+
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let sandbox = inproc::start_sandbox().await;

@@ -177,10 +177,11 @@ fn record_ids(args: &mut Vec<Value>, kwargs: &mut Map<String, Value>) -> Result<
             return Ok(None);
         }
         let mut ids = Vec::with_capacity(items.len());
+        let mut seen = std::collections::HashSet::with_capacity(items.len());
         for item in items {
             match id_like(item) {
                 Some(Ok(id)) => {
-                    if !ids.contains(&id) {
+                    if seen.insert(id) {
                         ids.push(id)
                     }
                 }
