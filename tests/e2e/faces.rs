@@ -2,12 +2,9 @@
 //! over loopback HTTP: same answers on both faces, and each documented error;
 //! with MCP switched off, every face refusing before Odoo is asked.
 
-#[path = "common/demo.rs"]
-mod demo;
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::demo;
+use crate::common::http;
+use crate::common::inproc;
 
 use demo::Demo;
 use serde_json::{Value, json};

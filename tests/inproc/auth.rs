@@ -3,8 +3,7 @@
 //! expiry, "a credential authorizes a user", passthrough and Require
 //! Credential, and company isolation of resources.
 
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::inproc;
 
 use alpenglow::admin::AdminService;
 use alpenglow::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};

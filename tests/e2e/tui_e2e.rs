@@ -1,12 +1,10 @@
 //! The real dashboard end to end: `alpenglow demo` runs, `alpenglow tui`
 //! runs in tmux (send-keys, capture-pane), a resource and a credential are
 //! made through the screens, and that credential is then used on the demo's
-//! direct JSON-RPC endpoint. Needs tmux (`.ci/run` installs it).
+//! direct JSON-RPC endpoint. Needs tmux (`tests/setup.sh` installs it).
 
-#[path = "common/demo.rs"]
-mod demo;
-#[path = "common/http.rs"]
-mod http;
+use crate::common::http;
+use crate::common::{clients, demo};
 
 use serde_json::json;
 use std::process::Command;
@@ -19,7 +17,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(command: &str) -> Tmux {
-        let server = format!("alpenglow-e2e-{}", std::process::id());
+        clients::ensure(); // tmux
+        // One server per dashboard: tests of this process run side by side.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let server = format!("alpenglow-e2e-{}-{n}", std::process::id());
         let tmux = Tmux { server };
         let status = Command::new("tmux")
             .args(["-L", &tmux.server, "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30"])

@@ -4,8 +4,7 @@
 //! send the recorded request (path, headers that matter, body) and decode the
 //! recorded answer into the right typed result or typed error.
 
-#[path = "common/upstream_fixture.rs"]
-mod fixture;
+use crate::common::upstream_fixture as fixture;
 
 use std::path::Path;
 

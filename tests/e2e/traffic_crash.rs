@@ -3,10 +3,8 @@
 //! data directory shows an entry for every request a client saw answered,
 //! and the configuration is intact.
 
-#[path = "common/demo_at.rs"]
-mod demo_at;
-#[path = "common/http.rs"]
-mod http;
+use crate::common::demo_at;
+use crate::common::http;
 
 use demo_at::{DemoAt, cli_ok, logged_markers};
 use serde_json::{Value, json};
@@ -55,7 +53,12 @@ fn every_acknowledged_request_survives_kill_9() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(2500));
+    // Kill once there is load enough to mean something, mid-stream.
+    let loaded = std::time::Instant::now();
+    while acked.lock().unwrap().len() < 40 {
+        assert!(loaded.elapsed() < Duration::from_secs(60), "no load after 60 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     demo.kill9();
     stop.store(true, Ordering::SeqCst);
     for c in clients {

@@ -4,8 +4,7 @@
 //! new connections get the new certificate; a broken key on reload keeps
 //! the old one.
 
-#[path = "common/serve.rs"]
-mod serve;
+use crate::common::serve;
 
 use rustls_pki_types::{CertificateDer, ServerName};
 use serve::Serve;

@@ -2,8 +2,7 @@
 //! dotted paths through many2one and x2many fields, nested `&` `|` `!`,
 //! `active` filtering, and Odoo's errors for malformed domains.
 
-#[path = "common/http.rs"]
-mod http;
+use crate::common::http;
 
 use alpenglow::sandbox::{RunningSandbox, SandboxOptions, start};
 use serde_json::{Value, json};

@@ -4,12 +4,9 @@
 //! the others are named as needing a restart, a broken file is refused),
 //! `/healthz` and `/metrics` after real traffic, the metrics token.
 
-#[path = "common/demo_at.rs"]
-mod demo_at;
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/serve.rs"]
-mod serve;
+use crate::common::demo_at;
+use crate::common::http;
+use crate::common::serve;
 
 use demo_at::{DemoAt, cli_ok, logged_markers};
 use serde_json::{Value, json};
@@ -77,7 +74,12 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(3000));
+    // Signal once every client has seen answers, so requests are in flight.
+    let loaded = Instant::now();
+    while sent.lock().unwrap().iter().filter(|s| s.ok).count() < 16 {
+        assert!(loaded.elapsed() < Duration::from_secs(60), "no load after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let signalled = Instant::now();
     demo.signal(libc::SIGTERM);
     let status = loop {

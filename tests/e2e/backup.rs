@@ -4,10 +4,8 @@
 //! acknowledged before the backup has its audit entry; restore refuses
 //! while a daemon serves the directory, and refuses a newer format.
 
-#[path = "common/demo_at.rs"]
-mod demo_at;
-#[path = "common/http.rs"]
-mod http;
+use crate::common::demo_at;
+use crate::common::http;
 
 use demo_at::{DemoAt, cli, cli_ok, export, logged_markers};
 use serde_json::{Value, json};
@@ -15,7 +13,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 fn search(addr: SocketAddr, key: &str, marker: &str) -> http::HttpResponse {
@@ -64,18 +62,22 @@ fn backup_while_serving_then_restore_into_a_fresh_directory() {
 
     // The backup runs while clients keep calling.
     let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
     let load = {
-        let (stop, admin) = (stop.clone(), admin.clone());
+        let (stop, answered, admin) = (stop.clone(), answered.clone(), admin.clone());
         std::thread::spawn(move || {
             let mut n = 0;
             while !stop.load(Ordering::SeqCst) {
                 n += 1;
                 search(addr, &admin, &format!("during-{n}"));
+                answered.fetch_add(1, Ordering::SeqCst);
             }
             n
         })
     };
-    std::thread::sleep(Duration::from_millis(200));
+    while answered.load(Ordering::SeqCst) < 3 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let file = root.path().join("alpenglow-backup.json");
     let out: Value =
         serde_json::from_str(&cli_ok(&dir, &["backup", file.to_str().unwrap(), "--with-audit", "--json"])).unwrap();

@@ -5,32 +5,19 @@
 //! 2025-11-25). Each lists the tools, calls every one of them, reads a
 //! resource, and prints one line per check and 'N passed, N failed'.
 //!
-//! `.ci/run` installs them (tests/clients/python/.venv1, .venv2 and
-//! tests/clients/ts/node_modules). Without them a test says so and fails
-//! under CI, skips elsewhere.
+//! `tests/setup.sh` installs them (tests/clients/python/.venv1, .venv2 and
+//! tests/clients/ts/node_modules); each test runs it when they are missing.
 
-#[path = "common/demo.rs"]
-mod demo;
+use crate::common::{clients, demo};
 
 use demo::Demo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn clients_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
-}
-
-/// `path` when it exists; otherwise `None` after saying why (a failure under CI).
-fn installed(path: PathBuf, how: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!("{} is missing: run .ci/run (or {how})", path.display());
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
+/// `tests/clients/<rest>`, after making sure the clients are installed.
+fn installed(rest: &str) -> PathBuf {
+    clients::ensure();
+    clients::path(rest)
 }
 
 /// Runs a client against a fresh demo with the admin key; returns its output
@@ -60,38 +47,19 @@ fn negotiated(output: &str) -> &str {
 
 #[test]
 fn python_sdk_2_uses_2026_07_28_and_every_tool_works() {
-    let dir = clients_dir().join("python");
-    let Some(python) = installed(
-        dir.join(".venv2/bin/python"),
-        "python3 -m venv tests/clients/python/.venv2 && tests/clients/python/.venv2/bin/pip install mcp==2.3.0",
-    ) else {
-        return;
-    };
-    let output = run_client(&python, &dir.join("mcp2_client.py"));
+    let output = run_client(&installed("python/.venv2/bin/python"), &clients::path("python/mcp2_client.py"));
     assert_eq!(negotiated(&output), "2026-07-28", "{output}");
 }
 
 #[test]
 fn python_sdk_1_uses_2025_11_25_and_every_tool_works() {
-    let dir = clients_dir().join("python");
-    let Some(python) = installed(
-        dir.join(".venv1/bin/python"),
-        "python3 -m venv tests/clients/python/.venv1 && tests/clients/python/.venv1/bin/pip install mcp==1.30.0",
-    ) else {
-        return;
-    };
-    let output = run_client(&python, &dir.join("mcp1_client.py"));
+    let output = run_client(&installed("python/.venv1/bin/python"), &clients::path("python/mcp1_client.py"));
     assert_eq!(negotiated(&output), "2025-11-25", "{output}");
 }
 
 #[test]
 fn typescript_sdk_uses_2025_11_25_and_every_tool_works() {
-    let dir = clients_dir().join("ts");
-    if installed(dir.join("node_modules/@modelcontextprotocol/sdk/package.json"), "cd tests/clients/ts && npm ci")
-        .is_none()
-    {
-        return;
-    }
-    let output = run_client(Path::new("node"), &dir.join("client.mjs"));
+    installed("ts/node_modules/@modelcontextprotocol/sdk/package.json");
+    let output = run_client(Path::new("node"), &clients::path("ts/client.mjs"));
     assert_eq!(negotiated(&output), "2025-11-25", "{output}");
 }

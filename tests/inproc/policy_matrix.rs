@@ -12,10 +12,8 @@
 //! a record outside the filter or another company's record, and a refused
 //! write never reaches Odoo (the sandbox counts calls).
 
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::http;
+use crate::common::inproc;
 
 use alpenglow::config::{ApiKey, FieldPolicy, Operations, ResourceDraft, Scope};
 use alpenglow::upstream::{Identity, OdooApi, SearchQuery};

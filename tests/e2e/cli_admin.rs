@@ -1,7 +1,6 @@
 //! The admin CLI against a real store in a temp dir, through the real binary.
 
-#[path = "common/cli.rs"]
-mod cli;
+use crate::common::cli;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

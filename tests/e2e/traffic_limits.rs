@@ -5,12 +5,9 @@
 //! write past it, reads and dry runs still allowed), failed logins limited
 //! per IP, and counters that survive a restart (even by SIGKILL).
 
-#[path = "common/demo_at.rs"]
-mod demo_at;
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::demo_at;
+use crate::common::http;
+use crate::common::inproc;
 
 use alpenglow::limits::{Budget, Decision, Limiter, Subject};
 use demo_at::{DemoAt, cli_ok};

@@ -6,10 +6,8 @@
 //! behind a trusted proxy the forwarded client is locked, not the proxy;
 //! the audit log has every attempt and no key.
 
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::http;
+use crate::common::inproc;
 
 use alpenglow::audit::{AuditEntry, AuditQuery};
 use alpenglow::config::{Credential, Scope};

@@ -3,8 +3,7 @@
 //! commands, grouping, JSON-RPC and XML-RPC sessions, Odoo 17 differences,
 //! and the response delay.
 
-#[path = "common/http.rs"]
-mod http;
+use crate::common::http;
 
 use alpenglow::sandbox::{OdooVersion, RunningSandbox, SandboxOptions, start};
 use serde_json::{Value, json};

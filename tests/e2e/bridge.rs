@@ -3,33 +3,24 @@
 //! driven by the official MCP Python client; then the same calls through
 //! `alpenglow bridge`, which must answer with the same texts.
 //!
-//! The virtual environment is made by `.ci/run` (tests/clients/bridge/.venv).
-//! Without it the test says so and fails under CI, skips elsewhere.
+//! The virtual environment is made by `tests/setup.sh`
+//! (tests/clients/bridge/.venv), which the test runs when it is missing.
 
-#[path = "common/demo.rs"]
-mod demo;
+use crate::common::{clients, demo};
 
 use demo::Demo;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn venv() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/bridge/.venv/bin");
-    if dir.join("alpenglow-mcp-bridge").exists() {
-        return Some(dir);
-    }
-    let message = "tests/clients/bridge/.venv is missing: run .ci/run (or python3 -m venv tests/clients/bridge/.venv && tests/clients/bridge/.venv/bin/pip install alpenglow-mcp-bridge==1.0.4)";
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
+fn venv() -> PathBuf {
+    clients::ensure();
+    clients::path("bridge/.venv/bin")
 }
 
 /// Runs the driver script against one bridge command; returns its JSON.
 fn drive(venv: &Path, scenario: &str, bridge: &[String]) -> Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/bridge/drive_bridge.py");
+    let script = clients::path("bridge/drive_bridge.py");
     let out = Command::new(venv.join("python"))
         .arg(script)
         .arg(scenario)
@@ -72,7 +63,7 @@ fn result(run: &Value, label: &str) -> Value {
 
 #[test]
 fn the_official_bridge_and_ours_drive_every_tool_with_the_same_results() {
-    let Some(venv) = venv() else { return };
+    let venv = venv();
     // Each bridge gets a fresh demo, so created ids and counts match exactly.
     let first = Demo::start();
     let via_official = drive(&venv, "full", &official(&venv, &first, &first.key("admin")));
@@ -129,7 +120,7 @@ fn the_official_bridge_and_ours_drive_every_tool_with_the_same_results() {
 
 #[test]
 fn refusals_read_the_same_through_both_bridges() {
-    let Some(venv) = venv() else { return };
+    let venv = venv();
     let demo = Demo::start();
     let create = "one:alpenglow_create:{\"model\": \"res.partner\", \"values\": {\"name\": \"Nope\"}}";
     let readonly = demo.key("readonly");
@@ -148,7 +139,7 @@ fn refusals_read_the_same_through_both_bridges() {
 
 #[test]
 fn a_rate_limited_call_reads_the_same_through_both_bridges_with_its_reset_time() {
-    let Some(venv) = venv() else { return };
+    let venv = venv();
     // Three calls a minute: the fourth is refused with 429 and X-RateLimit-Reset.
     let limit = 3;
     let repeat = format!("repeat:{}:alpenglow_list_models:{{}}", limit + 1);

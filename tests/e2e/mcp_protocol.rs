@@ -3,10 +3,8 @@
 //! header validation, sessions, batches, Origin, authentication, tools and
 //! resources, checked on the wire byte for byte where the spec is exact.
 
-#[path = "common/demo.rs"]
-mod demo;
-#[path = "common/http.rs"]
-mod http;
+use crate::common::demo;
+use crate::common::http;
 
 use demo::Demo;
 use http::HttpResponse;

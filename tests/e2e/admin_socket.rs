@@ -2,10 +2,8 @@
 //! errors, mode, stale files), and the admin CLI run against a running
 //! `alpenglow demo` giving the same output as against the store directly.
 
-#[path = "common/cli.rs"]
-mod cli;
-#[path = "common/demo.rs"]
-mod demo;
+use crate::common::cli;
+use crate::common::demo;
 
 use alpenglow::admin::AdminService;
 use alpenglow::admin_socket::server::{AdminSocket, SocketOptions};

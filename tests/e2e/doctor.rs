@@ -3,8 +3,7 @@
 //! an open data directory, a wide-open socket, a secret in a world-readable
 //! config and an unreachable Odoo each fail with what to do, exit 1.
 
-#[path = "common/demo_at.rs"]
-mod demo_at;
+use crate::common::demo_at;
 
 use demo_at::DemoAt;
 use serde_json::Value;

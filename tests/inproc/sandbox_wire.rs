@@ -4,8 +4,7 @@
 //! content type, `WWW-Authenticate`, envelope keys, value types per field,
 //! error class name, JSON-RPC error code, XML-RPC fault code. Data differs.
 
-#[path = "common/http.rs"]
-mod http;
+use crate::common::http;
 
 use alpenglow::sandbox::{OdooVersion, SandboxOptions, SandboxUser, start};
 use alpenglow::wire::xmlrpc::{FaultCode, MethodResponse, parse_response};

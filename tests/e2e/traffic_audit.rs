@@ -5,12 +5,9 @@
 //! deleting exactly the old entries; session timeout, admin termination
 //! (also of an MCP session, from another process) and purging.
 
-#[path = "common/demo_at.rs"]
-mod demo_at;
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::demo_at;
+use crate::common::http;
+use crate::common::inproc;
 
 use alpenglow::admin::AdminService;
 use alpenglow::audit::{AuditEntry, Outcome, now_micros};

@@ -2,10 +2,8 @@
 //! methods, and dry runs: each refused with a clear error and no upstream
 //! write (the sandbox counts calls).
 
-#[path = "common/http.rs"]
-mod http;
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::http;
+use crate::common::inproc;
 
 use alpenglow::config::{FieldPolicy, Operations, Resource, ResourceDraft, Scope};
 use alpenglow::gateway::OpError;

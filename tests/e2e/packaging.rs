@@ -11,6 +11,8 @@
 //! tested, and a release build would add minutes to CI for nothing the other
 //! tests do not cover. About 7 s on 2 shared cores.
 
+use crate::common::clients;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -97,8 +99,7 @@ fn run(command: &mut Command) -> std::process::Output {
 
 #[test]
 fn the_deb_holds_the_binary_the_unit_and_the_config_and_enables_nothing() {
-    let has_cargo_deb = Command::new("cargo").args(["deb", "--version"]).output().is_ok_and(|o| o.status.success());
-    assert!(has_cargo_deb, "cargo-deb is needed for this test: cargo install cargo-deb --locked (.ci/run does)");
+    clients::ensure(); // cargo-deb
     let work = tempfile::tempdir().unwrap();
     let target = work.path().join("target");
     std::fs::create_dir_all(target.join("release")).unwrap();

@@ -2,8 +2,7 @@
 //! gets one clear error naming the parameter, and nothing reaches Odoo (the
 //! sandbox counts every request it receives).
 
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::inproc;
 
 use alpenglow::config::{ResourceDraft, Scope};
 use alpenglow::gateway::OpError;

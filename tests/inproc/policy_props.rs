@@ -15,8 +15,7 @@
 //!   toggle, the field policy and (for existing lines) the record filter;
 //! - no order is saved pointing to a partner outside the partners' filter.
 
-#[path = "common/inproc.rs"]
-mod inproc;
+use crate::common::inproc;
 
 use alpenglow::admin::AdminService;
 use alpenglow::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};

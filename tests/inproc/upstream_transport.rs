@@ -2,8 +2,7 @@
 //! dead upstream, TLS failures, keep-alive, the in-flight cap, protocol
 //! detection, multi-step authentication, the company context and key hygiene.
 
-#[path = "common/upstream_fixture.rs"]
-mod fixture;
+use crate::common::upstream_fixture as fixture;
 
 use std::time::{Duration, Instant};
 
