@@ -80,7 +80,7 @@ pub fn status_of(error: &OpError) -> StatusCode {
         OpError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
-        OpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        OpError::Unavailable(_) | OpError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

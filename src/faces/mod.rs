@@ -227,13 +227,26 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
     mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), ip).await
 }
 
-/// Process up, store open, Odoo reachable: separate fields, no secrets.
-/// 200 while the store answers (Odoo down reads as `degraded`: restarting
-/// Alpenglow would not help), 503 when it does not.
+/// Process up, store open and writable, Odoo reachable: separate fields,
+/// no secrets. 200 while the store answers (Odoo down reads as `degraded`:
+/// restarting Alpenglow would not help), 503 when it cannot be read or
+/// cannot write (audited requests are refused then).
 async fn health(state: &FaceState) -> Response<Body> {
     let odoo = state.gateway.odoo_health().await;
     let odoo_ok = odoo["reachable"] == json!(true);
+    let cannot_write = state.gateway.admin().store().cannot_write_reason();
     match state.gateway.admin().settings() {
+        Ok(settings) if cannot_write.is_some() => http::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "status": "error",
+                "process": "up",
+                "version": env!("CARGO_PKG_VERSION"),
+                "store": format!("store cannot write: {}", cannot_write.unwrap_or_default()),
+                "mcp_enabled": settings.enable_mcp,
+                "odoo": odoo,
+            }),
+        ),
         Ok(settings) => http::json(
             StatusCode::OK,
             json!({

@@ -40,6 +40,10 @@ pub enum OpError {
     /// Odoo is not configured or cannot be reached.
     #[error("{0}")]
     Unavailable(String),
+    /// The audit log cannot be written (the store cannot write): refused
+    /// before Odoo was called, or a result withheld because its entry was lost.
+    #[error("{0}")]
+    AuditUnavailable(String),
 }
 
 /// Which limit refused a call.
@@ -84,6 +88,7 @@ impl OpError {
             OpError::RateLimited { .. } => -32005,
             OpError::Upstream(_) => -32006,
             OpError::Unavailable(_) => -32007,
+            OpError::AuditUnavailable(_) => -32008,
         }
     }
 
@@ -96,6 +101,8 @@ impl OpError {
             OpError::Invalid(_) | OpError::UnknownOperation(_) => "invalid",
             OpError::RateLimited { .. } => "rate_limited",
             OpError::Upstream(_) | OpError::Unavailable(_) => "upstream_error",
+            // Never in an entry that was written (it could not be); a metrics label.
+            OpError::AuditUnavailable(_) => "store_error",
         }
     }
 }

@@ -125,6 +125,7 @@ to see the models and operations you may use."
         OpError::Unavailable(m) => {
             format!("Odoo is unavailable: {m}. Try again in a minute; if it persists, tell the user.")
         }
+        OpError::AuditUnavailable(m) => format!("{m} Tell the user: an administrator must free space for Alpenglow."),
     };
     Ok(tool_error(text))
 }
