@@ -9,6 +9,10 @@ mod demo_at;
 mod http;
 #[path = "common/inproc.rs"]
 mod inproc;
+#[path = "common/serve.rs"]
+mod serve;
 
+#[path = "hold/connections.rs"]
+mod connections;
 #[path = "hold/disk_full.rs"]
 mod disk_full;
