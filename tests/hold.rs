@@ -12,6 +12,8 @@ mod inproc;
 #[path = "common/serve.rs"]
 mod serve;
 
+#[path = "hold/batch.rs"]
+mod batch;
 #[path = "hold/connections.rs"]
 mod connections;
 #[path = "hold/disk_full.rs"]

@@ -248,6 +248,12 @@ impl Gateway {
         operation.run(&run).await
     }
 
+    /// Charges one request to the caller's Requests per Minute, for what is
+    /// not an operation but still costs the server (a batch's `tools/list`).
+    pub fn charge(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), OpError> {
+        traffic::charge_principal(self, &self.settings(), ctx, principal).map(|_| ())
+    }
+
     /// Opens an MCP session for the caller (a legacy revision's
     /// `initialize`; `ctx` carries the client and revision). Charged to the
     /// caller's budget like a call.
