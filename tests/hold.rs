@@ -16,5 +16,7 @@ mod serve;
 mod batch;
 #[path = "hold/connections.rs"]
 mod connections;
+#[path = "hold/contract.rs"]
+mod contract;
 #[path = "hold/disk_full.rs"]
 mod disk_full;

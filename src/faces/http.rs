@@ -104,7 +104,7 @@ pub fn status_of(error: &OpError) -> StatusCode {
         OpError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         OpError::Disabled | OpError::Denied(_) => StatusCode::FORBIDDEN,
         OpError::NotFound(_) | OpError::UnknownOperation(_) => StatusCode::NOT_FOUND,
-        OpError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        OpError::Invalid(_) | OpError::OdooRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
         OpError::Unavailable(_) | OpError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -305,7 +305,9 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
         Ok(bytes) => bytes,
         Err(response) => return *response,
     };
-    if let Some(call) = jsonrpc::direct_call(&bytes) {
+    let mcp_headers =
+        ["mcp-session-id", "mcp-protocol-version", "mcp-method"].iter().any(|h| parts.headers.contains_key(*h));
+    if let Some(call) = jsonrpc::direct_call(&bytes, mcp_headers) {
         return jsonrpc::handle(&faces.state, &parts, call, ip).await;
     }
     mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), ip).await
@@ -317,7 +319,7 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
 /// cannot write (audited requests are refused then).
 async fn health(state: &FaceState) -> Response<Body> {
     let odoo = state.gateway.odoo_health().await;
-    let odoo_ok = odoo["reachable"] == json!(true);
+    let odoo_ok = odoo["reachable"] == json!(true) && odoo["database"] != json!("missing");
     let cannot_write = state.gateway.admin().store().cannot_write_reason();
     match state.gateway.admin().settings() {
         Ok(settings) if cannot_write.is_some() => http::json(

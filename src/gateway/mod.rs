@@ -230,6 +230,11 @@ impl Gateway {
         if let Some(extra) = extra {
             traffic::charge_extra(self, &settings, ctx, principal, extra, general.as_ref())?;
         }
+        if let Some(why) = &principal.offline {
+            return Err(OpError::Unavailable(format!(
+                "{why}; your key was recognised from its stored credential, but no operation can run until Odoo answers"
+            )));
+        }
         // An operation that could not be audited is not sent to Odoo.
         if settings.audit_logging
             && let Some(why) = self.inner.admin.store().cannot_write_reason()

@@ -129,6 +129,7 @@ pub fn op_error(error: &OpError, call: &Call<'_>) -> RpcError {
     match error {
         OpError::Invalid(m) => RpcError::invalid_params(m.clone()),
         OpError::Upstream(_)
+        | OpError::OdooRefused(_)
         | OpError::Unavailable(_)
         | OpError::AuditUnavailable(_)
         | OpError::UnknownOperation(_) => RpcError::internal(error.to_string()),

@@ -166,6 +166,7 @@ impl RpcError {
             OpError::Invalid(_) | OpError::UnknownOperation(_) => (INVALID_PARAMS, StatusCode::BAD_REQUEST),
             OpError::RateLimited { .. } => (ALPENGLOW_RATE_LIMITED, StatusCode::TOO_MANY_REQUESTS),
             OpError::Upstream(_) => (ALPENGLOW_UPSTREAM, StatusCode::BAD_GATEWAY),
+            OpError::OdooRefused(_) => (ALPENGLOW_UPSTREAM, StatusCode::UNPROCESSABLE_ENTITY),
             OpError::Unavailable(_) => (ALPENGLOW_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE),
             OpError::AuditUnavailable(_) => (ALPENGLOW_AUDIT_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE),
         };
