@@ -20,3 +20,5 @@ mod connections;
 mod contract;
 #[path = "hold/disk_full.rs"]
 mod disk_full;
+#[path = "hold/sandbox_odoo.rs"]
+mod sandbox_odoo;
