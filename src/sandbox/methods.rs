@@ -352,7 +352,7 @@ fn run(
             read_rows(ctx, def, &[], &fields)?;
             for id in ids {
                 if let Some(rec) = store.get(&def.name, *id)
-                    && !rule_allows(env, def, rec)
+                    && !rule_allows(env, store, def, rec)
                 {
                     return Err(rule_error(env, def, "read"));
                 }
@@ -505,7 +505,8 @@ fn run(
                 .and_then(Value::as_str)
                 .and_then(Op::parse)
                 .ok_or_else(|| value_error("Invalid access mode"))?;
-            let visible = ids.iter().all(|id| store.get(&def.name, *id).is_some_and(|r| rule_allows(env, def, r)));
+            let visible =
+                ids.iter().all(|id| store.get(&def.name, *id).is_some_and(|r| rule_allows(env, store, def, r)));
             Ok(json!(allowed(env.role, &def.name, op) && visible))
         }
         "context_get" => Ok(json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": env.uid})),

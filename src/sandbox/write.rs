@@ -445,7 +445,7 @@ pub fn create(
             }
         }
         check_record(def, &rec, env.version)?;
-        if !rule_allows(env, def, &rec) {
+        if !rule_allows(env, store, def, &rec) {
             return Err(rule_error(env, def, "create"));
         }
         let id = store.allocate_id(&def.name);
@@ -525,7 +525,7 @@ pub fn check_ids(store: &Store, env: &Env, def: &ModelDef, ids: &[i64]) -> OdooR
     }
     for id in ids {
         if let Some(rec) = store.get(&def.name, *id)
-            && !rule_allows(env, def, rec)
+            && !rule_allows(env, store, def, rec)
         {
             // Odoo's message names 'read' here: the write first reads the records.
             return Err(rule_error(env, def, "read"));
@@ -552,7 +552,7 @@ pub fn write(
         rec.extend(stored.clone());
         rec.insert("write_date".into(), json!(now.clone()));
         check_record(def, &rec, env.version)?;
-        if !rule_allows(env, def, &rec) {
+        if !rule_allows(env, store, def, &rec) {
             return Err(rule_error(env, def, "write"));
         }
         store.tables.entry(def.name.clone()).or_default().insert(*id, rec);

@@ -139,3 +139,55 @@ async fn read_without_classic_load_gives_bare_many2one_ids() {
     .await
     .unwrap();
 }
+
+/// `Sales / User: Own Documents Only` (Odoo's `sale_order_personal_rule` and
+/// `sale_order_line_personal_rule`, `[('user_id', 'in', (user.id, False))]`):
+/// the sales user sees, reads and changes only its own orders and theirs lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sales_user_sees_only_its_own_orders() {
+    let sandbox = crate::inproc::start_sandbox().await;
+    let (addr, admin) = (sandbox.addr(), sandbox.user("admin").unwrap().key);
+    let sales = sandbox.user("sales").unwrap();
+    tokio::task::spawn_blocking(move || {
+        let all_fields = json!({"domain": [], "fields": ["user_id"]});
+        let (_, all) = json2(addr, &admin, "sale.order", "search_read", all_fields.clone());
+        let all = all.as_array().unwrap().clone();
+        let own: Vec<i64> = all
+            .iter()
+            .filter(|o| o["user_id"] == false || o["user_id"][0] == sales.uid)
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        let others: Vec<i64> = all.iter().map(|o| o["id"].as_i64().unwrap()).filter(|id| !own.contains(id)).collect();
+        assert!(!own.is_empty() && !others.is_empty(), "the dataset has orders of both");
+
+        let (_, seen) = json2(addr, &sales.key, "sale.order", "search", json!({"domain": []}));
+        let mut seen: Vec<i64> = seen.as_array().unwrap().iter().map(|i| i.as_i64().unwrap()).collect();
+        seen.sort();
+        let mut expected = own.clone();
+        expected.sort();
+        assert_eq!(seen, expected);
+        let (status, body) =
+            json2(addr, &sales.key, "sale.order", "read", json!({"ids": [others[0]], "fields": ["name"]}));
+        assert_eq!((status, body["name"].as_str()), (403, Some("odoo.exceptions.AccessError")), "{body}");
+        let (status, _) =
+            json2(addr, &sales.key, "sale.order", "write", json!({"ids": [others[0]], "vals": {"note": "mine now"}}));
+        assert_eq!(status, 403);
+        let (status, _) = json2(
+            addr,
+            &sales.key,
+            "sale.order",
+            "write",
+            json!({"ids": [own[0]], "vals": {"client_order_ref": "OWN"}}),
+        );
+        assert_eq!(status, 200);
+        // Lines follow their order's salesperson.
+        let (_, lines) =
+            json2(addr, &sales.key, "sale.order.line", "search_read", json!({"domain": [], "fields": ["order_id"]}));
+        assert!(!lines.as_array().unwrap().is_empty());
+        for line in lines.as_array().unwrap() {
+            assert!(own.contains(&line["order_id"][0].as_i64().unwrap()), "{line}");
+        }
+    })
+    .await
+    .unwrap();
+}
