@@ -40,6 +40,8 @@ pub struct DemoOptions {
     pub admin_socket: crate::admin_socket::server::SocketOptions,
     /// Added before every sandbox answer (zero but in shutdown tests).
     pub sandbox_delay: std::time::Duration,
+    /// The listener's timeouts and connection cap (the config file's `[http]`).
+    pub http: crate::config::HttpLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +106,8 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
     let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
     let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
-    let listener = Listener::bind(options.listen, FaceState { gateway, live: LiveConfig::default() })
+    let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
+    let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await
         .map_err(|e| DemoError::Failed(e.to_string()))?;
     let base_url = listener.base_url().map_err(|e| DemoError::Failed(e.to_string()))?;

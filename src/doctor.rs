@@ -225,6 +225,11 @@ fn admin_socket(boot: &BootConfig, answering: bool) -> Finding {
 
 fn store(api: &dyn AdminApi, through_daemon: bool) -> Finding {
     match api.call("status", Value::Null) {
+        Ok(status) if status["store_writable"] == json!(false) => Finding::fail(
+            "store",
+            format!("store cannot write: {}", status["store_problem"].as_str().unwrap_or("a write failed")),
+            "free space on the data directory's filesystem (df -h on it); the daemon recovers by itself once it can write",
+        ),
         Ok(status) => Finding::ok(
             "store",
             format!(

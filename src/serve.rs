@@ -6,7 +6,7 @@
 //!   store, exit 0.
 //! - SIGHUP: read the config file again. What the listener and the logger use
 //!   changes at once (log level, trusted proxies, allowed origins, metrics
-//!   token, the TLS certificate and key, re-read from their files even when
+//!   token, the `[http]` limits, the TLS certificate and key, re-read from their files even when
 //!   the paths did not change); what was bound or opened at start (listen
 //!   address, data directory, admin socket and its group, log format, public URL, the
 //!   `[odoo]` defaults, turning TLS on or off) is logged as needing a restart.
@@ -45,6 +45,7 @@ pub fn network_config(boot: &BootConfig) -> Result<NetworkConfig, String> {
         allowed_origins: boot.allowed_origins.clone(),
         metrics_token: boot.metrics_token.clone(),
         tls,
+        http: boot.http,
     })
 }
 
@@ -126,6 +127,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.trusted_proxies != new.trusted_proxies, "trusted_proxies", true);
     check(old.allowed_origins != new.allowed_origins, "allowed_origins", true);
     check(old.metrics_token != new.metrics_token, "metrics_token", true);
+    check(old.http != new.http, "[http]", true);
     // Files at the same paths are re-read anyway (a renewed certificate).
     check(old.tls.is_some() && new.tls.is_some(), "tls", true);
     check(old.tls.is_some() != new.tls.is_some(), "tls (on/off)", false);
@@ -151,6 +153,7 @@ fn apply(old: &BootConfig, new: &BootConfig, live: &LiveConfig, log: &LogHandle)
     network.trusted_proxies = new.trusted_proxies.clone();
     network.allowed_origins = new.allowed_origins.clone();
     network.metrics_token = new.metrics_token.clone();
+    network.http = new.http;
     if let (Some(_), Some(paths)) = (&old.tls, &new.tls) {
         match crate::faces::tls::server_config(&paths.cert, &paths.key) {
             Ok(config) => {

@@ -228,12 +228,19 @@ async fn status(ctx: &AdminContext) -> ApiResult<Value> {
     let credentials = admin.credentials()?;
     let active = credentials.iter().filter(|(c, _)| c.is_active(today)).count();
     let requests: u64 = credentials.iter().map(|(_, u)| u.request_count).sum();
+    // A daemon knows from its own writes; a store opened here is probed.
+    let store = admin.store();
+    let cannot_write = store
+        .cannot_write_reason()
+        .or_else(|| (ctx.mode == "direct").then(|| store.probe_write().err().map(|e| e.to_string())).flatten());
     Ok(json!({
         "mode": ctx.mode,
         "uptime_seconds": ctx.started.elapsed().as_secs(),
         "mcp_enabled": settings.enable_mcp,
         "rate_limiting": settings.rate_limiting,
         "audit_logging": settings.audit_logging,
+        "store_writable": cannot_write.is_none(),
+        "store_problem": cannot_write,
         "resources": admin.resources()?.len(),
         "credentials_active": active,
         "credential_requests_total": requests,

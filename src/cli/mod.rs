@@ -300,6 +300,7 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
         allow_remote: args.allow_remote,
         admin_socket: socket_options(&boot),
         sandbox_delay: std::time::Duration::from_millis(args.sandbox_delay_ms),
+        http: boot.http,
     };
     runtime()?.block_on(crate::demo::run(admin, options)).map_err(|e| match e {
         crate::demo::DemoError::Refused(m) => CliError::Invalid(m),

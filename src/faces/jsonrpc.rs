@@ -24,12 +24,25 @@ pub struct DirectCall {
 }
 
 /// A body is a direct call when it is one JSON-RPC request object whose
-/// method is one of the nine operations; everything else is MCP.
-pub fn direct_call(body: &[u8]) -> Option<DirectCall> {
+/// method is one of the nine operations, or a name that is no MCP method
+/// (MCP's all have a `/` but `initialize` and `ping`): a misspelled
+/// `alpenglow_serch` is answered -32601 with the nine names, not sent to
+/// the MCP face to be told about sessions. A request that says it is MCP
+/// (`mcp_headers`: a session, revision or method header; or `_meta` in its
+/// params) stays MCP's, as does a notification. Everything else is MCP.
+pub fn direct_call(body: &[u8], mcp_headers: bool) -> Option<DirectCall> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let object = value.as_object()?;
     let method = object.get("method")?.as_str()?;
-    OpName::parse(method)?;
+    let mcp_method = mcp_headers
+        || method.contains('/')
+        || method == "initialize"
+        || method == "ping"
+        || !object.contains_key("id")
+        || object.get("params").is_some_and(|p| p.get("_meta").is_some());
+    if OpName::parse(method).is_none() && mcp_method {
+        return None;
+    }
     Some(DirectCall {
         id: object.get("id").cloned().unwrap_or(Value::Null),
         method: method.to_string(),

@@ -99,6 +99,10 @@ pub struct Principal {
     /// The companies Odoo calls may touch.
     pub company_ids: Vec<i64>,
     key: ApiKey,
+    /// Why Odoo could not confirm this caller: the key matched a stored
+    /// credential while Odoo was unreachable. Enough for the MCP handshake
+    /// and the tool list; every operation is refused until Odoo answers.
+    pub(super) offline: Option<String>,
 }
 
 impl Principal {
@@ -120,6 +124,7 @@ impl Principal {
             home_company,
             company_ids: home_company.into_iter().collect(),
             key,
+            offline: None,
         }
     }
 }
@@ -221,7 +226,11 @@ pub(super) async fn authenticate(
             // argon2 runs here, once per key and TTL.
             let matched = admin.credential_for_key(&key).map_err(store_error)?;
             let login = basic_login.map(str::to_string).or_else(|| matched.as_ref().map(|c| c.login.clone()));
-            let client = upstream.get(settings).await?;
+            let client = match upstream.get(settings).await {
+                Ok(client) => client,
+                Err(OpError::Unavailable(why)) => return offline(matched, key, why, today),
+                Err(other) => return Err(other),
+            };
             let user = match client.authenticate(&key, login.as_deref()).await {
                 Ok(user) => user,
                 Err(UpstreamError::LoginRequired(_)) => {
@@ -229,7 +238,7 @@ pub(super) async fn authenticate(
                         "this Odoo version cannot tell the user from an API key alone: register the key in a credential, or send Authorization: Basic base64(login:key)".into(),
                     ));
                 }
-                Err(e) if e.is_transport() => return Err(OpError::Unavailable(format!("Odoo is unreachable: {e}"))),
+                Err(e) if e.is_transport() => return offline(matched, key, format!("Odoo is unreachable: {e}"), today),
                 Err(_) => return Err(invalid()),
             };
             if let Some(c) = &matched
@@ -298,7 +307,35 @@ pub(super) async fn authenticate(
         }
         None => (user.company_id, user.company_ids.clone()),
     };
-    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key })
+    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key, offline: None })
+}
+
+/// Odoo cannot be asked who the key belongs to. A key that matched an
+/// active stored credential (verified here, by its hash) is its user as
+/// far as the handshake goes: such a caller may open a session and list
+/// tools, and each operation is refused saying Odoo is unreachable. Not
+/// cached, so the next request asks Odoo again. Any other key: Odoo is
+/// unavailable, as before.
+fn offline(matched: Option<Credential>, key: ApiKey, why: String, today: time::Date) -> Result<Principal, OpError> {
+    let Some(credential) = matched.filter(|c| c.is_active(today)) else {
+        return Err(OpError::Unavailable(why));
+    };
+    let grant = Grant {
+        credential_id: credential.id,
+        label: credential.label.clone(),
+        scope: credential.scope,
+        company_id: credential.company_id,
+    };
+    let home_company = credential.company_id.map(i64::from);
+    Ok(Principal {
+        uid: i64::from(credential.user_id),
+        login: credential.login,
+        grant: Some(grant),
+        home_company,
+        company_ids: home_company.into_iter().collect(),
+        key,
+        offline: Some(why),
+    })
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ impl Gateway {
         let result = self.authenticate_limited(ctx).await;
         if let Err(error) = &result {
             let trace = traffic::Trace::new(started);
-            traffic::audit(self, ctx, None, "authenticate", &Value::Null, Err(error), trace).await;
+            let _ = traffic::audit(self, ctx, None, "authenticate", &Value::Null, Err(error), trace).await;
         }
         result
     }
@@ -196,8 +196,11 @@ impl Gateway {
         mut trace: traffic::Trace,
     ) -> Result<Value, OpError> {
         let result = self.run_limited(principal, ctx, operation, params, &mut trace).await;
-        traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
-        result
+        let audited = traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
+        match (result, audited) {
+            (Ok(value), Err(why)) => Err(traffic::withheld(operation, &value, &why)),
+            (result, _) => result,
+        }
     }
 
     /// The operation behind the caller's budgets and session.
@@ -227,6 +230,17 @@ impl Gateway {
         if let Some(extra) = extra {
             traffic::charge_extra(self, &settings, ctx, principal, extra, general.as_ref())?;
         }
+        if let Some(why) = &principal.offline {
+            return Err(OpError::Unavailable(format!(
+                "{why}; your key was recognised from its stored credential, but no operation can run until Odoo answers"
+            )));
+        }
+        // An operation that could not be audited is not sent to Odoo.
+        if settings.audit_logging
+            && let Some(why) = self.inner.admin.store().cannot_write_reason()
+        {
+            return Err(traffic::unauditable(name.as_str(), &why));
+        }
         let resources = self.inner.admin.resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
         let run = ops::Run {
@@ -237,6 +251,12 @@ impl Gateway {
             schemas: &self.inner.schemas,
         };
         operation.run(&run).await
+    }
+
+    /// Charges one request to the caller's Requests per Minute, for what is
+    /// not an operation but still costs the server (a batch's `tools/list`).
+    pub fn charge(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), OpError> {
+        traffic::charge_principal(self, &self.settings(), ctx, principal).map(|_| ())
     }
 
     /// Opens an MCP session for the caller (a legacy revision's
@@ -264,7 +284,7 @@ impl Gateway {
         match self.authenticate_limited(ctx).await {
             Ok(principal) => self.run_traced(&principal, ctx, operation, params, trace).await,
             Err(error) => {
-                traffic::audit(self, ctx, None, operation, params, Err(&error), trace).await;
+                let _ = traffic::audit(self, ctx, None, operation, params, Err(&error), trace).await;
                 Err(error)
             }
         }
@@ -279,7 +299,7 @@ impl Gateway {
         let principal = match self.authenticate_limited(ctx).await {
             Ok(principal) => principal,
             Err(refused) => {
-                traffic::audit(self, ctx, None, tool, &Value::Null, Err(&refused), trace).await;
+                let _ = traffic::audit(self, ctx, None, tool, &Value::Null, Err(&refused), trace).await;
                 return refused;
             }
         };
@@ -288,7 +308,7 @@ impl Gateway {
             Ok(_) => error,
             Err(limited) => limited,
         };
-        traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;
+        let _ = traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;
         error
     }
 

@@ -293,8 +293,10 @@ fn owns(principal: &Principal, session: &Session) -> bool {
 }
 
 /// Writes the request's audit entry, durably, unless Audit Logging is off.
-/// A failed write is logged and does not change the answer (the
-/// operation has already happened in Odoo).
+/// A failed write is logged with what the entry was about (the journal is
+/// then its only trace) and returned: the caller must not acknowledge a
+/// success whose entry was lost. A call refused because the store cannot
+/// write is not written (it cannot be).
 pub(super) async fn audit(
     gw: &Gateway,
     ctx: &RequestContext,
@@ -303,7 +305,7 @@ pub(super) async fn audit(
     params: &Value,
     result: Result<&Value, &OpError>,
     trace: Trace,
-) {
+) -> Result<(), String> {
     let outcome = match result {
         Ok(_) => Outcome::Ok,
         Err(error) => Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid),
@@ -321,8 +323,8 @@ pub(super) async fn audit(
         "request"
     );
     let settings = gw.settings();
-    if !settings.audit_logging {
-        return;
+    if !settings.audit_logging || matches!(result, Err(OpError::AuditUnavailable(_))) {
+        return Ok(());
     }
     let mut entry = AuditEntry::new(ctx.face.name(), ctx.client_ip.to_string(), tool);
     if let Some(p) = principal {
@@ -351,9 +353,37 @@ pub(super) async fn audit(
     entry.fields = s.fields;
     entry.values = s.values;
     entry.duration_us = trace.started.elapsed().as_micros() as u64;
+    let (model, ids) = (entry.model.clone(), entry.record_ids.clone());
     let written = gw.admin().audit().record(entry).await;
     crate::metrics::global().record_audit(written.is_ok());
-    if let Err(e) = written {
-        tracing::error!(error = %e, tool, "audit entry not written");
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, tool, model, ?ids, outcome = outcome.name(), "audit entry not written");
+            Err(match e {
+                crate::store::StoreError::CannotWrite { reason, .. } => format!("the store cannot write: {reason}"),
+                other => other.to_string(),
+            })
+        }
     }
+}
+
+/// What a caller is told when its call succeeded in Odoo but the audit
+/// entry could not be made durable: no success, and what did happen.
+pub(super) fn withheld(operation: &str, result: &Value, why: &str) -> OpError {
+    let mut s = summary::of_params(&Value::Null, true, false);
+    summary::add_result_ids(&mut s, result);
+    let ids = if s.record_ids.is_empty() { String::new() } else { format!(" (ids {:?})", s.record_ids) };
+    OpError::AuditUnavailable(format!(
+        "{operation} was carried out by Odoo{ids}, but its audit entry could not be written ({why}), so the result is \
+withheld; after a write, check Odoo before retrying."
+    ))
+}
+
+/// The refusal of a call that would not be audited: the store cannot write.
+pub(super) fn unauditable(operation: &str, why: &str) -> OpError {
+    OpError::AuditUnavailable(format!(
+        "{operation} was refused before reaching Odoo: Alpenglow cannot write its audit log (store cannot write: \
+{why}). Nothing was changed; retry once it can write again (GET /healthz says when)."
+    ))
 }

@@ -194,7 +194,7 @@ pub(crate) fn upstream_error(e: UpstreamError) -> OpError {
         | UpstreamError::UserError(m)
         | UpstreamError::UnknownField(m)
         | UpstreamError::BadValue(m)
-        | UpstreamError::BadRequest(m) => OpError::Invalid(format!("Odoo refused the request: {m}")),
+        | UpstreamError::BadRequest(m) => OpError::OdooRefused(m),
         UpstreamError::UnknownModel(m) | UpstreamError::UnknownMethod(m) => OpError::NotFound(format!("Odoo: {m}")),
         e if e.is_transport() => OpError::Unavailable(format!("Odoo is unavailable: {e}")),
         other => OpError::Upstream(other.to_string()),

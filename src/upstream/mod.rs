@@ -42,6 +42,14 @@ pub trait OdooApi: Send + Sync {
     /// The server version (`/web/version` or `common.version`).
     async fn version(&self) -> Result<ServerVersion>;
 
+    /// Whether the database this client is configured for exists on the
+    /// server (`db.db_exist`, which needs no key and works with database
+    /// listing off); None when no database is configured (the server's
+    /// only one is used). Clients that cannot tell answer None.
+    async fn database_exists(&self) -> Result<Option<bool>> {
+        Ok(None)
+    }
+
     /// Whether domains may use `any` / `not any` (Odoo 17 and later).
     async fn has_any_operator(&self) -> Result<bool> {
         Ok(self.version().await?.has_any_operator())

@@ -13,6 +13,7 @@ mod policy_matrix;
 mod policy_props;
 mod sandbox_api;
 mod sandbox_domain;
+mod sandbox_odoo;
 mod sandbox_wire;
 mod tui_render;
 mod upstream_conformance;
