@@ -109,14 +109,10 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
         .map_err(|e| DemoError::Failed(e.to_string()))?;
     let base_url = listener.base_url().map_err(|e| DemoError::Failed(e.to_string()))?;
     let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
-    let context = crate::admin_socket::AdminContext::new(
-        admin.clone(),
-        UpstreamSlot::pinned(client),
-        service_key,
-        "alpenglow demo",
-    )
-    .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
-    .with_gateway_url(base_url);
+    let context =
+        crate::admin::AdminContext::new(admin.clone(), UpstreamSlot::pinned(client), service_key, "alpenglow demo")
+            .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
+            .with_gateway_url(base_url);
     let admin_task = tokio::spawn(socket.serve(context));
     let _timers = crate::jobs::start(&admin);
     if options.json {

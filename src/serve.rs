@@ -12,8 +12,7 @@
 //!   `[odoo]` defaults, turning TLS on or off) is logged as needing a restart.
 //!   A file that does not load is logged and the running config kept.
 
-use crate::admin::AdminService;
-use crate::admin_socket::AdminContext;
+use crate::admin::{AdminContext, AdminService};
 use crate::admin_socket::server::{AdminSocket, SocketOptions};
 use crate::config::ApiKey;
 use crate::config::boot::BootConfig;

@@ -1,14 +1,22 @@
 //! The admin service layer: one API over the store for everything an admin
-//! does (settings, resources, credentials). The CLI uses it today; the admin
-//! socket and the TUI will use the same calls.
+//! does (settings, resources, credentials, the audit log, sessions, jobs,
+//! backups), and the admin API over it: the typed protocol ([`api`]) and its
+//! one dispatcher ([`dispatch`]), which the daemon's admin socket and the
+//! CLI's in-process client both call.
 //!
 //! It knows nothing of terminals, arguments or HTTP: it takes typed drafts,
 //! returns typed records, and refuses with an [`AdminError`] whose message
 //! says what was wrong and what is allowed. Every change is flushed to disk
 //! before the call returns (see the durability rule in `store`).
 
+pub mod api;
+mod handler;
+mod odoo;
+mod patch;
 pub mod traffic;
 pub mod views;
+
+pub use handler::{AdminContext, dispatch};
 
 use crate::config::boot::OdooDefaults;
 use crate::config::resource::unique_key;
