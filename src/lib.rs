@@ -28,4 +28,5 @@ pub mod sessions;
 pub mod store;
 pub mod tui;
 pub mod upstream;
+pub mod vocab;
 pub mod wire;

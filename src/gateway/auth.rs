@@ -11,10 +11,10 @@
 //! (never the key itself), and each request re-reads the credential from the
 //! store, so a revocation or edit takes effect on the very next request.
 
-use super::{OpError, RequestContext, UpstreamSlot};
+use super::{Grant, OpError, Principal, RequestContext, UpstreamSlot};
 use crate::admin::AdminService;
 use crate::config::{ApiKey, Credential, Scope, Settings};
-use crate::upstream::{Identity, OdooUser, UpstreamError};
+use crate::upstream::{OdooUser, UpstreamError};
 use base64::Engine;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -75,52 +75,6 @@ impl Authorization {
             };
         }
         Authorization::Malformed("unsupported authorization scheme; send Authorization: Bearer <your Odoo API key>")
-    }
-}
-
-/// What a credential grants, as the policy needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub credential_id: u64,
-    pub label: String,
-    pub scope: Scope,
-    pub company_id: Option<u32>,
-}
-
-/// An authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub uid: i64,
-    pub login: String,
-    /// None: a key without credential (passthrough, no scope restrictions).
-    pub grant: Option<Grant>,
-    /// The company whose resources apply (the credential's, else the user's current one).
-    pub home_company: Option<i64>,
-    /// The companies Odoo calls may touch.
-    pub company_ids: Vec<i64>,
-    key: ApiKey,
-}
-
-impl Principal {
-    /// The identity Odoo calls run as: the caller's own key and user.
-    pub fn identity(&self) -> Identity {
-        Identity { key: self.key.clone(), uid: self.uid, company_ids: self.company_ids.clone() }
-    }
-
-    pub fn read_only_scope(&self) -> bool {
-        self.grant.as_ref().is_some_and(|g| g.scope == Scope::ReadOnly)
-    }
-
-    /// A principal for tests and benches of the layers behind authentication.
-    pub fn for_tests(uid: i64, grant: Option<Grant>, home_company: Option<i64>, key: ApiKey) -> Principal {
-        Principal {
-            uid,
-            login: format!("user{uid}"),
-            grant,
-            home_company,
-            company_ids: home_company.into_iter().collect(),
-            key,
-        }
     }
 }
 
@@ -298,7 +252,7 @@ pub(super) async fn authenticate(
         }
         None => (user.company_id, user.company_ids.clone()),
     };
-    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key })
+    Ok(Principal::new(user.uid, user.login, grant, home_company, company_ids, key))
 }
 
 #[cfg(test)]

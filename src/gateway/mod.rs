@@ -10,15 +10,13 @@
 //! outcome, written durably before the answer goes back to the face.
 
 mod auth;
-mod error;
 mod health;
 mod traffic;
-mod upstream_slot;
 
-pub use auth::{Authorization, Principal};
-pub use error::{Limit, OpError};
+pub use crate::upstream::UpstreamSlot;
+pub use crate::vocab::{Grant, Limit, OpError, Principal};
+pub use auth::Authorization;
 pub use traffic::SessionRefusal;
-pub use upstream_slot::UpstreamSlot;
 
 use crate::admin::AdminService;
 use crate::config::Settings;
