@@ -11,8 +11,9 @@
 use crate::admin::{AdminError, AdminService};
 use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
 use crate::faces::{FaceState, Listener, LiveConfig};
-use crate::gateway::{Gateway, UpstreamSlot};
+use crate::gateway::Gateway;
 use crate::sandbox::{self, OdooVersion, SandboxOptions};
+use crate::upstream::UpstreamSlot;
 use crate::upstream::{self, UpstreamConfig};
 use serde_json::json;
 use std::net::SocketAddr;

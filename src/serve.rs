@@ -17,8 +17,9 @@ use crate::admin_socket::server::{AdminSocket, SocketOptions};
 use crate::config::ApiKey;
 use crate::config::boot::BootConfig;
 use crate::faces::{FaceState, Listener, LiveConfig, NetworkConfig};
-use crate::gateway::{Gateway, UpstreamSlot};
+use crate::gateway::Gateway;
 use crate::logging::LogHandle;
+use crate::upstream::UpstreamSlot;
 
 /// Everything `serve` needs from the command line.
 pub struct ServeOptions {

@@ -6,7 +6,7 @@ use super::api::{self as api, ApiError, ApiResult, Request};
 use super::{AdminService, odoo, views};
 use crate::config::credential::parse_date;
 use crate::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};
-use crate::gateway::UpstreamSlot;
+use crate::upstream::UpstreamSlot;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;

@@ -6,7 +6,7 @@
 use super::api::{ApiError, ApiResult, KeyOwner, OdooField, OdooModel, OdooStatus, OdooUserView};
 use super::handler::AdminContext;
 use crate::config::ApiKey;
-use crate::gateway::UpstreamSlot;
+use crate::upstream::UpstreamSlot;
 use crate::upstream::{Identity, OdooApi, SearchQuery, UpstreamError};
 use serde_json::{Value, json};
 use std::sync::Arc;

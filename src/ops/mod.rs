@@ -22,9 +22,9 @@ pub use tools::{ToolSpec, parameter_names, tool_specs};
 
 use crate::config::{Resource, Settings};
 use crate::domain::Domain;
-use crate::gateway::{OpError, Principal};
 use crate::policy::{self, Caller, Refusal};
 use crate::upstream::{OdooApi, SearchQuery, UpstreamError};
+use crate::vocab::{OpError, Principal};
 use params::Params;
 use serde_json::Value;
 
