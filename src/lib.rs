@@ -22,6 +22,7 @@ pub mod logging;
 pub mod metrics;
 pub mod ops;
 pub mod policy;
+pub mod rooms;
 pub mod sandbox;
 pub mod serve;
 pub mod sessions;

@@ -56,7 +56,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let dir = admin.store().dir().display().to_string();
     let socket =
         AdminSocket::bind(&SocketOptions { path: boot.admin_socket.clone(), group: boot.admin_socket_group.clone() })?;
-    let state = FaceState { gateway: Gateway::new(admin.clone(), UpstreamSlot::default()), live: live.clone() };
+    let state = FaceState { gateway: Gateway::new(admin.rooms().clone(), UpstreamSlot::default()), live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // What the dashboard shows and puts in the Claude Desktop config: the
@@ -66,9 +66,9 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         None => listener.base_url().map_err(|e| e.to_string())?,
     };
     let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
-        .with_gateway_url(base_url);
+        .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH));
     let admin_task = tokio::spawn(socket.serve(context));
-    let timers = crate::jobs::start(&admin);
+    let timers = crate::jobs::start(admin.rooms());
     let scheme = if boot.tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,
@@ -96,7 +96,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     drop(timers);
     admin_task.abort();
     let _ = admin_task.await;
-    crate::jobs::save_on_exit(&admin);
+    crate::jobs::save_on_exit(admin.rooms());
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
 }

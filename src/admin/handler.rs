@@ -19,8 +19,8 @@ pub struct AdminContext {
     started: Instant,
     /// `alpenglow serve`, `alpenglow demo`, or `direct` for the CLI's own store.
     mode: &'static str,
-    /// The daemon's own base URL (where MCP clients connect), once it listens.
-    gateway_url: Option<String>,
+    /// Where MCP clients connect to the daemon, once it listens.
+    gateway: Option<api::GatewayUrls>,
 }
 
 impl AdminContext {
@@ -37,14 +37,14 @@ impl AdminContext {
             odoo: Arc::new(odoo::OdooAccess::new(upstream, service_key)),
             started: Instant::now(),
             mode,
-            gateway_url: None,
+            gateway: None,
         }
     }
 
-    /// The base URL the daemon's listener serves, reported by `status` so
-    /// the dashboard can show clients where to connect.
-    pub fn with_gateway_url(mut self, base_url: String) -> AdminContext {
-        self.gateway_url = Some(base_url);
+    /// The base URL the daemon's listener serves and its MCP endpoint,
+    /// reported by `status` so the dashboard can show clients where to connect.
+    pub fn with_gateway(mut self, url: String, mcp_url: String) -> AdminContext {
+        self.gateway = Some(api::GatewayUrls { url, mcp_url });
         self
     }
 
@@ -125,10 +125,10 @@ pub async fn dispatch(ctx: &AdminContext, request: Request) -> ApiResult<Value> 
             encode::<api::RunJob>(admin.run_job(&call.name).map(|r| views::job_report(&r)).map_err(ApiError::from))
         }
         Request::BackupConfig(call) => {
-            let admin = ctx.admin.clone();
+            let catalog = ctx.admin.catalog().clone();
             let with_audit = call.with_audit;
             encode::<api::BackupConfig>(
-                backup_off_workers(move || crate::backup::config_snapshot(&admin, with_audit)).await,
+                backup_off_workers(move || crate::backup::config_snapshot(&catalog, with_audit)).await,
             )
         }
         Request::BackupAuditPage(call) => {
@@ -241,10 +241,7 @@ async fn status(ctx: &AdminContext) -> ApiResult<api::Status> {
         resources: admin.resources()?.len(),
         credentials_active: active,
         credential_requests_total: requests,
-        gateway: ctx
-            .gateway_url
-            .as_ref()
-            .map(|base| api::GatewayUrls { url: base.clone(), mcp_url: format!("{base}{}", crate::faces::MCP_PATH) }),
+        gateway: ctx.gateway.clone(),
         odoo: odoo::status(ctx).await,
         traffic: traffic(admin),
     })

@@ -27,6 +27,7 @@ use crate::config::settings;
 use crate::config::{
     ApiKey, Credential, CredentialDraft, Resource, ResourceDraft, SettingValue, Settings, StoredSetting, Usage,
 };
+use crate::rooms::Rooms;
 use crate::store::{Store, StoreError};
 use time::{Date, OffsetDateTime};
 
@@ -55,15 +56,20 @@ pub struct AdminService {
     store: Store,
     /// The stored configuration's read side and its change lock.
     catalog: Catalog,
-    /// Rate windows, audit log and sessions of this store, shared by clones.
-    traffic: std::sync::Arc<traffic::Traffic>,
+    /// The store's rooms (configuration, rate windows, audit log, sessions),
+    /// shared with the gateway and the timers.
+    rooms: Rooms,
 }
 
 impl AdminService {
+    /// The admin service over the rooms of `store`, made here.
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> AdminService {
-        let traffic = std::sync::Arc::new(traffic::Traffic::new(&store));
-        let catalog = Catalog::new(store.clone(), odoo_defaults);
-        AdminService { store, catalog, traffic }
+        AdminService::over(Rooms::new(store, odoo_defaults))
+    }
+
+    /// The admin service over rooms shared with others.
+    pub fn over(rooms: Rooms) -> AdminService {
+        AdminService { store: rooms.store().clone(), catalog: rooms.catalog().clone(), rooms }
     }
 
     /// Excludes configuration changes while it is held.
@@ -83,6 +89,11 @@ impl AdminService {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The rooms this service works over, to share with the gateway and the timers.
+    pub fn rooms(&self) -> &Rooms {
+        &self.rooms
     }
 
     // ----- settings -----

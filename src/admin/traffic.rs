@@ -1,7 +1,7 @@
-//! The admin service's traffic side: the rate limiter, audit log and
-//! sessions of its store (one set per opened store, shared by the gateway,
-//! the timers and the admin socket), and the admin calls over them: audit
-//! query, sessions list / end, run a job.
+//! The admin service's traffic side: the admin calls over the rate limiter,
+//! the audit log and the sessions of its store (the [`crate::rooms::Rooms`]
+//! it shares with the gateway and the timers): audit query, sessions list /
+//! end, run a job.
 
 use super::api::{AuditOrder, QueryAudit};
 use super::{AdminError, AdminResult, AdminService};
@@ -9,24 +9,6 @@ use crate::audit::{AuditLog, AuditPage, AuditQuery, Order, Outcome};
 use crate::jobs::{Job, JobReport};
 use crate::limits::Limiter;
 use crate::sessions::{Session, SessionError, Sessions};
-use crate::store::Store;
-
-/// The traffic rooms of one store.
-pub struct Traffic {
-    pub limiter: Limiter,
-    pub audit: AuditLog,
-    pub sessions: Sessions,
-}
-
-impl Traffic {
-    pub fn new(store: &Store) -> Traffic {
-        Traffic {
-            limiter: Limiter::new(Some(store.clone())),
-            audit: AuditLog::new(store.clone()),
-            sessions: Sessions::new(store.clone()),
-        }
-    }
-}
 
 impl From<SessionError> for AdminError {
     fn from(e: SessionError) -> Self {
@@ -40,15 +22,15 @@ impl From<SessionError> for AdminError {
 
 impl AdminService {
     pub fn limiter(&self) -> &Limiter {
-        &self.traffic.limiter
+        self.rooms.limiter()
     }
 
     pub fn audit(&self) -> &AuditLog {
-        &self.traffic.audit
+        self.rooms.audit()
     }
 
     pub fn sessions(&self) -> &Sessions {
-        &self.traffic.sessions
+        self.rooms.sessions()
     }
 
     pub fn audit_query(&self, query: &AuditQuery) -> AdminResult<AuditPage> {
@@ -68,7 +50,7 @@ impl AdminService {
     /// Runs one of the three jobs now (blocking).
     pub fn run_job(&self, name: &str) -> AdminResult<JobReport> {
         let job = Job::parse(name).map_err(AdminError::Invalid)?;
-        crate::jobs::run_now(job, self).map_err(|e| {
+        crate::jobs::run_now(job, &self.rooms).map_err(|e| {
             AdminError::Store(crate::store::StoreError::Io {
                 dir: self.store().dir().to_path_buf(),
                 source: std::io::Error::other(e),

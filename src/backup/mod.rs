@@ -10,7 +10,7 @@
 //!
 //! Backup, through the admin API (the daemon's socket, or the store
 //! directly): `backup.config` answers the configuration trees, read with
-//! configuration changes held off (`AdminService::with_config_frozen`), and
+//! configuration changes held off (`Catalog::with_config_frozen`), and
 //! `audit_until`, the last audit entry's id at that moment. Then
 //! `backup.audit_page` pages the audit log up to that id, entries first,
 //! then the index keys of those entries only (an entry is stored after its
@@ -24,7 +24,7 @@
 
 pub mod file;
 
-use crate::admin::AdminService;
+use crate::config::catalog::Catalog;
 use crate::store::Store;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -108,16 +108,16 @@ pub struct Page {
 /// `backup.config`: the header fields, the configuration trees (small: read
 /// in one consistent call) and, with the audit log, the id up to which
 /// `backup.audit_page` reads it (null when the log is empty).
-pub fn config_snapshot(admin: &AdminService, with_audit: bool) -> Result<Snapshot, BackupError> {
+pub fn config_snapshot(catalog: &Catalog, with_audit: bool) -> Result<Snapshot, BackupError> {
     let mut trees = BTreeMap::new();
-    admin.with_config_frozen(|store| -> Result<(), BackupError> {
+    catalog.with_config_frozen(|store| -> Result<(), BackupError> {
         for name in CONFIG_TREES {
             trees.insert(name.to_string(), file::encode_entries(&store.dump_tree(name)?));
         }
         Ok(())
     })?;
     let audit_until = match with_audit {
-        true => admin.store().tree_last_key(AUDIT_TREE)?.map(|k| be_u64(&k)),
+        true => catalog.store().tree_last_key(AUDIT_TREE)?.map(|k| be_u64(&k)),
         false => None,
     };
     let created_at =
@@ -209,14 +209,14 @@ pub fn restore(store: Store, path: &Path) -> Result<Restored, BackupError> {
     }
     store.flush()?;
     // Read back through the typed tables: a record this release cannot read fails here.
-    let admin = AdminService::new(store, Default::default());
-    let unreadable = |e: crate::admin::AdminError| {
+    let catalog = Catalog::new(store.clone(), Default::default());
+    let unreadable = |e: crate::store::StoreError| {
         BackupError::Failed(format!("the restored data cannot be read ({e}); the backup may be damaged"))
     };
-    admin.settings().map_err(unreadable)?;
-    let resources = admin.resources().map_err(unreadable)?.len();
-    let credentials = admin.credentials().map_err(unreadable)?.len();
-    let audit_entries = admin.audit().len().map_err(|e| BackupError::Failed(e.to_string()))?;
+    catalog.settings().map_err(unreadable)?;
+    let resources = catalog.resources().map_err(unreadable)?.len();
+    let credentials = catalog.credentials().map_err(unreadable)?.len();
+    let audit_entries = crate::audit::AuditLog::new(store).len().map_err(|e| BackupError::Failed(e.to_string()))?;
     Ok(Restored {
         format: header.format,
         created_at: header.created_at,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::admin::AdminService;
 use crate::audit::AuditEntry;
 use crate::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};
 use serde_json::{Map, json};
@@ -35,7 +36,7 @@ fn populate(admin: &AdminService, audit: usize) {
 /// What the CLI does, over the functions the admin API calls: the
 /// configuration, then each audit tree page by page with `limit`.
 fn write_backup(admin: &AdminService, with_audit: bool, limit: usize, path: &Path) -> BTreeCounts {
-    let config = config_snapshot(admin, with_audit).unwrap();
+    let config = config_snapshot(admin.catalog(), with_audit).unwrap();
     let header = file::Header {
         format: FORMAT,
         alpenglow_version: config.alpenglow_version.clone(),
@@ -88,7 +89,7 @@ fn pages_stop_at_the_bound_fixed_at_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let admin = admin_in(dir.path());
     populate(&admin, 25);
-    let until = config_snapshot(&admin, true).unwrap().audit_until.unwrap();
+    let until = config_snapshot(admin.catalog(), true).unwrap().audit_until.unwrap();
     // Written after the backup started: neither the entries nor their index keys are taken.
     populate_more(&admin, 10);
     let mut ids = Vec::new();

@@ -130,7 +130,7 @@ impl Listener {
                 connections.abort_all();
             }
         }
-        faces.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
+        faces.state.gateway.flush().map_err(std::io::Error::other)?;
         Ok(())
     }
 }
@@ -233,7 +233,7 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
 async fn health(state: &FaceState) -> Response<Body> {
     let odoo = state.gateway.odoo_health().await;
     let odoo_ok = odoo["reachable"] == json!(true);
-    match state.gateway.admin().settings() {
+    match state.gateway.stored_settings() {
         Ok(settings) => http::json(
             StatusCode::OK,
             json!({
@@ -270,7 +270,7 @@ fn metrics(state: &FaceState, network: &NetworkConfig, req: &Request<Incoming>) 
             return response;
         }
     }
-    let sessions = state.gateway.admin().sessions_list(false).ok().map(|s| s.len() as i64);
+    let sessions = state.gateway.active_sessions().map(|n| n as i64);
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", crate::metrics::CONTENT_TYPE)

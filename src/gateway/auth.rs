@@ -12,7 +12,7 @@
 //! store, so a revocation or edit takes effect on the very next request.
 
 use super::{Grant, OpError, Principal, RequestContext, UpstreamSlot};
-use crate::admin::AdminService;
+use crate::config::catalog::{self, Catalog};
 use crate::config::{ApiKey, Credential, Scope, Settings};
 use crate::upstream::{OdooUser, UpstreamError};
 use base64::Engine;
@@ -134,7 +134,7 @@ fn store_error(e: impl std::fmt::Display) -> OpError {
 }
 
 pub(super) async fn authenticate(
-    admin: &AdminService,
+    catalog: &Catalog,
     upstream: &UpstreamSlot,
     cache: &AuthCache,
     settings: &Settings,
@@ -154,14 +154,16 @@ pub(super) async fn authenticate(
     let key = ApiKey::parse(key_text).map_err(|_| invalid())?;
     let slot = cache.slot(&key);
 
-    let today = AdminService::today();
+    let today = catalog::today();
     // The key's own credential is read once per request (a cache hit costs
     // that one store read), so a revocation or an edit applies at once. A
     // cached credential that is no longer active while another one is (the
     // key was registered again after a revocation) is decided afresh.
     let hit = match cache.get(slot) {
-        Some((user, Some(id))) => match admin.credential(id) {
-            Ok(c) if !c.is_active(today) && admin.has_other_active_credential(key.prefix(), id).unwrap_or(false) => {
+        Some((user, Some(id))) => match catalog.credential(id) {
+            Ok(Some(c))
+                if !c.is_active(today) && catalog.has_other_active_credential(key.prefix(), id).unwrap_or(false) =>
+            {
                 None
             }
             own => Some((user, Some(own))),
@@ -173,7 +175,7 @@ pub(super) async fn authenticate(
         Some(hit) => hit,
         None => {
             // argon2 runs here, once per key and TTL.
-            let matched = admin.credential_for_key(&key).map_err(store_error)?;
+            let matched = catalog.credential_for_key(&key).map_err(store_error)?;
             let login = basic_login.map(str::to_string).or_else(|| matched.as_ref().map(|c| c.login.clone()));
             let client = upstream.get(settings).await?;
             let user = match client.authenticate(&key, login.as_deref()).await {
@@ -193,24 +195,24 @@ pub(super) async fn authenticate(
                 return Err(invalid());
             }
             cache.put(slot, user.clone(), matched.as_ref().map(|c| c.id));
-            (user, matched.map(Ok))
+            (user, matched.map(|c| Ok(Some(c))))
         }
     };
 
     let chosen: Option<Credential> = match own {
-        Some(Ok(c)) if c.is_active(today) => Some(c),
-        Some(Ok(c)) => {
+        Some(Ok(Some(c))) if c.is_active(today) => Some(c),
+        Some(Ok(Some(c))) => {
             let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
             return Err(OpError::Unauthenticated(format!("invalid or expired API key: its credential was {why}")));
         }
-        Some(Err(crate::admin::AdminError::NotFound(_))) => {
+        Some(Ok(None)) => {
             // Deleted since it was cached: decide afresh on the next request.
             cache.forget(slot);
             return Err(invalid());
         }
         Some(Err(e)) => return Err(store_error(e)),
         None => {
-            let all = admin.credentials().map_err(store_error)?;
+            let all = catalog.credentials().map_err(store_error)?;
             let of_user: Vec<Credential> =
                 all.into_iter().map(|(c, _)| c).filter(|c| i64::from(c.user_id) == user.uid).collect();
             if of_user.is_empty() {
@@ -236,7 +238,7 @@ pub(super) async fn authenticate(
 
     if let Some(c) = &chosen {
         // Usage is bookkeeping: a failure to count must not refuse the caller.
-        let _ = admin.record_usage(c.id, ctx.client_ip);
+        let _ = catalog.record_usage(c.id, ctx.client_ip);
     }
     let grant =
         chosen.map(|c| Grant { credential_id: c.id, label: c.label.clone(), scope: c.scope, company_id: c.company_id });

@@ -193,7 +193,7 @@ async fn gateway_for(w: &World, admin: AdminService, caller: &Caller) -> (Gatewa
             key: ApiKey::parse(&user.key).unwrap(),
         })
         .unwrap();
-    let gateway = Gateway::new(admin, UpstreamSlot::pinned(inproc::client(&w.sandbox).await));
+    let gateway = Gateway::new(admin.rooms().clone(), UpstreamSlot::pinned(inproc::client(&w.sandbox).await));
     let ctx = RequestContext::new(Face::JsonRpc, "127.0.0.1".parse().unwrap(), Authorization::Bearer(user.key));
     (gateway, ctx)
 }
