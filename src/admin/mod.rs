@@ -53,11 +53,8 @@ pub type AdminResult<T> = Result<T, AdminError>;
 /// The admin service over one open store.
 #[derive(Clone)]
 pub struct AdminService {
-    store: Store,
-    /// The stored configuration's read side and its change lock.
-    catalog: Catalog,
-    /// The store's rooms (configuration, rate windows, audit log, sessions),
-    /// shared with the gateway and the timers.
+    /// The store's rooms (the configuration's read side and its change lock,
+    /// rate windows, audit log, sessions), shared with the gateway and the timers.
     rooms: Rooms,
 }
 
@@ -69,26 +66,26 @@ impl AdminService {
 
     /// The admin service over rooms shared with others.
     pub fn over(rooms: Rooms) -> AdminService {
-        AdminService { store: rooms.store().clone(), catalog: rooms.catalog().clone(), rooms }
+        AdminService { rooms }
     }
 
     /// Excludes configuration changes while it is held.
     fn config_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.catalog.change_guard()
+        self.catalog().change_guard()
     }
 
     /// Runs `read` with no configuration change in progress or starting (a
     /// backup's consistent read of settings, resources and credentials).
     pub fn with_config_frozen<R>(&self, read: impl FnOnce(&Store) -> R) -> R {
-        self.catalog.with_config_frozen(read)
+        self.catalog().with_config_frozen(read)
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        self.rooms.store()
     }
 
     pub fn catalog(&self) -> &Catalog {
-        &self.catalog
+        self.rooms.catalog()
     }
 
     /// The rooms this service works over, to share with the gateway and the timers.
@@ -100,12 +97,12 @@ impl AdminService {
 
     /// Every setting with its effective value and where it comes from.
     pub fn settings_view(&self) -> AdminResult<Vec<SettingView>> {
-        Ok(self.catalog.settings_view()?)
+        Ok(self.catalog().settings_view()?)
     }
 
     /// The effective settings, typed.
     pub fn settings(&self) -> AdminResult<Settings> {
-        Ok(self.catalog.settings()?)
+        Ok(self.catalog().settings()?)
     }
 
     /// Validates and stores one setting. Nothing is stored if the value is refused.
@@ -113,19 +110,19 @@ impl AdminService {
         let _guard = self.config_guard();
         let spec = settings::spec(key).map_err(|e| AdminError::Invalid(e.0))?;
         let value = spec.parse(input).map_err(|e| AdminError::Invalid(e.0))?;
-        self.store.table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
-        self.store.flush()?;
+        self.store().table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
+        self.store().flush()?;
         Ok(value)
     }
 
     // ----- resources -----
 
     pub fn resources(&self) -> AdminResult<Vec<Resource>> {
-        Ok(self.catalog.resources()?)
+        Ok(self.catalog().resources()?)
     }
 
     pub fn resource(&self, id: u64) -> AdminResult<Resource> {
-        self.catalog.resource(id)?.ok_or_else(|| AdminError::NotFound(format!("no resource with id {id}")))
+        self.catalog().resource(id)?.ok_or_else(|| AdminError::NotFound(format!("no resource with id {id}")))
     }
 
     /// Adds one resource per draft, all or nothing: if any draft is invalid or
@@ -143,12 +140,12 @@ impl AdminService {
             }
             valid.push(draft);
         }
-        let table = self.store.table::<Resource>()?;
-        let index = self.store.unique_index(RESOURCE_INDEX)?;
+        let table = self.store().table::<Resource>()?;
+        let index = self.store().unique_index(RESOURCE_INDEX)?;
         let now = OffsetDateTime::now_utc();
         let mut added: Vec<Resource> = Vec::new();
         for draft in valid {
-            let id = self.store.next_id()?;
+            let id = self.store().next_id()?;
             let key = unique_key(&draft.model, draft.company_id);
             if let Err(holder) = index.claim(&key, id)? {
                 // Undo this batch's claims so the call is all or nothing.
@@ -177,7 +174,7 @@ impl AdminService {
             table.insert(&id, &resource)?;
             added.push(resource);
         }
-        self.store.flush()?;
+        self.store().flush()?;
         Ok(added)
     }
 
@@ -186,8 +183,8 @@ impl AdminService {
     pub fn edit_resource(&self, id: u64, draft: ResourceDraft) -> AdminResult<Resource> {
         let _guard = self.config_guard();
         let draft = draft.validate().map_err(|e| AdminError::Invalid(e.0))?;
-        let table = self.store.table::<Resource>()?;
-        let index = self.store.unique_index(RESOURCE_INDEX)?;
+        let table = self.store().table::<Resource>()?;
+        let index = self.store().unique_index(RESOURCE_INDEX)?;
         let old = self.resource(id)?;
         let new_key = unique_key(&draft.model, draft.company_id);
         if new_key != old.unique_key() {
@@ -212,16 +209,16 @@ impl AdminService {
             ..old
         };
         table.insert(&id, &resource)?;
-        self.store.flush()?;
+        self.store().flush()?;
         Ok(resource)
     }
 
     pub fn remove_resource(&self, id: u64) -> AdminResult<Resource> {
         let _guard = self.config_guard();
         let old = self.resource(id)?;
-        self.store.table::<Resource>()?.remove(&id)?;
-        self.store.unique_index(RESOURCE_INDEX)?.release(&old.unique_key(), id)?;
-        self.store.flush()?;
+        self.store().table::<Resource>()?.remove(&id)?;
+        self.store().unique_index(RESOURCE_INDEX)?.release(&old.unique_key(), id)?;
+        self.store().flush()?;
         Ok(old)
     }
 
@@ -244,11 +241,11 @@ impl AdminService {
     // ----- credentials -----
 
     pub fn credentials(&self) -> AdminResult<Vec<(Credential, Usage)>> {
-        Ok(self.catalog.credentials()?)
+        Ok(self.catalog().credentials()?)
     }
 
     pub fn credential(&self, id: u64) -> AdminResult<Credential> {
-        self.catalog.credential(id)?.ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))
+        self.catalog().credential(id)?.ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))
     }
 
     /// Creates a credential; the key is kept only as an argon2id hash.
@@ -256,12 +253,12 @@ impl AdminService {
         let _guard = self.config_guard();
         let today = OffsetDateTime::now_utc().date();
         let draft = draft.validate(today).map_err(|e| AdminError::Invalid(e.0))?;
-        let table = self.store.table::<Credential>()?;
+        let table = self.store().table::<Credential>()?;
         // A revoked credential frees its key, as the message promises.
         if self.credential_for_key(&draft.key)?.is_some_and(|c| c.revoked_at.is_none()) {
             return Err(AdminError::Conflict("this API key already has a credential; revoke that one first".into()));
         }
-        let id = self.store.next_id()?;
+        let id = self.store().next_id()?;
         let credential = Credential {
             id,
             label: draft.label,
@@ -276,8 +273,8 @@ impl AdminService {
             key_hash: draft.key.hash(),
         };
         table.insert(&id, &credential)?;
-        self.catalog.index_credential(&credential.key_prefix, id)?;
-        self.store.flush()?;
+        self.catalog().index_credential(&credential.key_prefix, id)?;
+        self.store().flush()?;
         Ok(credential)
     }
 
@@ -285,7 +282,7 @@ impl AdminService {
     /// the first revocation time is never overwritten.
     pub fn revoke_credential(&self, id: u64) -> AdminResult<Credential> {
         let _guard = self.config_guard();
-        let table = self.store.table::<Credential>()?;
+        let table = self.store().table::<Credential>()?;
         let current = self.credential(id)?;
         if let Some(at) = current.revoked_at {
             return Err(AdminError::Invalid(format!("credential {id} was already revoked at {at}")));
@@ -296,23 +293,13 @@ impl AdminService {
                 c.revoked_at.get_or_insert(now);
             })?
             .ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))?;
-        self.store.flush()?;
+        self.store().flush()?;
         Ok(revoked)
     }
 
     /// The credential whose stored hash matches `key` (see `Catalog::credential_for_key`).
     pub fn credential_for_key(&self, key: &ApiKey) -> AdminResult<Option<Credential>> {
-        Ok(self.catalog.credential_for_key(key)?)
-    }
-
-    /// Whether a credential other than `id` is active today for keys with this prefix.
-    pub fn has_other_active_credential(&self, prefix: &str, id: u64) -> AdminResult<bool> {
-        Ok(self.catalog.has_other_active_credential(prefix, id)?)
-    }
-
-    /// Counts one request against a credential (see `Catalog::record_usage`).
-    pub fn record_usage(&self, id: u64, ip: std::net::IpAddr) -> AdminResult<()> {
-        Ok(self.catalog.record_usage(id, ip)?)
+        Ok(self.catalog().credential_for_key(key)?)
     }
 
     /// Today's date in UTC, the calendar credentials expire by.
