@@ -12,14 +12,14 @@
 //!   `[odoo]` defaults, turning TLS on or off) is logged as needing a restart.
 //!   A file that does not load is logged and the running config kept.
 
-use crate::admin::AdminService;
-use crate::admin_socket::AdminContext;
+use crate::admin::{AdminContext, AdminService};
 use crate::admin_socket::server::{AdminSocket, SocketOptions};
 use crate::config::ApiKey;
 use crate::config::boot::BootConfig;
 use crate::faces::{FaceState, Listener, LiveConfig, NetworkConfig};
-use crate::gateway::{Gateway, UpstreamSlot};
+use crate::gateway::Gateway;
 use crate::logging::LogHandle;
+use crate::upstream::UpstreamSlot;
 
 /// Everything `serve` needs from the command line.
 pub struct ServeOptions {
@@ -57,7 +57,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let dir = admin.store().dir().display().to_string();
     let socket =
         AdminSocket::bind(&SocketOptions { path: boot.admin_socket.clone(), group: boot.admin_socket_group.clone() })?;
-    let state = FaceState { gateway: Gateway::new(admin.clone(), UpstreamSlot::default()), live: live.clone() };
+    let state = FaceState { gateway: Gateway::new(admin.rooms().clone(), UpstreamSlot::default()), live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // What the dashboard shows and puts in the Claude Desktop config: the
@@ -67,9 +67,9 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         None => listener.base_url().map_err(|e| e.to_string())?,
     };
     let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
-        .with_gateway_url(base_url);
+        .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH));
     let admin_task = tokio::spawn(socket.serve(context));
-    let timers = crate::jobs::start(&admin);
+    let timers = crate::jobs::start(admin.rooms());
     let scheme = if boot.tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,
@@ -97,7 +97,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     drop(timers);
     admin_task.abort();
     let _ = admin_task.await;
-    crate::jobs::save_on_exit(&admin);
+    crate::jobs::save_on_exit(admin.rooms());
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@
 //! stores only values that passed, and the policy reads them as types.
 
 pub mod boot;
+pub mod catalog;
 pub mod credential;
 pub mod http_limits;
 pub mod never;

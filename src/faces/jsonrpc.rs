@@ -10,7 +10,7 @@
 use super::FaceState;
 use super::http::{self, Body};
 use crate::gateway::{Authorization, Face, OpError};
-use crate::ops::OpName;
+use crate::vocab::OpName;
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -61,7 +61,7 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
             };
             let mut response = http::json(
                 status,
-                json!({"jsonrpc": "2.0", "id": call.id, "error": {"code": error.jsonrpc_code(), "message": error.to_string()}}),
+                json!({"jsonrpc": "2.0", "id": call.id, "error": {"code": code(&error), "message": error.to_string()}}),
             );
             http::add_error_headers(&mut response, &error, !matches!(ctx.authorization, Authorization::Missing));
             response
@@ -69,4 +69,21 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
     };
     http::add_rate_headers(&mut response, &ctx);
     response
+}
+
+/// This face's codes for product refusals (the original's `-32000`
+/// family), documented in the README's API reference.
+fn code(error: &OpError) -> i64 {
+    match error {
+        OpError::Disabled => -32000,
+        OpError::Unauthenticated(_) => -32001,
+        OpError::Denied(_) => -32002,
+        OpError::NotFound(_) => -32003,
+        OpError::Invalid(_) => -32602,
+        OpError::UnknownOperation(_) => -32601,
+        OpError::RateLimited { .. } => -32005,
+        OpError::OdooRefused(_) | OpError::Upstream(_) => -32006,
+        OpError::Unavailable(_) => -32007,
+        OpError::AuditUnavailable(_) => -32008,
+    }
 }

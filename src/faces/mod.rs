@@ -176,7 +176,7 @@ impl Listener {
                 connections.abort_all();
             }
         }
-        faces.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
+        faces.state.gateway.flush().map_err(std::io::Error::other)?;
         Ok(())
     }
 }
@@ -320,8 +320,8 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
 async fn health(state: &FaceState) -> Response<Body> {
     let odoo = state.gateway.odoo_health().await;
     let odoo_ok = odoo["reachable"] == json!(true) && odoo["database"] != json!("missing");
-    let cannot_write = state.gateway.admin().store().cannot_write_reason();
-    match state.gateway.admin().settings() {
+    let cannot_write = state.gateway.store_cannot_write();
+    match state.gateway.stored_settings() {
         Ok(settings) if cannot_write.is_some() => http::json(
             StatusCode::SERVICE_UNAVAILABLE,
             json!({
@@ -369,7 +369,7 @@ fn metrics(state: &FaceState, network: &NetworkConfig, req: &Request<Incoming>) 
             return response;
         }
     }
-    let sessions = state.gateway.admin().sessions_list(false).ok().map(|s| s.len() as i64);
+    let sessions = state.gateway.active_sessions().map(|n| n as i64);
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", crate::metrics::CONTENT_TYPE)

@@ -10,20 +10,19 @@
 //! outcome, written durably before the answer goes back to the face.
 
 mod auth;
-mod error;
 mod health;
 mod traffic;
-mod upstream_slot;
 
-pub use auth::{Authorization, Principal};
-pub use error::{Limit, OpError};
+pub use crate::upstream::UpstreamSlot;
+pub use crate::vocab::{Grant, Limit, OpError, Principal};
+pub use auth::Authorization;
 pub use traffic::SessionRefusal;
-pub use upstream_slot::UpstreamSlot;
 
-use crate::admin::AdminService;
 use crate::config::Settings;
 use crate::ops::{self, OpName};
+use crate::rooms::Rooms;
 use crate::sessions::Session;
+use crate::store::StoreError;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -95,7 +94,9 @@ pub struct Gateway {
 }
 
 struct Inner {
-    admin: AdminService,
+    /// The store's configuration, rate windows, audit log and sessions,
+    /// shared with the admin service and the timers.
+    rooms: Rooms,
     upstream: UpstreamSlot,
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
@@ -103,10 +104,10 @@ struct Inner {
 }
 
 impl Gateway {
-    pub fn new(admin: AdminService, upstream: UpstreamSlot) -> Gateway {
+    pub fn new(rooms: Rooms, upstream: UpstreamSlot) -> Gateway {
         Gateway {
             inner: Arc::new(Inner {
-                admin,
+                rooms,
                 upstream,
                 auth: auth::AuthCache::default(),
                 schemas: Default::default(),
@@ -115,14 +116,35 @@ impl Gateway {
         }
     }
 
-    pub fn admin(&self) -> &AdminService {
-        &self.inner.admin
+    fn rooms(&self) -> &Rooms {
+        &self.inner.rooms
     }
 
     /// The current settings; a store failure reads as the safe defaults
     /// (MCP off), never as "everything allowed".
     pub fn settings(&self) -> Settings {
-        self.inner.admin.settings().unwrap_or_default()
+        self.stored_settings().unwrap_or_default()
+    }
+
+    /// The current settings, or why the store cannot give them (`/healthz`).
+    pub fn stored_settings(&self) -> Result<Settings, StoreError> {
+        self.rooms().catalog().settings()
+    }
+
+    /// How many sessions are active (`/metrics`); None when the store cannot say.
+    pub fn active_sessions(&self) -> Option<usize> {
+        self.rooms().sessions().list(false).ok().map(|s| s.len())
+    }
+
+    /// Why the store cannot write just now (full disk, failed write), if it
+    /// cannot: audited operations are refused meanwhile (`/healthz`).
+    pub fn store_cannot_write(&self) -> Option<String> {
+        self.rooms().store().cannot_write_reason()
+    }
+
+    /// Writes to disk what the store holds in memory (at shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.rooms().store().flush()
     }
 
     /// Who is calling. Refuses with `Disabled` while MCP is off, with
@@ -159,7 +181,7 @@ impl Gateway {
         let attempt = traffic::admit_login(self, &settings, ctx, known)?;
         let ticket = if known { None } else { traffic::charge_ip(self, &settings, ctx)? };
         let result =
-            auth::authenticate(&self.inner.admin, &self.inner.upstream, &self.inner.auth, &settings, ctx).await;
+            auth::authenticate(self.rooms().catalog(), &self.inner.upstream, &self.inner.auth, &settings, ctx).await;
         match &result {
             Ok(principal) => {
                 if let Some(attempt) = attempt {
@@ -230,18 +252,18 @@ impl Gateway {
         if let Some(extra) = extra {
             traffic::charge_extra(self, &settings, ctx, principal, extra, general.as_ref())?;
         }
-        if let Some(why) = &principal.offline {
+        if let Some(why) = principal.offline() {
             return Err(OpError::Unavailable(format!(
                 "{why}; your key was recognised from its stored credential, but no operation can run until Odoo answers"
             )));
         }
         // An operation that could not be audited is not sent to Odoo.
         if settings.audit_logging
-            && let Some(why) = self.inner.admin.store().cannot_write_reason()
+            && let Some(why) = self.rooms().store().cannot_write_reason()
         {
             return Err(traffic::unauditable(name.as_str(), &why));
         }
-        let resources = self.inner.admin.resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
+        let resources = self.rooms().catalog().resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
         let run = ops::Run {
             principal,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod json2;
 pub mod ops;
 pub mod rpc;
+mod slot;
 pub mod transport;
 mod types;
 
@@ -19,6 +20,7 @@ pub use error::{Result, UpstreamError};
 pub use json2::Json2Client;
 pub use ops::Op;
 pub use rpc::{RpcClient, RpcEncoding};
+pub use slot::UpstreamSlot;
 pub use transport::{RootStore, Transport, TransportConfig};
 pub use types::*;
 

@@ -71,7 +71,7 @@ pub fn request_with_timeout(
     }
     let mut raw = Vec::new();
     if let Err(e) = stream.read_to_end(&mut raw)
-        && !(cut_off(&e) && !raw.is_empty())
+        && (!cut_off(&e) || raw.is_empty())
     {
         return Err(e);
     }

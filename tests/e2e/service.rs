@@ -168,9 +168,10 @@ fn sighup_reloads_the_live_fields_and_names_those_needing_a_restart() {
     let origin = "https://app.example.com";
 
     // Behind a proxy, the dashboard shows the public URL, not the listener's.
-    let admin = alpenglow::admin_socket::SocketClient::connect(&serve.data_dir.join("admin.sock")).unwrap();
-    let status = admin.request("status", json!({})).unwrap();
-    assert_eq!(status["gateway"]["mcp_url"], "https://ai.example.com/alpenglow/mcp", "{status}");
+    let admin = alpenglow::admin_socket::AdminClient::connect(&serve.data_dir.join("admin.sock")).unwrap();
+    let status = admin.call(alpenglow::admin::api::GetStatus {}).unwrap();
+    let gateway = status.gateway.expect("the daemon listens");
+    assert_eq!(gateway.mcp_url, "https://ai.example.com/alpenglow/mcp");
 
     // Before: metrics open, the origin refused, no per-request debug events.
     assert_eq!(get(addr, "/metrics", &[]).status, 200);

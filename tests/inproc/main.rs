@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod guard_rails;
+mod house;
 mod login_lockout;
 mod params;
 mod policy_matrix;

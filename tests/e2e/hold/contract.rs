@@ -82,7 +82,10 @@ async fn healthz_says_when_the_configured_database_does_not_exist() {
             config.transport = alpenglow::upstream::TransportConfig::new(sandbox_url);
             config.database = Some(database.to_string());
             let client = alpenglow::upstream::connect(&config).await.unwrap();
-            let gateway = alpenglow::gateway::Gateway::new(admin, alpenglow::gateway::UpstreamSlot::pinned(client));
+            let gateway = alpenglow::gateway::Gateway::new(
+                admin.rooms().clone(),
+                alpenglow::gateway::UpstreamSlot::pinned(client),
+            );
             let state = alpenglow::faces::FaceState { gateway, live: Default::default() };
             let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -111,7 +114,8 @@ async fn with_odoo_down_a_stored_credential_still_gets_the_handshake_and_the_too
     config.transport = alpenglow::upstream::TransportConfig::new(format!("http://{nowhere}"));
     config.protocol = alpenglow::config::OdooProtocol::Json2;
     let down = alpenglow::upstream::connect(&config).await.unwrap();
-    let gateway = alpenglow::gateway::Gateway::new(setup.admin.clone(), alpenglow::gateway::UpstreamSlot::pinned(down));
+    let gateway =
+        alpenglow::gateway::Gateway::new(setup.admin.rooms().clone(), alpenglow::gateway::UpstreamSlot::pinned(down));
     let state = alpenglow::faces::FaceState { gateway, live: Default::default() };
     let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
     let addr = listener.local_addr().unwrap();

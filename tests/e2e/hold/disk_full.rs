@@ -304,7 +304,8 @@ async fn a_success_whose_audit_entry_is_lost_is_withheld() {
     let mut partners = ResourceDraft::new("res.partner", false);
     partners.operations = alpenglow::config::Operations::ALL;
     admin.add_resources(vec![partners]).unwrap();
-    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(crate::common::inproc::client(&sandbox).await));
+    let gateway =
+        Gateway::new(admin.rooms().clone(), UpstreamSlot::pinned(crate::common::inproc::client(&sandbox).await));
     let network = alpenglow::faces::NetworkConfig::default();
     let state = alpenglow::faces::FaceState { gateway, live: alpenglow::faces::LiveConfig::new(network) };
     let listener = alpenglow::faces::Listener::bind("127.0.0.1:0".parse().unwrap(), state).await.unwrap();

@@ -1,5 +1,6 @@
 //! The one error type of the corridor. Faces map it to their own shapes
-//! (HTTP status, JSON-RPC code, MCP tool result); nothing else decides them.
+//! (HTTP status, JSON-RPC code, MCP tool result), each in its own table;
+//! nothing else decides them.
 
 /// Why an operation was not carried out. Every message says what was wrong
 /// and, where there is one, what to do next; none reveals data the caller may
@@ -80,24 +81,7 @@ fn rate_message(limit: Limit, retry_after_secs: u64) -> String {
     }
 }
 
-/// The direct JSON-RPC face's codes for product refusals (the original's
-/// `-32000` family). Documented in the README's API reference.
 impl OpError {
-    pub fn jsonrpc_code(&self) -> i64 {
-        match self {
-            OpError::Disabled => -32000,
-            OpError::Unauthenticated(_) => -32001,
-            OpError::Denied(_) => -32002,
-            OpError::NotFound(_) => -32003,
-            OpError::Invalid(_) => -32602,
-            OpError::UnknownOperation(_) => -32601,
-            OpError::RateLimited { .. } => -32005,
-            OpError::OdooRefused(_) | OpError::Upstream(_) => -32006,
-            OpError::Unavailable(_) => -32007,
-            OpError::AuditUnavailable(_) => -32008,
-        }
-    }
-
     /// A short outcome name for the audit log and metrics.
     pub fn outcome(&self) -> &'static str {
         match self {
