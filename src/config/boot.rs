@@ -58,6 +58,8 @@ struct FileConfig {
     #[serde(default)]
     tls: TlsFiles,
     #[serde(default)]
+    http: super::HttpLimits,
+    #[serde(default)]
     odoo: OdooDefaults,
 }
 
@@ -88,6 +90,8 @@ pub struct BootConfig {
     /// no trailing slash); none: the listener's own address.
     pub public_url: Option<String>,
     pub tls: Option<TlsPaths>,
+    /// The listener's timeouts and connection cap (`[http]`).
+    pub http: super::HttpLimits,
     pub odoo: OdooDefaults,
 }
 
@@ -125,6 +129,7 @@ impl std::fmt::Debug for BootConfig {
             .field("metrics_token", &format_args!("{}", redacted(&self.metrics_token)))
             .field("public_url", &self.public_url)
             .field("tls", &self.tls)
+            .field("http", &self.http)
             .field("odoo", &self.odoo)
             .finish()
     }
@@ -223,6 +228,7 @@ impl BootConfig {
             (None, None) => None,
             _ => return Err(BootError("[tls] needs both cert and key (PEM file paths), or neither".into())),
         };
+        file.http.validate().map_err(BootError)?;
         let metrics_token = file.metrics_token.filter(|t| !t.trim().is_empty());
         let public_url = env("ALPENGLOW_PUBLIC_URL")
             .or(file.public_url)
@@ -267,6 +273,7 @@ impl BootConfig {
             metrics_token,
             public_url,
             tls,
+            http: file.http,
             odoo,
         })
     }

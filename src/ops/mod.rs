@@ -23,61 +23,16 @@ mod undo;
 mod vet;
 mod write;
 
+pub use crate::vocab::OpName;
 pub use tools::{ToolSpec, parameter_names, tool_specs};
 
 use crate::config::{Resource, Settings};
 use crate::domain::Domain;
-use crate::gateway::{OpError, Principal};
 use crate::policy::{self, Caller, Refusal};
 use crate::upstream::{OdooApi, UpstreamError};
+use crate::vocab::{OpError, Principal};
 use params::Params;
 use serde_json::Value;
-
-/// The nine operation names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpName {
-    ListModels,
-    Describe,
-    Search,
-    Read,
-    Create,
-    Update,
-    Delete,
-    Aggregate,
-    Execute,
-}
-
-impl OpName {
-    pub const ALL: [OpName; 9] = [
-        OpName::ListModels,
-        OpName::Describe,
-        OpName::Search,
-        OpName::Read,
-        OpName::Create,
-        OpName::Update,
-        OpName::Delete,
-        OpName::Aggregate,
-        OpName::Execute,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpName::ListModels => "alpenglow_list_models",
-            OpName::Describe => "alpenglow_describe",
-            OpName::Search => "alpenglow_search",
-            OpName::Read => "alpenglow_read",
-            OpName::Create => "alpenglow_create",
-            OpName::Update => "alpenglow_update",
-            OpName::Delete => "alpenglow_delete",
-            OpName::Aggregate => "alpenglow_aggregate",
-            OpName::Execute => "alpenglow_execute",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<OpName> {
-        OpName::ALL.into_iter().find(|op| op.as_str() == name)
-    }
-}
 
 /// A parsed, validated operation.
 #[derive(Debug, Clone)]
@@ -219,7 +174,7 @@ pub(crate) fn upstream_error(e: UpstreamError) -> OpError {
         | UpstreamError::UserError(m)
         | UpstreamError::UnknownField(m)
         | UpstreamError::BadValue(m)
-        | UpstreamError::BadRequest(m) => OpError::Invalid(format!("Odoo refused the request: {m}")),
+        | UpstreamError::BadRequest(m) => OpError::OdooRefused(m),
         UpstreamError::UnknownModel(m) | UpstreamError::UnknownMethod(m) => OpError::NotFound(format!("Odoo: {m}")),
         e if e.is_transport() => OpError::Unavailable(format!("Odoo is unavailable: {e}")),
         other => OpError::Upstream(other.to_string()),

@@ -16,7 +16,7 @@ use super::execute::dropped_note;
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::{Domain, Operator};
-use crate::gateway::OpError;
+use crate::vocab::OpError;
 use crate::policy::{self, Action, names};
 use crate::upstream::SearchQuery;
 use serde_json::{Map, Value, json};

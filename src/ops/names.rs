@@ -15,7 +15,7 @@
 
 use super::{Run, upstream_error};
 use crate::config::Resource;
-use crate::gateway::OpError;
+use crate::vocab::OpError;
 use crate::policy::{self, Action, Refusal, names};
 use crate::upstream::Record;
 use serde_json::{Value, json};

@@ -15,7 +15,7 @@
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::Domain;
-use crate::gateway::OpError;
+use crate::vocab::OpError;
 use crate::upstream::{Record, SearchQuery};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;

@@ -7,7 +7,7 @@ use super::names::Related;
 use super::{Run, relations, upstream_error};
 use crate::config::Resource;
 use crate::domain::{Domain, Operator};
-use crate::gateway::OpError;
+use crate::vocab::OpError;
 use crate::policy::{self, Refusal};
 use crate::upstream::SearchQuery;
 use serde_json::{Value, json};

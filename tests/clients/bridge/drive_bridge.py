@@ -5,7 +5,7 @@ bridge`) with the official MCP Python client, and prints one JSON object:
 Usage: drive_bridge.py SCENARIO -- COMMAND [ARGS...]
 SCENARIO is "full" (every tool and aggregate operation), "one:<tool>:<json args>",
 or "repeat:<n>:<tool>:<json args>" (the same call n times, labelled 1..n).
-The Rust test (tests/bridge.rs) runs it for both bridges and compares.
+The Rust test (tests/e2e/bridge.rs) runs it for both bridges and compares.
 """
 
 import asyncio

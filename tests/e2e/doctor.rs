@@ -1,0 +1,92 @@
+//! `alpenglow doctor` through the real binary: all green next to a running
+//! demo (Odoo reachable with its version, clock compared); a broken config,
+//! an open data directory, a wide-open socket, a secret in a world-readable
+//! config and an unreachable Odoo each fail with what to do, exit 1.
+
+use crate::common::demo_at;
+
+use demo_at::DemoAt;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn doctor(dir: &Path, config: Option<&Path>) -> (Output, Vec<Value>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alpenglow"));
+    command.arg("--data-dir").arg(dir).env_remove("ALPENGLOW_ADMIN_SOCKET");
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let out = command.args(["doctor", "--json"]).output().unwrap();
+    let findings = serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out, findings.as_array().unwrap().clone())
+}
+
+fn finding<'a>(findings: &'a [Value], check: &str) -> &'a Value {
+    findings.iter().find(|f| f["check"] == check).unwrap_or_else(|| panic!("no {check} in {findings:?}"))
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let demo = DemoAt::start(&dir, "doctor");
+
+    let (out, findings) = doctor(&dir, None);
+    assert!(out.status.success(), "{findings:#?}");
+    assert!(findings.iter().all(|f| f["status"] == "ok"), "{findings:#?}");
+    assert!(finding(&findings, "odoo")["message"].as_str().unwrap().contains("Odoo 19.0"));
+    assert!(finding(&findings, "clock")["message"].as_str().unwrap().contains("of Odoo's clock"));
+    assert!(finding(&findings, "store")["message"].as_str().unwrap().contains("through the running daemon"));
+
+    // Wrong permissions: the data directory open to others, the socket to everyone.
+    chmod(&dir, 0o755);
+    chmod(&dir.join("admin.sock"), 0o666);
+    let (out, findings) = doctor(&dir, None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 checks failed"));
+    let data = finding(&findings, "data directory");
+    assert_eq!(data["status"], "fail");
+    assert!(data["message"].as_str().unwrap().contains("mode 755"), "{data}");
+    assert_eq!(data["fix"], format!("chmod 700 {}", dir.display()));
+    let socket = finding(&findings, "admin socket");
+    assert_eq!(socket["status"], "fail");
+    assert!(socket["fix"].as_str().unwrap().starts_with("chmod 600"), "{socket}");
+    chmod(&dir, 0o700);
+    chmod(&dir.join("admin.sock"), 0o600);
+    drop(demo);
+
+    // A config file that does not load: the key is named.
+    let config = root.path().join("alpenglow.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlog_levle = \"debug\"\n").unwrap();
+    let (out, findings) = doctor(&dir, Some(&config));
+    assert_eq!(out.status.code(), Some(1));
+    let c = finding(&findings, "config");
+    assert_eq!(c["status"], "fail");
+    assert!(c["message"].as_str().unwrap().contains("log_levle"), "{c}");
+    assert!(!c["fix"].as_str().unwrap().is_empty());
+
+    // A secret in a world-readable config, and an Odoo that does not answer.
+    std::fs::write(
+        &config,
+        "[odoo]\nurl = \"http://127.0.0.1:1\"\nservice_key = \"0123456789abcdef0123456789abcdef\"\n",
+    )
+    .unwrap();
+    chmod(&config, 0o644);
+    let (out, findings) = doctor(&dir, Some(&config));
+    assert_eq!(out.status.code(), Some(1));
+    let c = finding(&findings, "config");
+    assert_eq!(c["status"], "fail");
+    assert!(c["fix"].as_str().unwrap().starts_with("chmod 640"), "{c}");
+    let odoo = finding(&findings, "odoo");
+    assert_eq!(odoo["status"], "fail");
+    assert!(odoo["message"].as_str().unwrap().contains("does not answer"), "{odoo}");
+    assert!(!odoo["message"].as_str().unwrap().contains("127.0.0.1:1"), "the URL stays out: {odoo}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("0123456789abcdef0123456789abcdef"), "the service key was printed");
+}

@@ -1,0 +1,200 @@
+//! The real dashboard end to end: `alpenglow demo` runs, `alpenglow tui`
+//! runs in tmux (send-keys, capture-pane), a resource and a credential are
+//! made through the screens, and that credential is then used on the demo's
+//! direct JSON-RPC endpoint. Needs tmux (`tests/setup.sh` installs it).
+
+use crate::common::http;
+use crate::common::{clients, demo};
+
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of our own (`-L`), killed when the test ends.
+struct Tmux {
+    server: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        clients::ensure(); // tmux
+        // One server per dashboard: tests of this process run side by side.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let server = format!("alpenglow-e2e-{}-{n}", std::process::id());
+        let tmux = Tmux { server };
+        let status = Command::new("tmux")
+            .args(["-L", &tmux.server, "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30"])
+            // The pane outlives the dashboard, so the terminal it leaves behind can be checked.
+            .arg(format!("sh -c '{command}; echo dashboard exited with $?; sleep 60'"))
+            .status()
+            .expect("tmux is installed (apt-get install -y tmux)");
+        assert!(status.success());
+        tmux
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status =
+            Command::new("tmux").args(["-L", &self.server, "send-keys", "-t", "tui"]).args(keys).status().unwrap();
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Types text literally (no key names).
+    fn type_text(&self, text: &str) {
+        self.keys(&["-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.server, "capture-pane", "-p", "-t", "tui"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A pane flag tmux keeps from the escape sequences the program sent
+    /// (`mouse_any_flag`, `alternate_on`, ...).
+    fn flag(&self, name: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.server, "display", "-p", "-t", "tui", &format!("#{{{name}}}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A left click on the first character of `text` where the screen shows
+    /// it, sent as the terminal would report it (SGR mouse, 1-based).
+    fn click(&self, text: &str) {
+        let screen = self.wait_for(text);
+        let (row, line) = screen.lines().enumerate().find(|(_, l)| l.contains(text)).unwrap();
+        let column = line[..line.find(text).unwrap()].chars().count();
+        let (x, y) = (column + 1, row + 1);
+        self.type_text(&format!("\x1b[<0;{x};{y}M"));
+        self.type_text(&format!("\x1b[<0;{x};{y}m"));
+    }
+
+    /// Waits until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "waited for {text:?}; the screen shows:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.server, "kill-server"]).status();
+    }
+}
+
+#[test]
+fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
+    let demo = demo::Demo::start();
+    let socket = demo.data_dir.path().join("admin.sock");
+    let command = format!("env ALPENGLOW_ADMIN_SOCKET={} {} tui", socket.display(), env!("CARGO_BIN_EXE_alpenglow"));
+    let tui = Tmux::start(&command);
+    tui.wait_for("MCP access");
+    tui.wait_for("connected · Odoo 19");
+    // The dashboard asked for mouse reports (SGR) on the alternate screen.
+    assert_eq!(
+        (tui.flag("mouse_any_flag"), tui.flag("mouse_sgr_flag"), tui.flag("alternate_on")),
+        ("1".into(), "1".into(), "1".into())
+    );
+    // The demo's sandbox database is named, not shown as "-".
+    tui.wait_for(&format!("{} (database demo)", demo.sandbox_url));
+    tui.wait_for(&demo.mcp_url);
+    // The setup wizard's last step: this daemon's URL in both Claude Desktop forms.
+    tui.keys(&["w", "s", "s", "s", "s", "s"]);
+    tui.wait_for("Step 6 of 6");
+    let screen = tui.wait_for(r#""alpenglow-mcp-bridge", "--url""#);
+    assert!(screen.contains(&format!(r#""bridge", "--url", "{}","#, demo.base())), "{screen}");
+    tui.keys(&["Escape"]);
+    tui.wait_for("Quick actions");
+
+    // Resources: the Add Resources wizard, model picked from Odoo's list.
+    tui.keys(&["3"]);
+    tui.wait_for("a add (wizard)");
+    tui.keys(&["a"]);
+    tui.wait_for("account.account");
+    tui.keys(&["/"]);
+    tui.type_text("product.category");
+    tui.keys(&["Enter"]);
+    tui.keys(&["Space"]);
+    tui.keys(&["Enter"]);
+    tui.wait_for("Add Resources: product.category");
+    tui.keys(&["C-s"]);
+    tui.wait_for("added product.category");
+
+    // Credentials: the demo's sales credential is revoked (asked first), then
+    // a new one is made for that user with the pasted key.
+    // The mouse: the tab, then the row, are clicked; the keys go on working.
+    tui.click("4:Credentials");
+    tui.click("Demo sales");
+    tui.keys(&["x"]);
+    tui.wait_for("(Demo sales)? This is permanent");
+    tui.keys(&["y"]);
+    tui.wait_for("revoked credential");
+    tui.keys(&["n"]);
+    tui.wait_for("New credential");
+    tui.keys(&["Enter"]);
+    tui.wait_for("Sally Sales");
+    tui.keys(&["/"]);
+    tui.type_text("sales");
+    tui.keys(&["Enter"]);
+    tui.keys(&["Enter"]);
+    tui.wait_for("sales (id 6)");
+    tui.keys(&["j", "Enter"]);
+    tui.type_text("Claude - TUI");
+    tui.keys(&["Enter", "j", "Enter"]);
+    tui.type_text(&demo.key("sales"));
+    tui.keys(&["Enter"]);
+    let screen = tui.screen();
+    assert!(!screen.contains(&demo.key("sales")), "the key is masked:\n{screen}");
+    tui.keys(&["C-s"]);
+    tui.wait_for("created credential");
+    let screen = tui.wait_for("Claude - TUI");
+    println!("{screen}");
+
+    // The credential works on the demo's direct JSON-RPC face and sees the new resource.
+    let addr = demo.addr().parse().unwrap();
+    let auth = format!("Bearer {}", demo.key("sales"));
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "alpenglow_list_models", "params": {}});
+    let response = http::post_json(addr, "/alpenglow/mcp", &[("Authorization", &auth)], &body);
+    assert_eq!(response.status, 200, "{}", response.text());
+    let text = response.text();
+    assert!(text.contains("product.category"), "{text}");
+
+    // Audit export: to the path typed, saying where and how many; a path that
+    // cannot be written is refused in the prompt.
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("audit.jsonl");
+    tui.keys(&["5"]);
+    tui.wait_for("list_models");
+    tui.keys(&["x"]);
+    tui.wait_for("Export the audit log");
+    tui.keys(&["C-u"]);
+    tui.type_text(&path.display().to_string());
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_for("exported ");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let count = written.lines().count();
+    assert!(written.contains("alpenglow_list_models"), "{written}");
+    assert!(screen.contains(&format!("exported {count} entries to {}", path.display())), "{screen}");
+    tui.keys(&["x", "C-u"]);
+    tui.type_text("/nonexistent-alpenglow-dir/audit.jsonl");
+    tui.keys(&["Enter"]);
+    tui.wait_for("! cannot write /nonexistent-alpenglow-dir/audit.jsonl");
+    tui.keys(&["Escape"]);
+
+    // Quitting gives the terminal back: no mouse reports, the main screen.
+    tui.keys(&["q"]);
+    tui.wait_for("dashboard exited with 0");
+    assert_eq!(
+        (tui.flag("mouse_any_flag"), tui.flag("mouse_sgr_flag"), tui.flag("alternate_on")),
+        ("0".into(), "0".into(), "0".into())
+    );
+}

@@ -1,0 +1,796 @@
+//! The dashboard without a terminal or a daemon: rendering of every screen
+//! and state at 80×24 with ratatui's TestBackend, compared with the text
+//! snapshots in `tests/snapshots/tui/` (`ALPENGLOW_BLESS=1` rewrites them),
+//! and the state logic (keys in, admin requests out) without rendering.
+
+use alpenglow::admin::api::{
+    self, ApiError, CreateCredential, EndSession, ListOdooFields, ListOdooModels, ListOdooUsers, QueryAudit,
+    RevokeCredential, SecretText, SetSetting, ShowSettings,
+};
+use alpenglow::admin::{AdminContext, AdminService};
+use alpenglow::admin_socket::AdminClient;
+use alpenglow::audit::AuditEntry;
+use alpenglow::gateway::UpstreamSlot;
+use alpenglow::store::Store;
+use alpenglow::tui::app::{App, Job, Loadable, Reply, Request, ScreenId, Tag};
+use alpenglow::tui::view;
+use alpenglow::tui::worker::Worker;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use serde_json::{Value, json};
+
+fn render(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn snapshot(name: &str, app: &App) {
+    let text = render(app);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tui").join(format!("{name}.txt"));
+    if std::env::var_os("ALPENGLOW_BLESS").is_some() || !path.exists() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, expected, "{name}: rendering changed; ALPENGLOW_BLESS=1 rewrites {}", path.display());
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::from(code)
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+}
+
+fn reply(app: &mut App, tag: Tag, value: Value) {
+    app.on_reply(Reply { tag, result: Ok(value) });
+}
+
+/// The job of an admin API request.
+fn admin(request: impl Into<api::Request>) -> Job {
+    Job::Admin(request.into())
+}
+
+fn set(key: &str, value: &str) -> Job {
+    admin(SetSetting { key: key.into(), value: value.into() })
+}
+
+fn setting(key: &str, label: &str, value: Value, allowed: &str) -> Value {
+    json!({"key": key, "label": label, "value": value, "default": value, "allowed": allowed, "source": "default"})
+}
+
+/// An app as the daemon of a demo would fill it.
+fn demo_app() -> App {
+    let mut app = App::new();
+    app.start();
+    reply(
+        &mut app,
+        Tag::Status,
+        json!({"mode": "alpenglow demo", "uptime_seconds": 75, "mcp_enabled": true, "resources": 2,
+               "gateway": {"url": "http://127.0.0.1:8765", "mcp_url": "http://127.0.0.1:8765/alpenglow/mcp"},
+               "credentials_active": 1, "odoo": {"configured": true, "connected": true, "version": "19.0",
+               "protocol": "json2", "url": "http://127.0.0.1:8069", "database": "demo", "service_key": true},
+               "traffic": {"requests_per_minute": 12, "errors_last_hour": 1, "active_sessions": 2, "rate_limited_last_hour": 0}}),
+    );
+    reply(
+        &mut app,
+        Tag::Settings,
+        json!({"settings": [
+            setting("enable_mcp", "Enable MCP Access", json!(true), "on or off"),
+            setting("max_records_per_request", "Max Records per Request", json!(500), "a whole number from 10 to 10,000"),
+            setting("max_search_limit", "Max Search Limit", json!(1000), "a whole number from 100 to 50,000"),
+        ], "warnings": []}),
+    );
+    reply(
+        &mut app,
+        Tag::Resources,
+        json!([
+            {"id": 1, "model": "res.partner", "company_id": null, "read_only": false, "can_read": true, "can_create": true,
+             "can_write": true, "can_delete": false, "effective_operations": ["read", "create", "write"],
+             "field_policy": "denylist", "fields": ["email"], "record_filter": "[('active', '=', True)]", "execute_methods": []},
+            {"id": 2, "model": "sale.order", "company_id": 1, "read_only": true, "can_read": true, "can_create": false,
+             "can_write": false, "can_delete": false, "effective_operations": ["read"], "field_policy": "all",
+             "fields": [], "record_filter": "", "execute_methods": []}
+        ]),
+    );
+    reply(
+        &mut app,
+        Tag::Credentials,
+        json!([{"id": 3, "label": "Claude - Ann", "user_id": 6, "login": "ann", "scope": "read-only", "expires_on": null,
+                "company_id": null, "status": "active", "created_at": "2026-11-27T10:00:00Z", "revoked_at": null,
+                "key_prefix": "5f3c9a7e", "last_used": "2026-11-27T11:00:00Z", "last_ip": "10.0.0.5", "request_count": 42}]),
+    );
+    app.take_requests();
+    app
+}
+
+#[test]
+fn home_settings_and_lists_render() {
+    let mut app = demo_app();
+    snapshot("home", &app);
+    app.help = true;
+    snapshot("home_help", &app);
+    app.help = false;
+    press(&mut app, "s");
+    snapshot("settings", &app);
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Backspace));
+    app.on_key(key(KeyCode::Backspace));
+    snapshot("settings_invalid", &app);
+    press(&mut app, "3");
+    assert!(app.settings.editing.is_some(), "typing goes to the input, not to the tabs");
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc));
+    press(&mut app, "3");
+    snapshot("resources", &app);
+    press(&mut app, "d");
+    snapshot("resources_confirm_delete", &app);
+    press(&mut app, "n");
+    press(&mut app, "4");
+    snapshot("credentials", &app);
+    press(&mut app, "x");
+    snapshot("credentials_confirm_revoke", &app);
+}
+
+#[test]
+fn settings_refuse_invalid_input_inline_and_send_nothing() {
+    let mut app = demo_app();
+    app.go(ScreenId::Settings);
+    app.take_requests();
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    press(&mut app, "5");
+    assert!(app.settings.error.as_deref().unwrap().contains("from 10 to 10,000"));
+    app.on_key(key(KeyCode::Enter));
+    assert!(app.take_requests().is_empty(), "nothing is sent for an invalid value");
+    press(&mut app, "0");
+    assert_eq!(app.settings.error, None);
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].job, set("max_records_per_request", "50"));
+    // A switch flips at once.
+    app.on_key(key(KeyCode::Esc));
+    app.settings.editing = None;
+    press(&mut app, "k");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests()[0].job, set("enable_mcp", "off"));
+}
+
+#[test]
+fn add_resources_wizard_picks_models_and_applies_one_permission_set() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    let sent = app.take_requests();
+    assert_eq!(sent[0].job, admin(ListOdooModels::default()));
+    snapshot("wizard_loading", &app);
+    reply(
+        &mut app,
+        Tag::Models,
+        json!([{"model": "crm.lead", "name": "Lead"}, {"model": "product.product", "name": "Product"},
+               {"model": "product.template", "name": "Product Template"}]),
+    );
+    press(&mut app, "/product");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, " j ");
+    snapshot("wizard_models", &app);
+    app.on_key(key(KeyCode::Enter));
+    // The permission form: writable, read+write, a record filter checked as typed.
+    press(&mut app, "jjjj ");
+    for _ in 0..4 {
+        press(&mut app, "j");
+    }
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "[('active', '=')]");
+    snapshot("wizard_form_bad_filter", &app);
+    for _ in 0..2 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    press(&mut app, ", True)]");
+    app.on_key(key(KeyCode::Enter));
+    assert!(matches!(&app.resources.mode, alpenglow::tui::resources::Mode::Form(f) if f.filter_error.is_none()));
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    let Job::Admin(api::Request::AddResources(add)) = &sent[0].job else { panic!("{:?}", sent[0]) };
+    assert_eq!(add.models, ["product.product", "product.template"]);
+    assert_eq!(add.patch.ops.as_deref(), Some("read,write"));
+    assert_eq!(add.patch.record_filter.as_deref(), Some("[('active', '=', True)]"));
+    assert_eq!(add.patch.company_id, Some(None), "all companies");
+}
+
+#[test]
+fn field_policy_picks_from_the_models_real_fields() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "jk");
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent[0].job, admin(ListOdooFields { model: "res.partner".into() }));
+    reply(
+        &mut app,
+        Tag::Fields("res.partner".into()),
+        json!([{"name": "email", "string": "Email", "type": "char"}, {"name": "name", "string": "Name", "type": "char"},
+               {"name": "phone", "string": "Phone", "type": "char"}]),
+    );
+    for _ in 0..7 {
+        press(&mut app, "j");
+    }
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "jj ");
+    snapshot("field_picker", &app);
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    let Job::Admin(api::Request::EditResource(edit)) = &sent[0].job else { panic!("{:?}", sent[0]) };
+    assert_eq!(edit.patch.fields, Some(vec!["email".to_string(), "phone".to_string()]));
+    assert_eq!(edit.patch.field_policy.as_deref(), Some("denylist"));
+}
+
+#[test]
+fn credential_form_sends_the_key_once_checked_and_refusals_show_inline() {
+    let mut app = demo_app();
+    app.go(ScreenId::Credentials);
+    press(&mut app, "n");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests()[0].job, admin(ListOdooUsers {}));
+    reply(
+        &mut app,
+        Tag::Users,
+        json!([{"id": 2, "login": "admin", "name": "Mitchell Admin"}, {"id": 6, "login": "sales", "name": "Sally Sales"}]),
+    );
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "Claude - Sally");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    app.on_paste("18e62e8fbcb97395abd671f722a26e4285e5ff62");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j ");
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "2001-01-01x");
+    snapshot("credential_form", &app);
+    assert!(!render(&app).contains("18e62e8f"), "the key is never drawn");
+    for _ in 0..11 {
+        app.on_key(key(KeyCode::Backspace));
+    }
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    assert_eq!(
+        sent[0].job,
+        admin(CreateCredential {
+            label: "Claude - Sally".into(),
+            user_id: 6,
+            login: "sales".into(),
+            scope: Some("read-only".into()),
+            expires: None,
+            company_id: None,
+            key: SecretText("18e62e8fbcb97395abd671f722a26e4285e5ff62".into()),
+            check: true,
+        })
+    );
+    app.on_reply(Reply {
+        tag: Tag::CreateCredential,
+        result: Err(ApiError::invalid("Odoo does not accept this API key: authentication failed")),
+    });
+    assert!(render(&app).contains("! Odoo does not accept this API key"));
+}
+
+#[test]
+fn revoke_asks_first() {
+    let mut app = demo_app();
+    app.go(ScreenId::Credentials);
+    press(&mut app, "x");
+    assert!(app.take_requests().is_empty());
+    press(&mut app, "y");
+    let sent = app.take_requests();
+    assert_eq!(sent[0].job, admin(RevokeCredential { id: 3 }));
+}
+
+#[test]
+fn audit_and_sessions_render_entries_or_say_what_is_missing() {
+    let mut app = demo_app();
+    press(&mut app, "a");
+    assert_eq!(app.take_requests()[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
+    app.on_reply(Reply { tag: Tag::Audit, result: Err(ApiError::invalid("unknown operation \"audit.query\"")) });
+    snapshot("audit_missing", &app);
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "credential": "Claude - Ann", "tool": "alpenglow_search", "model": "res.partner", "outcome": "ok", "ip": "10.0.0.5"},
+               {"time": "2026-11-27T10:00:01Z", "credential": "Claude - Ann", "tool": "alpenglow_delete", "model": "sale.order", "outcome": "denied", "ip": "10.0.0.5"}], "next_cursor": null}),
+    );
+    snapshot("audit", &app);
+    press(&mut app, "f");
+    press(&mut app, "1h");
+    app.on_key(key(KeyCode::Enter));
+    let since = QueryAudit { limit: Some(200), from: Some("1h".into()), ..QueryAudit::default() };
+    assert_eq!(app.take_requests()[0].job, admin(since));
+    assert!(matches!(app.audit.entries, Loadable::Ready(_)));
+    press(&mut app, "6");
+    app.take_requests();
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": "a1b2c3", "client": {"name": "claude-ai", "version": "1.0"}, "credential": "Claude - Ann", "ip": "10.0.0.5", "last_activity": "2026-11-27T10:00:05Z", "requests": 7}]),
+    );
+    snapshot("sessions", &app);
+    press(&mut app, "ey");
+    assert_eq!(app.take_requests()[0].job, admin(EndSession { id: "a1b2c3".into() }));
+}
+
+#[test]
+fn first_run_opens_the_setup_wizard() {
+    let mut app = App::new();
+    app.start();
+    app.take_requests();
+    reply(&mut app, Tag::Settings, json!({"settings": [], "warnings": []}));
+    reply(&mut app, Tag::Status, json!({"mcp_enabled": false, "odoo": {"configured": false, "connected": false}}));
+    assert_eq!(app.screen, ScreenId::Setup);
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "odoo.local");
+    snapshot("setup_invalid_url", &app);
+    app.on_key(key(KeyCode::Char('u')).with_ctrl());
+    press(&mut app, "https://odoo.example.com");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "prod");
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "j");
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(
+        sent.iter().map(|r| r.job.clone()).collect::<Vec<_>>(),
+        vec![set("odoo_url", "https://odoo.example.com"), set("odoo_database", "prod")]
+    );
+    reply(&mut app, Tag::SaveSetting("odoo_url".into()), json!({}));
+    reply(&mut app, Tag::SaveSetting("odoo_database".into()), json!({}));
+    assert_eq!(app.setup.step, 1);
+    snapshot("setup_test", &app);
+}
+
+#[test]
+fn setup_ends_with_this_daemons_mcp_url_in_both_claude_desktop_forms() {
+    let mut app = demo_app();
+    press(&mut app, "w");
+    for _ in 0..5 {
+        press(&mut app, "s");
+    }
+    assert_eq!(app.setup.step, 5);
+    snapshot("setup_claude_desktop", &app);
+    let screen = render(&app);
+    assert!(screen.contains("MCP URL: http://127.0.0.1:8765/alpenglow/mcp"), "{screen}");
+    assert!(!screen.contains("<this gateway>"), "{screen}");
+    // Each form is valid JSON as shown, and is the entry the README documents.
+    let lines = alpenglow::tui::setup::desktop_lines(app.data.status.as_ref());
+    let entries = alpenglow::bridge::DesktopEntry::both("http://127.0.0.1:8765", "YOUR_ODOO_API_KEY");
+    let mut commands = Vec::new();
+    for entry in &entries {
+        let shown = alpenglow::tui::setup::entry_lines(entry);
+        assert!(shown.iter().all(|l| lines.contains(l)), "{shown:?} in {lines:?}");
+        assert!(shown.iter().all(|l| l.chars().count() <= 78), "{shown:?}");
+        let parsed: Value = serde_json::from_str(&shown.concat()).unwrap();
+        let server = &parsed["mcpServers"]["alpenglow-odoo"];
+        commands.push((server["command"].clone(), server["args"].clone()));
+    }
+    assert_eq!(
+        commands,
+        vec![
+            (
+                json!("uvx"),
+                json!(["alpenglow-mcp-bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])
+            ),
+            (json!("alpenglow"), json!(["bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])),
+        ]
+    );
+}
+
+/// The daemon's own answers, from a fresh store through the admin handler.
+fn fresh_daemon() -> (tempfile::TempDir, AdminClient) {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    let api = AdminClient::in_process(AdminContext::new(admin, UpstreamSlot::default(), None, "alpenglow serve"));
+    (dir, api.unwrap())
+}
+
+fn fetch(app: &mut App, api: &AdminClient) {
+    for request in app.take_requests() {
+        let Job::Admin(call) = request.job else { panic!("{request:?}") };
+        app.on_reply(Reply { tag: request.tag, result: api.send(call) });
+    }
+}
+
+#[test]
+fn home_and_settings_warn_while_require_credential_is_off() {
+    // The settings and their warnings as a fresh daemon answers them.
+    let (_dir, api) = fresh_daemon();
+    api.call(SetSetting { key: "enable_mcp".into(), value: "on".into() }).unwrap();
+    let mut app = demo_app();
+    reply(&mut app, Tag::Settings, api.send(ShowSettings {}.into()).unwrap());
+    let warning = "require_credential is off";
+    snapshot("home_require_credential_off", &app);
+    assert!(render(&app).contains(warning));
+    press(&mut app, "2");
+    snapshot("settings_require_credential_off", &app);
+    assert!(render(&app).contains(warning));
+    // Switched on in the dashboard, the warning leaves both screens.
+    press(&mut app, "/require");
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    fetch(&mut app, &api);
+    assert_eq!(api.call(ShowSettings {}).unwrap().warnings, Vec::<String>::new());
+    assert!(!render(&app).contains(warning), "{}", render(&app));
+    press(&mut app, "1");
+    assert!(!render(&app).contains(warning), "{}", render(&app));
+}
+
+#[test]
+fn audit_export_asks_for_the_path_and_reports_where_and_how_many() {
+    let mut app = demo_app();
+    press(&mut app, "5");
+    app.take_requests();
+    reply(&mut app, Tag::Audit, json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search"}]}));
+    // A filter applies to the export too.
+    press(&mut app, "f");
+    app.on_key(key(KeyCode::Down));
+    app.on_key(key(KeyCode::Down));
+    press(&mut app, "res.partner");
+    app.on_key(key(KeyCode::Enter));
+    app.take_requests();
+    press(&mut app, "x");
+    let suggested = app.audit.export.as_ref().expect("the prompt is open").text.clone();
+    let stamp = suggested.strip_prefix("alpenglow-audit-").and_then(|s| s.strip_suffix(".jsonl")).unwrap();
+    assert!(stamp.len() == 15 && stamp.chars().filter(|c| c.is_ascii_digit()).count() == 14, "{suggested}");
+    app.on_key(key(KeyCode::Char('u')).with_ctrl());
+    press(&mut app, "exports/quiet.jsonl");
+    assert!(!app.quit, "q is typed into the path, not taken as quit");
+    snapshot("audit_export_prompt", &app);
+    app.on_key(key(KeyCode::Enter));
+    let sent = app.take_requests();
+    assert_eq!(sent.len(), 1);
+    let filters = QueryAudit { model: Some("res.partner".into()), ..QueryAudit::default() };
+    assert_eq!(sent[0].job, Job::ExportAudit { path: "exports/quiet.jsonl".into(), filters });
+    // Refused: the prompt stays open with the reason, for another path.
+    app.on_reply(Reply {
+        tag: Tag::ExportAudit,
+        result: Err(ApiError::failed("cannot write /srv/exports/quiet.jsonl: No such file or directory (os error 2)")),
+    });
+    snapshot("audit_export_error", &app);
+    assert!(app.audit.export.is_some());
+    assert!(app.message.as_deref().unwrap().starts_with("not exported: cannot write /srv/exports/quiet.jsonl"));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.take_requests().len(), 1, "Enter tries again");
+    reply(&mut app, Tag::ExportAudit, json!({"path": "/srv/exports/quiet.jsonl", "entries": 42}));
+    assert_eq!(app.audit.export, None);
+    assert_eq!(app.message.as_deref(), Some("exported 42 entries to /srv/exports/quiet.jsonl"));
+    // Esc closes the prompt and sends nothing.
+    press(&mut app, "x");
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!((app.audit.export.is_none(), app.take_requests().len()), (true, 0));
+}
+
+/// Waits for the worker's answer to one request.
+fn answer(worker: &Worker, request: Request) -> Reply {
+    worker.send(request).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(reply) = worker.ready().pop() {
+            return reply;
+        }
+        assert!(std::time::Instant::now() < deadline, "the worker did not answer");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_worker_exports_every_matching_entry_to_a_new_file_only() {
+    // More entries than one page (1000): the export pages through them all.
+    let store_dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(store_dir.path()).unwrap(), Default::default());
+    for i in 0..1205 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_search");
+        e.model = Some(if i % 5 == 0 { "sale.order" } else { "res.partner" }.into());
+        admin.audit().append(e).unwrap();
+    }
+    let api = AdminClient::in_process(AdminContext::new(admin, UpstreamSlot::default(), None, "test")).unwrap();
+    let worker = Worker::start(api);
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("audit.jsonl");
+    let export = |path: &std::path::Path| Request {
+        tag: Tag::ExportAudit,
+        job: Job::ExportAudit {
+            path: path.display().to_string(),
+            filters: QueryAudit { model: Some("res.partner".into()), ..QueryAudit::default() },
+        },
+    };
+    let done = answer(&worker, export(&path)).result.unwrap();
+    assert_eq!(done, json!({"path": path.display().to_string(), "entries": 964}));
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 964);
+    assert!(lines.iter().all(|e| e["model"] == "res.partner"));
+    assert!(lines.windows(2).all(|w| w[0]["id"].as_u64() < w[1]["id"].as_u64()), "oldest first");
+    // An existing file is kept; a directory that does not exist is named.
+    let again = answer(&worker, export(&path)).result.unwrap_err();
+    assert!(again.message.contains("already exists"), "{}", again.message);
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 964);
+    let missing = out.path().join("no-such-dir/audit.jsonl");
+    let refused = answer(&worker, export(&missing)).result.unwrap_err();
+    assert!(refused.message.starts_with(&format!("cannot write {}", missing.display())), "{}", refused.message);
+    assert!(!missing.exists());
+}
+
+/// The screen cell where `text` is drawn (column, row), found in the rendering.
+fn find(app: &App, text: &str) -> (u16, u16) {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    for y in 0..buffer.area.height {
+        let cells: Vec<String> = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
+        for x in 0..cells.len() {
+            if cells[x..].concat().starts_with(text) {
+                return (x as u16, y);
+            }
+        }
+    }
+    panic!("{text:?} is not on the screen:\n{}", render(app));
+}
+
+fn mouse(kind: MouseEventKind, (column, row): (u16, u16)) -> MouseEvent {
+    MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE }
+}
+
+fn click(app: &mut App, at: (u16, u16)) {
+    app.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), at));
+}
+
+/// Clicks on the first cell of `text` where it is drawn.
+fn click_on(app: &mut App, text: &str) {
+    let at = find(app, text);
+    click(app, at);
+}
+
+fn wheel(app: &mut App, down: bool, times: usize) {
+    let kind = if down { MouseEventKind::ScrollDown } else { MouseEventKind::ScrollUp };
+    for _ in 0..times {
+        app.on_mouse(mouse(kind, (40, 10)));
+    }
+}
+
+#[test]
+fn clicks_pick_tabs_and_quick_actions() {
+    let mut app = demo_app();
+    // Tab bar: Alpenglow [1:Home] 2:Settings  3:Resources  4:Credentials ...
+    click(&mut app, (45, 0));
+    assert_eq!(app.screen, ScreenId::Credentials);
+    click(&mut app, (3, 0));
+    assert_eq!(app.screen, ScreenId::Credentials, "the name is not a tab");
+    click(&mut app, (79, 0));
+    assert_eq!(app.screen, ScreenId::Credentials, "past the last tab");
+    click(&mut app, (12, 0));
+    assert_eq!(app.screen, ScreenId::Home);
+    // Home's quick actions, where they are drawn.
+    let audit = find(&app, "[a] Audit log");
+    click(&mut app, (audit.0 + 5, audit.1));
+    assert_eq!(app.screen, ScreenId::Audit);
+    let loads = matches!(app.take_requests()[0].job, Job::Admin(api::Request::QueryAudit(_)));
+    assert!(loads, "the screen loads as with its key");
+    click_on(&mut app, "1:Home");
+    let setup = find(&app, "[w] Setup");
+    click(&mut app, (setup.0 - 2, setup.1));
+    assert_eq!(app.screen, ScreenId::Home, "the gap between actions is not one");
+    click(&mut app, setup);
+    assert_eq!(app.screen, ScreenId::Setup);
+    // Every tab, by where its label is drawn.
+    for (i, screen) in ScreenId::TABS.iter().enumerate() {
+        click_on(&mut app, &format!("{}:{}", i + 1, screen.tab()));
+        assert_eq!(app.screen, *screen);
+    }
+}
+
+#[test]
+fn a_click_focuses_a_form_row_and_a_second_click_acts_like_enter() {
+    let mut app = demo_app();
+    app.go(ScreenId::Credentials);
+    press(&mut app, "n");
+    let form = |app: &App| match &app.credentials.mode {
+        alpenglow::tui::credentials::Mode::Form(form) => {
+            (form.nav.focus, form.nav.editing, form.label.text.clone(), form.read_only)
+        }
+        _ => panic!("the form is open"),
+    };
+    // One click focuses the Label row, a second starts typing into it.
+    click_on(&mut app, "Label");
+    assert_eq!(form(&app), (1, false, String::new(), false));
+    click_on(&mut app, "Label");
+    assert_eq!(form(&app), (1, true, String::new(), false));
+    press(&mut app, "ops");
+    // A click elsewhere stops the typing; a second click on Scope toggles it.
+    click_on(&mut app, "Scope");
+    assert_eq!(form(&app), (3, false, "ops".to_string(), false));
+    click_on(&mut app, "Scope");
+    assert_eq!(form(&app), (3, false, "ops".to_string(), true));
+    assert!(render(&app).contains("read-only  (space: full / read-only)"), "{}", render(&app));
+    // The notes under the rows are not a row.
+    click_on(&mut app, "Enter edit/toggle");
+    assert_eq!(form(&app).0, 3);
+}
+
+/// The demo app with `n` resources `model.0`, `model.1`, ...
+fn many_resources(n: usize) -> App {
+    let mut app = demo_app();
+    let list: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"id": i, "model": format!("model.{i}"), "company_id": null, "read_only": true,
+                        "effective_operations": ["read"], "field_policy": "all", "fields": [], "record_filter": ""})
+        })
+        .collect();
+    reply(&mut app, Tag::Resources, Value::Array(list));
+    app.go(ScreenId::Resources);
+    app
+}
+
+#[test]
+fn a_click_selects_the_row_drawn_there_and_the_wheel_moves_and_scrolls() {
+    let mut app = many_resources(40);
+    click_on(&mut app, "model.7 ");
+    assert_eq!(app.resources.list.cursor, 7);
+    wheel(&mut app, true, 3);
+    assert_eq!(app.resources.list.cursor, 10);
+    wheel(&mut app, false, 12);
+    assert_eq!(app.resources.list.cursor, 0);
+    // Scrolled: the rows shown start further down the list, and a click
+    // still selects the item drawn under it.
+    wheel(&mut app, true, 30);
+    assert_eq!(app.resources.list.cursor, 30);
+    click_on(&mut app, "model.19 ");
+    assert_eq!(app.resources.list.cursor, 19);
+    // The header, the hints and a dialog's area select nothing.
+    click_on(&mut app, "MODEL");
+    click_on(&mut app, "a add (wizard)");
+    assert_eq!(app.resources.list.cursor, 19);
+    press(&mut app, "d");
+    click_on(&mut app, "model.18 ");
+    assert_eq!(app.resources.list.cursor, 19, "not while a dialog is open");
+    press(&mut app, "n");
+    // The search narrows the list: a click picks among what is shown.
+    press(&mut app, "/model.3");
+    app.on_key(key(KeyCode::Enter));
+    click_on(&mut app, "model.31 ");
+    let shown = app.resources.visible(&app.data);
+    assert_eq!(shown[app.resources.list.cursor].model, "model.31");
+}
+
+#[test]
+fn clicks_and_the_wheel_on_the_other_lists() {
+    let mut app = demo_app();
+    // Credentials (one row) and Settings.
+    press(&mut app, "4");
+    click_on(&mut app, "Claude - Ann");
+    assert_eq!(app.credentials.list.cursor, 0);
+    press(&mut app, "2");
+    click_on(&mut app, "Max Search Limit");
+    assert_eq!(app.settings.cursor, 2);
+    wheel(&mut app, false, 1);
+    assert_eq!(app.settings.cursor, 1);
+    app.on_key(key(KeyCode::Enter));
+    click_on(&mut app, "Enable MCP Access");
+    assert_eq!(app.settings.cursor, 1, "not while a value is being typed");
+    app.on_key(key(KeyCode::Esc));
+    // Audit: a row selects the entry, the detail pane takes the focus.
+    press(&mut app, "5");
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "tool": "alpenglow_search", "model": "res.partner"},
+                           {"time": "2026-11-27T10:00:01Z", "tool": "alpenglow_delete", "model": "sale.order"}]}),
+    );
+    click_on(&mut app, "sale.order");
+    assert_eq!((app.audit.cursor, app.audit.detail), (1, false));
+    click_on(&mut app, " Detail ");
+    let (_, y) = find(&app, "\"tool\": \"alpenglow_delete\"");
+    click(&mut app, (20, y));
+    assert!(app.audit.detail, "a click in the detail pane focuses it");
+    click_on(&mut app, "res.partner");
+    assert_eq!((app.audit.cursor, app.audit.detail), (0, false));
+    // Sessions.
+    press(&mut app, "6");
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": "s1", "client": {"name": "a"}, "credential": "Ann", "ip": "10.0.0.5", "last_activity": "", "requests": 1},
+               {"id": "s2", "client": {"name": "b"}, "credential": "Bob", "ip": "10.0.0.6", "last_activity": "", "requests": 2}]),
+    );
+    click_on(&mut app, "Bob");
+    assert_eq!(app.sessions.cursor, 1);
+    wheel(&mut app, false, 1);
+    assert_eq!(app.sessions.cursor, 0);
+    // The help closes on a click and ignores the wheel.
+    app.help = true;
+    wheel(&mut app, true, 1);
+    assert_eq!((app.help, app.sessions.cursor), (true, 0));
+    click(&mut app, (40, 10));
+    assert!(!app.help);
+    assert!(!app.quit);
+}
+
+#[test]
+fn the_wheel_moves_the_model_picker() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    reply(&mut app, Tag::Models, json!([{"model": "a.one", "name": "A"}, {"model": "b.two", "name": "B"}]));
+    wheel(&mut app, true, 1);
+    assert!(matches!(&app.resources.mode, alpenglow::tui::resources::Mode::PickModels(p) if p.cursor == 1));
+}
+
+/// The README's screen captures are the snapshots as they are now: each
+/// `<!-- capture: NAME -->` is followed by `tests/snapshots/tui/NAME.txt`
+/// in a text block (`ALPENGLOW_BLESS=1` rewrites the blocks).
+#[test]
+fn readme_captures_are_the_current_snapshots() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut out = String::new();
+    let mut rest = readme.as_str();
+    let mut stale = Vec::new();
+    let mut names = Vec::new();
+    while let Some(at) = rest.find("<!-- capture: ") {
+        let after = &rest[at + "<!-- capture: ".len()..];
+        let name = &after[..after.find(" -->").unwrap()];
+        let block = after.find("```text\n").unwrap() + "```text\n".len();
+        let end = block + after[block..].find("```").unwrap();
+        let snapshot = std::fs::read_to_string(root.join("tests/snapshots/tui").join(format!("{name}.txt")))
+            .unwrap_or_else(|e| panic!("README capture {name}: {e}"));
+        if after[block..end] != snapshot {
+            stale.push(name.to_string());
+        }
+        names.push(name.to_string());
+        out.push_str(&rest[..at + "<!-- capture: ".len()]);
+        out.push_str(&after[..block]);
+        out.push_str(&snapshot);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    for screen in ["home", "settings_invalid", "resources", "credentials", "audit", "sessions"] {
+        assert!(names.iter().any(|n| n == screen), "the README shows no capture of {screen}");
+    }
+    if std::env::var_os("ALPENGLOW_BLESS").is_some() {
+        std::fs::write(root.join("README.md"), out).unwrap();
+        return;
+    }
+    assert!(stale.is_empty(), "README captures differ from the snapshots: {stale:?}; ALPENGLOW_BLESS=1 rewrites them");
+}
+
+trait Ctrl {
+    fn with_ctrl(self) -> KeyEvent;
+}
+
+impl Ctrl for KeyEvent {
+    fn with_ctrl(self) -> KeyEvent {
+        KeyEvent::new(self.code, KeyModifiers::CONTROL)
+    }
+}
