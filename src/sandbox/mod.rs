@@ -141,6 +141,8 @@ pub(crate) struct Shared {
     schema: Schema,
     store: Mutex<Store>,
     counters: Mutex<HashMap<(String, String), u64>>,
+    /// The context of the last call of each (model, method), for tests.
+    contexts: Mutex<HashMap<(String, String), Value>>,
     requests: AtomicU64,
 }
 
@@ -155,6 +157,7 @@ impl Shared {
             schema,
             store: Mutex::new(store),
             counters: Mutex::new(HashMap::new()),
+            contexts: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
         }
     }
@@ -175,6 +178,8 @@ impl Shared {
 
     /// Runs one model call as the key's user.
     fn call(&self, cred: &Credential, call: methods::Call) -> error::OdooResult<Value> {
+        let key = (call.model.clone(), call.method.clone());
+        self.contexts.lock().unwrap_or_else(|p| p.into_inner()).insert(key, Value::Object(call.context.clone()));
         let mut store = self.store();
         methods::execute(&self.schema, &mut store, cred, self.version, call)
     }
@@ -226,6 +231,13 @@ impl RunningSandbox {
     pub fn calls(&self, model: &str, method: &str) -> u64 {
         let counters = self.shared.counters.lock().unwrap_or_else(|p| p.into_inner());
         counters.get(&(model.to_string(), method.to_string())).copied().unwrap_or(0)
+    }
+
+    /// The context the last call of this model and method carried (after
+    /// authentication), to see what a client let through.
+    pub fn last_context(&self, model: &str, method: &str) -> Option<Value> {
+        let contexts = self.shared.contexts.lock().unwrap_or_else(|p| p.into_inner());
+        contexts.get(&(model.to_string(), method.to_string())).cloned()
     }
 
     /// Every model call received, all models and methods together.
