@@ -298,7 +298,13 @@ fn odoo(api: &AdminClient) -> (Finding, Option<String>) {
     }
     let version = status.version.clone().unwrap_or_default();
     let major: u32 = version.split(['.', '+', '-']).next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    let finding = if major < 16 {
+    let finding = if status.database_exists == Some(false) {
+        Finding::fail(
+            "odoo",
+            format!("Odoo {version} answers, but has no database {:?}", status.database.as_deref().unwrap_or_default()),
+            "check odoo_database (alpenglow settings show) against the databases of this Odoo",
+        )
+    } else if major < 16 {
         Finding::fail(
             "odoo",
             format!("Odoo {version} answers, but Alpenglow supports Odoo 16 and later"),

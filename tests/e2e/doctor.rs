@@ -59,6 +59,18 @@ fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
     assert!(socket["fix"].as_str().unwrap().starts_with("chmod 600"), "{socket}");
     chmod(&dir, 0o700);
     chmod(&dir.join("admin.sock"), 0o600);
+
+    // An Odoo that answers but lacks the configured database (another
+    // store, no daemon, pointed at the demo's sandbox).
+    let sandbox_url = demo.sandbox_url.trim_end_matches('/');
+    let elsewhere = root.path().join("elsewhere");
+    let config = root.path().join("wrong-db.toml");
+    std::fs::write(&config, format!("[odoo]\nurl = \"{sandbox_url}\"\ndatabase = \"nosuch\"\n")).unwrap();
+    let (out, findings) = doctor(&elsewhere, Some(&config));
+    assert_eq!(out.status.code(), Some(1), "{findings:#?}");
+    let odoo = finding(&findings, "odoo");
+    assert_eq!(odoo["status"], "fail", "{odoo}");
+    assert!(odoo["message"].as_str().unwrap().contains("has no database \"nosuch\""), "{odoo}");
     drop(demo);
 
     // A config file that does not load: the key is named.

@@ -59,6 +59,10 @@ pub struct OdooStatus {
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    /// Whether Odoo has the configured database (`db.db_exist`); None when
+    /// no database is named or the protocol cannot tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_exists: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
