@@ -37,6 +37,20 @@ fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
     let dir = root.path().join("data");
     let demo = DemoAt::start(&dir, "doctor");
 
+    // The demo leaves Require Credential off: a warning, not a failure.
+    let (out, findings) = doctor(&dir, None);
+    assert!(out.status.success(), "{findings:#?}");
+    let credentials = finding(&findings, "credentials");
+    assert_eq!(credentials["status"], "warn", "{credentials}");
+    assert!(credentials["message"].as_str().unwrap().contains("require_credential is off"), "{credentials}");
+    let set = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .env_remove("ALPENGLOW_ADMIN_SOCKET")
+        .args(["settings", "set", "require_credential", "on"])
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
     let (out, findings) = doctor(&dir, None);
     assert!(out.status.success(), "{findings:#?}");
     assert!(findings.iter().all(|f| f["status"] == "ok"), "{findings:#?}");

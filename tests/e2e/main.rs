@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin_layout;
 mod admin_socket;
 mod backup;
 mod bridge;
