@@ -11,6 +11,7 @@ use super::screen::{Click, Screen};
 use super::sessions::SessionsScreen;
 use super::settings::SettingsScreen;
 use super::setup::SetupScreen;
+use super::worker::{Event, Link};
 use crate::admin::api::{
     self as api, ApiResult, CredentialView, GetStatus, ListCredentials, ListOdooFields, ListOdooModels, ListOdooUsers,
     ListResources, OdooField, OdooModel, OdooUserView, QueryAudit, ResourceView, SettingEntry, ShowSettings, Status,
@@ -230,6 +231,9 @@ pub struct App {
     pub tick: u64,
     /// The terminal's size at the last draw: where mouse clicks land.
     pub area: Rect,
+    /// Why the daemon is not answering, while it is not: the frame shows a
+    /// banner and greys out what it last fetched.
+    pub disconnected: Option<String>,
     outbox: Outbox,
 }
 
@@ -260,6 +264,7 @@ impl App {
             pending: Vec::new(),
             tick: 0,
             area: Rect::new(0, 0, 80, 24),
+            disconnected: None,
             outbox: Outbox::default(),
         }
     }
@@ -302,6 +307,30 @@ impl App {
         self.outbox.send(Tag::Settings, ShowSettings {});
         self.outbox.send(Tag::Resources, ListResources {});
         self.outbox.send(Tag::Credentials, ListCredentials {});
+    }
+
+    /// The link to the daemon changed. When it is back (the daemon restarted,
+    /// or was down a while), everything shown is asked for again: the
+    /// daemon's state may have changed meanwhile.
+    pub fn on_link(&mut self, link: Link) {
+        match link {
+            Link::Down(why) => self.disconnected = Some(why),
+            Link::Back => {
+                self.disconnected = None;
+                self.message = Some("reconnected to the daemon: every screen refreshed".into());
+                self.start();
+                let (screen, mut ctx) = self.parts(self.screen);
+                screen.refresh(&mut ctx);
+            }
+        }
+    }
+
+    /// What the worker handed back.
+    pub fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Reply(reply) => self.on_reply(reply),
+            Event::Link(link) => self.on_link(link),
+        }
     }
 
     /// Requests to send now; each is then awaited.

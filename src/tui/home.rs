@@ -4,7 +4,7 @@
 use super::app::{Action, Ctx, Data, ScreenId, Tag};
 use super::screen::{Click, Screen};
 use super::widgets::{bold, fit};
-use crate::admin::api::{GetStatus, SetSetting};
+use crate::admin::api::{GetStatus, SetSetting, ShowSettings};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -35,6 +35,15 @@ impl Screen for HomeScreen {
             "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
             "w        setup wizard",
         ]
+    }
+
+    /// Home shows the settings' warnings: they change elsewhere too.
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Settings)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Settings, ShowSettings {});
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {

@@ -84,8 +84,8 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, worker: &worker::Worker) 
         } else {
             app.on_tick();
         }
-        for reply in worker.ready() {
-            app.on_reply(reply);
+        for event in worker.ready() {
+            app.on_event(event);
         }
     }
 }

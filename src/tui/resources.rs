@@ -110,6 +110,15 @@ impl Screen for ResourcesScreen {
         }
     }
 
+    /// Resources change elsewhere too (the CLI, another dashboard).
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Resources)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Resources, ListResources {});
+    }
+
     /// The model list arrived (or failed): fill the wizard; a field list: the form.
     fn on_data(&mut self, tag: &Tag, data: &Data) {
         match (tag, &mut self.mode, &data.models) {

@@ -73,6 +73,15 @@ impl Screen for SettingsScreen {
         self.editing.is_some() || self.searching
     }
 
+    /// Settings change elsewhere too (the CLI, Home's quick keys, the wizard).
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Settings)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Settings, ShowSettings {});
+    }
+
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
             return Action::None;

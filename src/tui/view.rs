@@ -4,7 +4,7 @@
 
 use super::app::{App, ScreenId};
 use super::screen::Screen;
-use super::widgets::{bold, centered, fit, selected};
+use super::widgets::{alert, bold, centered, fit, selected, stale};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -51,6 +51,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
     app.current().draw(frame, body, &app.data);
+    if let Some(why) = &app.disconnected {
+        // Stale: greyed out, under a banner on the box's top border.
+        frame.buffer_mut().set_style(body, stale());
+        let banner = format!(" ! disconnected from the daemon, retrying · shown data may be stale · {why} ");
+        let row = Rect { height: 1, ..body };
+        frame.render_widget(Paragraph::new(fit(&banner, row.width as usize)).style(alert()), row);
+    }
 
     let spinner = if app.busy() { SPINNER[(app.tick % 4) as usize] } else { " " };
     let message = app.message.clone().unwrap_or_else(|| "? help · Tab next screen · Esc back · q quit".into());

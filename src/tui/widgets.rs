@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use std::collections::BTreeSet;
@@ -17,6 +17,28 @@ pub fn selected() -> Style {
 
 pub fn bold() -> Style {
     Style::default().add_modifier(Modifier::BOLD)
+}
+
+/// Whether to draw in colour: not with `NO_COLOR` set (no-color.org) nor on
+/// a dumb terminal.
+pub fn colour() -> bool {
+    static COLOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COLOUR.get_or_init(|| {
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").ok().as_deref() != Some("dumb")
+    })
+}
+
+/// Errors and the disconnected banner: bold red, or bold reverse video
+/// without colour, so they are not missed.
+pub fn alert() -> Style {
+    if colour() { bold().fg(Color::Red) } else { bold().add_modifier(Modifier::REVERSED) }
+}
+
+/// What was fetched before the daemon went away: dimmed (grey in colour).
+pub fn stale() -> Style {
+    let dim = Style::default().add_modifier(Modifier::DIM);
+    if colour() { dim.fg(Color::DarkGray) } else { dim }
 }
 
 /// One line of editable text.

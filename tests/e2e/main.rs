@@ -22,4 +22,5 @@ mod tls;
 mod traffic_audit;
 mod traffic_crash;
 mod traffic_limits;
+mod tui_admin;
 mod tui_e2e;

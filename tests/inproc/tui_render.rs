@@ -14,7 +14,7 @@ use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
 use alpenglow::tui::app::{App, Job, Loadable, Reply, Request, ScreenId, Tag};
 use alpenglow::tui::view;
-use alpenglow::tui::worker::Worker;
+use alpenglow::tui::worker::{Event, Link, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -497,7 +497,7 @@ fn answer(worker: &Worker, request: Request) -> Reply {
     worker.send(request).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        if let Some(reply) = worker.ready().pop() {
+        if let Some(Event::Reply(reply)) = worker.ready().pop() {
             return reply;
         }
         assert!(std::time::Instant::now() < deadline, "the worker did not answer");
@@ -793,4 +793,20 @@ impl Ctrl for KeyEvent {
     fn with_ctrl(self) -> KeyEvent {
         KeyEvent::new(self.code, KeyModifiers::CONTROL)
     }
+}
+
+#[test]
+fn a_lost_daemon_shows_a_banner_and_its_return_refreshes_every_screen() {
+    let mut app = demo_app();
+    app.go(ScreenId::Sessions);
+    app.take_requests();
+    app.on_link(Link::Down("the admin socket /run/alpenglow/admin.sock stopped answering".into()));
+    let screen = render(&app);
+    assert!(screen.lines().nth(1).unwrap().contains("! disconnected from the daemon, retrying"), "{screen}");
+    // Back: what every screen shows is asked for again, the shown one's too.
+    app.on_link(Link::Back);
+    let tags: Vec<Tag> = app.take_requests().into_iter().map(|r| r.tag).collect();
+    assert_eq!(tags, [Tag::Status, Tag::Settings, Tag::Resources, Tag::Credentials, Tag::Sessions]);
+    let screen = render(&app);
+    assert!(!screen.contains("disconnected") && screen.contains("reconnected to the daemon"), "{screen}");
 }

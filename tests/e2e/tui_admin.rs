@@ -1,0 +1,101 @@
+//! The admin's day in the real dashboard (tmux), against a real
+//! `alpenglow serve`: the dashboard survives a daemon restart (banner while
+//! it is gone, every screen refreshed when it is back, saves work again).
+
+use crate::common::serve::Serve;
+use crate::common::tmux::Tmux;
+
+use std::path::Path;
+use std::process::Command;
+
+const CONFIG: &str = "listen = \"127.0.0.1:0\"\n";
+
+/// `alpenglow --data-dir DIR ARGS` with no daemon named by the environment.
+fn cli(data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .env_remove("ALPENGLOW_ADMIN_SOCKET")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The dashboard on `serve`'s socket, past the setup wizard a fresh store opens on.
+fn dashboard(serve: &Serve) -> Tmux {
+    let socket = serve.data_dir.join("admin.sock");
+    let dir = serve.data_dir.parent().unwrap();
+    let tui = Tmux::dashboard(dir, &[("ALPENGLOW_ADMIN_SOCKET", socket.to_str().unwrap())]);
+    tui.wait_for("Setup wizard");
+    tui.keys(&["Escape"]);
+    tui.wait_for("Quick actions");
+    tui
+}
+
+#[test]
+fn the_dashboard_reconnects_after_a_daemon_restart_and_refreshes_every_screen() {
+    let root = tempfile::tempdir().unwrap();
+    let mut serve = Serve::start(root.path(), CONFIG);
+    let tui = dashboard(&serve);
+    tui.keys(&["2"]);
+    let line = tui.line_with("Requests per Minute");
+    assert!(!line.contains(" 77 "), "{line}");
+
+    // The daemon stops (as systemctl restart does first): a banner, not a freeze.
+    serve.signal(libc::SIGTERM);
+    let _ = serve.child.wait();
+    tui.wait_for("disconnected from the daemon, retrying");
+    // Meanwhile the store is changed elsewhere (no daemon: the CLI opens it).
+    cli(&serve.data_dir, &["settings", "set", "requests_per_minute", "77"]);
+    // A save while it is gone says plainly that nothing was saved.
+    tui.keys(&["/"]);
+    tui.type_text("requests per minute");
+    tui.keys(&["Enter", "Enter", "C-u"]);
+    tui.type_text("60");
+    tui.keys(&["Enter"]);
+    tui.wait_for("nothing was sent or saved");
+    tui.keys(&["Escape"]);
+
+    // The daemon is back on the same socket: the dashboard finds it, the
+    // banner goes, the Settings screen shows what changed meanwhile.
+    let again = Serve::start(root.path(), CONFIG);
+    tui.wait_for("reconnected to the daemon");
+    tui.wait_gone("disconnected from the daemon");
+    tui.wait_until("77, stored while the daemon was away", |s| {
+        s.lines().any(|l| l.contains("Requests per Minute") && l.contains(" 77 "))
+    });
+    // Saves work again, without restarting the dashboard.
+    tui.keys(&["Enter", "C-u"]);
+    tui.type_text("60");
+    tui.keys(&["Enter"]);
+    tui.wait_for("saved requests_per_minute = 60");
+    drop(again);
+    assert!(
+        cli(&serve.data_dir, &["settings", "show"])
+            .lines()
+            .any(|l| l.contains("requests_per_minute") && l.contains("60"))
+    );
+}
+
+#[test]
+fn the_settings_screen_follows_changes_made_elsewhere() {
+    let root = tempfile::tempdir().unwrap();
+    let serve = Serve::start(root.path(), CONFIG);
+    let tui = dashboard(&serve);
+    tui.keys(&["2"]);
+    tui.wait_for("Requests per Minute");
+    // The CLI changes a setting through the daemon; the open screen follows.
+    let socket = serve.data_dir.join("admin.sock");
+    let out = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .env("ALPENGLOW_ADMIN_SOCKET", &socket)
+        .args(["settings", "set", "requests_per_minute", "91"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let screen = tui.wait_until("91 on the Settings screen", |s| {
+        s.lines().any(|l| l.contains("Requests per Minute") && l.contains(" 91 "))
+    });
+    assert!(!screen.contains("disconnected"), "{screen}");
+}
