@@ -224,7 +224,10 @@ pub struct App {
     pub setup: SetupScreen,
     pub data: Data,
     pub help: bool,
+    /// The status line's message (it replaces the footer's keys until the next key).
     pub message: Option<String>,
+    /// The message is an error: drawn in the alert style.
+    pub message_is_error: bool,
     pub quit: bool,
     /// Answers still awaited (the spinner turns while any is).
     pub pending: Vec<Tag>,
@@ -250,7 +253,7 @@ impl App {
     pub fn new() -> App {
         App {
             screen: ScreenId::Home,
-            home: HomeScreen,
+            home: HomeScreen::default(),
             settings: SettingsScreen::default(),
             resources: ResourcesScreen::default(),
             credentials: CredentialsScreen::default(),
@@ -260,6 +263,7 @@ impl App {
             data: Data::default(),
             help: false,
             message: None,
+            message_is_error: false,
             quit: false,
             pending: Vec::new(),
             tick: 0,
@@ -318,11 +322,23 @@ impl App {
             Link::Back => {
                 self.disconnected = None;
                 self.message = Some("reconnected to the daemon: every screen refreshed".into());
-                self.start();
-                let (screen, mut ctx) = self.parts(self.screen);
-                screen.refresh(&mut ctx);
+                self.message_is_error = false;
+                self.refresh_all();
             }
         }
+    }
+
+    /// Asks the daemon again for everything shown (Ctrl-R, and a daemon back).
+    pub fn refresh_all(&mut self) {
+        self.start();
+        let (screen, mut ctx) = self.parts(self.screen);
+        screen.refresh(&mut ctx);
+    }
+
+    /// Shows an error on the status line.
+    pub fn error(&mut self, text: String) {
+        self.message = Some(text);
+        self.message_is_error = true;
     }
 
     /// What the worker handed back.
@@ -384,6 +400,16 @@ impl App {
             self.help = false;
             return;
         }
+        // A message stays until the next key; then the footer shows the keys again.
+        self.message = None;
+        self.message_is_error = false;
+        let refresh = key.code == KeyCode::F(5)
+            || (key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('r'));
+        if refresh {
+            self.refresh_all();
+            self.message = Some("refreshing…".into());
+            return;
+        }
         let typing = self.current().typing();
         if !typing && key.code == KeyCode::Char('?') {
             self.help = true;
@@ -443,6 +469,9 @@ impl App {
     fn click(&mut self, column: u16, row: u16) {
         if self.help {
             self.help = false;
+            return;
+        }
+        if !super::view::fits(self.area) {
             return;
         }
         let [tabs, body, _] = super::view::layout(self.area);
@@ -510,7 +539,7 @@ impl App {
             }
         };
         if let Err(e) = failed {
-            self.message = Some(e.message);
+            self.error(e.message);
         }
     }
 
@@ -552,6 +581,7 @@ impl App {
         }
         if let Some(text) = said {
             self.message = Some(text);
+            self.message_is_error = !ok;
         }
     }
 }

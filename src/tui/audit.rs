@@ -154,7 +154,10 @@ impl AuditScreen {
         let filter_text =
             if active.is_empty() { "filters: none".to_string() } else { format!("filters: {}", active.join(" ")) };
         frame.render_widget(Paragraph::new(fit(&filter_text, filters.width as usize)), filters);
-        frame.render_widget(Paragraph::new("f filter · / text · l live · Tab detail · x export · g refresh"), hint);
+        frame.render_widget(
+            Paragraph::new("f filter · / search · l live · Tab detail · x export · Ctrl-R refresh"),
+            hint,
+        );
 
         if let Some(row) = self.filtering {
             let lines: Vec<Line> = FILTERS
@@ -247,9 +250,21 @@ impl Screen for AuditScreen {
     fn help(&self) -> &'static [&'static str] {
         &[
             "f        filters · / text filter",
-            "l        live tail on/off · g refresh",
-            "Tab      detail pane · x export to a file (asks where)",
+            "l        live tail on/off",
+            "Tab      detail pane · x export the current filter to a file (asks where)",
         ]
+    }
+
+    fn keys(&self) -> String {
+        if self.export.is_some() {
+            "type the file's path · Enter export · Esc cancel".into()
+        } else if self.filtering.is_some() {
+            "type · ↑↓/Tab move · Enter apply · Esc close".into()
+        } else if self.detail {
+            "Tab/Esc back to the list".into()
+        } else {
+            "f filter · / search · l live · Tab detail · x export".into()
+        }
     }
 
     fn typing(&self) -> bool {
@@ -331,12 +346,18 @@ impl Screen for AuditScreen {
                 self.live = !self.live;
                 return Action::Say(format!("live tail {}", if self.live { "on" } else { "off" }));
             }
-            KeyCode::Char('g') | KeyCode::F(5) => self.load(ctx.out),
             KeyCode::Char('x') => {
                 self.export = Some(Input::new(&Self::default_export_name()));
                 self.export_error = None;
             }
             KeyCode::Esc if self.detail => self.detail = false,
+            // Esc clears the filters (the search) before it leaves.
+            KeyCode::Esc if self.filters.iter().any(|f| !f.text.trim().is_empty()) => {
+                self.filters.iter_mut().for_each(|f| f.set(""));
+                self.cursor = 0;
+                self.load(ctx.out);
+                return Action::Say("filters cleared".into());
+            }
             _ => return Action::Unhandled,
         }
         Action::None

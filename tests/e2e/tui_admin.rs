@@ -99,3 +99,73 @@ fn the_settings_screen_follows_changes_made_elsewhere() {
     });
     assert!(!screen.contains("disconnected"), "{screen}");
 }
+
+#[test]
+fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
+    let demo = crate::common::demo::Demo::start();
+    let socket = demo.data_dir.path().join("admin.sock");
+    let tui = Tmux::dashboard(demo.data_dir.path(), &[("ALPENGLOW_ADMIN_SOCKET", socket.to_str().unwrap())]);
+    tui.wait_for("connected · Odoo 19");
+
+    // Each screen's footer names its keys: one scheme everywhere.
+    let footers = [
+        ("2", "Enter/e edit or flip · / search · ? help · q quit"),
+        ("3", "a add · Enter/e edit · d remove · / search · ? help · q quit"),
+        ("4", "a add · d revoke · / search · ? help · q quit"),
+        ("5", "f filter · / search · l live · Tab detail · x export · ? help · q quit"),
+        ("6", "d end session · / search · ? help · q quit"),
+        ("1", "m MCP on/off · s r c a n w go to · ? help · q quit"),
+    ];
+    for (tab, footer) in footers {
+        tui.keys(&[tab]);
+        tui.wait_until(footer, |s| s.lines().last().is_some_and(|l| l.contains(footer)));
+    }
+    // `/` searches on Sessions too, and Esc clears the search before leaving.
+    tui.keys(&["6", "/"]);
+    tui.wait_for("type to search · Enter keep · Esc close");
+    tui.type_text("nothing-like-this");
+    tui.keys(&["Enter"]);
+    tui.wait_for("No session matches the search.");
+    tui.keys(&["Escape"]);
+    tui.wait_gone("No session matches the search.");
+    tui.wait_for("[6:Sessions]");
+    tui.keys(&["Escape"]);
+    tui.wait_for("[1:Home]");
+
+    // MCP off from Home asks first; n keeps it on, y turns it off.
+    tui.keys(&["m"]);
+    tui.wait_for("Turn MCP access off?");
+    tui.keys(&["n"]);
+    tui.wait_for("MCP access unchanged");
+    tui.wait_for("ON  (m: turn off)");
+    tui.keys(&["m", "y"]);
+    tui.wait_for("OFF (m: turn on)");
+    tui.keys(&["m"]);
+    tui.wait_for("ON  (m: turn off)");
+
+    // Ctrl-S saves a form while a field is still being typed in.
+    tui.keys(&["3", "a"]);
+    tui.wait_for("account.account");
+    tui.keys(&["/"]);
+    tui.type_text("product.template");
+    tui.keys(&["Enter", "Space", "Enter"]);
+    tui.wait_for("Add Resources: product.template");
+    tui.keys(&["Enter"]);
+    tui.wait_for("type · Enter/Tab/Esc done · Ctrl-S save");
+    tui.type_text("1");
+    tui.keys(&["C-s"]);
+    tui.wait_for("added product.template");
+    let listed = cli_socket(&socket, &["resources", "list"]);
+    assert!(listed.lines().any(|l| l.contains("product.template") && l.contains(" 1 ")), "{listed}");
+}
+
+/// `alpenglow ARGS` through the daemon on `socket`.
+fn cli_socket(socket: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .env("ALPENGLOW_ADMIN_SOCKET", socket)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -51,11 +51,11 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     // The mouse: the tab, then the row, are clicked; the keys go on working.
     tui.click("4:Credentials");
     tui.click("Demo sales");
-    tui.keys(&["x"]);
+    tui.keys(&["d"]);
     tui.wait_for("(Demo sales)? This is permanent");
     tui.keys(&["y"]);
     tui.wait_for("revoked credential");
-    tui.keys(&["n"]);
+    tui.keys(&["a"]);
     tui.wait_for("New credential");
     tui.keys(&["Enter"]);
     tui.wait_for("Sally Sales");
