@@ -112,7 +112,7 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
         ("2", "Enter/e edit or flip · / search · ? help · q quit"),
         ("3", "a add · Enter/e edit · d remove · / search · ? help · q quit"),
         ("4", "a add · d revoke · / search · ? help · q quit"),
-        ("5", "f filter · / search · l live · Tab detail · x export · ? help · q quit"),
+        ("5", "↵ detail · [ ] page · t time · f filter · l live · x export · ? help · q quit"),
         ("6", "d end session · / search · ? help · q quit"),
         ("1", "m MCP on/off · s r c a n w go to · ? help · q quit"),
     ];
@@ -168,4 +168,38 @@ fn cli_socket(socket: &Path, args: &[&str]) -> String {
         .unwrap();
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_audit_browser_pages_past_the_newest_200_and_shows_an_entry_whole() {
+    let demo = crate::common::demo::Demo::start();
+    let addr = demo.addr().parse().unwrap();
+    let key = demo.key("admin");
+    for _ in 0..230 {
+        let answer = crate::common::http::alpenglow_rpc(addr, &key, "alpenglow_list_models", serde_json::json!({}));
+        assert_eq!(answer.status, 200, "{}", answer.text());
+    }
+    let socket = demo.data_dir.path().join("admin.sock");
+    let tui =
+        Tmux::dashboard_sized(demo.data_dir.path(), &[("ALPENGLOW_ADMIN_SOCKET", socket.to_str().unwrap())], 80, 24);
+    tui.wait_for("connected · Odoo 19");
+    tui.keys(&["5"]);
+    tui.wait_for("entry 1 of 1–200 · page 1 · ] older");
+    tui.keys(&["]"]);
+    tui.wait_for("entry 201 of 201–");
+    tui.keys(&["G"]);
+    let screen = tui.wait_for("page 2 · [ newer");
+    assert!(screen.contains("list_models"), "{screen}");
+    // The entry's detail, full screen and scrollable at 80x24.
+    tui.keys(&["Enter"]);
+    tui.wait_for("Detail (full screen");
+    let top = tui.line_with("Detail (full screen");
+    assert!(top.contains("lines 1–"), "{top}");
+    tui.keys(&["PageDown"]);
+    let scrolled = tui.line_with("Detail (full screen");
+    assert!(scrolled.contains("lines ") && !scrolled.contains("lines 1–"), "{scrolled}");
+    tui.keys(&["Escape"]);
+    tui.wait_gone("Detail (full screen");
+    tui.keys(&["["]);
+    tui.wait_for("entry 1 of 1–200 · page 1");
 }

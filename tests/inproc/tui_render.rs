@@ -904,3 +904,82 @@ fn turning_mcp_off_on_home_asks_first() {
     press(&mut app, "my");
     assert_eq!(app.take_requests()[0].job, set("enable_mcp", "off"));
 }
+
+/// A daemon's store with `n` audit entries (ids 1..=n; entry i on model.i).
+fn daemon_with_audit(n: usize) -> (tempfile::TempDir, AdminService, AdminClient) {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    for i in 1..=n {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_read");
+        e.model = Some(format!("model.{i}"));
+        admin.audit().append(e).unwrap();
+    }
+    let api = AdminClient::in_process(AdminContext::new(admin.clone(), UpstreamSlot::default(), None, "test")).unwrap();
+    (dir, admin, api)
+}
+
+#[test]
+fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live_mode() {
+    let (_dir, admin, api) = daemon_with_audit(450);
+    let mut app = demo_app();
+    app.take_requests();
+    app.go(ScreenId::Audit);
+    fetch(&mut app, &api);
+    let model = |app: &App| {
+        let entries = app.audit.entries.ready().unwrap();
+        entries[app.audit.cursor].fields().model.clone().unwrap()
+    };
+    assert_eq!(model(&app), "model.450", "newest first");
+    assert!(render(&app).contains("entry 1 of 1–200 · page 1 · ] older"), "{}", render(&app));
+    // Past the newest 200: every entry is reachable, page by page.
+    press(&mut app, "]");
+    fetch(&mut app, &api);
+    assert_eq!(model(&app), "model.250");
+    press(&mut app, "G");
+    assert!(render(&app).contains("entry 400 of 201–400 · page 2 · [ newer ] older"), "{}", render(&app));
+    press(&mut app, "]");
+    fetch(&mut app, &api);
+    press(&mut app, "G");
+    assert_eq!(model(&app), "model.1");
+    assert!(render(&app).contains("entry 450 of 401–450 · page 3 · [ newer · oldest page"), "{}", render(&app));
+    press(&mut app, "]");
+    assert!(app.take_requests().is_empty());
+    assert_eq!(app.message.as_deref(), Some("this is the oldest page"));
+    press(&mut app, "[[");
+    fetch(&mut app, &api);
+    assert_eq!(model(&app), "model.450");
+
+    // Jump to a time: entries before it, newest first.
+    let jump_to = {
+        let entries = app.audit.entries.ready().unwrap();
+        entries.iter().find(|e| e.fields().model.as_deref() == Some("model.300")).unwrap().fields().time.clone()
+    };
+    press(&mut app, "t");
+    assert_eq!(app.audit.filtering, Some(6));
+    press(&mut app, &jump_to);
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    let first = app.audit.entries.ready().unwrap()[0].fields().model.clone().unwrap();
+    let n: usize = first.trim_start_matches("model.").parse().unwrap();
+    assert!(n < 300 && n > 250, "the newest entry before {jump_to}: {first}");
+    app.on_key(key(KeyCode::Esc));
+    fetch(&mut app, &api);
+    assert_eq!(model(&app), "model.450", "Esc cleared the jump");
+
+    // Live: new entries arrive, the selection stays on its entry.
+    press(&mut app, "jjj");
+    assert_eq!(model(&app), "model.447");
+    press(&mut app, "l");
+    for i in 451..=455 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_read");
+        e.model = Some(format!("model.{i}"));
+        admin.audit().append(e).unwrap();
+    }
+    for _ in 0..20 {
+        app.on_tick();
+    }
+    fetch(&mut app, &api);
+    assert_eq!(app.audit.entries.ready().unwrap()[0].fields().model.as_deref(), Some("model.455"));
+    assert_eq!(model(&app), "model.447", "pinned to its entry, not to its row");
+    assert_eq!(app.audit.cursor, 8);
+}
