@@ -983,3 +983,40 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
     assert_eq!(model(&app), "model.447", "pinned to its entry, not to its row");
     assert_eq!(app.audit.cursor, 8);
 }
+
+#[test]
+fn field_names_are_typed_when_odoo_cannot_list_them() {
+    // The picker opens while the field list is on its way; Odoo then refuses
+    // (no service key): the picker gives way to typing, and Ctrl-S saves it.
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "jk");
+    app.on_key(key(KeyCode::Enter));
+    app.take_requests();
+    for _ in 0..7 {
+        press(&mut app, "j");
+    }
+    app.on_key(key(KeyCode::Enter));
+    app.on_reply(Reply {
+        tag: Tag::Fields("res.partner".into()),
+        result: Err(ApiError::failed("no Odoo service key is configured")),
+    });
+    assert!(app.current().typing(), "the fields row takes typed names");
+    assert!(render(&app).contains("Odoo's field list is not available: type the field names"), "{}", render(&app));
+    app.on_key(key(KeyCode::Char('u')).with_control());
+    press(&mut app, "email,phone");
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    let Job::Admin(api::Request::EditResource(edit)) = &sent[0].job else { panic!("{:?}", sent[0]) };
+    assert_eq!(edit.patch.fields, Some(vec!["email".to_string(), "phone".to_string()]));
+}
+
+trait WithControl {
+    fn with_control(self) -> Self;
+}
+
+impl WithControl for KeyEvent {
+    fn with_control(self) -> Self {
+        KeyEvent::new(self.code, KeyModifiers::CONTROL)
+    }
+}
