@@ -10,4 +10,5 @@ pub mod demo_at;
 pub mod http;
 pub mod inproc;
 pub mod serve;
+pub mod tmux;
 pub mod upstream_fixture;

@@ -38,8 +38,14 @@ pub struct Status {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GatewayUrls {
+    /// What clients are told (the public URL behind a proxy).
     pub url: String,
     pub mcp_url: String,
+    /// The address the listener is bound to (`127.0.0.1:8765`); empty from
+    /// a daemon that does not say.
+    pub listen: String,
+    /// Whether the listener itself serves TLS.
+    pub tls: bool,
 }
 
 /// `odoo.status`: never an error; `message` says why it is not connected.
