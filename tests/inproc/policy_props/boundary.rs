@@ -177,7 +177,7 @@ fn exec_call() -> impl Strategy<Value = ExecCall> {
     });
     let name_search = (
         proptest::sample::select(NAMES.to_vec()),
-        proptest::option::of(proptest::sample::select(NAME_DOMAINS.to_vec())),
+        proptest::option::weighted(0.7, proptest::sample::select(NAME_DOMAINS.to_vec())),
         proptest::option::of(prop_oneof![2 => Just(0u64), 1 => Just(3), 2 => Just(50)]),
         any::<bool>(),
     )
@@ -189,7 +189,7 @@ fn exec_call() -> impl Strategy<Value = ExecCall> {
     // Each method mostly with its own arguments, sometimes another's.
     let call = prop_oneof![
         2 => (bypass, prop_oneof![name_search.clone(), ids.clone(), Just(ExecArgs::Nothing)]),
-        2 => (Just("name_search".to_string()), prop_oneof![4 => name_search.clone(), 1 => ids.clone()]),
+        3 => (Just("name_search".to_string()), prop_oneof![4 => name_search.clone(), 1 => ids.clone()]),
         2 => (Just("has_access".to_string()), prop_oneof![3 => ids, 1 => Just(ExecArgs::Nothing)]),
     ];
     (call, proptest::sample::subsequence((0..CONTEXT_KEYS.len()).collect::<Vec<_>>(), 0..4))
@@ -204,8 +204,8 @@ fn execute_case() -> impl Strategy<Value = (Policy, Vec<String>, Caller, ExecCal
     let pool: Vec<String> = SAFE.iter().chain(BYPASS.iter().take(6)).map(|m| m.to_string()).collect();
     (
         policy(),
-        // Fields: mostly all, or all but email (which makes a name_search
-        // domain on email an oracle to refuse), else as generated.
+        // Fields: mostly all but email (which makes a name_search domain on
+        // email an oracle to refuse), or all, else as generated.
         0..4u8,
         prop::bool::weighted(0.85),
         proptest::sample::subsequence(pool, 0..4),
@@ -215,12 +215,13 @@ fn execute_case() -> impl Strategy<Value = (Policy, Vec<String>, Caller, ExecCal
     )
         .prop_map(|(mut policy, fields, writable, mut methods, listed, caller, call)| {
             match fields {
-                0 | 1 => policy.field_policy = FieldPolicy::All,
-                2 => policy.field_policy = FieldPolicy::Denylist(vec!["email".into()]),
+                0 => policy.field_policy = FieldPolicy::All,
+                1 | 2 => policy.field_policy = FieldPolicy::Denylist(vec!["email".into()]),
                 _ => {}
             }
             if writable {
                 policy.read_only = false;
+                policy.ops.read = true;
                 policy.ops.write = true;
             }
             if listed && !methods.contains(&call.method) {
