@@ -175,8 +175,10 @@ fn exec_call() -> impl Strategy<Value = ExecCall> {
         1 => m.to_ascii_uppercase(),
         _ => format!("_{m}"),
     });
+    // Mostly names that match many partners, so that the caps are tested.
+    let name = prop_oneof![3 => Just(""), 2 => Just("a"), 2 => proptest::sample::select(NAMES.to_vec())];
     let name_search = (
-        proptest::sample::select(NAMES.to_vec()),
+        name,
         proptest::option::weighted(0.7, proptest::sample::select(NAME_DOMAINS.to_vec())),
         proptest::option::of(prop_oneof![2 => Just(0u64), 1 => Just(3), 2 => Just(50)]),
         any::<bool>(),
