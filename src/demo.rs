@@ -40,6 +40,9 @@ pub struct DemoOptions {
     pub admin_socket: crate::admin_socket::server::SocketOptions,
     /// Added before every sandbox answer (zero but in shutdown tests).
     pub sandbox_delay: std::time::Duration,
+    /// The key sealing Odoo keys of OAuth grants (the demo keeps it in its
+    /// own data directory unless the config names one: its keys are public).
+    pub oauth_key_file: std::path::PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +106,15 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     // The admin socket reads Odoo's lists as the demo's admin user.
     let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
     let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
-    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
+    let oauth = crate::oauth::OAuth::new(
+        admin.clone(),
+        crate::oauth::OAuthOptions {
+            public_url: None,
+            key_file: options.oauth_key_file.clone(),
+            fetch: Default::default(),
+        },
+    );
+    let gateway = Gateway::with_oauth(admin.clone(), UpstreamSlot::pinned(client.clone()), oauth);
     let listener = Listener::bind(options.listen, FaceState { gateway, live: LiveConfig::default() })
         .await
         .map_err(|e| DemoError::Failed(e.to_string()))?;

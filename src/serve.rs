@@ -56,7 +56,16 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let dir = admin.store().dir().display().to_string();
     let socket =
         AdminSocket::bind(&SocketOptions { path: boot.admin_socket.clone(), group: boot.admin_socket_group.clone() })?;
-    let state = FaceState { gateway: Gateway::new(admin.clone(), UpstreamSlot::default()), live: live.clone() };
+    let oauth = crate::oauth::OAuth::new(
+        admin.clone(),
+        crate::oauth::OAuthOptions {
+            public_url: boot.public_url.clone(),
+            key_file: boot.oauth_key_path(),
+            fetch: Default::default(),
+        },
+    );
+    let gateway = Gateway::with_oauth(admin.clone(), UpstreamSlot::default(), oauth.clone());
+    let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // What the dashboard shows and puts in the Claude Desktop config: the
@@ -69,6 +78,16 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         .with_gateway_url(base_url);
     let admin_task = tokio::spawn(socket.serve(context));
     let timers = crate::jobs::start(&admin);
+    if let Ok(settings) = admin.settings()
+        && settings.oauth.enabled
+    {
+        match oauth.inactive_reason(&settings) {
+            Some(why) => tracing::error!("oauth_enabled is on but OAuth is not served: {why}"),
+            None => {
+                tracing::info!(issuer = %oauth.issuer(), key_file = %oauth.vault().path().display(), "OAuth for remote connectors is on")
+            }
+        }
+    }
     let scheme = if boot.tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,

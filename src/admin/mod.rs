@@ -78,12 +78,27 @@ pub struct AdminService {
     /// Held by every configuration change and by a backup's read of the
     /// configuration, so a backup sees all of a change or none of it.
     config_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Where clients reach this gateway (the boot config's `public_url`, else
+    /// the listen address), when known: turning OAuth on needs it https.
+    public_base: Option<String>,
 }
 
 impl AdminService {
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> AdminService {
         let traffic = std::sync::Arc::new(traffic::Traffic::new(&store));
-        AdminService { store, odoo_defaults, traffic, config_lock: Default::default() }
+        AdminService { store, odoo_defaults, traffic, config_lock: Default::default(), public_base: None }
+    }
+
+    /// Tells the service where clients reach the gateway, so `oauth_enabled`
+    /// is refused while that address cannot be an OAuth issuer.
+    pub fn with_public_base(mut self, base_url: String) -> AdminService {
+        self.public_base = Some(base_url);
+        self
+    }
+
+    /// Where clients reach the gateway, when the boot config said.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_base.as_deref()
     }
 
     /// Excludes configuration changes while it is held.
@@ -148,6 +163,12 @@ impl AdminService {
         let _guard = self.config_guard();
         let spec = settings::spec(key).map_err(|e| AdminError::Invalid(e.0))?;
         let value = spec.parse(input).map_err(|e| AdminError::Invalid(e.0))?;
+        if spec.key == "oauth_enabled"
+            && value == SettingValue::Bool(true)
+            && let Some(problem) = self.public_base.as_deref().and_then(settings::oauth_base_problem)
+        {
+            return Err(AdminError::Invalid(format!("oauth_enabled cannot be turned on: {problem}")));
+        }
         self.store.table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
         self.store.flush()?;
         Ok(value)
@@ -442,5 +463,27 @@ fn company_phrase(company_id: Option<u32>) -> String {
     match company_id {
         Some(c) => format!("for company {c}"),
         None => "for all companies".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_is_switched_on_only_behind_https_or_on_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plain =
+            AdminService::new(store.clone(), Default::default()).with_public_base("http://10.0.0.5:8765".into());
+        let refused = plain.set_setting("oauth_enabled", "on").unwrap_err().to_string();
+        assert!(refused.contains("https"), "{refused}");
+        assert!(!plain.settings().unwrap().oauth.enabled, "nothing stored");
+        assert!(plain.set_setting("oauth_enabled", "off").is_ok());
+        let https = AdminService::new(store.clone(), Default::default())
+            .with_public_base("https://alpenglow.example.com".into());
+        assert!(https.set_setting("oauth_enabled", "on").is_ok());
+        let loopback = AdminService::new(store, Default::default()).with_public_base("http://127.0.0.1:8765".into());
+        assert!(loopback.set_setting("oauth_enabled", "on").is_ok());
     }
 }

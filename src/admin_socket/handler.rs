@@ -125,6 +125,10 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
         "credentials.create" => create_credential(ctx, &a).await,
         "credentials.revoke" => {
             let revoked = admin.revoke_credential(a.u64("id")?)?;
+            // Its OAuth grants go too, with the Odoo keys they kept.
+            crate::oauth::Grants::new(admin.store().clone())
+                .revoke_for_credential(revoked.id, "its credential was revoked")
+                .map_err(|e| ApiError::failed(e.to_string()))?;
             Ok(views::credential(&revoked, &Default::default(), today))
         }
         "odoo.status" => Ok(odoo::status(ctx).await),
@@ -149,12 +153,25 @@ pub async fn dispatch(ctx: &AdminContext, op: &str, args: Value) -> ApiResult<Va
             let store = ctx.admin.store().clone();
             backup_off_workers(move || crate::backup::audit_page(&store, &tree, after.as_deref(), until, limit)).await
         }
+        // OAuth clients, grants and sign-ups.
+        other if other.starts_with("oauth.") => match crate::oauth::admin_ops::dispatch(admin, other, &args).await {
+            Some(result) => Ok(result?),
+            None => Err(ApiError::invalid(format!(
+                "unknown operation {other:?}; the OAuth ones: {}",
+                crate::oauth::admin_ops::OPS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+            ))),
+        },
         // The audit log, sessions and jobs: served by the admin service itself.
         other => match crate::admin::traffic::dispatch(admin, other, &args) {
             Some(result) => Ok(result?),
             None => Err(ApiError::invalid(format!(
                 "unknown operation {other:?}; known: {}",
-                OPS.iter().chain(crate::admin::traffic::OPS).map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+                OPS.iter()
+                    .chain(crate::admin::traffic::OPS)
+                    .chain(crate::oauth::admin_ops::OPS)
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         },
     }

@@ -43,7 +43,9 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
         Ok(result) => http::json(StatusCode::OK, json!({"jsonrpc": "2.0", "id": call.id, "result": result})),
         Err(error) => {
             let status = match &error {
-                OpError::Unauthenticated(_) | OpError::RateLimited { .. } => http::status_of(&error),
+                OpError::Unauthenticated(_) | OpError::RateLimited { .. } | OpError::InsufficientScope { .. } => {
+                    http::status_of(&error)
+                }
                 _ => StatusCode::OK,
             };
             let mut response = http::json(

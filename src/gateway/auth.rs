@@ -14,6 +14,7 @@
 use super::{OpError, RequestContext, UpstreamSlot};
 use crate::admin::AdminService;
 use crate::config::{ApiKey, Credential, Scope, Settings};
+use crate::policy::scopes::ScopeSet;
 use crate::upstream::{Identity, OdooUser, UpstreamError};
 use base64::Engine;
 use std::collections::HashMap;
@@ -99,6 +100,9 @@ pub struct Principal {
     /// The companies Odoo calls may touch.
     pub company_ids: Vec<i64>,
     key: ApiKey,
+    /// What an OAuth access token's grant allows (None: an API key, which
+    /// the credential alone governs).
+    pub token_scopes: Option<ScopeSet>,
 }
 
 impl Principal {
@@ -120,6 +124,7 @@ impl Principal {
             home_company,
             company_ids: home_company.into_iter().collect(),
             key,
+            token_scopes: None,
         }
     }
 }
@@ -141,18 +146,18 @@ pub struct AuthCache {
 impl AuthCache {
     /// A 128-bit keyed hash of the key: two SipHash instances with random
     /// per-process keys. The cache never holds the key itself.
-    fn slot(&self, key: &ApiKey) -> u128 {
+    pub(super) fn slot(&self, key: &ApiKey) -> u128 {
         let a = self.hasher.0.hash_one(key.expose()) as u128;
         let b = self.hasher.1.hash_one(key.expose()) as u128;
         (a << 64) | b
     }
 
-    fn get(&self, slot: u128) -> Option<(OdooUser, Option<u64>)> {
+    pub(super) fn get(&self, slot: u128) -> Option<(OdooUser, Option<u64>)> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.get(&slot).filter(|c| c.at.elapsed() < IDENTITY_TTL).map(|c| (c.user.clone(), c.credential_id))
     }
 
-    fn put(&self, slot: u128, user: OdooUser, credential_id: Option<u64>) {
+    pub(super) fn put(&self, slot: u128, user: OdooUser, credential_id: Option<u64>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 10_000 {
             entries.retain(|_, c| c.at.elapsed() < IDENTITY_TTL);
@@ -185,7 +190,14 @@ pub(super) async fn authenticate(
     cache: &AuthCache,
     settings: &Settings,
     ctx: &RequestContext,
+    oauth: Option<&crate::oauth::OAuth>,
 ) -> Result<Principal, OpError> {
+    // An OAuth access token (never an Odoo key: it has its own prefix).
+    if let Authorization::Bearer(token) = &ctx.authorization
+        && crate::oauth::is_access_token(token)
+    {
+        return super::oauth::authenticate_token(admin, upstream, cache, settings, ctx, oauth, token).await;
+    }
     let (key_text, basic_login) = match &ctx.authorization {
         Authorization::Missing => {
             return Err(OpError::Unauthenticated(
@@ -280,6 +292,20 @@ pub(super) async fn authenticate(
         ));
     }
 
+    finish(admin, ctx, user, chosen, key, None)
+}
+
+/// The caller, once its user and credential are known: counts the
+/// credential's use and settles the companies Odoo calls may touch.
+/// `token_scopes` is set for an OAuth access token.
+pub(super) fn finish(
+    admin: &AdminService,
+    ctx: &RequestContext,
+    user: OdooUser,
+    chosen: Option<Credential>,
+    key: ApiKey,
+    token_scopes: Option<ScopeSet>,
+) -> Result<Principal, OpError> {
     if let Some(c) = &chosen {
         // Usage is bookkeeping: a failure to count must not refuse the caller.
         let _ = admin.record_usage(c.id, ctx.client_ip);
@@ -298,7 +324,7 @@ pub(super) async fn authenticate(
         }
         None => (user.company_id, user.company_ids.clone()),
     };
-    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key })
+    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key, token_scopes })
 }
 
 #[cfg(test)]

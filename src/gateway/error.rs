@@ -15,6 +15,12 @@ pub enum OpError {
     /// The caller is known but may not do this.
     #[error("{0}")]
     Denied(String),
+    /// An OAuth access token whose grant lacks the scope this needs: the
+    /// client may ask the person for it (step-up).
+    #[error(
+        "insufficient scope: this connection was not granted {scope}; connect again and approve {scope} to do this"
+    )]
+    InsufficientScope { scope: &'static str },
     /// The model, record or method does not exist for this caller.
     #[error("{0}")]
     NotFound(String),
@@ -77,7 +83,7 @@ impl OpError {
         match self {
             OpError::Disabled => -32000,
             OpError::Unauthenticated(_) => -32001,
-            OpError::Denied(_) => -32002,
+            OpError::Denied(_) | OpError::InsufficientScope { .. } => -32002,
             OpError::NotFound(_) => -32003,
             OpError::Invalid(_) => -32602,
             OpError::UnknownOperation(_) => -32601,
@@ -90,7 +96,7 @@ impl OpError {
     /// A short outcome name for the audit log and metrics.
     pub fn outcome(&self) -> &'static str {
         match self {
-            OpError::Disabled | OpError::Denied(_) => "denied",
+            OpError::Disabled | OpError::Denied(_) | OpError::InsufficientScope { .. } => "denied",
             OpError::Unauthenticated(_) => "unauthenticated",
             OpError::NotFound(_) => "not_found",
             OpError::Invalid(_) | OpError::UnknownOperation(_) => "invalid",

@@ -12,6 +12,7 @@
 mod auth;
 mod error;
 mod health;
+mod oauth;
 mod traffic;
 mod upstream_slot;
 
@@ -100,10 +101,22 @@ struct Inner {
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
     health: health::HealthCache,
+    /// The OAuth authorization server, when this gateway serves one.
+    oauth: Option<crate::oauth::OAuth>,
 }
 
 impl Gateway {
     pub fn new(admin: AdminService, upstream: UpstreamSlot) -> Gateway {
+        Gateway::build(admin, upstream, None)
+    }
+
+    /// A gateway that also accepts the access tokens of `oauth` (and serves
+    /// its endpoints through the faces).
+    pub fn with_oauth(admin: AdminService, upstream: UpstreamSlot, oauth: crate::oauth::OAuth) -> Gateway {
+        Gateway::build(admin, upstream, Some(oauth))
+    }
+
+    fn build(admin: AdminService, upstream: UpstreamSlot, oauth: Option<crate::oauth::OAuth>) -> Gateway {
         Gateway {
             inner: Arc::new(Inner {
                 admin,
@@ -111,6 +124,7 @@ impl Gateway {
                 auth: auth::AuthCache::default(),
                 schemas: Default::default(),
                 health: Default::default(),
+                oauth,
             }),
         }
     }
@@ -158,8 +172,15 @@ impl Gateway {
         let known = self.inner.auth.knows(&ctx.authorization);
         let attempt = traffic::admit_login(self, &settings, ctx, known)?;
         let ticket = if known { None } else { traffic::charge_ip(self, &settings, ctx)? };
-        let result =
-            auth::authenticate(&self.inner.admin, &self.inner.upstream, &self.inner.auth, &settings, ctx).await;
+        let result = auth::authenticate(
+            &self.inner.admin,
+            &self.inner.upstream,
+            &self.inner.auth,
+            &settings,
+            ctx,
+            self.inner.oauth.as_ref(),
+        )
+        .await;
         match &result {
             Ok(principal) => {
                 if let Some(attempt) = attempt {
@@ -217,6 +238,10 @@ impl Gateway {
         let general = traffic::charge_principal(self, &settings, ctx, principal)?;
         trace.session = traffic::touch_session(self, ctx, principal)?;
         let operation = ops::Operation::parse(name, params)?;
+        if let Some(granted) = principal.token_scopes {
+            crate::policy::scopes::check(granted, name.as_str(), principal.read_only_scope())
+                .map_err(|missing| OpError::InsufficientScope { scope: missing.as_str() })?;
+        }
         let extra = if name == OpName::Aggregate {
             Some(traffic::Extra::Aggregate)
         } else if operation.writes() {

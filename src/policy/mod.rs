@@ -8,6 +8,8 @@
 //! (field policy, for reading, filtering, ordering, grouping and writing),
 //! and how the record filter and the caps shape a query.
 
+pub mod scopes;
+
 use crate::config::never;
 use crate::config::{Resource, Settings};
 use crate::domain::Domain;

@@ -140,6 +140,8 @@ pub(crate) struct Shared {
     schema: Schema,
     store: Mutex<Store>,
     counters: Mutex<HashMap<(String, String), u64>>,
+    /// Model calls run, by the uid whose key they came with.
+    by_user: Mutex<HashMap<i64, u64>>,
     requests: AtomicU64,
 }
 
@@ -154,6 +156,7 @@ impl Shared {
             schema,
             store: Mutex::new(store),
             counters: Mutex::new(HashMap::new()),
+            by_user: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
         }
     }
@@ -174,6 +177,7 @@ impl Shared {
 
     /// Runs one model call as the key's user.
     fn call(&self, cred: &Credential, call: methods::Call) -> error::OdooResult<Value> {
+        *self.by_user.lock().unwrap_or_else(|p| p.into_inner()).entry(cred.uid).or_insert(0) += 1;
         let mut store = self.store();
         methods::execute(&self.schema, &mut store, cred, self.version, call)
     }
@@ -225,6 +229,11 @@ impl RunningSandbox {
     pub fn calls(&self, model: &str, method: &str) -> u64 {
         let counters = self.shared.counters.lock().unwrap_or_else(|p| p.into_inner());
         counters.get(&(model.to_string(), method.to_string())).copied().unwrap_or(0)
+    }
+
+    /// Model calls run as the user `uid` (with that user's own key).
+    pub fn calls_as(&self, uid: i64) -> u64 {
+        self.shared.by_user.lock().unwrap_or_else(|p| p.into_inner()).get(&uid).copied().unwrap_or(0)
     }
 
     /// Every model call received, all models and methods together.

@@ -9,5 +9,6 @@ pub mod demo;
 pub mod demo_at;
 pub mod http;
 pub mod inproc;
+pub mod oauth;
 pub mod serve;
 pub mod upstream_fixture;

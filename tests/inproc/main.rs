@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod guard_rails;
 mod login_lockout;
+mod oauth;
 mod params;
 mod policy_matrix;
 mod policy_props;

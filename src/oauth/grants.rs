@@ -1,0 +1,119 @@
+//! Grants and the tokens behind them, over the store alone (no vault, no
+//! network), so the admin socket and the CLI's direct mode use the same
+//! calls as the authorization server: list, revoke (which erases the sealed
+//! Odoo key at once), and the hourly purge of spent codes and tokens.
+
+use super::records::{AuthCode, Grant, IssuedToken, Signup};
+use crate::store::{CompositeKey, Store, StoreResult};
+use time::OffsetDateTime;
+
+/// Grants of one store.
+#[derive(Clone)]
+pub struct Grants {
+    store: Store,
+}
+
+impl Grants {
+    pub fn new(store: Store) -> Grants {
+        Grants { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn get(&self, id: u64) -> StoreResult<Option<Grant>> {
+        self.store.table::<Grant>()?.get(&id)
+    }
+
+    /// Every grant, newest first; only those of one credential when asked.
+    pub fn list(&self, credential: Option<u64>) -> StoreResult<Vec<Grant>> {
+        let mut all: Vec<Grant> = self
+            .store
+            .table::<Grant>()?
+            .values()?
+            .into_iter()
+            .filter(|g| credential.is_none_or(|c| g.credential_id == c))
+            .collect();
+        all.sort_by_key(|g| std::cmp::Reverse(g.id));
+        Ok(all)
+    }
+
+    /// Revokes a grant: its tokens stop working on their next use and the
+    /// person's Odoo key it kept is erased. The revoked grant, or None when
+    /// there is no such grant; revoking twice keeps the first time and reason.
+    pub fn revoke(&self, id: u64, why: &str) -> StoreResult<Option<Grant>> {
+        let now = OffsetDateTime::now_utc();
+        let revoked = self.store.table::<Grant>()?.update(&id, |g| {
+            if g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                g.revoked_why = Some(why.to_string());
+            }
+            g.sealed_key = None;
+        })?;
+        self.store.flush()?;
+        Ok(revoked)
+    }
+
+    /// Revokes every live grant bound to a credential (it was revoked);
+    /// returns how many.
+    pub fn revoke_for_credential(&self, credential_id: u64, why: &str) -> StoreResult<usize> {
+        let mut count = 0;
+        for grant in self.list(Some(credential_id))? {
+            if grant.is_active() || grant.sealed_key.is_some() {
+                self.revoke(grant.id, why)?;
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Notes that a grant was used, at most once a minute (no flush: the
+    /// background flush keeps it, like credential usage).
+    pub fn touch(&self, grant: &Grant) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        if grant.last_used.is_some_and(|at| (now - at).whole_seconds() < 60) {
+            return Ok(());
+        }
+        self.store.table::<Grant>()?.update(&grant.id, |g| g.last_used = Some(now))?;
+        Ok(())
+    }
+
+    pub fn signups(&self) -> StoreResult<Vec<Signup>> {
+        let mut all = self.store.table::<Signup>()?.values()?;
+        all.sort_by_key(|g| std::cmp::Reverse(g.id));
+        Ok(all)
+    }
+
+    /// Deletes codes and tokens past their expiry (kept until then so a
+    /// replay is recognised), then revokes the grants no live token or code
+    /// leads to any more, erasing the keys they kept: a connection left
+    /// unused past its refresh token's life is closed. Returns (removed
+    /// codes and tokens, closed grants).
+    pub fn purge_expired(&self, now_unix: i64) -> StoreResult<(usize, usize)> {
+        let tokens = self.store.table::<IssuedToken>()?;
+        let codes = self.store.table::<AuthCode>()?;
+        let stale_tokens = tokens.raw_keys_where(|t: &IssuedToken| t.expires_at < now_unix)?;
+        let mut removed = tokens.remove_many(stale_tokens.into_iter().map(CompositeKey))?;
+        let stale_codes = codes.raw_keys_where(|c: &AuthCode| c.expires_at < now_unix)?;
+        removed += codes.remove_many(stale_codes.into_iter().map(CompositeKey))?;
+        let mut live = std::collections::HashSet::new();
+        for token in tokens.values()? {
+            if !token.rotated {
+                live.insert(token.grant_id);
+            }
+        }
+        for code in codes.values()? {
+            live.insert(code.grant_id);
+        }
+        let mut closed = 0;
+        for grant in self.list(None)? {
+            if grant.is_active() && !live.contains(&grant.id) {
+                self.revoke(grant.id, "no live token left (unused past its refresh token's life)")?;
+                closed += 1;
+            }
+        }
+        self.store.flush()?;
+        Ok((removed, closed))
+    }
+}
