@@ -14,6 +14,7 @@ mod doctor;
 mod faces;
 mod mcp_clients;
 mod mcp_protocol;
+mod oauth_sdk;
 mod packaging;
 mod service;
 mod tls;
