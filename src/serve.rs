@@ -154,6 +154,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.admin_socket_group != new.admin_socket_group, "admin_socket_group", false);
     check(old.log_format != new.log_format, "log_format", false);
     check(old.public_url != new.public_url, "public_url", false);
+    check(old.oauth_key_file != new.oauth_key_file, "oauth_key_file", false);
     check(old.odoo != new.odoo, "[odoo]", false);
     plan
 }
