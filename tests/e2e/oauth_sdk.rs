@@ -144,8 +144,31 @@ fn oauth_secrets_never_appear_in_clear_in_the_data_directory_log_or_audit() {
     let url = demo["mcp_url"].as_str().unwrap().to_string();
     let key = demo["keys"]["sales"].as_str().unwrap().to_string();
     let output = run_script(&url, "sales", &key, None, &[]);
+    // The admin's view, through the daemon's socket: the client revoked its grant.
+    let grants: serde_json::Value =
+        serde_json::from_slice(&cli(&["--json", "oauth", "grants", "--all"]).stdout).unwrap();
+    assert_eq!(grants.as_array().unwrap().len(), 1, "{grants}");
+    assert_eq!(grants[0]["status"], "revoked");
+    assert_eq!(grants[0]["login"], "sales");
+    assert_eq!(grants[0]["key_kept"], false);
+    let text = String::from_utf8_lossy(&cli(&["oauth", "grants", "--all"]).stdout).into_owned();
+    assert!(
+        text.contains("Alpenglow OAuth end-to-end") && text.contains("odoo.read odoo.write odoo.execute"),
+        "{text}"
+    );
     let _ = child.kill();
     let _ = child.wait();
+    // And on the store directly once the daemon is gone.
+    let clients: serde_json::Value = serde_json::from_slice(&cli(&["--json", "oauth", "clients"]).stdout).unwrap();
+    assert_eq!(clients[0]["name"], "Alpenglow OAuth end-to-end");
+    let again = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["oauth", "revoke", &grants[0]["id"].to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "refused input");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already revoked"));
     let export = cli(&["audit", "export", "--format", "jsonl"]);
     let export = String::from_utf8_lossy(&export.stdout).into_owned();
     assert!(export.contains("oauth.authorize") && export.contains("oauth.refresh") && export.contains("oauth.revoke"));

@@ -507,3 +507,23 @@ async fn every_oauth_step_is_audited_without_a_secret() {
         assert!(!text.contains(secret.as_str()), "a secret in the audit log");
     }
 }
+
+#[tokio::test]
+async fn a_credential_that_expired_ends_its_grants_on_the_next_call() {
+    let s = setup().await;
+    let (_, access, _) = flow::tokens_for(&s, "sales", ALL).await;
+    let args = json!({"model": "res.partner", "limit": 1});
+    assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args.clone()).await.status, 200);
+    // The credential's last day passes (no admin action: nothing else notices).
+    let grant = alpenglow::oauth::Grants::new(s.admin.store().clone()).list(None).unwrap()[0].clone();
+    let yesterday = alpenglow::admin::AdminService::today() - time::Duration::days(1);
+    let credentials = s.admin.store().table::<alpenglow::config::Credential>().unwrap();
+    credentials.update(&grant.credential_id, |c| c.expires_on = Some(yesterday)).unwrap();
+    let calls = s.sandbox.total_calls();
+    let refused = flow::tool_call(s.addr, &access, "alpenglow_search", args).await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    assert!(refused.text().contains("expired"), "{}", refused.text());
+    assert_eq!(s.sandbox.total_calls(), calls, "nothing reached Odoo");
+    let after = alpenglow::oauth::Grants::new(s.admin.store().clone()).get(grant.id).unwrap().unwrap();
+    assert!(!after.is_active() && after.sealed_key.is_none(), "the grant and its key went with it");
+}
