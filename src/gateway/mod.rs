@@ -188,11 +188,26 @@ impl Gateway {
                 }
                 traffic::refund_ip(self, &settings, ctx, principal, ticket.as_ref());
             }
+            // An access token this server issued, now expired or revoked, is
+            // no guess: clients meet that every hour, often from one shared
+            // cloud address, and must not lock it out.
+            Err(OpError::Unauthenticated(_)) if self.is_spent_oauth_token(ctx) => {}
             Err(OpError::Unauthenticated(_)) => traffic::login_failed(&settings, attempt),
             // Odoo down, a company mismatch: nothing said about the key.
             Err(_) => {}
         }
         result
+    }
+
+    /// Whether the request carries an access token this server issued (now
+    /// expired or revoked): not counted as a failed key.
+    fn is_spent_oauth_token(&self, ctx: &RequestContext) -> bool {
+        match (&ctx.authorization, self.inner.oauth.as_ref()) {
+            (Authorization::Bearer(token), Some(oauth)) => {
+                crate::oauth::is_access_token(token) && oauth.was_issued(token)
+            }
+            _ => false,
+        }
     }
 
     /// Runs one of the nine operations for `principal`. `operation` is the

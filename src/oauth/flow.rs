@@ -508,6 +508,16 @@ impl OAuth {
         Ok(())
     }
 
+    /// Whether `token` is one this server issued (its record is kept a day
+    /// past its expiry, and after its grant is revoked until then).
+    pub fn was_issued(&self, token: &str) -> bool {
+        self.admin()
+            .store()
+            .table::<IssuedToken>()
+            .and_then(|t| t.get(&CompositeKey(secrets::digest(token))))
+            .is_ok_and(|t| t.is_some())
+    }
+
     /// The grant behind an access token presented to this server.
     pub fn resolve(&self, token: &str) -> Result<Resolved, ResolveError> {
         let unavailable = |e: StoreError| ResolveError::Unavailable(format!("the store cannot be read: {e}"));

@@ -7,6 +7,9 @@ use super::records::{AuthCode, Grant, IssuedToken, Signup};
 use crate::store::{CompositeKey, Store, StoreResult};
 use time::OffsetDateTime;
 
+/// How long spent codes and tokens are kept past their expiry.
+const KEEP_SPENT_SECS: i64 = 24 * 3600;
+
 /// Grants of one store.
 #[derive(Clone)]
 pub struct Grants {
@@ -85,26 +88,29 @@ impl Grants {
         Ok(all)
     }
 
-    /// Deletes codes and tokens past their expiry (kept until then so a
-    /// replay is recognised), then revokes the grants no live token or code
+    /// Deletes codes and tokens a day past their expiry (kept until then so
+    /// a replay is recognised, and an expired token is told from a guessed
+    /// one), then revokes the grants no live token or code
     /// leads to any more, erasing the keys they kept: a connection left
     /// unused past its refresh token's life is closed. Returns (removed
     /// codes and tokens, closed grants).
     pub fn purge_expired(&self, now_unix: i64) -> StoreResult<(usize, usize)> {
         let tokens = self.store.table::<IssuedToken>()?;
         let codes = self.store.table::<AuthCode>()?;
-        let stale_tokens = tokens.raw_keys_where(|t: &IssuedToken| t.expires_at < now_unix)?;
+        let stale_tokens = tokens.raw_keys_where(|t: &IssuedToken| t.expires_at + KEEP_SPENT_SECS < now_unix)?;
         let mut removed = tokens.remove_many(stale_tokens.into_iter().map(CompositeKey))?;
-        let stale_codes = codes.raw_keys_where(|c: &AuthCode| c.expires_at < now_unix)?;
+        let stale_codes = codes.raw_keys_where(|c: &AuthCode| c.expires_at + KEEP_SPENT_SECS < now_unix)?;
         removed += codes.remove_many(stale_codes.into_iter().map(CompositeKey))?;
         let mut live = std::collections::HashSet::new();
         for token in tokens.values()? {
-            if !token.rotated {
+            if !token.rotated && token.expires_at >= now_unix {
                 live.insert(token.grant_id);
             }
         }
         for code in codes.values()? {
-            live.insert(code.grant_id);
+            if code.expires_at >= now_unix {
+                live.insert(code.grant_id);
+            }
         }
         let mut closed = 0;
         for grant in self.list(None)? {
@@ -115,5 +121,57 @@ impl Grants {
         }
         self.store.flush()?;
         Ok((removed, closed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::records::TokenKind;
+
+    fn grant(id: u64) -> Grant {
+        Grant {
+            id,
+            client_id: "c".into(),
+            client_name: "c".into(),
+            client_host: "h".into(),
+            credential_id: 1,
+            uid: 2,
+            login: "admin".into(),
+            scopes: "odoo.read".into(),
+            audience: "https://a.example/alpenglow/mcp".into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_used: None,
+            revoked_at: None,
+            revoked_why: None,
+            sealed_key: Some(vec![1, 2, 3]),
+        }
+    }
+
+    #[test]
+    fn the_purge_keeps_spent_tokens_a_day_and_closes_grants_nothing_leads_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let grants = Grants::new(Store::open(dir.path()).unwrap());
+        let table = grants.store().table::<Grant>().unwrap();
+        for id in [1, 2, 3] {
+            table.insert(&id, &grant(id)).unwrap();
+        }
+        let now = 1_000_000;
+        let tokens = grants.store().table::<IssuedToken>().unwrap();
+        let token = |grant_id, kind, expires_at, rotated| IssuedToken { kind, grant_id, expires_at, rotated };
+        // 1: a live refresh token. 2: only a rotated one and an expired access
+        // token. 3: an access token expired two days ago.
+        tokens.insert(&CompositeKey(vec![1]), &token(1, TokenKind::Refresh, now + 100, false)).unwrap();
+        tokens.insert(&CompositeKey(vec![2]), &token(2, TokenKind::Refresh, now + 100, true)).unwrap();
+        tokens.insert(&CompositeKey(vec![3]), &token(2, TokenKind::Access, now - 10, false)).unwrap();
+        tokens.insert(&CompositeKey(vec![4]), &token(3, TokenKind::Access, now - 2 * 86_400, false)).unwrap();
+        let (removed, closed) = grants.purge_expired(now).unwrap();
+        assert_eq!((removed, closed), (1, 2));
+        assert_eq!(tokens.len(), 3, "the token expired 10 s ago is kept a day");
+        assert!(grants.get(1).unwrap().unwrap().is_active());
+        for id in [2, 3] {
+            let g = grants.get(id).unwrap().unwrap();
+            assert!(!g.is_active() && g.sealed_key.is_none(), "grant {id}");
+        }
     }
 }

@@ -527,3 +527,28 @@ async fn a_credential_that_expired_ends_its_grants_on_the_next_call() {
     let after = alpenglow::oauth::Grants::new(s.admin.store().clone()).get(grant.id).unwrap().unwrap();
     assert!(!after.is_active() && after.sealed_key.is_none(), "the grant and its key went with it");
 }
+
+#[tokio::test]
+async fn a_spent_token_is_no_failed_login_but_a_guessed_one_is() {
+    let s = setup().await;
+    s.admin.set_setting("lockout_max_failures", "2").unwrap();
+    let args = json!({"model": "res.partner", "limit": 1});
+    let (client_id, access, refresh) = flow::tokens_for(&s, "sales", ALL).await;
+    flow::post_form(s.addr, "/alpenglow/oauth/revoke", &[("token", &refresh), ("client_id", &client_id)], &[]).await;
+    // A revoked (or expired) token of ours, again and again: refused, never locked out.
+    for _ in 0..4 {
+        assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args.clone()).await.status, 401);
+    }
+    let (_, fresh, _) = flow::tokens_for(&s, "sales", ALL).await;
+    assert_eq!(flow::tool_call(s.addr, &fresh, "alpenglow_search", args.clone()).await.status, 200);
+    // Guessed tokens are failed logins like wrong keys.
+    for i in 0..2 {
+        let guess = format!("agw_at_{:043}", i);
+        assert_eq!(flow::tool_call(s.addr, &guess, "alpenglow_search", args.clone()).await.status, 401);
+    }
+    assert_eq!(
+        flow::tool_call(s.addr, &fresh, "alpenglow_search", args).await.status,
+        429,
+        "the address is locked out"
+    );
+}
