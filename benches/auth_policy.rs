@@ -113,7 +113,7 @@ fn main() {
         let misses = 10;
         let start = Instant::now();
         for _ in 0..misses {
-            let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
+            let gateway = Gateway::new(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()));
             black_box(gateway.authenticate(&ctx).await.unwrap());
         }
         println!(
@@ -122,7 +122,7 @@ fn main() {
             start.elapsed() / misses
         );
 
-        let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client.clone()));
+        let gateway = Gateway::new(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()));
         gateway.authenticate(&ctx).await.unwrap();
         let hits = 2_000;
         let start = Instant::now();

@@ -18,8 +18,8 @@ use alpenglow::admin::AdminService;
 use alpenglow::config::{ApiKey, CredentialDraft, Scope};
 use alpenglow::gateway::{Authorization, Face, Gateway, RequestContext, UpstreamSlot};
 use alpenglow::oauth::{AuthorizeRequest, ClientInfo, FetchOptions, OAuth, OAuthOptions, Person};
-use alpenglow::policy::scopes::ScopeSet;
 use alpenglow::store::Store;
+use alpenglow::vocab::ScopeSet;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -113,15 +113,18 @@ fn main() {
             .unwrap();
         let base = "http://127.0.0.1:1";
         let oauth = OAuth::new(
-            admin.clone(),
+            admin.rooms().clone(),
             OAuthOptions {
                 public_url: Some(base.into()),
                 key_file: dir.path().join("oauth.key"),
                 fetch: FetchOptions::default(),
             },
         );
-        let gateway =
-            Gateway::with_oauth(admin.clone(), UpstreamSlot::pinned(inproc::client(&sandbox).await), oauth.clone());
+        let gateway = Gateway::with_oauth(
+            admin.rooms().clone(),
+            UpstreamSlot::pinned(inproc::client(&sandbox).await),
+            oauth.clone(),
+        );
         let person = Person {
             uid: user.uid,
             login: user.login.clone(),
@@ -144,7 +147,7 @@ fn main() {
         let token_ctx = RequestContext::new(Face::Mcp, ip, Authorization::Bearer(access.clone()));
         time_async("gateway authenticate, OAuth access token", n, || async {
             let principal = gateway.authenticate(&token_ctx).await.unwrap();
-            assert!(principal.token_scopes.is_some());
+            assert!(principal.token_scopes().is_some());
         })
         .await;
         time_async("OAuth::resolve alone (2 store reads, unseal)", n, || async {

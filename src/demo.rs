@@ -11,8 +11,9 @@
 use crate::admin::{AdminError, AdminService};
 use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
 use crate::faces::{FaceState, Listener, LiveConfig};
-use crate::gateway::{Gateway, UpstreamSlot};
+use crate::gateway::Gateway;
 use crate::sandbox::{self, OdooVersion, SandboxOptions};
+use crate::upstream::UpstreamSlot;
 use crate::upstream::{self, UpstreamConfig};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ pub struct DemoOptions {
     pub admin_socket: crate::admin_socket::server::SocketOptions,
     /// Added before every sandbox answer (zero but in shutdown tests).
     pub sandbox_delay: std::time::Duration,
+    /// The listener's timeouts and connection cap (the config file's `[http]`).
+    pub http: crate::config::HttpLimits,
     /// The key sealing Odoo keys of OAuth grants (the demo keeps it in its
     /// own data directory unless the config names one: its keys are public).
     pub oauth_key_file: std::path::PathBuf,
@@ -107,29 +110,26 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
     let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
     let oauth = crate::oauth::OAuth::new(
-        admin.clone(),
+        admin.rooms().clone(),
         crate::oauth::OAuthOptions {
             public_url: None,
             key_file: options.oauth_key_file.clone(),
             fetch: Default::default(),
         },
     );
-    let gateway = Gateway::with_oauth(admin.clone(), UpstreamSlot::pinned(client.clone()), oauth);
-    let listener = Listener::bind(options.listen, FaceState { gateway, live: LiveConfig::default() })
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()), oauth);
+    let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
+    let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await
         .map_err(|e| DemoError::Failed(e.to_string()))?;
     let base_url = listener.base_url().map_err(|e| DemoError::Failed(e.to_string()))?;
     let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
-    let context = crate::admin_socket::AdminContext::new(
-        admin.clone(),
-        UpstreamSlot::pinned(client),
-        service_key,
-        "alpenglow demo",
-    )
-    .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
-    .with_gateway_url(base_url);
+    let context =
+        crate::admin::AdminContext::new(admin.clone(), UpstreamSlot::pinned(client), service_key, "alpenglow demo")
+            .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
+            .with_gateway(base_url, mcp_url.clone());
     let admin_task = tokio::spawn(socket.serve(context));
-    let _timers = crate::jobs::start(&admin);
+    let _timers = crate::jobs::start(admin.rooms());
     if options.json {
         let socket = options.admin_socket.path.display().to_string();
         println!("{}", json!({"mcp_url": mcp_url, "sandbox_url": sandbox.url(), "keys": keys, "admin_socket": socket}));
@@ -140,7 +140,7 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let served = listener.serve(crate::faces::shutdown_signal()).await;
-    crate::jobs::save_on_exit(&admin);
+    crate::jobs::save_on_exit(admin.rooms());
     admin_task.abort();
     let _ = admin_task.await;
     sandbox.shutdown().await;

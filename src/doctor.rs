@@ -17,7 +17,8 @@
 //! Permissions are read before the store is opened: opening it tightens the
 //! data directory's mode, which would hide the problem.
 
-use crate::admin_socket::{AdminApi, SocketClient};
+use crate::admin::api::{GetOdooStatus, GetStatus, Scalar, ShowSettings};
+use crate::admin_socket::{AdminClient, daemon_answers};
 use crate::config::boot::BootConfig;
 use serde_json::{Value, json};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -80,7 +81,7 @@ impl Finding {
 
 /// The admin API for the store checks: the daemon's socket, else the store
 /// opened here; `Err` says why neither works.
-pub type ApiOpener<'a> = &'a dyn Fn(&BootConfig) -> Result<Box<dyn AdminApi>, String>;
+pub type ApiOpener<'a> = &'a dyn Fn(&BootConfig) -> Result<AdminClient, String>;
 
 /// Runs every check. `boot` is the loaded config, or why it did not load
 /// (then only the checks that need no config run).
@@ -96,11 +97,11 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
         }
     };
     let mut findings = vec![config_file(&boot), data_dir(&boot.data_dir)];
-    let daemon = SocketClient::connect(&boot.admin_socket).ok();
-    findings.push(admin_socket(&boot, daemon.is_some()));
+    let daemon = daemon_answers(&boot.admin_socket);
+    findings.push(admin_socket(&boot, daemon));
     let api = match open_api(&boot) {
         Ok(api) => {
-            findings.push(store(&*api, daemon.is_some()));
+            findings.push(store(&api, daemon));
             Some(api)
         }
         Err(e) => {
@@ -114,16 +115,16 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
     };
     let odoo_url = match &api {
         Some(api) => {
-            let (finding, url) = odoo(&**api);
+            let (finding, url) = odoo(api);
             findings.push(finding);
             url
         }
         None => None,
     };
-    findings.push(clock(odoo_url.as_deref(), api.as_deref()));
+    findings.push(clock(odoo_url.as_deref(), api.as_ref()));
     findings.push(tls(&boot));
     findings.push(exposure(&boot));
-    findings.push(oauth(&boot, api.as_deref()));
+    findings.push(oauth(&boot, api.as_ref()));
     findings
 }
 
@@ -227,16 +228,21 @@ fn admin_socket(boot: &BootConfig, answering: bool) -> Finding {
     }
 }
 
-fn store(api: &dyn AdminApi, through_daemon: bool) -> Finding {
-    match api.call("status", Value::Null) {
+fn store(api: &AdminClient, through_daemon: bool) -> Finding {
+    match api.call(GetStatus {}) {
+        Ok(status) if status.store_problem.is_some() => Finding::fail(
+            "store",
+            format!("store cannot write: {}", status.store_problem.unwrap_or_default()),
+            "free space on the data directory's filesystem (df -h on it); the daemon recovers by itself once it can write",
+        ),
         Ok(status) => Finding::ok(
             "store",
             format!(
                 "readable{}: {} resources, {} active credentials, MCP {}",
                 if through_daemon { " through the running daemon" } else { "" },
-                status["resources"],
-                status["credentials_active"],
-                if status["mcp_enabled"] == json!(true) { "on" } else { "off" }
+                status.resources,
+                status.credentials_active,
+                if status.mcp_enabled { "on" } else { "off" }
             ),
         ),
         Err(e) => Finding::fail("store", e.message, "see the message; the data directory may be damaged"),
@@ -244,13 +250,13 @@ fn store(api: &dyn AdminApi, through_daemon: bool) -> Finding {
 }
 
 /// The Odoo finding, and the URL for the clock check when Odoo answered.
-fn odoo(api: &dyn AdminApi) -> (Finding, Option<String>) {
-    let status = match api.call("odoo.status", Value::Null) {
+fn odoo(api: &AdminClient) -> (Finding, Option<String>) {
+    let status = match api.call(GetOdooStatus {}) {
         Ok(status) => status,
         Err(e) => return (Finding::fail("odoo", e.message, "see the message"), None),
     };
-    let url = status["url"].as_str().unwrap_or_default().to_string();
-    if status["configured"] != json!(true) {
+    let url = status.url.clone().unwrap_or_default();
+    if !status.configured {
         return (
             Finding::fail(
                 "odoo",
@@ -260,8 +266,8 @@ fn odoo(api: &dyn AdminApi) -> (Finding, Option<String>) {
             None,
         );
     }
-    if status["connected"] != json!(true) {
-        let why = status["message"].as_str().unwrap_or("no answer").to_string();
+    if !status.connected {
+        let why = status.message.clone().unwrap_or_else(|| "no answer".into());
         return (
             Finding::fail(
                 "odoo",
@@ -271,7 +277,7 @@ fn odoo(api: &dyn AdminApi) -> (Finding, Option<String>) {
             None,
         );
     }
-    let version = status["version"].as_str().unwrap_or_default().to_string();
+    let version = status.version.clone().unwrap_or_default();
     let major: u32 = version.split(['.', '+', '-']).next().and_then(|m| m.parse().ok()).unwrap_or(0);
     let finding = if major < 16 {
         Finding::fail(
@@ -280,7 +286,7 @@ fn odoo(api: &dyn AdminApi) -> (Finding, Option<String>) {
             "upgrade Odoo",
         )
     } else {
-        Finding::ok("odoo", format!("Odoo {version} reachable over {}", status["protocol"].as_str().unwrap_or("?")))
+        Finding::ok("odoo", format!("Odoo {version} reachable over {}", status.protocol.as_deref().unwrap_or("?")))
     };
     (finding, Some(url))
 }
@@ -288,7 +294,7 @@ fn odoo(api: &dyn AdminApi) -> (Finding, Option<String>) {
 /// Clock skew beyond this makes expiry dates and audit times misleading.
 const MAX_SKEW: Duration = Duration::from_secs(60);
 
-fn clock(odoo_url: Option<&str>, api: Option<&dyn AdminApi>) -> Finding {
+fn clock(odoo_url: Option<&str>, api: Option<&AdminClient>) -> Finding {
     let now = time::OffsetDateTime::now_utc();
     if now.year() < 2025 {
         return Finding::fail(
@@ -301,11 +307,10 @@ fn clock(odoo_url: Option<&str>, api: Option<&dyn AdminApi>) -> Finding {
         return Finding::warn("clock", "not compared: Odoo did not answer", "fix the Odoo check first");
     };
     let ca_file = api
-        .and_then(|api| api.call("settings.show", Value::Null).ok())
-        .and_then(|shown| {
-            shown["settings"].as_array()?.iter().find(|s| s["key"] == "odoo_ca_file")?["value"]
-                .as_str()
-                .map(String::from)
+        .and_then(|api| api.call(ShowSettings {}).ok())
+        .and_then(|shown| match shown.settings.into_iter().find(|s| s.key == "odoo_ca_file")?.value {
+            Scalar::Text(file) => Some(file),
+            _ => None,
         })
         .filter(|f| !f.is_empty());
     let date = odoo_date(url, ca_file);
@@ -405,13 +410,11 @@ fn exposure(boot: &BootConfig) -> Finding {
 
 /// OAuth for remote connectors: when it is on, the whole chain an
 /// assistant walks, from the public name to the sealing key.
-fn oauth(boot: &BootConfig, api: Option<&dyn AdminApi>) -> Finding {
+fn oauth(boot: &BootConfig, api: Option<&AdminClient>) -> Finding {
     let enabled = api
-        .and_then(|api| api.call("settings.show", Value::Null).ok())
-        .and_then(|shown| {
-            shown["settings"].as_array()?.iter().find(|s| s["key"] == "oauth_enabled").map(|s| s["value"] == true)
-        })
-        .unwrap_or(false);
+        .and_then(|api| api.call(ShowSettings {}).ok())
+        .and_then(|shown| shown.settings.into_iter().find(|s| s.key == "oauth_enabled"))
+        .is_some_and(|s| s.value == Scalar::Bool(true));
     if !enabled {
         return Finding::ok("oauth", "off (remote connectors that need OAuth cannot connect; API keys work)");
     }

@@ -6,20 +6,20 @@
 //!   store, exit 0.
 //! - SIGHUP: read the config file again. What the listener and the logger use
 //!   changes at once (log level, trusted proxies, allowed origins, metrics
-//!   token, the TLS certificate and key, re-read from their files even when
+//!   token, the `[http]` limits, the TLS certificate and key, re-read from their files even when
 //!   the paths did not change); what was bound or opened at start (listen
 //!   address, data directory, admin socket and its group, log format, public URL, the
 //!   `[odoo]` defaults, turning TLS on or off) is logged as needing a restart.
 //!   A file that does not load is logged and the running config kept.
 
-use crate::admin::AdminService;
-use crate::admin_socket::AdminContext;
+use crate::admin::{AdminContext, AdminService};
 use crate::admin_socket::server::{AdminSocket, SocketOptions};
 use crate::config::ApiKey;
 use crate::config::boot::BootConfig;
 use crate::faces::{FaceState, Listener, LiveConfig, NetworkConfig};
-use crate::gateway::{Gateway, UpstreamSlot};
+use crate::gateway::Gateway;
 use crate::logging::LogHandle;
+use crate::upstream::UpstreamSlot;
 
 /// Everything `serve` needs from the command line.
 pub struct ServeOptions {
@@ -45,6 +45,7 @@ pub fn network_config(boot: &BootConfig) -> Result<NetworkConfig, String> {
         allowed_origins: boot.allowed_origins.clone(),
         metrics_token: boot.metrics_token.clone(),
         tls,
+        http: boot.http,
     })
 }
 
@@ -57,14 +58,14 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let socket =
         AdminSocket::bind(&SocketOptions { path: boot.admin_socket.clone(), group: boot.admin_socket_group.clone() })?;
     let oauth = crate::oauth::OAuth::new(
-        admin.clone(),
+        admin.rooms().clone(),
         crate::oauth::OAuthOptions {
             public_url: boot.public_url.clone(),
             key_file: boot.oauth_key_path(),
             fetch: Default::default(),
         },
     );
-    let gateway = Gateway::with_oauth(admin.clone(), UpstreamSlot::default(), oauth.clone());
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::default(), oauth.clone());
     let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -75,9 +76,9 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         None => listener.base_url().map_err(|e| e.to_string())?,
     };
     let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
-        .with_gateway_url(base_url);
+        .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH));
     let admin_task = tokio::spawn(socket.serve(context));
-    let timers = crate::jobs::start(&admin);
+    let timers = crate::jobs::start(admin.rooms());
     if let Ok(settings) = admin.settings()
         && settings.oauth.enabled
     {
@@ -115,7 +116,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     drop(timers);
     admin_task.abort();
     let _ = admin_task.await;
-    crate::jobs::save_on_exit(&admin);
+    crate::jobs::save_on_exit(admin.rooms());
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
 }
@@ -145,6 +146,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.trusted_proxies != new.trusted_proxies, "trusted_proxies", true);
     check(old.allowed_origins != new.allowed_origins, "allowed_origins", true);
     check(old.metrics_token != new.metrics_token, "metrics_token", true);
+    check(old.http != new.http, "[http]", true);
     // Files at the same paths are re-read anyway (a renewed certificate).
     check(old.tls.is_some() && new.tls.is_some(), "tls", true);
     check(old.tls.is_some() != new.tls.is_some(), "tls (on/off)", false);
@@ -171,6 +173,7 @@ fn apply(old: &BootConfig, new: &BootConfig, live: &LiveConfig, log: &LogHandle)
     network.trusted_proxies = new.trusted_proxies.clone();
     network.allowed_origins = new.allowed_origins.clone();
     network.metrics_token = new.metrics_token.clone();
+    network.http = new.http;
     if let (Some(_), Some(paths)) = (&old.tls, &new.tls) {
         match crate::faces::tls::server_config(&paths.cert, &paths.key) {
             Ok(config) => {

@@ -1,28 +1,38 @@
 //! The admin service layer: one API over the store for everything an admin
-//! does (settings, resources, credentials). The CLI uses it today; the admin
-//! socket and the TUI will use the same calls.
+//! does (settings, resources, credentials, the audit log, sessions, jobs,
+//! backups), and the admin API over it: the typed protocol ([`api`]) and its
+//! one dispatcher ([`dispatch`]), which the daemon's admin socket and the
+//! CLI's in-process client both call.
 //!
 //! It knows nothing of terminals, arguments or HTTP: it takes typed drafts,
 //! returns typed records, and refuses with an [`AdminError`] whose message
 //! says what was wrong and what is allowed. Every change is flushed to disk
 //! before the call returns (see the durability rule in `store`).
 
+pub mod api;
+mod handler;
+pub mod oauth;
+mod odoo;
+mod patch;
 pub mod traffic;
 pub mod views;
 
+pub use handler::{AdminContext, dispatch};
+
+pub use crate::config::catalog::{SettingSource, SettingView};
+
 use crate::config::boot::OdooDefaults;
+use crate::config::catalog::Catalog;
 use crate::config::resource::unique_key;
-use crate::config::settings::{self, SPECS};
+use crate::config::settings;
 use crate::config::{
-    ApiKey, Credential, CredentialDraft, Resource, ResourceDraft, SettingSpec, SettingValue, Settings, StoredSetting,
-    Usage,
+    ApiKey, Credential, CredentialDraft, Resource, ResourceDraft, SettingValue, Settings, StoredSetting, Usage,
 };
+use crate::rooms::Rooms;
 use crate::store::{Store, StoreError};
-use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime};
 
 const RESOURCE_INDEX: &str = "resources_by_model";
-const CREDENTIAL_PREFIX_INDEX: &str = "credentials_by_prefix";
 
 /// Why an admin request was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,52 +51,26 @@ pub enum AdminError {
 
 pub type AdminResult<T> = Result<T, AdminError>;
 
-/// Where a setting's effective value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SettingSource {
-    Default,
-    ConfigFile,
-    Stored,
-}
-
-impl SettingSource {
-    pub fn name(self) -> &'static str {
-        match self {
-            SettingSource::Default => "default",
-            SettingSource::ConfigFile => "config file",
-            SettingSource::Stored => "stored",
-        }
-    }
-}
-
-/// One line of `settings show`.
-#[derive(Debug, Clone)]
-pub struct SettingView {
-    pub spec: &'static SettingSpec,
-    pub value: SettingValue,
-    pub source: SettingSource,
-}
-
 /// The admin service over one open store.
 #[derive(Clone)]
 pub struct AdminService {
-    store: Store,
-    /// Odoo connection defaults from the boot configuration.
-    odoo_defaults: OdooDefaults,
-    /// Rate windows, audit log and sessions of this store, shared by clones.
-    traffic: std::sync::Arc<traffic::Traffic>,
-    /// Held by every configuration change and by a backup's read of the
-    /// configuration, so a backup sees all of a change or none of it.
-    config_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// The store's rooms (the configuration's read side and its change lock,
+    /// rate windows, audit log, sessions), shared with the gateway and the timers.
+    rooms: Rooms,
     /// Where clients reach this gateway (the boot config's `public_url`, else
     /// the listen address), when known: turning OAuth on needs it https.
     public_base: Option<String>,
 }
 
 impl AdminService {
+    /// The admin service over the rooms of `store`, made here.
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> AdminService {
-        let traffic = std::sync::Arc::new(traffic::Traffic::new(&store));
-        AdminService { store, odoo_defaults, traffic, config_lock: Default::default(), public_base: None }
+        AdminService::over(Rooms::new(store, odoo_defaults))
+    }
+
+    /// The admin service over rooms shared with others.
+    pub fn over(rooms: Rooms) -> AdminService {
+        AdminService { rooms, public_base: None }
     }
 
     /// Tells the service where clients reach the gateway, so `oauth_enabled`
@@ -103,59 +87,38 @@ impl AdminService {
 
     /// Excludes configuration changes while it is held.
     fn config_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.config_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.catalog().change_guard()
     }
 
     /// Runs `read` with no configuration change in progress or starting (a
     /// backup's consistent read of settings, resources and credentials).
     pub fn with_config_frozen<R>(&self, read: impl FnOnce(&Store) -> R) -> R {
-        let _guard = self.config_guard();
-        read(&self.store)
+        self.catalog().with_config_frozen(read)
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        self.rooms.store()
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        self.rooms.catalog()
+    }
+
+    /// The rooms this service works over, to share with the gateway and the timers.
+    pub fn rooms(&self) -> &Rooms {
+        &self.rooms
     }
 
     // ----- settings -----
 
     /// Every setting with its effective value and where it comes from.
     pub fn settings_view(&self) -> AdminResult<Vec<SettingView>> {
-        let table = self.store.table::<StoredSetting>()?;
-        let mut out = Vec::with_capacity(SPECS.len());
-        for spec in SPECS {
-            let (value, source) = match table.get(spec.key)? {
-                Some(StoredSetting(value)) => (value, SettingSource::Stored),
-                None => match self.config_file_value(spec) {
-                    Some(value) => (value, SettingSource::ConfigFile),
-                    None => (spec.default_value(), SettingSource::Default),
-                },
-            };
-            out.push(SettingView { spec, value, source });
-        }
-        Ok(out)
+        Ok(self.catalog().settings_view()?)
     }
 
     /// The effective settings, typed.
     pub fn settings(&self) -> AdminResult<Settings> {
-        let values: BTreeMap<String, SettingValue> =
-            self.settings_view()?.into_iter().map(|v| (v.spec.key.to_string(), v.value)).collect();
-        Ok(Settings::from_values(&values))
-    }
-
-    /// A config-file default for the `odoo_*` settings, if the file gave a valid one.
-    fn config_file_value(&self, spec: &SettingSpec) -> Option<SettingValue> {
-        let d = &self.odoo_defaults;
-        let text = match spec.key {
-            "odoo_url" => d.url.clone(),
-            "odoo_database" => d.database.clone(),
-            "odoo_protocol" => d.protocol.clone(),
-            "odoo_connect_timeout_seconds" => d.connect_timeout_seconds.map(|n| n.to_string()),
-            "odoo_request_timeout_seconds" => d.request_timeout_seconds.map(|n| n.to_string()),
-            "odoo_ca_file" => d.ca_file.clone(),
-            _ => None,
-        }?;
-        spec.parse(&text).ok()
+        Ok(self.catalog().settings()?)
     }
 
     /// Validates and stores one setting. Nothing is stored if the value is refused.
@@ -169,24 +132,19 @@ impl AdminService {
         {
             return Err(AdminError::Invalid(format!("oauth_enabled cannot be turned on: {problem}")));
         }
-        self.store.table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
-        self.store.flush()?;
+        self.store().table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
+        self.store().flush()?;
         Ok(value)
     }
 
     // ----- resources -----
 
     pub fn resources(&self) -> AdminResult<Vec<Resource>> {
-        let mut all = self.store.table::<Resource>()?.values()?;
-        all.sort_by(|a, b| (&a.model, a.company_id).cmp(&(&b.model, b.company_id)));
-        Ok(all)
+        Ok(self.catalog().resources()?)
     }
 
     pub fn resource(&self, id: u64) -> AdminResult<Resource> {
-        self.store
-            .table::<Resource>()?
-            .get(&id)?
-            .ok_or_else(|| AdminError::NotFound(format!("no resource with id {id}")))
+        self.catalog().resource(id)?.ok_or_else(|| AdminError::NotFound(format!("no resource with id {id}")))
     }
 
     /// Adds one resource per draft, all or nothing: if any draft is invalid or
@@ -204,12 +162,12 @@ impl AdminService {
             }
             valid.push(draft);
         }
-        let table = self.store.table::<Resource>()?;
-        let index = self.store.unique_index(RESOURCE_INDEX)?;
+        let table = self.store().table::<Resource>()?;
+        let index = self.store().unique_index(RESOURCE_INDEX)?;
         let now = OffsetDateTime::now_utc();
         let mut added: Vec<Resource> = Vec::new();
         for draft in valid {
-            let id = self.store.next_id()?;
+            let id = self.store().next_id()?;
             let key = unique_key(&draft.model, draft.company_id);
             if let Err(holder) = index.claim(&key, id)? {
                 // Undo this batch's claims so the call is all or nothing.
@@ -238,7 +196,7 @@ impl AdminService {
             table.insert(&id, &resource)?;
             added.push(resource);
         }
-        self.store.flush()?;
+        self.store().flush()?;
         Ok(added)
     }
 
@@ -247,8 +205,8 @@ impl AdminService {
     pub fn edit_resource(&self, id: u64, draft: ResourceDraft) -> AdminResult<Resource> {
         let _guard = self.config_guard();
         let draft = draft.validate().map_err(|e| AdminError::Invalid(e.0))?;
-        let table = self.store.table::<Resource>()?;
-        let index = self.store.unique_index(RESOURCE_INDEX)?;
+        let table = self.store().table::<Resource>()?;
+        let index = self.store().unique_index(RESOURCE_INDEX)?;
         let old = self.resource(id)?;
         let new_key = unique_key(&draft.model, draft.company_id);
         if new_key != old.unique_key() {
@@ -273,16 +231,16 @@ impl AdminService {
             ..old
         };
         table.insert(&id, &resource)?;
-        self.store.flush()?;
+        self.store().flush()?;
         Ok(resource)
     }
 
     pub fn remove_resource(&self, id: u64) -> AdminResult<Resource> {
         let _guard = self.config_guard();
         let old = self.resource(id)?;
-        self.store.table::<Resource>()?.remove(&id)?;
-        self.store.unique_index(RESOURCE_INDEX)?.release(&old.unique_key(), id)?;
-        self.store.flush()?;
+        self.store().table::<Resource>()?.remove(&id)?;
+        self.store().unique_index(RESOURCE_INDEX)?.release(&old.unique_key(), id)?;
+        self.store().flush()?;
         Ok(old)
     }
 
@@ -305,57 +263,28 @@ impl AdminService {
     // ----- credentials -----
 
     pub fn credentials(&self) -> AdminResult<Vec<(Credential, Usage)>> {
-        let usage = self.store.table::<Usage>()?;
-        let mut out = Vec::new();
-        for credential in self.store.table::<Credential>()?.values()? {
-            let used = usage.get(&credential.id)?.unwrap_or_default();
-            out.push((credential, used));
-        }
-        Ok(out)
+        Ok(self.catalog().credentials()?)
     }
 
     pub fn credential(&self, id: u64) -> AdminResult<Credential> {
-        self.store
-            .table::<Credential>()?
-            .get(&id)?
-            .ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))
+        self.catalog().credential(id)?.ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))
     }
 
     /// Creates a credential; the key is kept only as an argon2id hash.
     pub fn create_credential(&self, draft: CredentialDraft) -> AdminResult<Credential> {
-        let _guard = self.config_guard();
-        let today = OffsetDateTime::now_utc().date();
-        let draft = draft.validate(today).map_err(|e| AdminError::Invalid(e.0))?;
-        let table = self.store.table::<Credential>()?;
-        // A revoked credential frees its key, as the message promises.
-        if self.credential_for_key(&draft.key)?.is_some_and(|c| c.revoked_at.is_none()) {
-            return Err(AdminError::Conflict("this API key already has a credential; revoke that one first".into()));
-        }
-        let id = self.store.next_id()?;
-        let credential = Credential {
-            id,
-            label: draft.label,
-            user_id: draft.user_id,
-            login: draft.login,
-            scope: draft.scope,
-            expires_on: draft.expires_on,
-            company_id: draft.company_id,
-            created_at: OffsetDateTime::now_utc(),
-            revoked_at: None,
-            key_prefix: draft.key.prefix().to_string(),
-            key_hash: draft.key.hash(),
-        };
-        table.insert(&id, &credential)?;
-        self.prefix_index()?.insert(&prefix_key(&credential.key_prefix, id), &PrefixEntry)?;
-        self.store.flush()?;
-        Ok(credential)
+        use crate::config::catalog::CredentialRefused;
+        self.catalog().create_credential(draft).map_err(|e| match e {
+            CredentialRefused::Invalid(m) => AdminError::Invalid(m),
+            CredentialRefused::Conflict(m) => AdminError::Conflict(m),
+            CredentialRefused::Store(e) => AdminError::Store(e),
+        })
     }
 
     /// Revokes a credential, permanently. Revoking twice is refused so that
     /// the first revocation time is never overwritten.
     pub fn revoke_credential(&self, id: u64) -> AdminResult<Credential> {
         let _guard = self.config_guard();
-        let table = self.store.table::<Credential>()?;
+        let table = self.store().table::<Credential>()?;
         let current = self.credential(id)?;
         if let Some(at) = current.revoked_at {
             return Err(AdminError::Invalid(format!("credential {id} was already revoked at {at}")));
@@ -366,96 +295,20 @@ impl AdminService {
                 c.revoked_at.get_or_insert(now);
             })?
             .ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))?;
-        self.store.flush()?;
+        self.store().flush()?;
+        // Its OAuth grants go too, with the Odoo keys they kept.
+        crate::oauth::Grants::new(self.store().clone()).revoke_for_credential(id, "its credential was revoked")?;
         Ok(revoked)
     }
 
-    /// The credential whose stored hash matches `key`, found through the
-    /// non-secret prefix index (argon2 runs only on the few candidates). A
-    /// key re-registered after a revocation has several: the unrevoked one wins.
+    /// The credential whose stored hash matches `key` (see `Catalog::credential_for_key`).
     pub fn credential_for_key(&self, key: &ApiKey) -> AdminResult<Option<Credential>> {
-        let table = self.store.table::<Credential>()?;
-        let mut revoked = None;
-        for id in self.ids_with_prefix(key.prefix())? {
-            if let Some(credential) = table.get(&id)?
-                && key.verify(&credential.key_hash)
-            {
-                if credential.revoked_at.is_none() {
-                    return Ok(Some(credential));
-                }
-                revoked.get_or_insert(credential);
-            }
-        }
-        Ok(revoked)
-    }
-
-    /// Whether a credential other than `id` is active today for keys with
-    /// this prefix: cheap (no argon2), to tell when a key was registered
-    /// again after its credential `id` was revoked or expired.
-    pub fn has_other_active_credential(&self, prefix: &str, id: u64) -> AdminResult<bool> {
-        let table = self.store.table::<Credential>()?;
-        let today = Self::today();
-        for other in self.ids_with_prefix(prefix)? {
-            if other != id && table.get(&other)?.is_some_and(|c| c.is_active(today)) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    fn prefix_index(&self) -> AdminResult<crate::store::Table<PrefixEntry>> {
-        Ok(self.store.table::<PrefixEntry>()?)
-    }
-
-    fn ids_with_prefix(&self, prefix: &str) -> AdminResult<Vec<u64>> {
-        Ok(self.prefix_index()?.ids_under_prefix(prefix.as_bytes())?)
-    }
-
-    /// Counts one request against a credential: last used, last IP, count.
-    /// An in-memory sled update with no flush of its own (the background
-    /// flush persists it), so the request path does not wait on the disk.
-    pub fn record_usage(&self, id: u64, ip: std::net::IpAddr) -> AdminResult<()> {
-        let table = self.store.table::<Usage>()?;
-        let now = OffsetDateTime::now_utc();
-        let ip = ip.to_string();
-        if table
-            .update(&id, |u| {
-                u.last_used = Some(now);
-                u.last_ip = Some(ip.clone());
-                u.request_count += 1;
-            })?
-            .is_none()
-        {
-            table.insert(&id, &Usage { last_used: Some(now), last_ip: Some(ip), request_count: 1 })?;
-        }
-        Ok(())
+        Ok(self.catalog().credential_for_key(key)?)
     }
 
     /// Today's date in UTC, the calendar credentials expire by.
     pub fn today() -> Date {
-        OffsetDateTime::now_utc().date()
-    }
-}
-
-/// Marker value of the credential prefix index: the key is `prefix ++ id`.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct PrefixEntry;
-
-impl crate::store::Record for PrefixEntry {
-    const TREE: &'static str = CREDENTIAL_PREFIX_INDEX;
-    const KIND: &'static str = "credential index";
-    const VERSION: u8 = 1;
-}
-
-fn prefix_key(prefix: &str, id: u64) -> PrefixKey {
-    PrefixKey(prefix.as_bytes().iter().copied().chain(id.to_be_bytes()).collect())
-}
-
-struct PrefixKey(Vec<u8>);
-
-impl crate::store::TableKey for PrefixKey {
-    fn key_bytes(&self) -> Vec<u8> {
-        self.0.clone()
+        crate::config::catalog::today()
     }
 }
 

@@ -1,36 +1,14 @@
-//! The admin service's traffic side: the rate limiter, audit log and
-//! sessions of its store (one set per opened store, shared by the gateway,
-//! the timers and the admin socket), and the admin calls over them: audit
-//! query, sessions list / end, run a job.
-//!
-//! [`dispatch`] serves these calls by name with JSON arguments, for the
-//! admin socket and the CLI's direct mode: `audit.query`, `sessions.list`,
-//! `sessions.end`, `jobs.run`.
+//! The admin service's traffic side: the admin calls over the rate limiter,
+//! the audit log and the sessions of its store (the [`crate::rooms::Rooms`]
+//! it shares with the gateway and the timers): audit query, sessions list /
+//! end, run a job.
 
+use super::api::{AuditOrder, QueryAudit};
 use super::{AdminError, AdminResult, AdminService};
 use crate::audit::{AuditLog, AuditPage, AuditQuery, Order, Outcome};
 use crate::jobs::{Job, JobReport};
 use crate::limits::Limiter;
 use crate::sessions::{Session, SessionError, Sessions};
-use crate::store::Store;
-use serde_json::{Value, json};
-
-/// The traffic rooms of one store.
-pub struct Traffic {
-    pub limiter: Limiter,
-    pub audit: AuditLog,
-    pub sessions: Sessions,
-}
-
-impl Traffic {
-    pub fn new(store: &Store) -> Traffic {
-        Traffic {
-            limiter: Limiter::new(Some(store.clone())),
-            audit: AuditLog::new(store.clone()),
-            sessions: Sessions::new(store.clone()),
-        }
-    }
-}
 
 impl From<SessionError> for AdminError {
     fn from(e: SessionError) -> Self {
@@ -44,15 +22,15 @@ impl From<SessionError> for AdminError {
 
 impl AdminService {
     pub fn limiter(&self) -> &Limiter {
-        &self.traffic.limiter
+        self.rooms.limiter()
     }
 
     pub fn audit(&self) -> &AuditLog {
-        &self.traffic.audit
+        self.rooms.audit()
     }
 
     pub fn sessions(&self) -> &Sessions {
-        &self.traffic.sessions
+        self.rooms.sessions()
     }
 
     pub fn audit_query(&self, query: &AuditQuery) -> AdminResult<AuditPage> {
@@ -72,83 +50,13 @@ impl AdminService {
     /// Runs one of the three jobs now (blocking).
     pub fn run_job(&self, name: &str) -> AdminResult<JobReport> {
         let job = Job::parse(name).map_err(AdminError::Invalid)?;
-        crate::jobs::run_now(job, self).map_err(|e| {
+        crate::jobs::run_now(job, &self.rooms).map_err(|e| {
             AdminError::Store(crate::store::StoreError::Io {
                 dir: self.store().dir().to_path_buf(),
                 source: std::io::Error::other(e),
             })
         })
     }
-}
-
-/// The names [`dispatch`] answers, with their arguments.
-pub const OPS: &[(&str, &str)] = &[
-    (
-        "audit.query",
-        "from?, to? (RFC 3339), credential?, model?, tool?, outcome?, text?, limit?, cursor?, order? (newest|oldest)",
-    ),
-    ("sessions.list", "all?"),
-    ("sessions.end", "id"),
-    ("jobs.run", "name"),
-];
-
-/// Serves one traffic call; None if `op` is not one of [`OPS`].
-pub fn dispatch(admin: &AdminService, op: &str, args: &Value) -> Option<AdminResult<Value>> {
-    let result = match op {
-        "audit.query" => parse_query(args).and_then(|q| admin.audit_query(&q)).map(|page| page_json(&page)),
-        "sessions.list" => {
-            let all = args.get("all").and_then(Value::as_bool).unwrap_or(false);
-            admin.sessions_list(all).map(|list| Value::Array(list.iter().map(Session::to_json).collect()))
-        }
-        "sessions.end" => match args.get("id").and_then(Value::as_str) {
-            Some(id) => admin.end_session(id).map(|s| s.to_json()),
-            None => Err(AdminError::Invalid("sessions.end needs the session id".into())),
-        },
-        "jobs.run" => match args.get("name").and_then(Value::as_str) {
-            Some(name) => admin.run_job(name).map(|r| r.to_json()),
-            None => Err(AdminError::Invalid("jobs.run needs the job name".into())),
-        },
-        _ => return None,
-    };
-    Some(result)
-}
-
-/// Writes every audit entry matching `filters` (`audit.query` arguments) to
-/// `out` as JSON lines, oldest first, a page at a time fetched by `query`
-/// (through the admin socket or on the store), and returns how many. The
-/// CLI's `audit export` and the dashboard's export share it.
-pub fn export_jsonl<E>(
-    filters: &Value,
-    mut query: impl FnMut(Value) -> Result<Value, E>,
-    out: &mut dyn std::io::Write,
-    write_failed: impl Fn(std::io::Error) -> E,
-) -> Result<u64, E> {
-    let mut cursor: Option<u64> = None;
-    let mut written = 0;
-    loop {
-        let mut args = match filters {
-            Value::Object(map) => map.clone(),
-            _ => serde_json::Map::new(),
-        };
-        args.insert("limit".into(), 1000.into());
-        args.insert("cursor".into(), json!(cursor));
-        args.insert("order".into(), "oldest".into());
-        let page = query(Value::Object(args))?;
-        for entry in page["entries"].as_array().into_iter().flatten() {
-            writeln!(out, "{entry}").map_err(&write_failed)?;
-            written += 1;
-        }
-        match page["next_cursor"].as_u64() {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    out.flush().map_err(&write_failed)?;
-    Ok(written)
-}
-
-fn page_json(page: &AuditPage) -> Value {
-    json!({"entries": page.entries.iter().map(|e| e.to_json()).collect::<Vec<_>>(), "next_cursor": page.next_cursor})
 }
 
 /// A time argument: RFC 3339, a date (`2026-05-01`, midnight UTC), or an age
@@ -178,23 +86,14 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
     }
 }
 
-/// An `audit.query` argument object -> a query.
-pub fn parse_query(args: &Value) -> AdminResult<AuditQuery> {
-    let text = |key: &str| args.get(key).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
-    let time = |key: &str| {
-        text(key).map(|t| parse_time(&t).map_err(|e| AdminError::Invalid(format!("{key}: {e}")))).transpose()
+/// The `audit.query` arguments as a query: times, outcome, order and page
+/// size checked, empty filters dropped.
+pub fn audit_query(args: &QueryAudit) -> AdminResult<AuditQuery> {
+    let text = |value: &Option<String>| value.clone().filter(|s| !s.is_empty());
+    let time = |key: &str, value: &Option<String>| {
+        text(value).map(|t| parse_time(&t).map_err(|e| AdminError::Invalid(format!("{key}: {e}")))).transpose()
     };
-    let number = |key: &str| -> AdminResult<Option<u64>> {
-        match args.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .map(Some)
-                .ok_or_else(|| AdminError::Invalid(format!("{key} must be a whole number"))),
-        }
-    };
-    let outcome = match text("outcome") {
+    let outcome = match text(&args.outcome) {
         Some(o) => Some(Outcome::parse(&o).ok_or_else(|| {
             AdminError::Invalid(format!(
                 "unknown outcome {o:?}; one of {}",
@@ -203,27 +102,26 @@ pub fn parse_query(args: &Value) -> AdminResult<AuditQuery> {
         })?),
         None => None,
     };
-    let order = match text("order").as_deref() {
-        None | Some("newest") => Order::NewestFirst,
-        Some("oldest") => Order::OldestFirst,
-        Some(other) => return Err(AdminError::Invalid(format!("order must be newest or oldest, got {other:?}"))),
+    let order = match args.order.unwrap_or_default() {
+        AuditOrder::Newest => Order::NewestFirst,
+        AuditOrder::Oldest => Order::OldestFirst,
     };
-    let limit = number("limit")?.map(|n| n as usize);
+    let limit = args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     if let Some(n) = limit
         && !(1..=crate::audit::query::MAX_PAGE).contains(&n)
     {
         return Err(AdminError::Invalid(format!("limit must be from 1 to {}", crate::audit::query::MAX_PAGE)));
     }
     Ok(AuditQuery {
-        from_us: time("from")?,
-        to_us: time("to")?,
-        credential_id: number("credential")?,
-        model: text("model"),
-        tool: text("tool"),
+        from_us: time("from", &args.from)?,
+        to_us: time("to", &args.to)?,
+        credential_id: args.credential,
+        model: text(&args.model),
+        tool: text(&args.tool),
         outcome,
-        text: text("text"),
+        text: text(&args.text),
         limit,
-        cursor: number("cursor")?,
+        cursor: args.cursor,
         order,
     })
 }

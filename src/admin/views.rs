@@ -1,63 +1,120 @@
-//! JSON views of admin records, shared by `--json` output and (later) the
-//! admin socket. Key hashes are never part of a view.
+//! Admin records as the admin API's typed answers (`api::ResourceView`,
+//! ...), shared by `--json` output, the admin socket and the dashboard.
+//! Key hashes are never part of a view.
 
 use super::SettingView;
-use crate::config::{Credential, Resource, Usage};
-use serde_json::{Value, json};
-use time::Date;
+use super::api::{
+    AuditPage, AuditRecord, ClientView, CredentialView, JobReportView, ResourceView, Scalar, SessionView, SettingEntry,
+};
+use crate::config::{Credential, Resource, SettingValue, Usage};
+use crate::jobs::JobReport;
+use crate::sessions::{Session, SessionKind};
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 
-fn timestamp(t: time::OffsetDateTime) -> Value {
-    t.format(&Rfc3339).map(Value::from).unwrap_or(Value::Null)
+fn timestamp(t: OffsetDateTime) -> Option<String> {
+    t.format(&Rfc3339).ok()
 }
 
-pub fn setting(view: &SettingView) -> Value {
-    json!({
-        "key": view.spec.key,
-        "label": view.spec.label,
-        "value": view.value.to_json(),
-        "default": view.spec.default_value().to_json(),
-        "allowed": view.spec.range_text(),
-        "source": view.source.name(),
-    })
+pub fn scalar(value: &SettingValue) -> Scalar {
+    match value {
+        SettingValue::Bool(b) => Scalar::Bool(*b),
+        SettingValue::Integer(i) => Scalar::Integer(*i),
+        SettingValue::Text(t) => Scalar::Text(t.clone()),
+    }
 }
 
-pub fn resource(r: &Resource) -> Value {
-    let effective = r.effective_operations();
-    json!({
-        "id": r.id,
-        "model": r.model,
-        "company_id": r.company_id,
-        "read_only": r.read_only,
-        "can_read": r.operations.read,
-        "can_create": r.operations.create,
-        "can_write": r.operations.write,
-        "can_delete": r.operations.delete,
-        "effective_operations": effective.names(),
-        "field_policy": r.field_policy.name(),
-        "fields": r.field_policy.fields(),
-        "record_filter": r.record_filter,
-        "execute_methods": r.execute_methods,
-        "created_at": timestamp(r.created_at),
-        "updated_at": timestamp(r.updated_at),
-    })
+pub fn setting(view: &SettingView) -> SettingEntry {
+    SettingEntry {
+        key: view.spec.key.to_string(),
+        label: view.spec.label.to_string(),
+        value: scalar(&view.value),
+        default: scalar(&view.spec.default_value()),
+        allowed: view.spec.range_text(),
+        source: view.source.name().to_string(),
+    }
 }
 
-pub fn credential(c: &Credential, usage: &Usage, today: Date) -> Value {
-    json!({
-        "id": c.id,
-        "label": c.label,
-        "user_id": c.user_id,
-        "login": c.login,
-        "scope": c.scope.name(),
-        "expires_on": c.expires_on.map(|d| d.to_string()),
-        "company_id": c.company_id,
-        "status": c.status(today),
-        "created_at": timestamp(c.created_at),
-        "revoked_at": c.revoked_at.map(timestamp),
-        "key_prefix": c.key_prefix,
-        "last_used": usage.last_used.map(timestamp),
-        "last_ip": usage.last_ip,
-        "request_count": usage.request_count,
-    })
+pub fn resource(r: &Resource) -> ResourceView {
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+    ResourceView {
+        id: r.id,
+        model: r.model.clone(),
+        company_id: r.company_id,
+        read_only: r.read_only,
+        can_read: r.operations.read,
+        can_create: r.operations.create,
+        can_write: r.operations.write,
+        can_delete: r.operations.delete,
+        effective_operations: names(&r.effective_operations().names()),
+        field_policy: r.field_policy.name().to_string(),
+        fields: r.field_policy.fields().to_vec(),
+        record_filter: r.record_filter.clone(),
+        execute_methods: r.execute_methods.clone(),
+        created_at: timestamp(r.created_at),
+        updated_at: timestamp(r.updated_at),
+    }
+}
+
+pub fn credential(c: &Credential, usage: &Usage, today: Date) -> CredentialView {
+    CredentialView {
+        id: c.id,
+        label: c.label.clone(),
+        user_id: c.user_id,
+        login: c.login.clone(),
+        scope: c.scope.name().to_string(),
+        expires_on: c.expires_on.map(|d| d.to_string()),
+        company_id: c.company_id,
+        status: c.status(today).to_string(),
+        created_at: timestamp(c.created_at),
+        revoked_at: c.revoked_at.and_then(timestamp),
+        key_prefix: c.key_prefix.clone(),
+        last_used: usage.last_used.and_then(timestamp),
+        last_ip: usage.last_ip.clone(),
+        request_count: usage.request_count,
+    }
+}
+
+pub fn session(s: &Session) -> SessionView {
+    let at = |t: &OffsetDateTime| timestamp(*t).unwrap_or_default();
+    let info = &s.info;
+    SessionView {
+        id: s.id.clone(),
+        kind: match s.kind {
+            SessionKind::Mcp => "mcp",
+            SessionKind::Stream => "stream",
+        }
+        .to_string(),
+        face: info.face.clone(),
+        started_at: at(&s.started_at),
+        last_activity: at(&s.last_activity),
+        client: ClientView { name: info.client_name.clone(), version: info.client_version.clone() },
+        protocol: info.protocol.clone(),
+        ip: info.ip.clone(),
+        credential_id: info.credential_id,
+        credential: info.credential_label.clone(),
+        uid: info.uid,
+        requests: s.request_count,
+        state: s.state.name().to_string(),
+        active: s.is_active(),
+        ended_at: s.ended_at.as_ref().map(at),
+    }
+}
+
+pub fn job_report(r: &JobReport) -> JobReportView {
+    JobReportView {
+        job: r.job.name().to_string(),
+        affected: r.affected,
+        summary: r.summary.clone(),
+        elapsed_ms: r.elapsed.as_secs_f64() * 1000.0,
+    }
+}
+
+/// A page of the audit log; each entry as the audit log exports it.
+pub fn audit_page(page: &crate::audit::AuditPage) -> AuditPage {
+    let record = |e: &crate::audit::AuditEntry| match e.to_json() {
+        serde_json::Value::Object(json) => AuditRecord::from(json),
+        _ => AuditRecord::default(),
+    };
+    AuditPage { entries: page.entries.iter().map(record).collect(), next_cursor: page.next_cursor }
 }

@@ -5,8 +5,8 @@
 //! when nothing answers on it: a live daemon's socket is never taken over.
 //! The file is removed again when the server is dropped.
 
-use super::ApiError;
-use super::handler::{AdminContext, dispatch};
+use crate::admin::api::{ApiError, Reply, Request};
+use crate::admin::{AdminContext, dispatch};
 use serde_json::Value;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,7 @@ async fn connection(stream: UnixStream, ctx: AdminContext) {
             Ok(0) | Err(_) => return,
             Ok(_) if line.len() as u64 > MAX_LINE => {
                 let e = ApiError::invalid(format!("a request line may be at most {MAX_LINE} bytes"));
-                let _ = write.write_all(format!("{}\n", e.to_json()).as_bytes()).await;
+                let _ = write.write_all(format!("{}\n", line_of(Err(e))).as_bytes()).await;
                 return;
             }
             Ok(_) if line.trim().is_empty() => continue,
@@ -143,17 +143,16 @@ async fn connection(stream: UnixStream, ctx: AdminContext) {
 }
 
 /// The answer to one request line.
-pub(super) async fn answer(ctx: &AdminContext, line: &str) -> Value {
-    let request: Value = match serde_json::from_str(line) {
-        Ok(v) => v,
-        Err(e) => return ApiError::invalid(format!("a request must be one JSON object per line: {e}")).to_json(),
+async fn answer(ctx: &AdminContext, line: &str) -> String {
+    let answer = match Request::from_line(line) {
+        Ok(request) => dispatch(ctx, request).await,
+        Err(e) => Err(e),
     };
-    let Some(op) = request.get("op").and_then(Value::as_str) else {
-        return ApiError::invalid(r#"a request needs "op", e.g. {"op": "status", "args": {}}"#).to_json();
-    };
-    let args = request.get("args").cloned().unwrap_or(Value::Null);
-    match dispatch(ctx, op, args).await {
-        Ok(value) => serde_json::json!({ "ok": value }),
-        Err(e) => e.to_json(),
-    }
+    line_of(answer)
+}
+
+/// A reply as one line (without the newline).
+fn line_of(answer: Result<Value, ApiError>) -> String {
+    // A reply of JSON values and strings always serializes.
+    serde_json::to_string(&Reply::from(answer)).unwrap_or_default()
 }

@@ -77,7 +77,7 @@ pub(super) fn run(log: &AuditLog, q: &AuditQuery) -> StoreResult<AuditPage> {
     // `search` finds `alpenglow_search`; MCP's own methods match as given.
     let tool = q.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| match t.strip_prefix("alpenglow_") {
         Some(_) => t.to_string(),
-        None if crate::ops::OpName::parse(&format!("alpenglow_{t}")).is_some() => format!("alpenglow_{t}"),
+        None if crate::vocab::OpName::parse(&format!("alpenglow_{t}")).is_some() => format!("alpenglow_{t}"),
         None => t.to_string(),
     });
     let text = q.text.as_ref().map(|t| t.to_lowercase()).filter(|t| !t.is_empty());

@@ -12,7 +12,7 @@
 //! Format 1 (one JSON document, `{"alpenglow_backup": 1, ..., "trees":
 //! {name: [[key, value], ...]}}`) is still read, as a whole.
 
-use super::{AUDIT_INDEXES, AUDIT_TREE, BackupError, CONFIG_TREES, FORMAT};
+use super::{AUDIT_INDEXES, AUDIT_TREE, BackupError, CONFIG_TREES, FORMAT, RawPair};
 use crate::store::RawEntries;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -64,7 +64,7 @@ impl<W: Write> Writer<W> {
 
     /// One chunk of `tree`: `[key, value]` pairs already in base64, as the
     /// admin API hands them out. An empty chunk writes nothing.
-    pub fn chunk(&mut self, tree: &str, entries: &[Value]) -> std::io::Result<()> {
+    pub fn chunk(&mut self, tree: &str, entries: &[RawPair]) -> std::io::Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -86,8 +86,8 @@ impl<W: Write> Writer<W> {
 }
 
 /// Raw pairs as the file and the admin API carry them.
-pub fn encode_entries(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<Value> {
-    entries.iter().map(|(k, v)| json!([STANDARD.encode(k), STANDARD.encode(v)])).collect()
+pub fn encode_entries(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<RawPair> {
+    entries.iter().map(|(k, v)| (STANDARD.encode(k), STANDARD.encode(v))).collect()
 }
 
 /// Reads a backup from `input`, format 1 or 2: checks the header (a newer

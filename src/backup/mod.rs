@@ -10,7 +10,7 @@
 //!
 //! Backup, through the admin API (the daemon's socket, or the store
 //! directly): `backup.config` answers the configuration trees, read with
-//! configuration changes held off (`AdminService::with_config_frozen`), and
+//! configuration changes held off (`Catalog::with_config_frozen`), and
 //! `audit_until`, the last audit entry's id at that moment. Then
 //! `backup.audit_page` pages the audit log up to that id, entries first,
 //! then the index keys of those entries only (an entry is stored after its
@@ -24,11 +24,12 @@
 
 pub mod file;
 
-use crate::admin::AdminService;
+use crate::config::catalog::Catalog;
 use crate::store::Store;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The format this release writes, and the newest it reads.
@@ -96,37 +97,63 @@ impl From<crate::store::StoreError> for BackupError {
     }
 }
 
+/// A stored key and value, each in base64 of the store's bytes.
+pub type RawPair = (String, String);
+
+/// The answer of `backup.config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Snapshot {
+    pub alpenglow_backup: u64,
+    pub alpenglow_version: String,
+    pub created_at: String,
+    pub with_audit: bool,
+    /// Each configuration tree, whole.
+    pub trees: BTreeMap<String, Vec<RawPair>>,
+    /// The last audit id when the snapshot was taken (with the audit log;
+    /// None when the log is empty).
+    pub audit_until: Option<u64>,
+}
+
+/// The answer of `backup.audit_page`: entries, and the key to continue
+/// after (None: the tree is done).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Page {
+    pub entries: Vec<RawPair>,
+    pub after: Option<String>,
+}
+
 /// `backup.config`: the header fields, the configuration trees (small: read
 /// in one consistent call) and, with the audit log, the id up to which
 /// `backup.audit_page` reads it (null when the log is empty).
-pub fn config_snapshot(admin: &AdminService, with_audit: bool) -> Result<Value, BackupError> {
-    let mut trees = Map::new();
-    admin.with_config_frozen(|store| -> Result<(), BackupError> {
+pub fn config_snapshot(catalog: &Catalog, with_audit: bool) -> Result<Snapshot, BackupError> {
+    let mut trees = BTreeMap::new();
+    catalog.with_config_frozen(|store| -> Result<(), BackupError> {
         for name in CONFIG_TREES {
-            trees.insert(name.to_string(), Value::Array(file::encode_entries(&store.dump_tree(name)?)));
+            trees.insert(name.to_string(), file::encode_entries(&store.dump_tree(name)?));
         }
         Ok(())
     })?;
     let audit_until = match with_audit {
-        true => admin.store().tree_last_key(AUDIT_TREE)?.map(|k| be_u64(&k)),
+        true => catalog.store().tree_last_key(AUDIT_TREE)?.map(|k| be_u64(&k)),
         false => None,
     };
     let created_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-    Ok(json!({
-        "alpenglow_backup": FORMAT,
-        "alpenglow_version": env!("CARGO_PKG_VERSION"),
-        "created_at": created_at,
-        "with_audit": with_audit,
-        "trees": trees,
-        "audit_until": audit_until,
-    }))
+    Ok(Snapshot {
+        alpenglow_backup: FORMAT,
+        alpenglow_version: env!("CARGO_PKG_VERSION").into(),
+        created_at,
+        with_audit,
+        trees,
+        audit_until,
+    })
 }
 
 /// `backup.audit_page`: up to `limit` entries of an audit tree after the
 /// key `after` (base64; from the start when None) whose entry id is at most
-/// `until`. Answers `{"entries": [[k, v], ...], "after": next | null}`; null
-/// means the tree is done. A page may hold fewer entries than `limit` (index
+/// `until`; `after` None means the tree is done. A page may hold fewer entries than `limit` (index
 /// keys of later entries are skipped) and still not be the last.
 pub fn audit_page(
     store: &Store,
@@ -134,7 +161,7 @@ pub fn audit_page(
     after: Option<&str>,
     until: u64,
     limit: usize,
-) -> Result<Value, BackupError> {
+) -> Result<Page, BackupError> {
     if tree != AUDIT_TREE && !AUDIT_INDEXES.contains(&tree) {
         return Err(BackupError::Invalid(format!(
             "tree must be one of {AUDIT_TREE}, {}; got {tree:?}",
@@ -155,10 +182,7 @@ pub fn audit_page(
     let kept: Vec<_> = raw.into_iter().filter(|(k, _)| be_u64(k) <= until).collect();
     // The audit tree is keyed by id: past the bound, nothing more is wanted.
     let done = exhausted || (tree == AUDIT_TREE && past_bound);
-    Ok(json!({
-        "entries": file::encode_entries(&kept),
-        "after": if done { Value::Null } else { json!(next) },
-    }))
+    Ok(Page { entries: file::encode_entries(&kept), after: if done { None } else { next } })
 }
 
 /// The big-endian id at the end of a key (an entry id, or an index key's suffix).
@@ -204,14 +228,14 @@ pub fn restore(store: Store, path: &Path) -> Result<Restored, BackupError> {
     }
     store.flush()?;
     // Read back through the typed tables: a record this release cannot read fails here.
-    let admin = AdminService::new(store, Default::default());
-    let unreadable = |e: crate::admin::AdminError| {
+    let catalog = Catalog::new(store.clone(), Default::default());
+    let unreadable = |e: crate::store::StoreError| {
         BackupError::Failed(format!("the restored data cannot be read ({e}); the backup may be damaged"))
     };
-    admin.settings().map_err(unreadable)?;
-    let resources = admin.resources().map_err(unreadable)?.len();
-    let credentials = admin.credentials().map_err(unreadable)?.len();
-    let audit_entries = admin.audit().len().map_err(|e| BackupError::Failed(e.to_string()))?;
+    catalog.settings().map_err(unreadable)?;
+    let resources = catalog.resources().map_err(unreadable)?.len();
+    let credentials = catalog.credentials().map_err(unreadable)?.len();
+    let audit_entries = crate::audit::AuditLog::new(store).len().map_err(|e| BackupError::Failed(e.to_string()))?;
     Ok(Restored {
         format: header.format,
         created_at: header.created_at,

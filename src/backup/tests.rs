@@ -1,6 +1,8 @@
 use super::*;
+use crate::admin::AdminService;
 use crate::audit::AuditEntry;
 use crate::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};
+use serde_json::{Map, json};
 use std::io::Write;
 
 fn admin_in(dir: &Path) -> AdminService {
@@ -34,25 +36,25 @@ fn populate(admin: &AdminService, audit: usize) {
 /// What the CLI does, over the functions the admin API calls: the
 /// configuration, then each audit tree page by page with `limit`.
 fn write_backup(admin: &AdminService, with_audit: bool, limit: usize, path: &Path) -> BTreeCounts {
-    let config = config_snapshot(admin, with_audit).unwrap();
+    let config = config_snapshot(admin.catalog(), with_audit).unwrap();
     let header = file::Header {
         format: FORMAT,
-        alpenglow_version: config["alpenglow_version"].as_str().unwrap().into(),
-        created_at: config["created_at"].as_str().unwrap().into(),
+        alpenglow_version: config.alpenglow_version.clone(),
+        created_at: config.created_at.clone(),
         with_audit,
     };
     let mut writer = file::Writer::header(std::fs::File::create(path).unwrap(), &header).unwrap();
     for tree in CONFIG_TREES {
-        writer.chunk(tree, config["trees"][tree].as_array().unwrap()).unwrap();
+        writer.chunk(tree, &config.trees[*tree]).unwrap();
     }
-    if let Some(until) = config["audit_until"].as_u64() {
+    if let Some(until) = config.audit_until {
         for tree in std::iter::once(&AUDIT_TREE).chain(AUDIT_INDEXES) {
             let mut after: Option<String> = None;
             loop {
                 let page = audit_page(admin.store(), tree, after.as_deref(), until, limit).unwrap();
-                writer.chunk(tree, page["entries"].as_array().unwrap()).unwrap();
-                match page["after"].as_str() {
-                    Some(next) => after = Some(next.into()),
+                writer.chunk(tree, &page.entries).unwrap();
+                match page.after {
+                    Some(next) => after = Some(next),
                     None => break,
                 }
             }
@@ -94,18 +96,17 @@ fn pages_stop_at_the_bound_fixed_at_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let admin = admin_in(dir.path());
     populate(&admin, 25);
-    let until = config_snapshot(&admin, true).unwrap()["audit_until"].as_u64().unwrap();
+    let until = config_snapshot(admin.catalog(), true).unwrap().audit_until.unwrap();
     // Written after the backup started: neither the entries nor their index keys are taken.
     populate_more(&admin, 10);
     let mut ids = Vec::new();
     let mut after: Option<String> = None;
     loop {
         let page = audit_page(admin.store(), AUDIT_TREE, after.as_deref(), until, 7).unwrap();
-        let entries = page["entries"].as_array().unwrap();
-        assert!(entries.len() <= 7);
-        ids.extend(entries.iter().map(|e| be_u64(&STANDARD.decode(e[0].as_str().unwrap()).unwrap())));
-        match page["after"].as_str() {
-            Some(next) => after = Some(next.into()),
+        assert!(page.entries.len() <= 7);
+        ids.extend(page.entries.iter().map(|(k, _)| be_u64(&STANDARD.decode(k).unwrap())));
+        match page.after {
+            Some(next) => after = Some(next),
             None => break,
         }
     }
@@ -115,12 +116,12 @@ fn pages_stop_at_the_bound_fixed_at_the_start() {
     let mut after: Option<String> = None;
     loop {
         let page = audit_page(admin.store(), "audit_by_model", after.as_deref(), until, 4).unwrap();
-        for e in page["entries"].as_array().unwrap() {
-            assert!(be_u64(&STANDARD.decode(e[0].as_str().unwrap()).unwrap()) <= until);
+        for (k, _) in &page.entries {
+            assert!(be_u64(&STANDARD.decode(k).unwrap()) <= until);
             index_keys += 1;
         }
-        match page["after"].as_str() {
-            Some(next) => after = Some(next.into()),
+        match page.after {
+            Some(next) => after = Some(next),
             None => break,
         }
     }
@@ -221,7 +222,7 @@ fn a_format_1_file_is_still_restored() {
         // The layout release 1 wrote: one document, every tree in full.
         let mut trees = Map::new();
         for name in CONFIG_TREES.iter().chain([&AUDIT_TREE]).chain(AUDIT_INDEXES) {
-            trees.insert(name.to_string(), Value::Array(file::encode_entries(&admin.store().dump_tree(name).unwrap())));
+            trees.insert(name.to_string(), json!(file::encode_entries(&admin.store().dump_tree(name).unwrap())));
         }
         let document = json!({"alpenglow_backup": 1, "alpenglow_version": "0.1.0",
             "created_at": "2026-11-01T10:00:00Z", "with_audit": true, "trees": trees});
@@ -279,7 +280,7 @@ fn a_backup_written_before_the_oauth_tables_still_restores() {
     write_backup(&admin, false, PAGE, &path);
     // What the release before them wrote: no chunk and no count for them.
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     lines.retain(|l| !LATER_TREES.contains(&l["tree"].as_str().unwrap_or_default()));
     let closing = lines.last_mut().unwrap();
     for tree in LATER_TREES {

@@ -1,13 +1,16 @@
 //! The admin commands: `settings`, `resources`, `credentials`. Each turns its
 //! flags into one admin API request, sent to the running daemon's socket or
-//! run on the store directly (see `AdminApi`), and prints the JSON answer as
-//! a table or, with `--json`, as is: the output is the same either way.
+//! run on the store directly (see `AdminClient`), and prints the typed answer
+//! as a table or, with `--json`, as JSON: the output is the same either way.
 
 use super::CliError;
 use super::output::{json, table};
-use crate::admin_socket::{AdminApi, ApiError};
+use crate::admin::api::{
+    AddResources, ApiError, CreateCredential, CredentialView, EditResource, ListCredentials, ListResources,
+    RemoveResource, ResourcePatch, ResourceView, RevokeCredential, SecretText, SetSetting, ShowSettings,
+};
+use crate::admin_socket::AdminClient;
 use clap::{Args, Subcommand};
-use serde_json::{Map, Value, json};
 use std::io::BufRead;
 
 #[derive(Debug, Subcommand)]
@@ -94,23 +97,17 @@ fn split_list(text: &str) -> Vec<String> {
 impl PermissionArgs {
     /// The given flags as a permission patch: flags not given are left out,
     /// so the admin API keeps their current (or default) value.
-    fn patch(&self) -> Value {
-        let mut patch = Map::new();
-        if let Some(company) = self.company {
-            patch.insert("company_id".into(), company.into());
-        }
-        if self.all_companies {
-            patch.insert("company_id".into(), Value::Null);
-        }
-        if self.read_only {
-            patch.insert("read_only".into(), true.into());
-        }
-        if self.writable {
-            patch.insert("read_only".into(), false.into());
-        }
-        if let Some(ops) = &self.ops {
-            patch.insert("ops".into(), ops.clone().into());
-        }
+    fn patch(&self) -> ResourcePatch {
+        let company_id = match (self.company, self.all_companies) {
+            (_, true) => Some(None),
+            (Some(company), false) => Some(Some(company)),
+            (None, false) => None,
+        };
+        let read_only = match (self.read_only, self.writable) {
+            (_, true) => Some(false),
+            (true, false) => Some(true),
+            (false, false) => None,
+        };
         let policy = |name: &str, fields: &str| (name.to_string(), split_list(fields));
         let fields = match (&self.allow_fields, &self.deny_fields) {
             (Some(f), _) => Some(policy("allowlist", f)),
@@ -118,17 +115,16 @@ impl PermissionArgs {
             _ => None,
         };
         let fields = if self.all_fields { Some(("all".to_string(), Vec::new())) } else { fields };
-        if let Some((name, fields)) = fields {
-            patch.insert("field_policy".into(), name.into());
-            patch.insert("fields".into(), fields.into());
+        let (field_policy, fields) = fields.map_or((None, None), |(name, fields)| (Some(name), Some(fields)));
+        ResourcePatch {
+            company_id,
+            read_only,
+            ops: self.ops.clone(),
+            field_policy,
+            fields,
+            record_filter: self.filter.clone(),
+            execute_methods: self.execute.as_deref().map(split_list),
         }
-        if let Some(filter) = &self.filter {
-            patch.insert("record_filter".into(), filter.clone().into());
-        }
-        if let Some(methods) = &self.execute {
-            patch.insert("execute_methods".into(), split_list(methods).into());
-        }
-        Value::Object(patch)
     }
 }
 
@@ -179,109 +175,83 @@ impl From<ApiError> for CliError {
     }
 }
 
-/// A setting value as people type it: on/off, digits, text.
-fn value_text(value: &Value) -> String {
-    match value {
-        Value::Bool(b) => (if *b { "on" } else { "off" }).to_string(),
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+fn or_all(company: Option<u32>) -> String {
+    company.map_or_else(|| "all".into(), |c| c.to_string())
 }
 
-fn text(value: &Value) -> String {
-    value_text(value)
-}
-
-fn or_all(value: &Value) -> String {
-    if value.is_null() { "all".into() } else { text(value) }
-}
-
-pub fn settings(api: &dyn AdminApi, cmd: SettingsCommand, as_json: bool) -> Result<(), CliError> {
+pub fn settings(api: &AdminClient, cmd: SettingsCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
         SettingsCommand::Show => {
-            let shown = api.call("settings.show", Value::Null)?;
+            let shown = api.call(ShowSettings {})?;
             if as_json {
                 json(&shown);
             } else {
-                let empty = Vec::new();
-                let rows: Vec<Vec<String>> = shown["settings"]
-                    .as_array()
-                    .unwrap_or(&empty)
+                let rows: Vec<Vec<String>> = shown
+                    .settings
                     .iter()
-                    .map(|v| vec![text(&v["key"]), value_text(&v["value"]), text(&v["allowed"]), text(&v["source"])])
+                    .map(|s| vec![s.key.clone(), s.value.to_string(), s.allowed.clone(), s.source.clone()])
                     .collect();
                 table(&["SETTING", "VALUE", "ALLOWED", "SOURCE"], &rows);
-                for w in shown["warnings"].as_array().unwrap_or(&empty) {
-                    println!("warning: {}", text(w));
+                for w in &shown.warnings {
+                    println!("warning: {w}");
                 }
             }
         }
         SettingsCommand::Set { key, value } => {
-            let stored = api.call("settings.set", json!({"key": key, "value": value}))?;
+            let stored = api.call(SetSetting { key: key.clone(), value })?;
             if as_json {
                 json(&stored);
             } else {
-                println!("{key} = {}", value_text(&stored["value"]));
+                println!("{key} = {}", stored.value);
             }
         }
     }
     Ok(())
 }
 
-fn print_resources(resources: &[Value], as_json: bool) {
+fn print_resources(resources: &[ResourceView], as_json: bool) {
     if as_json {
-        json(&Value::Array(resources.to_vec()));
+        json(&resources);
         return;
     }
     let rows: Vec<Vec<String>> = resources
         .iter()
         .map(|r| {
-            let list =
-                |v: &Value| -> Vec<String> { v.as_array().map(|a| a.iter().map(text).collect()).unwrap_or_default() };
-            let fields = list(&r["fields"]);
             vec![
-                text(&r["id"]),
-                text(&r["model"]),
-                or_all(&r["company_id"]),
-                if r["read_only"] == true { "yes".into() } else { "no".into() },
-                list(&r["effective_operations"]).join(","),
-                if fields.is_empty() {
-                    text(&r["field_policy"])
+                r.id.to_string(),
+                r.model.clone(),
+                or_all(r.company_id),
+                if r.read_only { "yes".into() } else { "no".into() },
+                r.effective_operations.join(","),
+                if r.fields.is_empty() {
+                    r.field_policy.clone()
                 } else {
-                    format!("{}: {}", text(&r["field_policy"]), fields.join(","))
+                    format!("{}: {}", r.field_policy, r.fields.join(","))
                 },
-                text(&r["record_filter"]),
+                r.record_filter.clone(),
             ]
         })
         .collect();
     table(&["ID", "MODEL", "COMPANY", "READ-ONLY", "OPERATIONS", "FIELDS", "FILTER"], &rows);
 }
 
-fn array(value: Value) -> Vec<Value> {
-    match value {
-        Value::Array(items) => items,
-        other => vec![other],
-    }
-}
-
-pub fn resources(api: &dyn AdminApi, cmd: ResourcesCommand, as_json: bool) -> Result<(), CliError> {
+pub fn resources(api: &AdminClient, cmd: ResourcesCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
-        ResourcesCommand::List => print_resources(&array(api.call("resources.list", Value::Null)?), as_json),
+        ResourcesCommand::List => print_resources(&api.call(ListResources {})?, as_json),
         ResourcesCommand::Add { models, permissions } => {
-            let added = api.call("resources.add", json!({"models": models, "patch": permissions.patch()}))?;
-            print_resources(&array(added), as_json);
+            let added = api.call(AddResources { models, patch: permissions.patch() })?;
+            print_resources(&added, as_json);
         }
         ResourcesCommand::Edit { resource, model, permissions } => {
-            let args = json!({"resource": resource, "model": model, "patch": permissions.patch()});
-            print_resources(&array(api.call("resources.edit", args)?), as_json);
+            let edited = api.call(EditResource { resource, model, patch: permissions.patch() })?;
+            print_resources(&[edited], as_json);
         }
         ResourcesCommand::Remove { resource } => {
-            let removed = api.call("resources.remove", json!({"resource": resource}))?;
+            let removed = api.call(RemoveResource { resource })?;
             if as_json {
                 json(&removed);
             } else {
-                println!("removed resource {} ({})", text(&removed["id"]), text(&removed["model"]));
+                println!("removed resource {} ({})", removed.id, removed.model);
             }
         }
     }
@@ -305,30 +275,29 @@ fn read_key(args: &CreateCredentialArgs) -> Result<String, CliError> {
     }
 }
 
-pub fn credentials(api: &dyn AdminApi, cmd: CredentialsCommand, as_json: bool) -> Result<(), CliError> {
+fn credential_row(c: &CredentialView) -> Vec<String> {
+    let never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
+    vec![
+        c.id.to_string(),
+        c.label.clone(),
+        format!("{} ({})", c.login, c.user_id),
+        c.scope.clone(),
+        or_all(c.company_id),
+        never(&c.expires_on),
+        c.status.clone(),
+        never(&c.last_used).chars().take(10).collect(),
+        c.request_count.to_string(),
+    ]
+}
+
+pub fn credentials(api: &AdminClient, cmd: CredentialsCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
         CredentialsCommand::List => {
-            let all = array(api.call("credentials.list", Value::Null)?);
+            let all = api.call(ListCredentials {})?;
             if as_json {
-                json(&Value::Array(all));
+                json(&all);
             } else {
-                let rows: Vec<Vec<String>> = all
-                    .iter()
-                    .map(|c| {
-                        let never = |v: &Value| if v.is_null() { "never".into() } else { text(v) };
-                        vec![
-                            text(&c["id"]),
-                            text(&c["label"]),
-                            format!("{} ({})", text(&c["login"]), text(&c["user_id"])),
-                            text(&c["scope"]),
-                            or_all(&c["company_id"]),
-                            never(&c["expires_on"]),
-                            text(&c["status"]),
-                            never(&c["last_used"]).chars().take(10).collect(),
-                            text(&c["request_count"]),
-                        ]
-                    })
-                    .collect();
+                let rows: Vec<Vec<String>> = all.iter().map(credential_row).collect();
                 table(
                     &["ID", "LABEL", "USER", "SCOPE", "COMPANY", "EXPIRES", "STATUS", "LAST USED", "REQUESTS"],
                     &rows,
@@ -337,33 +306,28 @@ pub fn credentials(api: &dyn AdminApi, cmd: CredentialsCommand, as_json: bool) -
         }
         CredentialsCommand::Create(args) => {
             let key = read_key(&args)?;
-            let request = json!({
-                "label": args.label,
-                "user_id": args.user_id,
-                "login": args.login,
-                "scope": args.scope,
-                "expires": args.expires,
-                "company_id": args.company,
-                "key": key,
-            });
-            let created = api.call("credentials.create", request)?;
+            let created = api.call(CreateCredential {
+                label: args.label,
+                user_id: args.user_id,
+                login: args.login,
+                scope: Some(args.scope),
+                expires: args.expires,
+                company_id: args.company,
+                key: SecretText(key),
+                check: false,
+            })?;
             if as_json {
                 json(&created);
             } else {
-                println!(
-                    "created credential {} ({}) for {}",
-                    text(&created["id"]),
-                    text(&created["label"]),
-                    text(&created["login"])
-                );
+                println!("created credential {} ({}) for {}", created.id, created.label, created.login);
             }
         }
         CredentialsCommand::Revoke { id } => {
-            let revoked = api.call("credentials.revoke", json!({"id": id}))?;
+            let revoked = api.call(RevokeCredential { id })?;
             if as_json {
                 json(&revoked);
             } else {
-                println!("revoked credential {} ({})", text(&revoked["id"]), text(&revoked["label"]));
+                println!("revoked credential {} ({})", revoked.id, revoked.label);
             }
         }
     }

@@ -6,7 +6,8 @@
 //! configuration under it, so the daemon is stopped first and started after.
 
 use super::{BackupArgs, CliError, RestoreArgs, output};
-use crate::admin_socket::{AdminApi, SocketClient};
+use crate::admin::api::{BackupAuditPage, BackupConfig, BackupSnapshot};
+use crate::admin_socket::{AdminClient, daemon_answers};
 use crate::backup::file::{Header, Writer};
 use crate::backup::{AUDIT_INDEXES, AUDIT_TREE, CONFIG_TREES, PAGE};
 use crate::config::boot::BootConfig;
@@ -17,12 +18,13 @@ use std::path::Path;
 
 /// Writes the backup a page at a time to `FILE.partial` (mode 0600), then
 /// renames it, so a reader never sees half a backup; memory holds one page.
-pub fn backup(api: &dyn AdminApi, args: &BackupArgs, json: bool) -> Result<(), CliError> {
-    let config = api.call("backup.config", json!({"with_audit": args.with_audit}))?;
+pub fn backup(api: &AdminClient, args: &BackupArgs, json: bool) -> Result<(), CliError> {
+    let config = api.call(BackupConfig { with_audit: args.with_audit })?;
+    let version = if config.alpenglow_version.is_empty() { "unknown" } else { &config.alpenglow_version };
     let header = Header {
         format: crate::backup::FORMAT,
-        alpenglow_version: config["alpenglow_version"].as_str().unwrap_or("unknown").to_string(),
-        created_at: config["created_at"].as_str().unwrap_or_default().to_string(),
+        alpenglow_version: version.to_string(),
+        created_at: config.created_at.clone(),
         with_audit: args.with_audit,
     };
     let tmp = args.file.with_extension("partial");
@@ -48,9 +50,9 @@ pub fn backup(api: &dyn AdminApi, args: &BackupArgs, json: bool) -> Result<(), C
         println!(
             "Backup written to {}: {} resources, {} credentials{}.",
             args.file.display(),
-            summary["resources"],
-            summary["credentials"],
-            if args.with_audit { format!(", {} audit entries", summary["audit_entries"]) } else { String::new() }
+            count("resources"),
+            count("credentials"),
+            if args.with_audit { format!(", {} audit entries", count(AUDIT_TREE)) } else { String::new() }
         );
     }
     Ok(())
@@ -60,8 +62,8 @@ pub fn backup(api: &dyn AdminApi, args: &BackupArgs, json: bool) -> Result<(), C
 /// audit log page by page up to the id `config` fixed, entries before index
 /// keys. Returns the entries written per tree.
 fn write_pages(
-    api: &dyn AdminApi,
-    config: Value,
+    api: &AdminClient,
+    config: BackupSnapshot,
     header: &Header,
     tmp: &Path,
 ) -> Result<BTreeMap<String, u64>, CliError> {
@@ -70,27 +72,25 @@ fn write_pages(
     let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(tmp).map_err(io)?;
     let mut writer = Writer::header(BufWriter::with_capacity(1 << 16, file), header).map_err(io)?;
     for tree in CONFIG_TREES {
-        let entries = config["trees"][tree]
-            .as_array()
+        let entries = config
+            .trees
+            .get(*tree)
             .ok_or_else(|| CliError::Failed(format!("the backup answer lacks the {tree:?} table")))?;
         for chunk in entries.chunks(PAGE) {
             writer.chunk(tree, chunk).map_err(io)?;
         }
     }
-    let audit_until = config["audit_until"].as_u64();
+    let audit_until = config.audit_until;
     drop(config);
     if let Some(until) = audit_until.filter(|_| header.with_audit) {
         for tree in std::iter::once(&AUDIT_TREE).chain(AUDIT_INDEXES) {
-            let mut after = Value::Null;
+            let mut after = None;
             loop {
-                let page = api
-                    .call("backup.audit_page", json!({"tree": tree, "until": until, "after": after, "limit": PAGE}))?;
-                let entries = page["entries"]
-                    .as_array()
-                    .ok_or_else(|| CliError::Failed("a backup page has no \"entries\" list".into()))?;
-                writer.chunk(tree, entries).map_err(io)?;
-                after = page["after"].clone();
-                if after.is_null() {
+                let request = BackupAuditPage { tree: tree.to_string(), until, after, limit: Some(PAGE as u64) };
+                let page = api.call(request)?;
+                writer.chunk(tree, &page.entries).map_err(io)?;
+                after = page.after;
+                if after.is_none() {
                     break;
                 }
             }
@@ -107,7 +107,7 @@ fn io_failed(path: &Path, e: std::io::Error) -> CliError {
 }
 
 pub fn restore(boot: &BootConfig, args: &RestoreArgs, json: bool) -> Result<(), CliError> {
-    if SocketClient::connect(&boot.admin_socket).is_ok() {
+    if daemon_answers(&boot.admin_socket) {
         return Err(CliError::Failed(format!(
             "a daemon is serving {} (admin socket {}): stop it first (systemctl stop alpenglow), restore, then start it again",
             boot.data_dir.display(),

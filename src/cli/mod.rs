@@ -12,12 +12,12 @@ mod oauth_cmds;
 mod output;
 mod traffic_cmds;
 
-use crate::admin::{AdminError, AdminService};
+use crate::admin::{AdminContext, AdminError, AdminService};
+use crate::admin_socket::AdminClient;
 use crate::admin_socket::server::SocketOptions;
-use crate::admin_socket::{AdminApi, AdminContext, Direct, SocketClient};
 use crate::config::boot::{BootConfig, Overrides, process_env};
-use crate::gateway::UpstreamSlot;
 use crate::store::Store;
+use crate::upstream::UpstreamSlot;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -197,15 +197,15 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Bridge(args) => bridge(args),
         Command::Serve(_) => serve(boot, overrides),
         Command::Demo(args) => demo(&cli_data_dir, boot, args, json),
-        Command::Settings(cmd) => admin_cmds::settings(&*admin_api(&boot, "alpenglow settings")?, cmd, json),
-        Command::Resources(cmd) => admin_cmds::resources(&*admin_api(&boot, "alpenglow resources")?, cmd, json),
-        Command::Credentials(cmd) => admin_cmds::credentials(&*admin_api(&boot, "alpenglow credentials")?, cmd, json),
-        Command::Oauth(cmd) => oauth_cmds::oauth(&*admin_api(&boot, "alpenglow oauth")?, cmd, json),
-        Command::Audit(cmd) => traffic_cmds::audit(&traffic_api(&boot, "alpenglow audit")?, cmd, json),
-        Command::Sessions(cmd) => traffic_cmds::sessions(&traffic_api(&boot, "alpenglow sessions")?, cmd, json),
-        Command::Jobs(cmd) => traffic_cmds::jobs(&traffic_api(&boot, "alpenglow jobs")?, cmd, json),
+        Command::Settings(cmd) => admin_cmds::settings(&admin_client(&boot, "alpenglow settings")?, cmd, json),
+        Command::Resources(cmd) => admin_cmds::resources(&admin_client(&boot, "alpenglow resources")?, cmd, json),
+        Command::Credentials(cmd) => admin_cmds::credentials(&admin_client(&boot, "alpenglow credentials")?, cmd, json),
+        Command::Oauth(cmd) => oauth_cmds::oauth(&admin_client(&boot, "alpenglow oauth")?, cmd, json),
+        Command::Audit(cmd) => traffic_cmds::audit(&admin_client(&boot, "alpenglow audit")?, cmd, json),
+        Command::Sessions(cmd) => traffic_cmds::sessions(&admin_client(&boot, "alpenglow sessions")?, cmd, json),
+        Command::Jobs(cmd) => traffic_cmds::jobs(&admin_client(&boot, "alpenglow jobs")?, cmd, json),
         Command::Tui => crate::tui::run(&boot.admin_socket).map_err(CliError::Failed),
-        Command::Backup(args) => backup_cmds::backup(&*admin_api(&boot, "alpenglow backup")?, &args, json),
+        Command::Backup(args) => backup_cmds::backup(&admin_client(&boot, "alpenglow backup")?, &args, json),
         Command::Restore(args) => backup_cmds::restore(&boot, &args, json),
         Command::Doctor => unreachable!("handled before the config is required"),
     }
@@ -214,7 +214,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
 /// `alpenglow doctor`: every finding, then exit 1 if any check failed.
 fn doctor(boot: Result<BootConfig, String>, json: bool) -> Result<(), CliError> {
     let open = |boot: &BootConfig| {
-        admin_api(boot, "alpenglow doctor").map_err(|e| match e {
+        admin_client(boot, "alpenglow doctor").map_err(|e| match e {
             CliError::Invalid(m) | CliError::Failed(m) => m,
         })
     };
@@ -241,24 +241,16 @@ fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError
 }
 
 /// The admin API: the running daemon's socket when one answers, else the
-/// store opened here (refused with the holder's name if another process has it).
-fn admin_api(boot: &BootConfig, purpose: &str) -> Result<Box<dyn AdminApi>, CliError> {
-    if let Ok(client) = SocketClient::connect(&boot.admin_socket) {
-        return Ok(Box::new(client));
-    }
-    let admin = open_admin(boot, purpose)?;
-    // A bad service key matters to the daemon, which refuses to start; here
-    // it would only block commands that never use it.
-    let context = AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct");
-    Ok(Box::new(Direct::new(context).map_err(|e| CliError::Failed(format!("cannot start: {e}")))?))
-}
-
-/// The traffic commands' API: the daemon's socket, else the store opened here.
-fn traffic_api(boot: &BootConfig, purpose: &str) -> Result<traffic_cmds::Api, CliError> {
-    if let Ok(client) = SocketClient::connect(&boot.admin_socket) {
-        return Ok(traffic_cmds::Api::Socket(client));
-    }
-    Ok(traffic_cmds::Api::Local(open_admin(boot, purpose)?))
+/// store opened here (refused with the holder's name if another process has
+/// it), so `audit export` works after the daemon is gone, even after kill -9.
+fn admin_client(boot: &BootConfig, purpose: &str) -> Result<AdminClient, CliError> {
+    let open = || {
+        let admin = open_admin(boot, purpose)?;
+        // A bad service key matters to the daemon, which refuses to start;
+        // here it would only block commands that never use it.
+        Ok(AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct"))
+    };
+    AdminClient::connect_or_open(&boot.admin_socket, open, |e| CliError::Failed(format!("cannot start: {e}")))
 }
 
 /// The gateway's own Odoo key from the boot config, if any.
@@ -309,6 +301,7 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
         allow_remote: args.allow_remote,
         admin_socket: socket_options(&boot),
         sandbox_delay: std::time::Duration::from_millis(args.sandbox_delay_ms),
+        http: boot.http,
     };
     runtime()?.block_on(crate::demo::run(admin, options)).map_err(|e| match e {
         crate::demo::DemoError::Refused(m) => CliError::Invalid(m),

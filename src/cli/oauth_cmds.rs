@@ -5,9 +5,9 @@
 
 use super::CliError;
 use super::output::{json, table};
-use crate::admin_socket::AdminApi;
+use crate::admin::api::{ApproveSignup, ListGrants, ListOAuthClients, ListSignups, RefuseSignup, RevokeGrant};
+use crate::admin_socket::AdminClient;
 use clap::Subcommand;
-use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
 pub enum OAuthCommand {
@@ -41,119 +41,107 @@ pub enum OAuthCommand {
     },
 }
 
-fn text(value: &Value) -> String {
+fn day(value: &Option<String>) -> String {
     match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        other => other.to_string(),
-    }
-}
-
-fn day(value: &Value) -> String {
-    match value.as_str() {
         Some(t) => t.chars().take(16).collect::<String>().replace('T', " "),
         None => "never".into(),
     }
 }
 
-fn items(value: &Value) -> &[Value] {
-    value.as_array().map(Vec::as_slice).unwrap_or_default()
-}
-
-pub fn oauth(api: &dyn AdminApi, cmd: OAuthCommand, as_json: bool) -> Result<(), CliError> {
+pub fn oauth(api: &AdminClient, cmd: OAuthCommand, as_json: bool) -> Result<(), CliError> {
     match cmd {
         OAuthCommand::Clients => {
-            let clients = api.call("oauth.clients", Value::Null)?;
+            let clients = api.call(ListOAuthClients {})?;
             if as_json {
                 json(&clients);
                 return Ok(());
             }
-            let rows: Vec<Vec<String>> = items(&clients)
+            let rows: Vec<Vec<String>> = clients
                 .iter()
                 .map(|c| {
-                    let uris: Vec<String> = items(&c["redirect_uris"]).iter().map(text).collect();
                     vec![
-                        text(&c["client_id"]),
-                        text(&c["name"]),
-                        uris.join(" "),
-                        day(&c["registered_at"]),
-                        text(&c["registered_ip"]),
+                        c.client_id.clone(),
+                        c.name.clone(),
+                        c.redirect_uris.join(" "),
+                        day(&c.registered_at),
+                        c.registered_ip.clone(),
                     ]
                 })
                 .collect();
             table(&["CLIENT ID", "NAME", "REDIRECT URIS", "REGISTERED", "FROM"], &rows);
         }
         OAuthCommand::Grants { credential, all } => {
-            let grants = api.call("oauth.grants", json!({"credential": credential, "all": all}))?;
+            let grants = api.call(ListGrants { credential, all })?;
             if as_json {
                 json(&grants);
                 return Ok(());
             }
-            let rows: Vec<Vec<String>> = items(&grants)
+            let rows: Vec<Vec<String>> = grants
                 .iter()
                 .map(|g| {
                     vec![
-                        text(&g["id"]),
-                        format!("{} ({})", text(&g["client"]), text(&g["client_host"])),
-                        text(&g["credential_id"]),
-                        format!("{} ({})", text(&g["login"]), text(&g["uid"])),
-                        text(&g["scopes"]),
-                        day(&g["created_at"]),
-                        day(&g["last_used"]),
-                        text(&g["status"]),
+                        g.id.to_string(),
+                        format!("{} ({})", g.client, g.client_host),
+                        g.credential_id.to_string(),
+                        format!("{} ({})", g.login, g.uid),
+                        g.scopes.clone(),
+                        day(&g.created_at),
+                        day(&g.last_used),
+                        g.status.clone(),
                     ]
                 })
                 .collect();
             table(&["ID", "CLIENT", "CREDENTIAL", "USER", "SCOPES", "CREATED", "LAST USED", "STATUS"], &rows);
         }
         OAuthCommand::Revoke { id } => {
-            let revoked = api.call("oauth.revoke", json!({"id": id}))?;
+            let revoked = api.call(RevokeGrant { id })?;
             if as_json {
                 json(&revoked);
             } else {
                 println!(
                     "revoked grant {} ({} as {}); its tokens no longer work and the Odoo key it kept is erased",
-                    text(&revoked["id"]),
-                    text(&revoked["client"]),
-                    text(&revoked["login"])
+                    revoked.id, revoked.client, revoked.login
                 );
             }
         }
         OAuthCommand::Signups => {
-            let signups = api.call("oauth.signups", Value::Null)?;
+            let signups = api.call(ListSignups {})?;
             if as_json {
                 json(&signups);
                 return Ok(());
             }
-            let rows: Vec<Vec<String>> = items(&signups)
+            let rows: Vec<Vec<String>> = signups
                 .iter()
                 .map(|s| {
                     vec![
-                        text(&s["id"]),
-                        format!("{} ({}, uid {})", text(&s["name"]), text(&s["login"]), text(&s["uid"])),
-                        text(&s["client"]),
-                        day(&s["requested_at"]),
-                        text(&s["status"]),
-                        text(&s["credential_id"]),
+                        s.id.to_string(),
+                        format!("{} ({}, uid {})", s.name, s.login, s.uid),
+                        s.client.clone(),
+                        day(&s.requested_at),
+                        s.status.clone(),
+                        s.credential_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                     ]
                 })
                 .collect();
             table(&["ID", "PERSON", "CLIENT", "REQUESTED", "STATUS", "CREDENTIAL"], &rows);
         }
-        OAuthCommand::Approve { id } | OAuthCommand::Refuse { id } => {
-            let approve = matches!(cmd, OAuthCommand::Approve { .. });
-            let op = if approve { "oauth.approve" } else { "oauth.refuse" };
-            let decided = api.call(op, json!({"id": id}))?;
+        OAuthCommand::Approve { id } => {
+            let decided = api.call(ApproveSignup { id })?;
             if as_json {
                 json(&decided);
-            } else if approve {
+            } else {
                 println!(
                     "approved sign-up {} of {}: their next sign-in makes their credential (the oauth_signup_* defaults)",
-                    text(&decided["id"]),
-                    text(&decided["login"])
+                    decided.id, decided.login
                 );
+            }
+        }
+        OAuthCommand::Refuse { id } => {
+            let decided = api.call(RefuseSignup { id })?;
+            if as_json {
+                json(&decided);
             } else {
-                println!("refused sign-up {} of {}", text(&decided["id"]), text(&decided["login"]));
+                println!("refused sign-up {} of {}", decided.id, decided.login);
             }
         }
     }

@@ -67,7 +67,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// Prints one JSON value on one line.
-pub fn json(value: &serde_json::Value) {
-    println!("{value}");
+/// Prints one value as JSON on one line.
+pub fn json(value: &impl serde::Serialize) {
+    // Answers of the admin API always serialize.
+    println!("{}", serde_json::to_string(value).unwrap_or_default());
 }

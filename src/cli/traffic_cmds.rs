@@ -5,11 +5,9 @@
 
 use super::CliError;
 use super::output::table;
-use crate::admin::AdminService;
-use crate::admin::traffic;
-use crate::admin_socket::{ErrorKind, SocketClient};
+use crate::admin::api::{AuditFields, AuditOrder, EndSession, ListSessions, QueryAudit, RunJob};
+use crate::admin_socket::AdminClient;
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
 use std::io::Write;
 
 #[derive(Debug, Subcommand)]
@@ -48,11 +46,17 @@ pub struct Filters {
 }
 
 impl Filters {
-    fn to_args(&self) -> Value {
-        json!({
-            "from": self.from, "to": self.to, "credential": self.credential, "model": self.model,
-            "tool": self.tool, "outcome": self.outcome, "text": self.text,
-        })
+    fn query(&self) -> QueryAudit {
+        QueryAudit {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            credential: self.credential,
+            model: self.model.clone(),
+            tool: self.tool.clone(),
+            outcome: self.outcome.clone(),
+            text: self.text.clone(),
+            ..QueryAudit::default()
+        }
     }
 }
 
@@ -110,88 +114,57 @@ pub enum JobsCommand {
     Run { name: String },
 }
 
-/// Where the calls go: the daemon's socket, or a store opened here.
-pub enum Api {
-    Socket(SocketClient),
-    Local(AdminService),
-}
-
-impl Api {
-    pub fn call(&self, op: &str, args: Value) -> Result<Value, CliError> {
-        match self {
-            Api::Socket(client) => client.request(op, args).map_err(|e| match e.kind {
-                ErrorKind::Failed => CliError::Failed(e.message),
-                _ => CliError::Invalid(e.message),
-            }),
-            Api::Local(admin) => match traffic::dispatch(admin, op, &args) {
-                Some(result) => result.map_err(CliError::from),
-                None => Err(CliError::Failed(format!("unknown operation {op}"))),
-            },
-        }
-    }
-}
-
-fn print_json(value: &Value) {
+fn print_json(value: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
-fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A missing value as `-`.
+fn cell(v: Option<&str>) -> String {
+    v.unwrap_or("-").to_string()
 }
 
-fn entry_line(e: &Value) -> String {
-    let who = match (&e["credential"], &e["login"]) {
-        (Value::String(c), _) => c.clone(),
-        (_, Value::String(l)) => l.clone(),
+fn entry_line(e: &AuditFields) -> String {
+    let who = match (&e.credential, &e.login) {
+        (Some(c), _) => c.clone(),
+        (_, Some(l)) => l.clone(),
         _ => "-".into(),
     };
-    let ids = match (&e["ids"], &e["id_count"]) {
-        (_, Value::Number(n)) => format!(" ids:{n}"),
-        (Value::Array(a), _) if !a.is_empty() => format!(" ids:{}", Value::Array(a.clone())),
+    let ids = match (&e.ids, e.id_count) {
+        (_, Some(n)) => format!(" ids:{n}"),
+        (ids, _) if !ids.is_empty() => format!(" ids:{}", serde_json::to_string(ids).unwrap_or_default()),
         _ => String::new(),
     };
-    let error = e["error"].as_str().map(|m| format!(" - {m}")).unwrap_or_default();
+    let error = e.error.as_ref().map(|m| format!(" - {m}")).unwrap_or_default();
     format!(
         "{} {:<7} {:<15} {:<20} {:<24} {}{} {}{}",
-        cell(&e["time"]),
-        cell(&e["face"]),
-        cell(&e["ip"]),
+        e.time,
+        e.face,
+        e.ip,
         who,
-        cell(&e["tool"]),
-        cell(&e["model"]),
+        e.tool,
+        cell(e.model.as_deref()),
         ids,
-        cell(&e["outcome"]),
+        e.outcome,
         error
     )
 }
 
-fn with(mut args: Value, extra: Value) -> Value {
-    if let (Some(a), Value::Object(b)) = (args.as_object_mut(), extra) {
-        a.extend(b);
-    }
-    args
-}
-
-pub fn audit(api: &Api, cmd: AuditCommand, json_out: bool) -> Result<(), CliError> {
+pub fn audit(api: &AdminClient, cmd: AuditCommand, json_out: bool) -> Result<(), CliError> {
     match cmd {
         AuditCommand::Query(q) => {
-            let order = if q.oldest { "oldest" } else { "newest" };
-            let args = with(q.filters.to_args(), json!({"limit": q.limit, "cursor": q.cursor, "order": order}));
-            let page = api.call("audit.query", args)?;
+            let order = if q.oldest { AuditOrder::Oldest } else { AuditOrder::Newest };
+            let query =
+                QueryAudit { limit: Some(q.limit as u64), cursor: q.cursor, order: Some(order), ..q.filters.query() };
+            let page = api.call(query)?;
             if json_out {
                 print_json(&page);
             } else {
-                let entries = page["entries"].as_array().cloned().unwrap_or_default();
-                for e in &entries {
-                    println!("{}", entry_line(e));
+                for e in &page.entries {
+                    println!("{}", entry_line(e.fields()));
                 }
-                match page["next_cursor"].as_u64() {
-                    Some(c) => eprintln!("{} entries; more with --cursor {c}", entries.len()),
-                    None => eprintln!("{} entries", entries.len()),
+                match page.next_cursor {
+                    Some(c) => eprintln!("{} entries; more with --cursor {c}", page.entries.len()),
+                    None => eprintln!("{} entries", page.entries.len()),
                 }
             }
             Ok(())
@@ -202,19 +175,25 @@ pub fn audit(api: &Api, cmd: AuditCommand, json_out: bool) -> Result<(), CliErro
 }
 
 /// Streams every matching entry, oldest first, a page at a time.
-fn export(api: &Api, filters: &Filters) -> Result<(), CliError> {
+fn export(api: &AdminClient, filters: &Filters) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let cannot = |e: std::io::Error| CliError::Failed(format!("cannot write: {e}"));
-    traffic::export_jsonl(&filters.to_args(), |args| api.call("audit.query", args), &mut out, cannot).map(|_| ())
+    api.export_audit(&filters.query(), &mut out, cannot).map(|_| ())
 }
 
-fn tail(api: &Api, t: TailArgs, json_out: bool) -> Result<(), CliError> {
-    let latest = api.call("audit.query", with(t.filters.to_args(), json!({"limit": t.lines.clamp(1, 10_000)})))?;
-    let mut entries = latest["entries"].as_array().cloned().unwrap_or_default();
+fn tail(api: &AdminClient, t: TailArgs, json_out: bool) -> Result<(), CliError> {
+    let latest = api.call(QueryAudit { limit: Some(t.lines.clamp(1, 10_000) as u64), ..t.filters.query() })?;
+    let mut entries = latest.entries;
     entries.reverse();
-    let show = |e: &Value| if json_out { println!("{e}") } else { println!("{}", entry_line(e)) };
-    let mut last = entries.last().and_then(|e| e["id"].as_u64());
+    let show = |e: &crate::admin::api::AuditRecord| {
+        if json_out {
+            println!("{}", serde_json::to_string(e).unwrap_or_default())
+        } else {
+            println!("{}", entry_line(e.fields()))
+        }
+    };
+    let mut last = entries.last().map(|e| e.fields().id);
     entries.iter().for_each(show);
     if !t.follow {
         return Ok(());
@@ -224,41 +203,38 @@ fn tail(api: &Api, t: TailArgs, json_out: bool) -> Result<(), CliError> {
     loop {
         let _ = std::io::stdout().flush();
         std::thread::sleep(std::time::Duration::from_millis(500));
-        let args = with(t.filters.to_args(), json!({"limit": 1000, "cursor": cursor, "order": "oldest"}));
-        let page = api.call("audit.query", args)?;
-        for e in page["entries"].as_array().into_iter().flatten() {
+        let query = QueryAudit { limit: Some(1000), cursor, order: Some(AuditOrder::Oldest), ..t.filters.query() };
+        let page = api.call(query)?;
+        for e in &page.entries {
             show(e);
-            last = e["id"].as_u64();
+            last = Some(e.fields().id);
         }
         cursor = last.or(cursor);
     }
 }
 
-pub fn sessions(api: &Api, cmd: SessionsCommand, json_out: bool) -> Result<(), CliError> {
+pub fn sessions(api: &AdminClient, cmd: SessionsCommand, json_out: bool) -> Result<(), CliError> {
     match cmd {
         SessionsCommand::List { all } => {
-            let list = api.call("sessions.list", json!({"all": all}))?;
+            let list = api.call(ListSessions { all })?;
             if json_out {
                 print_json(&list);
                 return Ok(());
             }
             let rows: Vec<Vec<String>> = list
-                .as_array()
-                .into_iter()
-                .flatten()
+                .iter()
                 .map(|s| {
-                    let client =
-                        format!("{} {}", cell(&s["client"]["name"]), s["client"]["version"].as_str().unwrap_or(""));
+                    let client = format!("{} {}", s.client.name, s.client.version);
                     vec![
-                        cell(&s["id"]),
-                        cell(&s["state"]),
-                        cell(&s["face"]),
+                        s.id.clone(),
+                        s.state.clone(),
+                        s.face.clone(),
                         client.trim().to_string(),
-                        cell(&s["ip"]),
-                        cell(&s["credential"]),
-                        cell(&s["requests"]),
-                        cell(&s["started_at"]),
-                        cell(&s["last_activity"]),
+                        s.ip.clone(),
+                        cell(s.credential.as_deref()),
+                        s.requests.to_string(),
+                        s.started_at.clone(),
+                        s.last_activity.clone(),
                     ]
                 })
                 .collect();
@@ -273,29 +249,24 @@ pub fn sessions(api: &Api, cmd: SessionsCommand, json_out: bool) -> Result<(), C
             Ok(())
         }
         SessionsCommand::End { id } => {
-            let ended = api.call("sessions.end", json!({"id": id}))?;
+            let ended = api.call(EndSession { id })?;
             if json_out {
                 print_json(&ended);
             } else {
-                println!("session {} ended; its next request is refused", cell(&ended["id"]));
+                println!("session {} ended; its next request is refused", ended.id);
             }
             Ok(())
         }
     }
 }
 
-pub fn jobs(api: &Api, cmd: JobsCommand, json_out: bool) -> Result<(), CliError> {
+pub fn jobs(api: &AdminClient, cmd: JobsCommand, json_out: bool) -> Result<(), CliError> {
     let JobsCommand::Run { name } = cmd;
-    let report = api.call("jobs.run", json!({"name": name}))?;
+    let report = api.call(RunJob { name })?;
     if json_out {
         print_json(&report);
     } else {
-        println!(
-            "{}: {} ({:.1} ms)",
-            cell(&report["job"]),
-            cell(&report["summary"]),
-            report["elapsed_ms"].as_f64().unwrap_or(0.0)
-        );
+        println!("{}: {} ({:.1} ms)", report.job, report.summary, report.elapsed_ms);
     }
     Ok(())
 }

@@ -60,6 +60,8 @@ struct FileConfig {
     #[serde(default)]
     tls: TlsFiles,
     #[serde(default)]
+    http: super::HttpLimits,
+    #[serde(default)]
     odoo: OdooDefaults,
 }
 
@@ -93,6 +95,8 @@ pub struct BootConfig {
     /// [`BootConfig::oauth_key_source`].
     pub oauth_key_file: Option<PathBuf>,
     pub tls: Option<TlsPaths>,
+    /// The listener's timeouts and connection cap (`[http]`).
+    pub http: super::HttpLimits,
     pub odoo: OdooDefaults,
 }
 
@@ -131,6 +135,7 @@ impl std::fmt::Debug for BootConfig {
             .field("public_url", &self.public_url)
             .field("oauth_key_file", &self.oauth_key_file)
             .field("tls", &self.tls)
+            .field("http", &self.http)
             .field("odoo", &self.odoo)
             .finish()
     }
@@ -229,6 +234,7 @@ impl BootConfig {
             (None, None) => None,
             _ => return Err(BootError("[tls] needs both cert and key (PEM file paths), or neither".into())),
         };
+        file.http.validate().map_err(BootError)?;
         let metrics_token = file.metrics_token.filter(|t| !t.trim().is_empty());
         let public_url = env("ALPENGLOW_PUBLIC_URL")
             .or(file.public_url)
@@ -288,6 +294,7 @@ impl BootConfig {
             public_url,
             oauth_key_file,
             tls,
+            http: file.http,
             odoo,
         })
     }

@@ -5,12 +5,15 @@
 //! stores only values that passed, and the policy reads them as types.
 
 pub mod boot;
+pub mod catalog;
 pub mod credential;
+pub mod http_limits;
 pub mod never;
 pub mod resource;
 pub mod settings;
 
 pub use credential::{ApiKey, Credential, CredentialDraft, CredentialError, Scope, Usage};
+pub use http_limits::HttpLimits;
 pub use resource::{FieldPolicy, Operations, Resource, ResourceDraft, ResourceError};
 pub use settings::{OdooConnection, OdooProtocol, SettingSpec, SettingValue, Settings};
 

@@ -5,11 +5,13 @@
 use crate::gateway::{Authorization, OpError, RequestContext};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::net::IpAddr;
+use std::time::Duration;
 
 pub type Body = Full<Bytes>;
 
@@ -21,14 +23,39 @@ pub fn json(status: StatusCode, body: Value) -> Response<Body> {
         .expect("static response parts are valid")
 }
 
-/// Reads a body up to `limit` bytes; past it, a 413 that says the limit.
-pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Box<Response<Body>>> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(Box::new(json(
+/// Reads a body up to `limit` bytes within `timeout`. A declared
+/// `Content-Length` over the limit is refused at once (413) rather than
+/// waited for; a body that grows past it is cut off with the same 413; one
+/// that does not arrive in time gets 408. Either way the connection closes.
+pub async fn read_body(body: Incoming, limit: usize, timeout: Duration) -> Result<Bytes, Box<Response<Body>>> {
+    let too_large = || {
+        let mut response = json(
             StatusCode::PAYLOAD_TOO_LARGE,
             json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": format!("request body too large: at most {limit} bytes")}}),
-        ))),
+        );
+        response.headers_mut().insert("connection", HeaderValue::from_static("close"));
+        Box::new(response)
+    };
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let collected = match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(collected) => collected,
+        Err(_) => {
+            let mut response = json(
+                StatusCode::REQUEST_TIMEOUT,
+                json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": format!(
+                    "the request body did not arrive within {} s ([http] body_read_timeout_seconds)",
+                    timeout.as_secs()
+                )}}),
+            );
+            response.headers_mut().insert("connection", HeaderValue::from_static("close"));
+            return Err(Box::new(response));
+        }
+    };
+    match collected {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large()),
         Err(e) => Err(Box::new(json(
             StatusCode::BAD_REQUEST,
             json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": format!("cannot read the request body: {e}")}}),
@@ -77,10 +104,10 @@ pub fn status_of(error: &OpError) -> StatusCode {
         OpError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         OpError::Disabled | OpError::Denied(_) | OpError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
         OpError::NotFound(_) | OpError::UnknownOperation(_) => StatusCode::NOT_FOUND,
-        OpError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        OpError::Invalid(_) | OpError::OdooRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         OpError::Upstream(_) => StatusCode::BAD_GATEWAY,
-        OpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        OpError::Unavailable(_) | OpError::AuditUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

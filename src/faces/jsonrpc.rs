@@ -10,7 +10,7 @@
 use super::FaceState;
 use super::http::{self, Body};
 use crate::gateway::{Authorization, Face, OpError};
-use crate::ops::OpName;
+use crate::vocab::OpName;
 use hyper::http::request::Parts;
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -24,12 +24,25 @@ pub struct DirectCall {
 }
 
 /// A body is a direct call when it is one JSON-RPC request object whose
-/// method is one of the nine operations; everything else is MCP.
-pub fn direct_call(body: &[u8]) -> Option<DirectCall> {
+/// method is one of the nine operations, or a name that is no MCP method
+/// (MCP's all have a `/` but `initialize` and `ping`): a misspelled
+/// `alpenglow_serch` is answered -32601 with the nine names, not sent to
+/// the MCP face to be told about sessions. A request that says it is MCP
+/// (`mcp_headers`: a session, revision or method header; or `_meta` in its
+/// params) stays MCP's, as does a notification. Everything else is MCP.
+pub fn direct_call(body: &[u8], mcp_headers: bool) -> Option<DirectCall> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let object = value.as_object()?;
     let method = object.get("method")?.as_str()?;
-    OpName::parse(method)?;
+    let mcp_method = mcp_headers
+        || method.contains('/')
+        || method == "initialize"
+        || method == "ping"
+        || !object.contains_key("id")
+        || object.get("params").is_some_and(|p| p.get("_meta").is_some());
+    if OpName::parse(method).is_none() && mcp_method {
+        return None;
+    }
     Some(DirectCall {
         id: object.get("id").cloned().unwrap_or(Value::Null),
         method: method.to_string(),
@@ -50,7 +63,7 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
             };
             let mut response = http::json(
                 status,
-                json!({"jsonrpc": "2.0", "id": call.id, "error": {"code": error.jsonrpc_code(), "message": error.to_string()}}),
+                json!({"jsonrpc": "2.0", "id": call.id, "error": {"code": code(&error), "message": error.to_string()}}),
             );
             http::add_error_headers(&mut response, &error, !matches!(ctx.authorization, Authorization::Missing));
             response
@@ -58,4 +71,21 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
     };
     http::add_rate_headers(&mut response, &ctx);
     response
+}
+
+/// This face's codes for product refusals (the original's `-32000`
+/// family), documented in the README's API reference.
+fn code(error: &OpError) -> i64 {
+    match error {
+        OpError::Disabled => -32000,
+        OpError::Unauthenticated(_) => -32001,
+        OpError::Denied(_) | OpError::InsufficientScope { .. } => -32002,
+        OpError::NotFound(_) => -32003,
+        OpError::Invalid(_) => -32602,
+        OpError::UnknownOperation(_) => -32601,
+        OpError::RateLimited { .. } => -32005,
+        OpError::OdooRefused(_) | OpError::Upstream(_) => -32006,
+        OpError::Unavailable(_) => -32007,
+        OpError::AuditUnavailable(_) => -32008,
+    }
 }

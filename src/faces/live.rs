@@ -15,6 +15,8 @@ pub struct NetworkConfig {
     pub metrics_token: Option<String>,
     /// Built-in TLS: every new connection is handshaken with this config.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Timeouts and the connection cap (`[http]`).
+    pub http: crate::config::HttpLimits,
 }
 
 /// The current [`NetworkConfig`], shared by the listener and whoever reloads it.

@@ -10,6 +10,7 @@
 //! Faces translate HTTP to operations and back; they never decide access.
 //! Only this room knows HTTP status codes.
 
+mod conn;
 mod http;
 mod jsonrpc;
 mod live;
@@ -32,6 +33,7 @@ use serde_json::json;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -68,6 +70,28 @@ struct Faces {
 pub struct Listener {
     listener: TcpListener,
     faces: Arc<Faces>,
+    /// The most connections the open-file limit leaves room for.
+    descriptor_room: u32,
+}
+
+/// Refusals of connections past the cap written at once; past this many
+/// the connection is closed without a word (a flood gets no more of us).
+const MAX_REFUSING: usize = 64;
+
+/// Counts a connection as open for as long as it lives.
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(count: &Arc<AtomicUsize>) -> Open {
+        count.fetch_add(1, Ordering::AcqRel);
+        Open(count.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Listener {
@@ -76,7 +100,8 @@ impl Listener {
             .await
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
         let mcp = mcp::McpState::new(state.gateway.clone(), state.live.clone());
-        let listener = Listener { listener, faces: Arc::new(Faces { state, mcp }) };
+        let descriptor_room = conn::descriptor_room(state.live.current().http.max_connections);
+        let listener = Listener { listener, faces: Arc::new(Faces { state, mcp }), descriptor_room };
         // Without a configured public URL, OAuth's issuer is this address.
         if let Some(oauth) = listener.faces.state.gateway.oauth() {
             oauth.set_default_base(&listener.base_url()?);
@@ -100,16 +125,37 @@ impl Listener {
     /// (idle keep-alive connections close at once), waits at most
     /// [`DRAIN_TIMEOUT`], and flushes the store.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
-        let Listener { listener, faces } = self;
+        let Listener { listener, faces, descriptor_room } = self;
         tokio::pin!(shutdown);
         let (stop, stopped) = watch::channel(false);
         let mut connections = tokio::task::JoinSet::new();
+        let (open, refusing) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut backoff = conn::AcceptBackoff::default();
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
-                    let Ok((stream, peer)) = accepted else { continue };
-                    let tls = faces.state.live.current().tls.clone();
-                    connections.spawn(connection(stream, tls, faces.clone(), peer, stopped.clone()));
+                    let (stream, peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(e) => {
+                            let wait = backoff.failed(&e);
+                            if !wait.is_zero() {
+                                tokio::time::sleep(wait).await;
+                            }
+                            continue;
+                        }
+                    };
+                    backoff.accepted();
+                    let network = faces.state.live.current();
+                    let cap = network.http.max_connections.min(descriptor_room);
+                    if open.load(Ordering::Acquire) >= cap as usize {
+                        if refusing.load(Ordering::Acquire) < MAX_REFUSING {
+                            let refusing = Open::new(&refusing);
+                            tokio::spawn(refuse(stream, network.tls.clone(), cap, refusing));
+                        }
+                        continue;
+                    }
+                    let open = Open::new(&open);
+                    connections.spawn(connection(stream, network, faces.clone(), peer, stopped.clone(), open));
                 }
                 // Reap finished connections as they end.
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -136,40 +182,77 @@ impl Listener {
                 connections.abort_all();
             }
         }
-        faces.state.gateway.admin().store().flush().map_err(std::io::Error::other)?;
+        faces.state.gateway.flush().map_err(std::io::Error::other)?;
         Ok(())
     }
 }
 
+/// A connection past the cap: told so (after the TLS handshake when TLS
+/// is on), never served.
+async fn refuse(stream: tokio::net::TcpStream, tls: Option<Arc<rustls::ServerConfig>>, cap: u32, _refusing: Open) {
+    match tls {
+        None => conn::refuse(stream, cap).await,
+        Some(config) => {
+            let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+            if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(2), handshake).await {
+                conn::refuse(stream, cap).await;
+            }
+        }
+    }
+}
+
 /// One accepted connection: the TLS handshake if TLS is on, then HTTP/1.1
-/// until the client closes or the listener shuts down.
+/// until the client closes, a limit of `[http]` ends it, or the listener
+/// shuts down.
 async fn connection(
     stream: tokio::net::TcpStream,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    network: Arc<NetworkConfig>,
     faces: Arc<Faces>,
     peer: SocketAddr,
     stopped: watch::Receiver<bool>,
+    _open: Open,
 ) {
-    let Some(config) = tls else {
-        return serve_http(stream, faces, peer, stopped).await;
+    let clock = Arc::new(conn::ConnClock::new(network.http));
+    let stream = conn::TimedIo::new(stream, clock.clone());
+    let Some(config) = network.tls.clone() else {
+        return serve_http(stream, faces, peer, stopped, clock).await;
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => serve_http(stream, faces, peer, stopped).await,
+        Ok(Ok(stream)) => serve_http(stream, faces, peer, stopped, clock).await,
         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 
-async fn serve_http<S>(stream: S, faces: Arc<Faces>, peer: SocketAddr, mut stopped: watch::Receiver<bool>)
-where
+async fn serve_http<S>(
+    stream: S,
+    faces: Arc<Faces>,
+    peer: SocketAddr,
+    mut stopped: watch::Receiver<bool>,
+    clock: Arc<conn::ConnClock>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req| route(faces.clone(), req, peer));
+    let service_clock = clock.clone();
+    let service = service_fn(move |req| {
+        service_clock.request_started();
+        let (clock, answer) = (service_clock.clone(), route(faces.clone(), req, peer));
+        async move {
+            let response = answer.await;
+            clock.request_answered();
+            response
+        }
+    });
     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => return,
+        what = clock.expired() => {
+            // Dropping the connection closes it: a slow head or an idle keep-alive.
+            tracing::debug!(%peer, waited_for = what, "connection closed: [http] time limit passed");
+            return;
+        }
         _ = stopped.wait_for(|stop| *stop) => {}
     }
     // Finish the request being answered, then close.
@@ -228,23 +311,39 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
     if parts.method != Method::POST {
         return mcp::handle(&faces.mcp, Request::from_parts(parts, Bytes::new()), ip).await;
     }
-    let bytes = match http::read_body(body, MAX_BODY_BYTES).await {
+    let timeout = faces.state.live.current().http.body_read_timeout();
+    let bytes = match http::read_body(body, MAX_BODY_BYTES, timeout).await {
         Ok(bytes) => bytes,
         Err(response) => return *response,
     };
-    if let Some(call) = jsonrpc::direct_call(&bytes) {
+    let mcp_headers =
+        ["mcp-session-id", "mcp-protocol-version", "mcp-method"].iter().any(|h| parts.headers.contains_key(*h));
+    if let Some(call) = jsonrpc::direct_call(&bytes, mcp_headers) {
         return jsonrpc::handle(&faces.state, &parts, call, ip).await;
     }
     mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), ip).await
 }
 
-/// Process up, store open, Odoo reachable: separate fields, no secrets.
-/// 200 while the store answers (Odoo down reads as `degraded`: restarting
-/// Alpenglow would not help), 503 when it does not.
+/// Process up, store open and writable, Odoo reachable: separate fields,
+/// no secrets. 200 while the store answers (Odoo down reads as `degraded`:
+/// restarting Alpenglow would not help), 503 when it cannot be read or
+/// cannot write (audited requests are refused then).
 async fn health(state: &FaceState) -> Response<Body> {
     let odoo = state.gateway.odoo_health().await;
-    let odoo_ok = odoo["reachable"] == json!(true);
-    match state.gateway.admin().settings() {
+    let odoo_ok = odoo["reachable"] == json!(true) && odoo["database"] != json!("missing");
+    let cannot_write = state.gateway.store_cannot_write();
+    match state.gateway.stored_settings() {
+        Ok(settings) if cannot_write.is_some() => http::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "status": "error",
+                "process": "up",
+                "version": env!("CARGO_PKG_VERSION"),
+                "store": format!("store cannot write: {}", cannot_write.unwrap_or_default()),
+                "mcp_enabled": settings.enable_mcp,
+                "odoo": odoo,
+            }),
+        ),
         Ok(settings) => http::json(
             StatusCode::OK,
             json!({
@@ -281,7 +380,7 @@ fn metrics(state: &FaceState, network: &NetworkConfig, req: &Request<Incoming>) 
             return response;
         }
     }
-    let sessions = state.gateway.admin().sessions_list(false).ok().map(|s| s.len() as i64);
+    let sessions = state.gateway.active_sessions().map(|n| n as i64);
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", crate::metrics::CONTENT_TYPE)

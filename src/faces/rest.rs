@@ -147,7 +147,7 @@ pub async fn handle(state: &FaceState, req: Request<Incoming>, ip: IpAddr) -> Re
     let (parts, body) = req.into_parts();
     let ctx = http::context(Face::Rest, &parts, ip);
     let key_sent = !matches!(ctx.authorization, Authorization::Missing);
-    let bytes = match http::read_body(body, MAX_BODY_BYTES).await {
+    let bytes = match http::read_body(body, MAX_BODY_BYTES, state.live.current().http.body_read_timeout()).await {
         Ok(bytes) => bytes,
         Err(response) => return *response,
     };

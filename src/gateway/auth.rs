@@ -11,11 +11,11 @@
 //! (never the key itself), and each request re-reads the credential from the
 //! store, so a revocation or edit takes effect on the very next request.
 
-use super::{OpError, RequestContext, UpstreamSlot};
-use crate::admin::AdminService;
+use super::{Grant, OpError, Principal, RequestContext, UpstreamSlot};
+use crate::config::catalog::{self, Catalog};
 use crate::config::{ApiKey, Credential, Scope, Settings};
-use crate::policy::scopes::ScopeSet;
-use crate::upstream::{Identity, OdooUser, UpstreamError};
+use crate::upstream::{OdooUser, UpstreamError};
+use crate::vocab::ScopeSet;
 use base64::Engine;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -79,56 +79,6 @@ impl Authorization {
     }
 }
 
-/// What a credential grants, as the policy needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub credential_id: u64,
-    pub label: String,
-    pub scope: Scope,
-    pub company_id: Option<u32>,
-}
-
-/// An authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub uid: i64,
-    pub login: String,
-    /// None: a key without credential (passthrough, no scope restrictions).
-    pub grant: Option<Grant>,
-    /// The company whose resources apply (the credential's, else the user's current one).
-    pub home_company: Option<i64>,
-    /// The companies Odoo calls may touch.
-    pub company_ids: Vec<i64>,
-    key: ApiKey,
-    /// What an OAuth access token's grant allows (None: an API key, which
-    /// the credential alone governs).
-    pub token_scopes: Option<ScopeSet>,
-}
-
-impl Principal {
-    /// The identity Odoo calls run as: the caller's own key and user.
-    pub fn identity(&self) -> Identity {
-        Identity { key: self.key.clone(), uid: self.uid, company_ids: self.company_ids.clone() }
-    }
-
-    pub fn read_only_scope(&self) -> bool {
-        self.grant.as_ref().is_some_and(|g| g.scope == Scope::ReadOnly)
-    }
-
-    /// A principal for tests and benches of the layers behind authentication.
-    pub fn for_tests(uid: i64, grant: Option<Grant>, home_company: Option<i64>, key: ApiKey) -> Principal {
-        Principal {
-            uid,
-            login: format!("user{uid}"),
-            grant,
-            home_company,
-            company_ids: home_company.into_iter().collect(),
-            key,
-            token_scopes: None,
-        }
-    }
-}
-
 struct Cached {
     user: OdooUser,
     /// The credential whose hash matched this key, if any.
@@ -185,7 +135,7 @@ fn store_error(e: impl std::fmt::Display) -> OpError {
 }
 
 pub(super) async fn authenticate(
-    admin: &AdminService,
+    catalog: &Catalog,
     upstream: &UpstreamSlot,
     cache: &AuthCache,
     settings: &Settings,
@@ -196,7 +146,7 @@ pub(super) async fn authenticate(
     if let Authorization::Bearer(token) = &ctx.authorization
         && crate::oauth::is_access_token(token)
     {
-        return super::oauth::authenticate_token(admin, upstream, cache, settings, ctx, oauth, token).await;
+        return super::oauth::authenticate_token(catalog, upstream, cache, settings, ctx, oauth, token).await;
     }
     let (key_text, basic_login) = match &ctx.authorization {
         Authorization::Missing => {
@@ -212,14 +162,16 @@ pub(super) async fn authenticate(
     let key = ApiKey::parse(key_text).map_err(|_| invalid())?;
     let slot = cache.slot(&key);
 
-    let today = AdminService::today();
+    let today = catalog::today();
     // The key's own credential is read once per request (a cache hit costs
     // that one store read), so a revocation or an edit applies at once. A
     // cached credential that is no longer active while another one is (the
     // key was registered again after a revocation) is decided afresh.
     let hit = match cache.get(slot) {
-        Some((user, Some(id))) => match admin.credential(id) {
-            Ok(c) if !c.is_active(today) && admin.has_other_active_credential(key.prefix(), id).unwrap_or(false) => {
+        Some((user, Some(id))) => match catalog.credential(id) {
+            Ok(Some(c))
+                if !c.is_active(today) && catalog.has_other_active_credential(key.prefix(), id).unwrap_or(false) =>
+            {
                 None
             }
             own => Some((user, Some(own))),
@@ -231,9 +183,13 @@ pub(super) async fn authenticate(
         Some(hit) => hit,
         None => {
             // argon2 runs here, once per key and TTL.
-            let matched = admin.credential_for_key(&key).map_err(store_error)?;
+            let matched = catalog.credential_for_key(&key).map_err(store_error)?;
             let login = basic_login.map(str::to_string).or_else(|| matched.as_ref().map(|c| c.login.clone()));
-            let client = upstream.get(settings).await?;
+            let client = match upstream.get(settings).await {
+                Ok(client) => client,
+                Err(OpError::Unavailable(why)) => return offline(matched, key, why, today),
+                Err(other) => return Err(other),
+            };
             let user = match client.authenticate(&key, login.as_deref()).await {
                 Ok(user) => user,
                 Err(UpstreamError::LoginRequired(_)) => {
@@ -241,7 +197,7 @@ pub(super) async fn authenticate(
                         "this Odoo version cannot tell the user from an API key alone: register the key in a credential, or send Authorization: Basic base64(login:key)".into(),
                     ));
                 }
-                Err(e) if e.is_transport() => return Err(OpError::Unavailable(format!("Odoo is unreachable: {e}"))),
+                Err(e) if e.is_transport() => return offline(matched, key, format!("Odoo is unreachable: {e}"), today),
                 Err(_) => return Err(invalid()),
             };
             if let Some(c) = &matched
@@ -251,24 +207,24 @@ pub(super) async fn authenticate(
                 return Err(invalid());
             }
             cache.put(slot, user.clone(), matched.as_ref().map(|c| c.id));
-            (user, matched.map(Ok))
+            (user, matched.map(|c| Ok(Some(c))))
         }
     };
 
     let chosen: Option<Credential> = match own {
-        Some(Ok(c)) if c.is_active(today) => Some(c),
-        Some(Ok(c)) => {
+        Some(Ok(Some(c))) if c.is_active(today) => Some(c),
+        Some(Ok(Some(c))) => {
             let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
             return Err(OpError::Unauthenticated(format!("invalid or expired API key: its credential was {why}")));
         }
-        Some(Err(crate::admin::AdminError::NotFound(_))) => {
+        Some(Ok(None)) => {
             // Deleted since it was cached: decide afresh on the next request.
             cache.forget(slot);
             return Err(invalid());
         }
         Some(Err(e)) => return Err(store_error(e)),
         None => {
-            let all = admin.credentials().map_err(store_error)?;
+            let all = catalog.credentials().map_err(store_error)?;
             let of_user: Vec<Credential> =
                 all.into_iter().map(|(c, _)| c).filter(|c| i64::from(c.user_id) == user.uid).collect();
             if of_user.is_empty() {
@@ -292,14 +248,14 @@ pub(super) async fn authenticate(
         ));
     }
 
-    finish(admin, ctx, user, chosen, key, None)
+    finish(catalog, ctx, user, chosen, key, None)
 }
 
 /// The caller, once its user and credential are known: counts the
 /// credential's use and settles the companies Odoo calls may touch.
 /// `token_scopes` is set for an OAuth access token.
 pub(super) fn finish(
-    admin: &AdminService,
+    catalog: &Catalog,
     ctx: &RequestContext,
     user: OdooUser,
     chosen: Option<Credential>,
@@ -308,7 +264,7 @@ pub(super) fn finish(
 ) -> Result<Principal, OpError> {
     if let Some(c) = &chosen {
         // Usage is bookkeeping: a failure to count must not refuse the caller.
-        let _ = admin.record_usage(c.id, ctx.client_ip);
+        let _ = catalog.record_usage(c.id, ctx.client_ip);
     }
     let grant =
         chosen.map(|c| Grant { credential_id: c.id, label: c.label.clone(), scope: c.scope, company_id: c.company_id });
@@ -324,7 +280,31 @@ pub(super) fn finish(
         }
         None => (user.company_id, user.company_ids.clone()),
     };
-    Ok(Principal { uid: user.uid, login: user.login, grant, home_company, company_ids, key, token_scopes })
+    let principal = Principal::new(user.uid, user.login, grant, home_company, company_ids, key);
+    Ok(match token_scopes {
+        Some(scopes) => principal.with_token_scopes(scopes),
+        None => principal,
+    })
+}
+
+/// Odoo cannot be asked who the key belongs to. A key that matched an
+/// active stored credential (verified here, by its hash) is its user as
+/// far as the handshake goes: such a caller may open a session and list
+/// tools, and each operation is refused saying Odoo is unreachable. Not
+/// cached, so the next request asks Odoo again. Any other key: Odoo is
+/// unavailable, as before.
+fn offline(matched: Option<Credential>, key: ApiKey, why: String, today: time::Date) -> Result<Principal, OpError> {
+    let Some(credential) = matched.filter(|c| c.is_active(today)) else {
+        return Err(OpError::Unavailable(why));
+    };
+    let grant = Grant {
+        credential_id: credential.id,
+        label: credential.label.clone(),
+        scope: credential.scope,
+        company_id: credential.company_id,
+    };
+    let home_company = credential.company_id.map(i64::from);
+    Ok(Principal::recognised_offline(i64::from(credential.user_id), credential.login, grant, home_company, key, why))
 }
 
 #[cfg(test)]

@@ -49,11 +49,28 @@ impl Gateway {
         let check = async {
             let client = self.inner.upstream.get(&settings).await.map_err(|e| redact(e.to_string()))?;
             let version = client.version().await.map_err(|e| redact(e.to_string()))?;
-            Ok::<_, String>((version.version, client.protocol().to_string()))
+            // A server that answers is no use if the configured database is not on it.
+            let database = client.database_exists().await.unwrap_or(None);
+            Ok::<_, String>((version.version, client.protocol().to_string(), database))
         };
         match tokio::time::timeout(CHECK_TIMEOUT, check).await {
-            Ok(Ok((version, protocol))) => {
-                json!({"configured": true, "reachable": true, "version": version, "protocol": protocol})
+            Ok(Ok((version, protocol, Some(false)))) => {
+                let name = if settings.odoo.database.is_empty() {
+                    "configured".to_string()
+                } else {
+                    format!("{:?}", settings.odoo.database)
+                };
+                json!({"configured": true, "reachable": true, "version": version, "protocol": protocol,
+                    "database": "missing",
+                    "error": format!("the {name} database does not exist on this Odoo (set odoo_database to one of its databases)")})
+            }
+            Ok(Ok((version, protocol, database))) => {
+                let mut value =
+                    json!({"configured": true, "reachable": true, "version": version, "protocol": protocol});
+                if database == Some(true) {
+                    value["database"] = json!("exists");
+                }
+                value
             }
             Ok(Err(e)) => json!({"configured": true, "reachable": false, "error": e}),
             Err(_) => json!({"configured": true, "reachable": false,

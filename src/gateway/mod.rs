@@ -10,21 +10,20 @@
 //! outcome, written durably before the answer goes back to the face.
 
 mod auth;
-mod error;
 mod health;
 mod oauth;
 mod traffic;
-mod upstream_slot;
 
-pub use auth::{Authorization, Principal};
-pub use error::{Limit, OpError};
+pub use crate::upstream::UpstreamSlot;
+pub use crate::vocab::{Grant, Limit, OpError, Principal};
+pub use auth::Authorization;
 pub use traffic::SessionRefusal;
-pub use upstream_slot::UpstreamSlot;
 
-use crate::admin::AdminService;
 use crate::config::Settings;
 use crate::ops::{self, OpName};
+use crate::rooms::Rooms;
 use crate::sessions::Session;
+use crate::store::StoreError;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -96,7 +95,9 @@ pub struct Gateway {
 }
 
 struct Inner {
-    admin: AdminService,
+    /// The store's configuration, rate windows, audit log and sessions,
+    /// shared with the admin service and the timers.
+    rooms: Rooms,
     upstream: UpstreamSlot,
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
@@ -106,20 +107,20 @@ struct Inner {
 }
 
 impl Gateway {
-    pub fn new(admin: AdminService, upstream: UpstreamSlot) -> Gateway {
-        Gateway::build(admin, upstream, None)
+    pub fn new(rooms: Rooms, upstream: UpstreamSlot) -> Gateway {
+        Gateway::build(rooms, upstream, None)
     }
 
     /// A gateway that also accepts the access tokens of `oauth` (and serves
     /// its endpoints through the faces).
-    pub fn with_oauth(admin: AdminService, upstream: UpstreamSlot, oauth: crate::oauth::OAuth) -> Gateway {
-        Gateway::build(admin, upstream, Some(oauth))
+    pub fn with_oauth(rooms: Rooms, upstream: UpstreamSlot, oauth: crate::oauth::OAuth) -> Gateway {
+        Gateway::build(rooms, upstream, Some(oauth))
     }
 
-    fn build(admin: AdminService, upstream: UpstreamSlot, oauth: Option<crate::oauth::OAuth>) -> Gateway {
+    fn build(rooms: Rooms, upstream: UpstreamSlot, oauth: Option<crate::oauth::OAuth>) -> Gateway {
         Gateway {
             inner: Arc::new(Inner {
-                admin,
+                rooms,
                 upstream,
                 auth: auth::AuthCache::default(),
                 schemas: Default::default(),
@@ -129,14 +130,35 @@ impl Gateway {
         }
     }
 
-    pub fn admin(&self) -> &AdminService {
-        &self.inner.admin
+    fn rooms(&self) -> &Rooms {
+        &self.inner.rooms
     }
 
     /// The current settings; a store failure reads as the safe defaults
     /// (MCP off), never as "everything allowed".
     pub fn settings(&self) -> Settings {
-        self.inner.admin.settings().unwrap_or_default()
+        self.stored_settings().unwrap_or_default()
+    }
+
+    /// The current settings, or why the store cannot give them (`/healthz`).
+    pub fn stored_settings(&self) -> Result<Settings, StoreError> {
+        self.rooms().catalog().settings()
+    }
+
+    /// How many sessions are active (`/metrics`); None when the store cannot say.
+    pub fn active_sessions(&self) -> Option<usize> {
+        self.rooms().sessions().list(false).ok().map(|s| s.len())
+    }
+
+    /// Why the store cannot write just now (full disk, failed write), if it
+    /// cannot: audited operations are refused meanwhile (`/healthz`).
+    pub fn store_cannot_write(&self) -> Option<String> {
+        self.rooms().store().cannot_write_reason()
+    }
+
+    /// Writes to disk what the store holds in memory (at shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.rooms().store().flush()
     }
 
     /// Who is calling. Refuses with `Disabled` while MCP is off, with
@@ -149,7 +171,7 @@ impl Gateway {
         let result = self.authenticate_limited(ctx).await;
         if let Err(error) = &result {
             let trace = traffic::Trace::new(started);
-            traffic::audit(self, ctx, None, "authenticate", &Value::Null, Err(error), trace).await;
+            let _ = traffic::audit(self, ctx, None, "authenticate", &Value::Null, Err(error), trace).await;
         }
         result
     }
@@ -173,7 +195,7 @@ impl Gateway {
         let attempt = traffic::admit_login(self, &settings, ctx, known)?;
         let ticket = if known { None } else { traffic::charge_ip(self, &settings, ctx)? };
         let result = auth::authenticate(
-            &self.inner.admin,
+            self.rooms().catalog(),
             &self.inner.upstream,
             &self.inner.auth,
             &settings,
@@ -232,8 +254,11 @@ impl Gateway {
         mut trace: traffic::Trace,
     ) -> Result<Value, OpError> {
         let result = self.run_limited(principal, ctx, operation, params, &mut trace).await;
-        traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
-        result
+        let audited = traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
+        match (result, audited) {
+            (Ok(value), Err(why)) => Err(traffic::withheld(operation, &value, &why)),
+            (result, _) => result,
+        }
     }
 
     /// The operation behind the caller's budgets and session.
@@ -253,10 +278,7 @@ impl Gateway {
         let general = traffic::charge_principal(self, &settings, ctx, principal)?;
         trace.session = traffic::touch_session(self, ctx, principal)?;
         let operation = ops::Operation::parse(name, params)?;
-        if let Some(granted) = principal.token_scopes {
-            crate::policy::scopes::check(granted, name.as_str(), principal.read_only_scope())
-                .map_err(|missing| OpError::InsufficientScope { scope: missing.as_str() })?;
-        }
+        operation.check_token_scopes(principal)?;
         let extra = if name == OpName::Aggregate {
             Some(traffic::Extra::Aggregate)
         } else if operation.writes() {
@@ -267,7 +289,18 @@ impl Gateway {
         if let Some(extra) = extra {
             traffic::charge_extra(self, &settings, ctx, principal, extra, general.as_ref())?;
         }
-        let resources = self.inner.admin.resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
+        if let Some(why) = principal.offline() {
+            return Err(OpError::Unavailable(format!(
+                "{why}; your key was recognised from its stored credential, but no operation can run until Odoo answers"
+            )));
+        }
+        // An operation that could not be audited is not sent to Odoo.
+        if settings.audit_logging
+            && let Some(why) = self.rooms().store().cannot_write_reason()
+        {
+            return Err(traffic::unauditable(name.as_str(), &why));
+        }
+        let resources = self.rooms().catalog().resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
         let run = ops::Run {
             principal,
@@ -277,6 +310,12 @@ impl Gateway {
             schemas: &self.inner.schemas,
         };
         operation.run(&run).await
+    }
+
+    /// Charges one request to the caller's Requests per Minute, for what is
+    /// not an operation but still costs the server (a batch's `tools/list`).
+    pub fn charge(&self, principal: &Principal, ctx: &RequestContext) -> Result<(), OpError> {
+        traffic::charge_principal(self, &self.settings(), ctx, principal).map(|_| ())
     }
 
     /// Opens an MCP session for the caller (a legacy revision's
@@ -304,7 +343,7 @@ impl Gateway {
         match self.authenticate_limited(ctx).await {
             Ok(principal) => self.run_traced(&principal, ctx, operation, params, trace).await,
             Err(error) => {
-                traffic::audit(self, ctx, None, operation, params, Err(&error), trace).await;
+                let _ = traffic::audit(self, ctx, None, operation, params, Err(&error), trace).await;
                 Err(error)
             }
         }
@@ -319,7 +358,7 @@ impl Gateway {
         let principal = match self.authenticate_limited(ctx).await {
             Ok(principal) => principal,
             Err(refused) => {
-                traffic::audit(self, ctx, None, tool, &Value::Null, Err(&refused), trace).await;
+                let _ = traffic::audit(self, ctx, None, tool, &Value::Null, Err(&refused), trace).await;
                 return refused;
             }
         };
@@ -328,7 +367,7 @@ impl Gateway {
             Ok(_) => error,
             Err(limited) => limited,
         };
-        traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;
+        let _ = traffic::audit(self, ctx, Some(&principal), tool, &Value::Null, Err(&error), trace).await;
         error
     }
 

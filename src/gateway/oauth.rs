@@ -11,16 +11,16 @@
 //! The consent page's sign-in goes through the login lockout like any key:
 //! a wrong key counts against the client IP, a locked-out IP is refused.
 
-use super::auth::{self, AuthCache, Principal};
-use super::{Face, Gateway, OpError, RequestContext, UpstreamSlot, traffic};
-use crate::admin::AdminService;
+use super::auth::{self, AuthCache};
+use super::{Face, Gateway, OpError, Principal, RequestContext, UpstreamSlot, traffic};
+use crate::config::catalog::{self, Catalog};
 use crate::config::{ApiKey, Settings};
 use crate::oauth::{OAuth, ResolveError};
 use crate::upstream::{OdooUser, UpstreamError};
 use std::net::IpAddr;
 
 pub(super) async fn authenticate_token(
-    admin: &AdminService,
+    catalog: &Catalog,
     upstream: &UpstreamSlot,
     cache: &AuthCache,
     settings: &Settings,
@@ -46,9 +46,9 @@ pub(super) async fn authenticate_token(
         Err(ResolveError::Unavailable(why)) => return Err(OpError::Unavailable(why)),
     };
     let grant = &resolved.grant;
-    let credential = match admin.credential(grant.credential_id) {
-        Ok(c) if c.is_active(AdminService::today()) => c,
-        Ok(c) => {
+    let credential = match catalog.credential(grant.credential_id) {
+        Ok(Some(c)) if c.is_active(catalog::today()) => c,
+        Ok(Some(c)) => {
             // The credential went: so does the grant, and the key it kept.
             let _ = oauth.grants().revoke(grant.id, "its credential was revoked or expired");
             let why = if c.revoked_at.is_some() { "revoked" } else { "expired" };
@@ -56,7 +56,7 @@ pub(super) async fn authenticate_token(
                 "this connection's Alpenglow credential was {why}; ask an administrator"
             )));
         }
-        Err(crate::admin::AdminError::NotFound(_)) => {
+        Ok(None) => {
             let _ = oauth.grants().revoke(grant.id, "its credential was deleted");
             return Err(OpError::Unauthenticated("this connection's Alpenglow credential no longer exists".into()));
         }
@@ -85,7 +85,7 @@ pub(super) async fn authenticate_token(
     if user.uid != grant.uid || i64::from(credential.user_id) != grant.uid {
         return Err(OpError::Unauthenticated("this connection's key now belongs to another Odoo user".into()));
     }
-    auth::finish(admin, ctx, user, Some(credential), key, Some(resolved.scopes))
+    auth::finish(catalog, ctx, user, Some(credential), key, Some(resolved.scopes))
 }
 
 impl Gateway {

@@ -68,7 +68,7 @@ pub(super) fn admit_login<'g>(
     ctx: &RequestContext,
     known_key: bool,
 ) -> Result<Option<Attempt<'g>>, OpError> {
-    let lockouts = gw.admin().limiter().lockouts();
+    let lockouts = gw.rooms().limiter().lockouts();
     let missing = matches!(ctx.authorization, Authorization::Missing);
     match lockouts.admit(
         crate::limits::budget_ip(ctx.client_ip),
@@ -97,7 +97,7 @@ pub(super) fn charge_ip(gw: &Gateway, settings: &Settings, ctx: &RequestContext)
     if !settings.rate_limiting {
         return Ok(None);
     }
-    let decision = gw.admin().limiter().acquire(
+    let decision = gw.rooms().limiter().acquire(
         &Subject::Ip(crate::limits::budget_ip(ctx.client_ip)),
         Budget::General,
         settings.requests_per_minute,
@@ -121,7 +121,7 @@ pub(super) fn refund_ip(
     principal: &Principal,
     ticket: Option<&Ticket>,
 ) {
-    let limiter = gw.admin().limiter();
+    let limiter = gw.rooms().limiter();
     if let Some(ticket) = ticket {
         limiter.release(ticket);
     }
@@ -141,7 +141,7 @@ pub(super) fn charge_principal(
     if !settings.rate_limiting {
         return Ok(None);
     }
-    let general = gw.admin().limiter().acquire(&subject(principal), Budget::General, settings.requests_per_minute);
+    let general = gw.rooms().limiter().acquire(&subject(principal), Budget::General, settings.requests_per_minute);
     ctx.rate.set(status_of(&general));
     if let Some(error) = refusal(&general, Limit::Requests) {
         return Err(error);
@@ -176,7 +176,7 @@ pub(super) fn charge_extra(
         Extra::Aggregate => (Budget::Aggregate, Limit::Aggregations, settings.aggregation_per_minute),
         Extra::Write => (Budget::Write, Limit::Writes, settings.writes_per_minute),
     };
-    let limiter = gw.admin().limiter();
+    let limiter = gw.rooms().limiter();
     let decision = limiter.acquire(&subject(principal), budget, per_minute);
     let status = status_of(&decision);
     // The tighter of the two is what the client must respect.
@@ -220,7 +220,7 @@ pub(super) fn touch_session(
     if let Some(id) = &ctx.session_id {
         return Ok(Some(id.clone()));
     }
-    match gw.admin().sessions().touch_stream(&session_info(ctx, principal)) {
+    match gw.rooms().sessions().touch_stream(&session_info(ctx, principal)) {
         Ok(session) => Ok(Some(session.id)),
         Err(SessionError::Ended(message)) => Err(OpError::Unauthenticated(message)),
         Err(e) => {
@@ -236,7 +236,7 @@ pub(super) fn touch_session(
 pub(super) fn open_session(gw: &Gateway, ctx: &RequestContext, principal: &Principal) -> Result<Session, OpError> {
     charge_principal(gw, &gw.settings(), ctx, principal)?;
     let id = format!("{:032x}", rand::random::<u128>());
-    let sessions = gw.admin().sessions();
+    let sessions = gw.rooms().sessions();
     sessions.open(&id, &session_info(ctx, principal)).and_then(|_| sessions.touch(&id)).map_err(|e| match e {
         SessionError::Store(e) => OpError::Unavailable(format!("the session could not be stored: {e}")),
         other => OpError::Unavailable(other.to_string()),
@@ -257,7 +257,7 @@ pub enum SessionRefusal {
 
 /// One request in MCP session `id` of the caller: counted, or refused.
 pub(super) fn resume_session(gw: &Gateway, principal: &Principal, id: &str) -> Result<Session, SessionRefusal> {
-    let sessions = gw.admin().sessions();
+    let sessions = gw.rooms().sessions();
     let owned = match sessions.get(id) {
         Ok(session) => owns(principal, &session),
         Err(SessionError::NotFound(_)) => false,
@@ -276,7 +276,7 @@ pub(super) fn resume_session(gw: &Gateway, principal: &Principal, id: &str) -> R
 /// The client ends its own MCP session (`DELETE`); false when the caller
 /// has no such live session.
 pub(super) fn close_session(gw: &Gateway, principal: &Principal, id: &str) -> Result<bool, SessionRefusal> {
-    let sessions = gw.admin().sessions();
+    let sessions = gw.rooms().sessions();
     match sessions.get(id) {
         Ok(session) if owns(principal, &session) && !session.is_over() => {}
         Ok(_) | Err(SessionError::NotFound(_)) => return Ok(false),
@@ -293,8 +293,10 @@ fn owns(principal: &Principal, session: &Session) -> bool {
 }
 
 /// Writes the request's audit entry, durably, unless Audit Logging is off.
-/// A failed write is logged and does not change the answer (the
-/// operation has already happened in Odoo).
+/// A failed write is logged with what the entry was about (the journal is
+/// then its only trace) and returned: the caller must not acknowledge a
+/// success whose entry was lost. A call refused because the store cannot
+/// write is not written (it cannot be).
 pub(super) async fn audit(
     gw: &Gateway,
     ctx: &RequestContext,
@@ -303,7 +305,7 @@ pub(super) async fn audit(
     params: &Value,
     result: Result<&Value, &OpError>,
     trace: Trace,
-) {
+) -> Result<(), String> {
     let outcome = match result {
         Ok(_) => Outcome::Ok,
         Err(error) => Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid),
@@ -321,8 +323,8 @@ pub(super) async fn audit(
         "request"
     );
     let settings = gw.settings();
-    if !settings.audit_logging {
-        return;
+    if !settings.audit_logging || matches!(result, Err(OpError::AuditUnavailable(_))) {
+        return Ok(());
     }
     let mut entry = AuditEntry::new(ctx.face.name(), ctx.client_ip.to_string(), tool);
     if let Some(p) = principal {
@@ -351,9 +353,37 @@ pub(super) async fn audit(
     entry.fields = s.fields;
     entry.values = s.values;
     entry.duration_us = trace.started.elapsed().as_micros() as u64;
-    let written = gw.admin().audit().record(entry).await;
+    let (model, ids) = (entry.model.clone(), entry.record_ids.clone());
+    let written = gw.rooms().audit().record(entry).await;
     crate::metrics::global().record_audit(written.is_ok());
-    if let Err(e) = written {
-        tracing::error!(error = %e, tool, "audit entry not written");
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, tool, model, ?ids, outcome = outcome.name(), "audit entry not written");
+            Err(match e {
+                crate::store::StoreError::CannotWrite { reason, .. } => format!("the store cannot write: {reason}"),
+                other => other.to_string(),
+            })
+        }
     }
+}
+
+/// What a caller is told when its call succeeded in Odoo but the audit
+/// entry could not be made durable: no success, and what did happen.
+pub(super) fn withheld(operation: &str, result: &Value, why: &str) -> OpError {
+    let mut s = summary::of_params(&Value::Null, true, false);
+    summary::add_result_ids(&mut s, result);
+    let ids = if s.record_ids.is_empty() { String::new() } else { format!(" (ids {:?})", s.record_ids) };
+    OpError::AuditUnavailable(format!(
+        "{operation} was carried out by Odoo{ids}, but its audit entry could not be written ({why}), so the result is \
+withheld; after a write, check Odoo before retrying."
+    ))
+}
+
+/// The refusal of a call that would not be audited: the store cannot write.
+pub(super) fn unauditable(operation: &str, why: &str) -> OpError {
+    OpError::AuditUnavailable(format!(
+        "{operation} was refused before reaching Odoo: Alpenglow cannot write its audit log (store cannot write: \
+{why}). Nothing was changed; retry once it can write again (GET /healthz says when)."
+    ))
 }

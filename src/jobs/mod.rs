@@ -12,8 +12,8 @@
 //! goes on. `alpenglow jobs run NAME` runs one at once. The rate limiter's
 //! write-behind runs here too, every [`RATE_PERSIST_EVERY`].
 
-use crate::admin::AdminService;
 use crate::audit::now_micros;
+use crate::rooms::Rooms;
 use std::time::{Duration, Instant};
 
 /// How often the rate limiter's changed windows are written to the store.
@@ -88,33 +88,33 @@ impl JobReport {
     }
 }
 
-/// Runs `job` once, now, over `admin`'s store (and its rate limiter), and
-/// counts the run in the metrics.
-pub fn run_now(job: Job, admin: &AdminService) -> Result<JobReport, String> {
-    let report = run_job(job, admin);
+/// Runs `job` once, now, over the store's rooms (its audit log, sessions
+/// or rate limiter), and counts the run in the metrics.
+pub fn run_now(job: Job, rooms: &Rooms) -> Result<JobReport, String> {
+    let report = run_job(job, rooms);
     crate::metrics::global().record_job(job.name(), report.is_ok());
     report
 }
 
-fn run_job(job: Job, admin: &AdminService) -> Result<JobReport, String> {
+fn run_job(job: Job, rooms: &Rooms) -> Result<JobReport, String> {
     let started = Instant::now();
-    let settings = admin.settings().map_err(|e| e.to_string())?;
+    let settings = rooms.catalog().settings().map_err(|e| e.to_string())?;
     let (affected, summary) = match job {
         Job::AuditCleanup => {
             let days = i64::from(settings.log_retention_days);
             let cutoff = now_micros() - days * 86_400_000_000;
-            let n = admin.audit().delete_before(cutoff).map_err(|e| e.to_string())?;
+            let n = rooms.audit().delete_before(cutoff).map_err(|e| e.to_string())?;
             (n as u64, format!("deleted {n} audit entries older than {days} days"))
         }
         Job::SessionCleanup => {
             let minutes = i64::from(settings.session_timeout_minutes);
             let now = time::OffsetDateTime::now_utc();
-            let sessions = admin.sessions();
+            let sessions = rooms.sessions();
             let idle = sessions.mark_idle(time::Duration::minutes(minutes), now).map_err(|e| e.to_string())?;
             let purged = sessions.purge(now - crate::sessions::RETENTION).map_err(|e| e.to_string())?;
             let days = crate::sessions::RETENTION.whole_days();
             // Spent OAuth codes and tokens go with the stale sessions.
-            let (spent, closed) = crate::oauth::Grants::new(admin.store().clone())
+            let (spent, closed) = crate::oauth::Grants::new(rooms.store().clone())
                 .purge_expired(now.unix_timestamp())
                 .map_err(|e| e.to_string())?;
             (
@@ -127,7 +127,7 @@ fn run_job(job: Job, admin: &AdminService) -> Result<JobReport, String> {
             )
         }
         Job::RateLimitCleanup => {
-            let limiter = admin.limiter();
+            let limiter = rooms.limiter();
             limiter.persist().map_err(|e| e.to_string())?;
             let report = limiter.purge_expired().map_err(|e| e.to_string())?;
             let n = report.in_memory.max(report.stored) + report.lockouts.0.max(report.lockouts.1);
@@ -145,9 +145,9 @@ fn run_job(job: Job, admin: &AdminService) -> Result<JobReport, String> {
 
 /// Runs a job on the blocking pool and logs the outcome; a failure or a
 /// panic is reported and does not stop the caller.
-pub async fn run_logged(job: Job, admin: AdminService) -> Option<JobReport> {
+pub async fn run_logged(job: Job, rooms: Rooms) -> Option<JobReport> {
     let started = Instant::now();
-    match tokio::task::spawn_blocking(move || run_now(job, &admin)).await {
+    match tokio::task::spawn_blocking(move || run_now(job, &rooms)).await {
         Ok(Ok(report)) => {
             tracing::info!(
                 job = job.name(),
@@ -187,27 +187,27 @@ impl Drop for Timers {
 
 /// Starts the three timers and the rate limiter's write-behind on the
 /// current tokio runtime (the `serve` and `demo` commands).
-pub fn start(admin: &AdminService) -> Timers {
+pub fn start(rooms: &Rooms) -> Timers {
     let mut tasks = Vec::new();
     for job in Job::ALL {
-        let admin = admin.clone();
+        let rooms = rooms.clone();
         tasks.push(tokio::spawn(async move {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_RUN_AFTER, job.interval());
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                run_logged(job, admin.clone()).await;
+                run_logged(job, rooms.clone()).await;
             }
         }));
     }
-    let admin = admin.clone();
+    let rooms = rooms.clone();
     tasks.push(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(RATE_PERSIST_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let admin = admin.clone();
-            let persisted = tokio::task::spawn_blocking(move || admin.limiter().persist()).await;
+            let rooms = rooms.clone();
+            let persisted = tokio::task::spawn_blocking(move || rooms.limiter().persist()).await;
             if let Ok(Err(e)) = persisted {
                 tracing::warn!(error = %e, "rate windows not saved");
             }
@@ -217,8 +217,8 @@ pub fn start(admin: &AdminService) -> Timers {
 }
 
 /// On a clean shutdown: the rate windows not yet written, then a flush.
-pub fn save_on_exit(admin: &AdminService) {
-    if let Err(e) = admin.limiter().persist().and_then(|_| admin.store().flush()) {
+pub fn save_on_exit(rooms: &Rooms) {
+    if let Err(e) = rooms.limiter().persist().and_then(|_| rooms.store().flush()) {
         tracing::error!(error = %e, "rate windows not saved at exit");
     }
 }

@@ -165,7 +165,7 @@ fn bounded_tool(tool: &str) -> &'static str {
     if tool == "authenticate" {
         return "authenticate";
     }
-    crate::ops::OpName::parse(tool).map(|op| op.as_str()).unwrap_or("other")
+    crate::vocab::OpName::parse(tool).map(|op| op.as_str()).unwrap_or("other")
 }
 
 static GLOBAL: LazyLock<Metrics> = LazyLock::new(Metrics::new);

@@ -12,11 +12,11 @@
 use super::flow::{AuthorizeRequest, grant_detail};
 use super::records::{AuthCode, Grant, Signup, SignupStatus};
 use super::{CODE_TTL_SECS, ClientInfo, Event, OAuth, secrets};
-use crate::admin::AdminService;
 use crate::audit::Outcome;
+use crate::config::catalog::{self, CredentialRefused};
 use crate::config::{ApiKey, Credential, CredentialDraft, Scope, Settings};
-use crate::policy::scopes::ScopeSet;
 use crate::store::CompositeKey;
+use crate::vocab::ScopeSet;
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
@@ -52,7 +52,7 @@ impl OAuth {
         chosen: ScopeSet,
         ip: IpAddr,
     ) -> Result<String, ApprovalError> {
-        let settings = self.admin().settings().map_err(|e| ApprovalError::Failed(e.to_string()))?;
+        let settings = self.rooms().catalog().settings().map_err(|e| ApprovalError::Failed(e.to_string()))?;
         let credential = match self.credential_for(person, client, &settings) {
             Ok(credential) => credential,
             Err(refusal) => {
@@ -69,7 +69,7 @@ impl OAuth {
             }
         };
         let failed = |e: String| ApprovalError::Failed(e);
-        let store = self.admin().store();
+        let store = self.rooms().store();
         let id = store.next_id().map_err(|e| failed(e.to_string()))?;
         let sealed = self.vault().seal(person.key.expose(), &id.to_be_bytes()).map_err(|e| failed(e.0))?;
         let now = OffsetDateTime::now_utc();
@@ -136,10 +136,10 @@ impl OAuth {
         client: &ClientInfo,
         settings: &Settings,
     ) -> Result<Credential, ApprovalError> {
-        let admin = self.admin();
-        let failed = |e: crate::admin::AdminError| ApprovalError::Failed(e.to_string());
-        let today = AdminService::today();
-        let of_user: Vec<Credential> = admin
+        let catalog = self.rooms().catalog();
+        let failed = |e: crate::store::StoreError| ApprovalError::Failed(e.to_string());
+        let today = catalog::today();
+        let of_user: Vec<Credential> = catalog
             .credentials()
             .map_err(failed)?
             .into_iter()
@@ -149,7 +149,7 @@ impl OAuth {
         let active: Vec<Credential> = of_user.iter().filter(|c| c.is_active(today)).cloned().collect();
         if !active.is_empty() {
             // argon2 once: the credential registered for this very key wins.
-            if let Ok(Some(own)) = admin.credential_for_key(&person.key)
+            if let Ok(Some(own)) = catalog.credential_for_key(&person.key)
                 && own.is_active(today)
                 && i64::from(own.user_id) == person.uid
             {
@@ -170,7 +170,7 @@ impl OAuth {
     /// once an admin approved.
     fn sign_up(&self, person: &Person, client: &ClientInfo, settings: &Settings) -> Result<Credential, ApprovalError> {
         let failed = |e: String| ApprovalError::Failed(e);
-        let signups = self.admin().store().table::<Signup>().map_err(|e| failed(e.to_string()))?;
+        let signups = self.rooms().store().table::<Signup>().map_err(|e| failed(e.to_string()))?;
         let mine = self
             .grants()
             .signups()
@@ -187,7 +187,7 @@ impl OAuth {
                             s.credential_id = Some(credential.id);
                         })
                         .map_err(|e| failed(e.to_string()))?;
-                    self.admin().store().flush().map_err(|e| failed(e.to_string()))?;
+                    self.rooms().store().flush().map_err(|e| failed(e.to_string()))?;
                     return Ok(credential);
                 }
                 Some(s) if s.status == SignupStatus::Refused => {
@@ -202,7 +202,7 @@ impl OAuth {
                     )));
                 }
                 None => {
-                    let id = self.admin().store().next_id().map_err(|e| failed(e.to_string()))?;
+                    let id = self.rooms().store().next_id().map_err(|e| failed(e.to_string()))?;
                     let signup = Signup {
                         id,
                         uid: person.uid,
@@ -215,7 +215,7 @@ impl OAuth {
                         credential_id: None,
                     };
                     signups.insert(&id, &signup).map_err(|e| failed(e.to_string()))?;
-                    self.admin().store().flush().map_err(|e| failed(e.to_string()))?;
+                    self.rooms().store().flush().map_err(|e| failed(e.to_string()))?;
                     return Err(ApprovalError::Pending(format!(
                         "you have no Alpenglow credential yet: your sign-up (request {id}) now waits for an administrator's approval (alpenglow oauth approve {id}); connect again once they approved it"
                     )));
@@ -242,12 +242,13 @@ impl OAuth {
             user_id,
             login: person.login.clone(),
             scope: if oauth.signup_read_only { Scope::ReadOnly } else { Scope::Full },
-            expires_on: oauth
-                .signup_expiry_days
-                .map(|days| AdminService::today() + time::Duration::days(i64::from(days))),
+            expires_on: oauth.signup_expiry_days.map(|days| catalog::today() + time::Duration::days(i64::from(days))),
             company_id: oauth.signup_company,
             key: person.key.clone(),
         };
-        self.admin().create_credential(draft).map_err(|e| ApprovalError::Refused(e.to_string()))
+        self.rooms().catalog().create_credential(draft).map_err(|e| match e {
+            CredentialRefused::Store(e) => ApprovalError::Failed(e.to_string()),
+            other => ApprovalError::Refused(other.to_string()),
+        })
     }
 }

@@ -12,8 +12,8 @@ use super::secrets::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use super::{ACCESS_TTL_SECS, ClientInfo, Event, OAuth, REFRESH_TTL_SECS};
 use crate::audit::Outcome;
 use crate::config::ApiKey;
-use crate::policy::scopes::ScopeSet;
 use crate::store::{CompositeKey, StoreError};
+use crate::vocab::ScopeSet;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -291,7 +291,7 @@ impl OAuth {
         let redirect_uri = params.get("redirect_uri").map_err(TokenError::invalid_request).map_err(fail)?;
         let resource = params.get("resource").map_err(TokenError::invalid_request).map_err(fail)?;
 
-        let codes = self.admin().store().table::<AuthCode>().map_err(TokenError::server).map_err(fail)?;
+        let codes = self.rooms().store().table::<AuthCode>().map_err(TokenError::server).map_err(fail)?;
         let key = CompositeKey(secrets::digest(code));
         let Some(stored) = codes.get(&key).map_err(TokenError::server).map_err(fail)? else {
             return Err(fail(TokenError::invalid_grant("unknown or expired authorization code")));
@@ -361,7 +361,7 @@ impl OAuth {
         let resource = params.get("resource").map_err(TokenError::invalid_request).map_err(fail)?;
         let scope = params.get("scope").map_err(TokenError::invalid_request).map_err(fail)?;
 
-        let tokens = self.admin().store().table::<IssuedToken>().map_err(TokenError::server).map_err(fail)?;
+        let tokens = self.rooms().store().table::<IssuedToken>().map_err(TokenError::server).map_err(fail)?;
         let key = CompositeKey(secrets::digest(token));
         let stored = match tokens.get(&key).map_err(TokenError::server).map_err(fail)? {
             Some(t) if t.kind == TokenKind::Refresh => t,
@@ -438,7 +438,7 @@ impl OAuth {
         let access = secrets::new_secret(ACCESS_PREFIX);
         let refresh = secrets::new_secret(REFRESH_PREFIX);
         let now = now_unix();
-        let tokens = self.admin().store().table::<IssuedToken>().map_err(TokenError::server)?;
+        let tokens = self.rooms().store().table::<IssuedToken>().map_err(TokenError::server)?;
         let entries = [
             (
                 CompositeKey(secrets::digest(&access)),
@@ -460,7 +460,7 @@ impl OAuth {
             ),
         ];
         tokens.insert_many(entries).map_err(TokenError::server)?;
-        self.admin().store().flush().map_err(TokenError::server)?;
+        self.rooms().store().flush().map_err(TokenError::server)?;
         Ok(json!({
             "access_token": access,
             "token_type": "Bearer",
@@ -478,7 +478,7 @@ impl OAuth {
         let token = params.get("token").map_err(TokenError::invalid_request)?;
         let token = token.ok_or_else(|| TokenError::invalid_request("token is required"))?;
         let client_id = params.get("client_id").map_err(TokenError::invalid_request)?;
-        let tokens = self.admin().store().table::<IssuedToken>().map_err(TokenError::server)?;
+        let tokens = self.rooms().store().table::<IssuedToken>().map_err(TokenError::server)?;
         let key = CompositeKey(secrets::digest(token));
         let Some(stored) = tokens.get(&key).map_err(TokenError::server)? else {
             self.audit(Event::new("oauth.revoke", ip, "unknown token").refused(Outcome::NotFound, "no such token"))
@@ -500,7 +500,7 @@ impl OAuth {
             }
             TokenKind::Access => {
                 tokens.remove(&key).map_err(TokenError::server)?;
-                self.admin().store().flush().map_err(TokenError::server)?;
+                self.rooms().store().flush().map_err(TokenError::server)?;
                 "access token"
             }
         };
@@ -511,7 +511,7 @@ impl OAuth {
     /// Whether `token` is one this server issued (its record is kept a day
     /// past its expiry, and after its grant is revoked until then).
     pub fn was_issued(&self, token: &str) -> bool {
-        self.admin()
+        self.rooms()
             .store()
             .table::<IssuedToken>()
             .and_then(|t| t.get(&CompositeKey(secrets::digest(token))))
@@ -522,7 +522,7 @@ impl OAuth {
     pub fn resolve(&self, token: &str) -> Result<Resolved, ResolveError> {
         let unavailable = |e: StoreError| ResolveError::Unavailable(format!("the store cannot be read: {e}"));
         let invalid = |why: &str| ResolveError::Invalid(why.to_string());
-        let tokens = self.admin().store().table::<IssuedToken>().map_err(unavailable)?;
+        let tokens = self.rooms().store().table::<IssuedToken>().map_err(unavailable)?;
         let stored = match tokens.get(&CompositeKey(secrets::digest(token))).map_err(unavailable)? {
             Some(t) if t.kind == TokenKind::Access => t,
             _ => return Err(invalid("invalid access token: unknown, revoked or not issued here")),

@@ -1,11 +1,21 @@
 //! Grants and the tokens behind them, over the store alone (no vault, no
-//! network), so the admin socket and the CLI's direct mode use the same
-//! calls as the authorization server: list, revoke (which erases the sealed
-//! Odoo key at once), and the hourly purge of spent codes and tokens.
+//! network), so the admin service and the timers use the same calls as the
+//! authorization server: list, revoke (which erases the sealed Odoo key at
+//! once), the registered clients, sign-up decisions, and the hourly purge of
+//! spent codes and tokens.
 
-use super::records::{AuthCode, Grant, IssuedToken, Signup};
+use super::records::{AuthCode, Grant, IssuedToken, RegisteredClient, Signup, SignupStatus};
 use crate::store::{CompositeKey, Store, StoreResult};
 use time::OffsetDateTime;
+
+/// What became of an admin's decision on a sign-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignupDecision {
+    Decided(Signup),
+    NotFound,
+    /// Already decided (or done): nothing changed.
+    NotPending(SignupStatus),
+}
 
 /// How long spent codes and tokens are kept past their expiry.
 const KEEP_SPENT_SECS: i64 = 24 * 3600;
@@ -80,6 +90,37 @@ impl Grants {
         }
         self.store.table::<Grant>()?.update(&grant.id, |g| g.last_used = Some(now))?;
         Ok(())
+    }
+
+    /// The clients registered by DCR, newest first.
+    pub fn clients(&self) -> StoreResult<Vec<RegisteredClient>> {
+        let mut all = self.store.table::<RegisteredClient>()?.values()?;
+        all.sort_by_key(|c| std::cmp::Reverse(c.registered_at));
+        Ok(all)
+    }
+
+    /// An admin approves (or refuses) a pending sign-up.
+    pub fn decide_signup(&self, id: u64, approve: bool) -> StoreResult<SignupDecision> {
+        let table = self.store.table::<Signup>()?;
+        let Some(current) = table.get(&id)? else { return Ok(SignupDecision::NotFound) };
+        if current.status != SignupStatus::Pending {
+            return Ok(SignupDecision::NotPending(current.status));
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut was = SignupStatus::Pending;
+        let decided = table.update(&id, |s| {
+            was = s.status;
+            if s.status == SignupStatus::Pending {
+                s.status = if approve { SignupStatus::Approved } else { SignupStatus::Refused };
+                s.decided_at = Some(now);
+            }
+        })?;
+        self.store.flush()?;
+        Ok(match decided {
+            Some(signup) if was == SignupStatus::Pending => SignupDecision::Decided(signup),
+            Some(_) => SignupDecision::NotPending(was),
+            None => SignupDecision::NotFound,
+        })
     }
 
     pub fn signups(&self) -> StoreResult<Vec<Signup>> {

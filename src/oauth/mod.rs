@@ -28,7 +28,6 @@
 //! Off by default (`oauth_enabled`); served only while the public URL can
 //! be an issuer (https, or http on loopback for tests).
 
-pub mod admin_ops;
 mod binding;
 pub mod clients;
 mod flow;
@@ -37,16 +36,18 @@ pub mod records;
 pub mod secrets;
 pub mod vault;
 
+/// How an OAuth event ended, as its audit entry says (the face names it).
+pub use crate::audit::Outcome;
 pub use binding::{ApprovalError, Person};
 pub use clients::{ClientInfo, FetchOptions};
 pub use flow::{AuthorizeError, AuthorizeRequest, ResolveError, Resolved, TokenError};
-pub use grants::Grants;
+pub use grants::{Grants, SignupDecision};
 pub use secrets::is_access_token;
 
-use crate::admin::AdminService;
-use crate::audit::{AuditEntry, Outcome};
+use crate::audit::AuditEntry;
 use crate::config::Settings;
-use crate::policy::scopes::ScopeSet;
+use crate::rooms::Rooms;
+use crate::vocab::ScopeSet;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -87,7 +88,7 @@ pub struct OAuth {
 }
 
 struct Inner {
-    admin: AdminService,
+    rooms: Rooms,
     base: OnceLock<String>,
     vault: vault::Vault,
     clients: clients::Registry,
@@ -95,15 +96,15 @@ struct Inner {
 }
 
 impl OAuth {
-    pub fn new(admin: AdminService, options: OAuthOptions) -> OAuth {
+    pub fn new(rooms: Rooms, options: OAuthOptions) -> OAuth {
         let base = OnceLock::new();
         if let Some(url) = options.public_url {
             let _ = base.set(url.trim_end_matches('/').to_string());
         }
-        let clients = clients::Registry::new(admin.store().clone(), options.fetch);
+        let clients = clients::Registry::new(rooms.store().clone(), options.fetch);
         OAuth {
             inner: Arc::new(Inner {
-                admin,
+                rooms,
                 base,
                 vault: vault::Vault::new(options.key_file),
                 clients,
@@ -117,12 +118,12 @@ impl OAuth {
         let _ = self.inner.base.set(base_url.trim_end_matches('/').to_string());
     }
 
-    fn admin(&self) -> &AdminService {
-        &self.inner.admin
+    fn rooms(&self) -> &Rooms {
+        &self.inner.rooms
     }
 
     pub fn grants(&self) -> Grants {
-        Grants::new(self.admin().store().clone())
+        Grants::new(self.rooms().store().clone())
     }
 
     pub fn vault(&self) -> &vault::Vault {
@@ -224,7 +225,7 @@ impl OAuth {
 
     /// Writes one audit entry for an OAuth event (never a token or a key).
     pub async fn audit(&self, event: Event) {
-        let settings = self.admin().settings().unwrap_or_default();
+        let settings = self.rooms().catalog().settings().unwrap_or_default();
         tracing::info!(
             event = event.name,
             outcome = event.outcome.name(),
@@ -245,7 +246,7 @@ impl OAuth {
         entry.outcome = event.outcome;
         entry.error = event.error;
         entry.fields = Some(event.detail);
-        if let Err(e) = self.admin().audit().record(entry).await {
+        if let Err(e) = self.rooms().audit().record(entry).await {
             tracing::error!(error = %e, "audit entry not written");
         }
     }
@@ -320,9 +321,9 @@ mod tests {
     use crate::store::Store;
 
     fn server(dir: &std::path::Path, base: &str) -> OAuth {
-        let admin = AdminService::new(Store::open(&dir.join("data")).unwrap(), Default::default());
+        let rooms = Rooms::new(Store::open(&dir.join("data")).unwrap(), Default::default());
         OAuth::new(
-            admin,
+            rooms,
             OAuthOptions {
                 public_url: Some(base.into()),
                 key_file: dir.join("oauth.key"),

@@ -10,9 +10,9 @@ use super::params::Params;
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::Domain;
-use crate::gateway::OpError;
 use crate::policy::{self, Action};
 use crate::upstream::{ReadGroupQuery, Record, SearchQuery};
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
 const OPERATIONS: [&str; 9] = ["count", "sum", "avg", "min", "max", "group_by", "top_n", "pivot", "trend"];

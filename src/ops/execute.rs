@@ -4,8 +4,8 @@
 
 use super::params::Params;
 use super::{Run, upstream_error};
-use crate::gateway::OpError;
 use crate::policy::{self, Action};
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone)]

@@ -17,61 +17,16 @@ pub mod schema;
 mod tools;
 mod write;
 
+pub use crate::vocab::OpName;
 pub use tools::{ToolSpec, parameter_names, tool_specs};
 
 use crate::config::{Resource, Settings};
 use crate::domain::Domain;
-use crate::gateway::{OpError, Principal};
 use crate::policy::{self, Caller, Refusal};
 use crate::upstream::{OdooApi, SearchQuery, UpstreamError};
+use crate::vocab::{OpError, Principal};
 use params::Params;
 use serde_json::Value;
-
-/// The nine operation names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpName {
-    ListModels,
-    Describe,
-    Search,
-    Read,
-    Create,
-    Update,
-    Delete,
-    Aggregate,
-    Execute,
-}
-
-impl OpName {
-    pub const ALL: [OpName; 9] = [
-        OpName::ListModels,
-        OpName::Describe,
-        OpName::Search,
-        OpName::Read,
-        OpName::Create,
-        OpName::Update,
-        OpName::Delete,
-        OpName::Aggregate,
-        OpName::Execute,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpName::ListModels => "alpenglow_list_models",
-            OpName::Describe => "alpenglow_describe",
-            OpName::Search => "alpenglow_search",
-            OpName::Read => "alpenglow_read",
-            OpName::Create => "alpenglow_create",
-            OpName::Update => "alpenglow_update",
-            OpName::Delete => "alpenglow_delete",
-            OpName::Aggregate => "alpenglow_aggregate",
-            OpName::Execute => "alpenglow_execute",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<OpName> {
-        OpName::ALL.into_iter().find(|op| op.as_str() == name)
-    }
-}
 
 /// A parsed, validated operation.
 #[derive(Debug, Clone)]
@@ -137,6 +92,15 @@ impl Operation {
         })
     }
 
+    /// For a caller with an OAuth access token: whether its grant's scopes
+    /// allow this operation (`policy::scopes`); the credential's own scope
+    /// still applies in `run`. Refused with the scope to ask for (step-up).
+    pub fn check_token_scopes(&self, principal: &Principal) -> Result<(), OpError> {
+        let Some(granted) = principal.token_scopes() else { return Ok(()) };
+        crate::policy::scopes::check(granted, self.name(), principal.read_only_scope())
+            .map_err(|missing| OpError::InsufficientScope { scope: missing.as_str() })
+    }
+
     pub fn name(&self) -> OpName {
         match self {
             Operation::ListModels => OpName::ListModels,
@@ -194,7 +158,7 @@ pub(crate) fn upstream_error(e: UpstreamError) -> OpError {
         | UpstreamError::UserError(m)
         | UpstreamError::UnknownField(m)
         | UpstreamError::BadValue(m)
-        | UpstreamError::BadRequest(m) => OpError::Invalid(format!("Odoo refused the request: {m}")),
+        | UpstreamError::BadRequest(m) => OpError::OdooRefused(m),
         UpstreamError::UnknownModel(m) | UpstreamError::UnknownMethod(m) => OpError::NotFound(format!("Odoo: {m}")),
         e if e.is_transport() => OpError::Unavailable(format!("Odoo is unavailable: {e}")),
         other => OpError::Upstream(other.to_string()),

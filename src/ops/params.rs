@@ -3,7 +3,7 @@
 //! goes through these, so a type error reads the same on every face.
 
 use crate::domain::{Domain, describe_json};
-use crate::gateway::OpError;
+use crate::vocab::OpError;
 use serde_json::{Map, Value};
 
 /// The parameters object of one call, with the names it may carry.

@@ -4,9 +4,9 @@ use super::params::Params;
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::Domain;
-use crate::gateway::OpError;
 use crate::policy::{self, Action};
 use crate::upstream::{Record, SearchQuery};
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
 /// The default page size when the caller names none (the original's).

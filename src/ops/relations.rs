@@ -22,8 +22,8 @@
 
 use super::Run;
 use crate::config::Resource;
-use crate::gateway::OpError;
 use crate::policy::{self, Action};
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
 /// Nested commands deeper than this are refused: no real form needs more.

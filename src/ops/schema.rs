@@ -3,8 +3,8 @@
 //! all read them, and a schema rarely changes.
 
 use super::upstream_error;
-use crate::gateway::OpError;
 use crate::upstream::{Identity, OdooApi};
+use crate::vocab::OpError;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

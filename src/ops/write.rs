@@ -9,8 +9,8 @@
 use super::relations::{Plan, check_values};
 use super::{Run, upstream_error};
 use crate::config::Resource;
-use crate::gateway::OpError;
 use crate::policy::{self, Action};
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
 pub(super) async fn create(

@@ -2,10 +2,12 @@
 //! context), per-model access rights like Odoo's `ir.model.access`, and the
 //! company record rules.
 //!
-//! Three roles: `admin` (everything), `sales` (reads everything it may see;
-//! creates and writes partners, tags and sale orders; never unlinks sale
-//! orders; read-only on products, countries and configuration), `viewer`
-//! (read-only, company 1 only). `ir.config_parameter` is admin-only.
+//! Three roles: `admin` (everything), `sales` (Odoo's "Sales / User: Own
+//! Documents Only": reads everything it may see, but of sale orders and
+//! their lines only its own or nobody's; creates and writes partners, tags
+//! and sale orders; never unlinks sale orders; read-only on products,
+//! countries and configuration), `viewer` (read-only, company 1 only).
+//! `ir.config_parameter` is admin-only.
 
 use super::OdooVersion;
 use super::dataset::{Credential, ModelDef, Record, Store};
@@ -165,10 +167,17 @@ pub fn check_model(env: &Env, def: &ModelDef, op: Op) -> OdooResult<()> {
     )))
 }
 
-/// The company record rule: a record is visible when it has no company or
-/// its company is among the allowed ones; companies themselves when the user
-/// belongs to them.
-pub fn rule_allows(env: &Env, def: &ModelDef, record: &Record) -> bool {
+/// The record rules: the company rule (a record is visible when it has no
+/// company or its company is among the allowed ones; companies themselves
+/// when the user belongs to them), and for the sales role Odoo's "Personal
+/// Orders" rules of `Sales / User: Own Documents Only`
+/// (`sale_order_personal_rule`, `sale_order_line_personal_rule`:
+/// `[('user_id', 'in', (user.id, False))]`, a line by its order's
+/// salesperson), on every operation.
+pub fn rule_allows(env: &Env, store: &Store, def: &ModelDef, record: &Record) -> bool {
+    if env.role == Role::Sales && !own_document(env, store, def, record) {
+        return false;
+    }
     if def.name == "res.company" {
         let id = record.get("id").and_then(Value::as_i64).unwrap_or(0);
         return env.user_companies.contains(&id);
@@ -179,6 +188,18 @@ pub fn rule_allows(env: &Env, def: &ModelDef, record: &Record) -> bool {
     match record.get("company_id").and_then(Value::as_i64) {
         None => true,
         Some(company) => env.companies.contains(&company),
+    }
+}
+
+fn own_document(env: &Env, store: &Store, def: &ModelDef, record: &Record) -> bool {
+    let order = match def.name.as_str() {
+        "sale.order" => Some(record),
+        "sale.order.line" => record.get("order_id").and_then(Value::as_i64).and_then(|id| store.get("sale.order", id)),
+        _ => return true,
+    };
+    match order.and_then(|o| o.get("user_id")).and_then(Value::as_i64) {
+        None => true,
+        Some(salesperson) => salesperson == env.uid,
     }
 }
 

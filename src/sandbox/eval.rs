@@ -107,7 +107,7 @@ pub fn search(ctx: Ctx, def: &ModelDef, domain: &Domain, order: &[OrderTerm]) ->
         .into_iter()
         .flatten()
         .filter(|(_, rec)| !active_filter || rec.get("active").and_then(Value::as_bool).unwrap_or(true))
-        .filter(|(_, rec)| rule_allows(ctx.env, def, rec))
+        .filter(|(_, rec)| rule_allows(ctx.env, ctx.store, def, rec))
         .filter(|(id, _)| matches(ctx, def, **id, &expr))
         .map(|(id, _)| *id)
         .collect();

@@ -69,6 +69,8 @@ pub fn dispatch(shared: &Shared, service: &str, method: &str, args: Vec<Value>) 
         },
         "db" => match method {
             "list" => Ok(json!([shared.database])),
+            // Odoo: whether a connection to that database can be made.
+            "db_exist" => Ok(json!(args.first().and_then(Value::as_str) == Some(shared.database.as_str()))),
             "server_version" => Ok(json!(shared.version.server_version())),
             _ => Err(OdooError::new(Kind::Exception, format!("Method not found: {method}"))),
         },

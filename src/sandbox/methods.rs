@@ -117,6 +117,8 @@ const SIGS: &[Sig] = &[
     },
     Sig { name: "has_access", record: true, params: &[("operation", true)], op: None },
     Sig { name: "context_get", record: false, params: &[], op: None },
+    Sig { name: "action_confirm", record: true, params: &[], op: Some(Op::Write) },
+    Sig { name: "action_cancel", record: true, params: &[], op: Some(Op::Write) },
 ];
 
 fn signature(version: OdooVersion, model: &str, method: &str) -> Option<&'static Sig> {
@@ -124,6 +126,7 @@ fn signature(version: OdooVersion, model: &str, method: &str) -> Option<&'static
     match (version, method) {
         (OdooVersion::V16 | OdooVersion::V17, "formatted_read_group" | "has_access") => None,
         (_, "context_get") if model != "res.users" => None,
+        (_, "action_confirm" | "action_cancel") if model != "sale.order" => None,
         _ => Some(sig),
     }
 }
@@ -292,7 +295,11 @@ pub fn execute(
     if let Some(op) = sig.op {
         check_model(&env, def, op)?;
     }
-    run(schema, store, &env, def, sig.name, &ids, &bound, call.proto)
+    match sig.name {
+        "action_confirm" => super::actions::confirm(schema, store, &env, def, &ids),
+        "action_cancel" => super::actions::cancel(schema, store, &env, def, &ids, &call.context),
+        _ => run(schema, store, &env, def, sig.name, &ids, &bound, call.proto),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -345,12 +352,31 @@ fn run(
             read_rows(ctx, def, &[], &fields)?;
             for id in ids {
                 if let Some(rec) = store.get(&def.name, *id)
-                    && !rule_allows(env, def, rec)
+                    && !rule_allows(env, store, def, rec)
                 {
                     return Err(rule_error(env, def, "read"));
                 }
             }
-            Ok(Value::Array(read_rows(ctx, def, ids, &fields)?))
+            let mut rows = read_rows(ctx, def, ids, &fields)?;
+            // Odoo shows a many2one as (id, display_name) only for
+            // load='_classic_read' (the default); any other load, None
+            // included, gives the bare id.
+            let classic = match bound.get("load") {
+                None => true,
+                Some(load) => load.as_str() == Some("_classic_read"),
+            };
+            if !classic {
+                for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                    for (name, value) in row.iter_mut() {
+                        if def.field(name).is_some_and(|f| f.ftype == FieldType::Many2one)
+                            && let Some(id) = value.as_array().and_then(|pair| pair.first()).cloned()
+                        {
+                            *value = id;
+                        }
+                    }
+                }
+            }
+            Ok(Value::Array(rows))
         }
         "create" => {
             let raw_vals = bound.get("vals_list").cloned().unwrap_or(Value::Null);
@@ -479,7 +505,8 @@ fn run(
                 .and_then(Value::as_str)
                 .and_then(Op::parse)
                 .ok_or_else(|| value_error("Invalid access mode"))?;
-            let visible = ids.iter().all(|id| store.get(&def.name, *id).is_some_and(|r| rule_allows(env, def, r)));
+            let visible =
+                ids.iter().all(|id| store.get(&def.name, *id).is_some_and(|r| rule_allows(env, store, def, r)));
             Ok(json!(allowed(env.role, &def.name, op) && visible))
         }
         "context_get" => Ok(json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": env.uid})),

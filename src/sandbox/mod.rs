@@ -15,6 +15,7 @@
 //! dispatch), `server` (HTTP routing), `json2`, `jsonrpc`, `xmlrpc`.
 
 mod access;
+mod actions;
 mod dataset;
 mod error;
 mod eval;

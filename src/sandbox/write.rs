@@ -445,7 +445,7 @@ pub fn create(
             }
         }
         check_record(def, &rec, env.version)?;
-        if !rule_allows(env, def, &rec) {
+        if !rule_allows(env, store, def, &rec) {
             return Err(rule_error(env, def, "create"));
         }
         let id = store.allocate_id(&def.name);
@@ -489,6 +489,34 @@ fn fill_related_defaults(store: &Store, def: &ModelDef, rec: &mut Record) {
     }
 }
 
+/// Odoo's `_check_parent_id` on res.partner (`_has_cycle`): a partner may
+/// not become its own ancestor. Checked before anything is written, as
+/// Odoo's constraint rolls the whole write back.
+fn check_no_cycle(store: &Store, def: &ModelDef, ids: &[i64], vals: &Map<String, Value>) -> OdooResult<()> {
+    if def.name != "res.partner" {
+        return Ok(());
+    }
+    let Some(new_parent) = vals.get("parent_id").and_then(Value::as_i64) else { return Ok(()) };
+    let parent_of = |id: i64| -> Option<i64> {
+        if ids.contains(&id) {
+            return Some(new_parent);
+        }
+        store.get(&def.name, id).and_then(|r| r.get("parent_id")).and_then(Value::as_i64)
+    };
+    for start in ids {
+        let mut seen = vec![*start];
+        let mut next = parent_of(*start);
+        while let Some(id) = next {
+            if seen.contains(&id) {
+                return Err(validation("You cannot create recursive Partner hierarchies."));
+            }
+            seen.push(id);
+            next = parent_of(id);
+        }
+    }
+    Ok(())
+}
+
 /// Checks ids exist (MissingError) and pass the record rules (AccessError).
 pub fn check_ids(store: &Store, env: &Env, def: &ModelDef, ids: &[i64]) -> OdooResult<()> {
     let absent: Vec<i64> = ids.iter().copied().filter(|id| !store.exists(&def.name, *id)).collect();
@@ -497,7 +525,7 @@ pub fn check_ids(store: &Store, env: &Env, def: &ModelDef, ids: &[i64]) -> OdooR
     }
     for id in ids {
         if let Some(rec) = store.get(&def.name, *id)
-            && !rule_allows(env, def, rec)
+            && !rule_allows(env, store, def, rec)
         {
             // Odoo's message names 'read' here: the write first reads the records.
             return Err(rule_error(env, def, "read"));
@@ -516,6 +544,7 @@ pub fn write(
     vals: &Map<String, Value>,
 ) -> OdooResult<()> {
     check_ids(store, env, def, ids)?;
+    check_no_cycle(store, def, ids, vals)?;
     let (stored, x2) = prepare(store, env, def, vals, false)?;
     let now = now_string();
     for id in ids {
@@ -523,7 +552,7 @@ pub fn write(
         rec.extend(stored.clone());
         rec.insert("write_date".into(), json!(now.clone()));
         check_record(def, &rec, env.version)?;
-        if !rule_allows(env, def, &rec) {
+        if !rule_allows(env, store, def, &rec) {
             return Err(rule_error(env, def, "write"));
         }
         store.tables.entry(def.name.clone()).or_default().insert(*id, rec);

@@ -11,7 +11,12 @@
 //! before they return, so they survive `kill -9`; counters that may lag a
 //! fraction of a second (usage, rate windows, sessions) rely on the
 //! background flush.
+//!
+//! A failed write (a full disk) marks the store as unable to write until a
+//! recovery thread has reopened sled, which keeps its first I/O error for
+//! good otherwise (`health.rs`).
 
+pub mod health;
 mod lock;
 pub(crate) mod record;
 mod scan;
@@ -20,11 +25,17 @@ pub use lock::DirLock;
 pub use record::{Record, RecordError, decode_body};
 pub use scan::CompositeKey;
 
+use health::WriteHealth;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 const META_TREE: &str = "meta";
 const NEXT_ID_KEY: &[u8] = b"next_id";
+/// Where a write probe lands (`doctor`, recovery): the time of the probe.
+const PROBE_KEY: &[u8] = b"write_probe";
 
 /// How often sled flushes in the background, in milliseconds.
 pub const BACKGROUND_FLUSH_MS: u64 = 200;
@@ -40,6 +51,12 @@ pub enum StoreError {
     Io { dir: PathBuf, source: std::io::Error },
     #[error("the database in {dir} cannot be opened: {message}")]
     Open { dir: PathBuf, message: String },
+    /// A write failed (a full disk, an I/O error) or the filesystem is
+    /// nearly full: the store refuses writes until it recovers by itself.
+    #[error(
+        "the store cannot write ({reason}) in {dir}; free space there: Alpenglow recovers by itself once it can write"
+    )]
+    CannotWrite { dir: PathBuf, reason: String },
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
     #[error("a stored {kind} record cannot be read: {source}")]
@@ -51,14 +68,23 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A tree's raw keys and values, for backups.
 pub type RawEntries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// An open data directory. Cheap to clone (sled handles are reference counted);
+/// An open data directory. Cheap to clone (clones share one sled handle);
 /// the directory lock is held until the last clone is dropped.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
-    dir: PathBuf,
-    _lock: std::sync::Arc<DirLock>,
+    inner: Arc<Inner>,
 }
+
+struct Inner {
+    dir: PathBuf,
+    /// The open sled database; None only while [`Store::reopen`] swaps it.
+    db: RwLock<Option<sled::Db>>,
+    health: Arc<WriteHealth>,
+    _lock: DirLock,
+}
+
+/// How long a caller waits for a reopen in progress before giving up.
+const REOPEN_WAIT: Duration = Duration::from_secs(5);
 
 impl Store {
     /// Opens (creating if needed) the store in `dir`. Fails with
@@ -73,55 +99,70 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { dir: dir.to_path_buf(), source })?;
         restrict_permissions(dir);
         let lock = DirLock::acquire(dir, purpose)?;
-        let config = sled::Config::new().path(dir.join("db")).flush_every_ms(Some(BACKGROUND_FLUSH_MS));
-        // With the directory lock held, sled's own file lock can only be
-        // held by a store this process just dropped: its flusher thread lets
-        // go within one flush interval. Wait for that rather than fail.
-        let mut waited = 0;
-        let db = loop {
-            match config.open() {
-                Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") && waited < 5_000 => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    waited += 20;
-                }
-                other => {
-                    break other.map_err(|e| StoreError::Open { dir: dir.to_path_buf(), message: e.to_string() })?;
-                }
-            }
-        };
-        Ok(Store { db, dir: dir.to_path_buf(), _lock: std::sync::Arc::new(lock) })
+        let db = open_sled(dir)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
+                db: RwLock::new(Some(db)),
+                health: Arc::new(WriteHealth::default()),
+                _lock: lock,
+            }),
+        })
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.inner.dir
+    }
+
+    /// The current sled handle. While a reopen swaps it, waits for the new
+    /// one (at most [`REOPEN_WAIT`]).
+    fn db(&self) -> StoreResult<sled::Db> {
+        let deadline = Instant::now() + REOPEN_WAIT;
+        loop {
+            if let Some(db) = self.inner.db.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                return Ok(db.clone());
+            }
+            if Instant::now() >= deadline {
+                return Err(self.cannot_write("the store is being reopened".into()));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn cannot_write(&self, reason: String) -> StoreError {
+        StoreError::CannotWrite { dir: self.inner.dir.clone(), reason }
     }
 
     /// The typed table for records of type `T`.
     pub fn table<T: Record>(&self) -> StoreResult<Table<T>> {
-        Ok(Table { tree: self.db.open_tree(T::TREE)?, _marker: PhantomData })
+        Ok(Table { tree: self.db()?.open_tree(T::TREE)?, writes: self.writes(), _marker: PhantomData })
     }
 
     /// A unique index: a key claims at most one record id.
     pub fn unique_index(&self, name: &'static str) -> StoreResult<UniqueIndex> {
-        Ok(UniqueIndex { tree: self.db.open_tree(name)? })
+        Ok(UniqueIndex { tree: self.db()?.open_tree(name)?, writes: self.writes() })
+    }
+
+    fn writes(&self) -> Writes {
+        Writes { store: Arc::downgrade(&self.inner) }
     }
 
     /// A new id: 1, 2, 3, ... for the life of the database, never reused.
     /// (sled's own `generate_id` skips a million on every restart, which
     /// makes ids that people must type needlessly long.)
     pub fn next_id(&self) -> StoreResult<u64> {
-        let meta = self.db.open_tree(META_TREE)?;
-        let next = meta.update_and_fetch(NEXT_ID_KEY, |old| {
+        let meta = self.db()?.open_tree(META_TREE)?;
+        let next = self.writes().track(meta.update_and_fetch(NEXT_ID_KEY, |old| {
             let current = old.map(be_u64).unwrap_or(0);
             Some((current + 1).to_be_bytes().to_vec())
-        })?;
+        }))?;
         Ok(next.map(|v| be_u64(&v)).unwrap_or(1))
     }
 
     /// The names of the trees in the database (sled's default tree left out).
     pub fn tree_names(&self) -> Vec<String> {
-        self.db
-            .tree_names()
+        let Ok(db) = self.db() else { return Vec::new() };
+        db.tree_names()
             .into_iter()
             .map(|n| String::from_utf8_lossy(&n).into_owned())
             .filter(|n| n != "__sled__default")
@@ -132,7 +173,7 @@ impl Store {
     /// small configuration trees: the bytes carry each record's version tag,
     /// so a later release upgrades them as it reads them).
     pub fn dump_tree(&self, name: &str) -> StoreResult<RawEntries> {
-        let tree = self.db.open_tree(name)?;
+        let tree = self.db()?.open_tree(name)?;
         tree.iter().map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)).collect()
     }
 
@@ -140,7 +181,7 @@ impl Store {
     /// after `after` (from the first key when None): a backup's page.
     pub fn tree_page(&self, name: &str, after: Option<&[u8]>, limit: usize) -> StoreResult<RawEntries> {
         use std::ops::Bound;
-        let tree = self.db.open_tree(name)?;
+        let tree = self.db()?.open_tree(name)?;
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         tree.range::<&[u8], _>((start, Bound::Unbounded))
             .take(limit)
@@ -150,14 +191,15 @@ impl Store {
 
     /// The largest key of a tree, if any (where a backup's audit pages stop).
     pub fn tree_last_key(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.db.open_tree(name)?.last()?.map(|(k, _)| k.to_vec()))
+        Ok(self.db()?.open_tree(name)?.last()?.map(|(k, _)| k.to_vec()))
     }
 
     /// Empties the named trees: the first step of a streamed restore, which
     /// then adds the entries with [`Store::insert_raw`] and ends with [`Store::flush`].
     pub fn clear_trees(&self, names: &[&str]) -> StoreResult<()> {
         for name in names {
-            self.db.open_tree(name)?.clear()?;
+            let tree = self.db()?.open_tree(name)?;
+            self.writes().track(tree.clear())?;
         }
         Ok(())
     }
@@ -168,14 +210,153 @@ impl Store {
         for (key, value) in entries {
             batch.insert(key.as_slice(), value.as_slice());
         }
-        self.db.open_tree(name)?.apply_batch(batch)?;
-        Ok(())
+        let tree = self.db()?.open_tree(name)?;
+        self.writes().track(tree.apply_batch(batch))
     }
 
-    /// Writes everything buffered to disk and waits for it.
+    /// Writes everything buffered to disk and waits for it. A failure marks
+    /// the store as unable to write (see [`Store::cannot_write_reason`]).
     pub fn flush(&self) -> StoreResult<()> {
-        self.db.flush()?;
+        let db = self.db()?;
+        self.writes().track(db.flush()).map(|_| ())
+    }
+
+    /// Why the store cannot write now, if it cannot: a write failed (until
+    /// the recovery thread has reopened it), or the data directory's
+    /// filesystem has less than [`health::LOW_SPACE_BYTES`] free. Cheap
+    /// (a flag and a `statvfs`): callers ask before work they must record.
+    pub fn cannot_write_reason(&self) -> Option<String> {
+        if let Some(broken) = self.inner.health.current() {
+            return Some(broken.reason);
+        }
+        match health::free_bytes(&self.inner.dir) {
+            Some(free) if free < health::LOW_SPACE_BYTES => Some(format!(
+                "the data directory's filesystem has {} KiB free, less than the {} KiB the store keeps in reserve",
+                free / 1024,
+                health::LOW_SPACE_BYTES / 1024
+            )),
+            _ => None,
+        }
+    }
+
+    /// Writes a probe record and flushes it: whether the store can write
+    /// right now (for `doctor` on a store opened directly). A failure marks
+    /// the store like any failed write.
+    pub fn probe_write(&self) -> StoreResult<()> {
+        let meta = self.db()?.open_tree(META_TREE)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().to_be_bytes();
+        self.writes().track(meta.insert(PROBE_KEY, &now[..]))?;
+        self.flush()
+    }
+
+    /// Drops the sled handle and opens it again: what clears sled's sticky
+    /// I/O error once the cause is gone. Writes not yet on disk are lost
+    /// (they were never acknowledged: an acknowledged write was flushed).
+    fn reopen(&self) -> StoreResult<()> {
+        // Taken out, then the lock let go: callers wait in `db()` instead of
+        // on the lock, and one still holding an old tree finishes with it.
+        let old = self.inner.db.write().unwrap_or_else(|e| e.into_inner()).take();
+        drop(old);
+        let db = open_sled(&self.inner.dir)?;
+        *self.inner.db.write().unwrap_or_else(|e| e.into_inner()) = Some(db);
         Ok(())
+    }
+}
+
+/// Reports write failures of a table or the store to their store's health.
+#[derive(Clone)]
+struct Writes {
+    store: Weak<Inner>,
+}
+
+impl Writes {
+    /// Passes `result` on; an I/O failure marks the store as unable to
+    /// write (and starts its recovery) and reads as [`StoreError::CannotWrite`].
+    fn track<T>(&self, result: Result<T, sled::Error>) -> StoreResult<T> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(error @ (sled::Error::Io(_) | sled::Error::ReportableBug(_))) => {
+                let Some(inner) = self.store.upgrade() else { return Err(error.into()) };
+                let store = Store { inner };
+                let reason = health::describe(&error);
+                store.mark_cannot_write(reason.clone());
+                Err(store.cannot_write(reason))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+impl Store {
+    /// Marks the store as unable to write and starts the recovery thread
+    /// (one at a time). Logged once per episode.
+    fn mark_cannot_write(&self, reason: String) {
+        let health = &self.inner.health;
+        if health.mark_broken(reason.clone()) {
+            tracing::error!(
+                dir = %self.inner.dir.display(),
+                %reason,
+                "the store cannot write; requests that must be audited are refused until it can (it recovers by itself once space is back)"
+            );
+        }
+        if health.recovering.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let spawned = std::thread::Builder::new().name("store-recovery".into()).spawn(move || recover(weak));
+        if spawned.is_err() {
+            health.recovering.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// The recovery thread: waits until the data directory takes a probe file,
+/// reopens sled, checks a write, and clears the mark. Ends when the store
+/// is dropped.
+fn recover(weak: Weak<Inner>) {
+    loop {
+        std::thread::sleep(health::RECOVERY_INTERVAL);
+        let Some(inner) = weak.upgrade() else { return };
+        let store = Store { inner };
+        if health::probe_space(store.dir()).is_err() {
+            continue;
+        }
+        let recovered = store.reopen().and_then(|()| {
+            let meta = store.db()?.open_tree(META_TREE)?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp().to_be_bytes();
+            meta.insert(PROBE_KEY, &now[..])?;
+            store.db()?.flush()?;
+            Ok(())
+        });
+        match recovered {
+            Ok(()) => {
+                let health = &store.inner.health;
+                let down_for = health.current().map(|c| c.since.elapsed().as_secs()).unwrap_or(0);
+                health.mark_writable();
+                health.recovering.store(false, Ordering::Release);
+                tracing::info!(dir = %store.dir().display(), down_for_s = down_for, "the store can write again");
+                return;
+            }
+            Err(e) => tracing::debug!(error = %e, "the store cannot write yet"),
+        }
+    }
+}
+
+/// Opens sled in `dir/db`. With the directory lock held, sled's own file
+/// lock can only be held by a handle this process just dropped: its
+/// flusher thread lets go within one flush interval. Wait for that rather
+/// than fail.
+fn open_sled(dir: &Path) -> StoreResult<sled::Db> {
+    let config = sled::Config::new().path(dir.join("db")).flush_every_ms(Some(BACKGROUND_FLUSH_MS));
+    let mut waited = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") && waited < 5_000 => {
+                std::thread::sleep(Duration::from_millis(20));
+                waited += 20;
+            }
+            other => return other.map_err(|e| StoreError::Open { dir: dir.to_path_buf(), message: e.to_string() }),
+        }
     }
 }
 
@@ -216,6 +397,7 @@ impl TableKey for String {
 /// A tree of records of one type.
 pub struct Table<T: Record> {
     tree: sled::Tree,
+    writes: Writes,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -228,13 +410,13 @@ impl<T: Record> Table<T> {
     }
 
     pub fn insert<K: TableKey + ?Sized>(&self, key: &K, value: &T) -> StoreResult<()> {
-        self.tree.insert(key.key_bytes(), record::encode(value))?;
+        self.writes.track(self.tree.insert(key.key_bytes(), record::encode(value)))?;
         Ok(())
     }
 
     /// Removes a record; returns whether it existed.
     pub fn remove<K: TableKey + ?Sized>(&self, key: &K) -> StoreResult<bool> {
-        Ok(self.tree.remove(key.key_bytes())?.is_some())
+        Ok(self.writes.track(self.tree.remove(key.key_bytes()))?.is_some())
     }
 
     /// All records in key order.
@@ -248,7 +430,7 @@ impl<T: Record> Table<T> {
     pub fn update<K: TableKey + ?Sized>(&self, key: &K, mut change: impl FnMut(&mut T)) -> StoreResult<Option<T>> {
         let mut decode_error = None;
         let mut result = None;
-        self.tree.update_and_fetch(key.key_bytes(), |old| {
+        let updated = self.tree.update_and_fetch(key.key_bytes(), |old| {
             let old = old?;
             match decode::<T>(old) {
                 Ok(mut value) => {
@@ -262,7 +444,8 @@ impl<T: Record> Table<T> {
                     Some(old.to_vec())
                 }
             }
-        })?;
+        });
+        self.writes.track(updated)?;
         match decode_error {
             Some(e) => Err(e),
             None => Ok(result),
@@ -298,13 +481,18 @@ fn decode<T: Record>(bytes: &[u8]) -> StoreResult<T> {
 /// A tree mapping a unique key to the id of the record that claimed it.
 pub struct UniqueIndex {
     tree: sled::Tree,
+    writes: Writes,
 }
 
 impl UniqueIndex {
     /// Claims `key` for `id`. Returns the id of the current holder if the key
     /// is taken (by another id); claiming again for the same id succeeds.
     pub fn claim(&self, key: &str, id: u64) -> StoreResult<Result<(), u64>> {
-        let swap = self.tree.compare_and_swap(key.as_bytes(), None as Option<&[u8]>, Some(&id.to_be_bytes()[..]))?;
+        let swap = self.writes.track(self.tree.compare_and_swap(
+            key.as_bytes(),
+            None as Option<&[u8]>,
+            Some(&id.to_be_bytes()[..]),
+        ))?;
         match swap {
             Ok(()) => Ok(Ok(())),
             Err(current) => {
@@ -316,7 +504,11 @@ impl UniqueIndex {
 
     /// Releases `key` if `id` holds it.
     pub fn release(&self, key: &str, id: u64) -> StoreResult<()> {
-        let _ = self.tree.compare_and_swap(key.as_bytes(), Some(&id.to_be_bytes()[..]), None as Option<&[u8]>)?;
+        let _ = self.writes.track(self.tree.compare_and_swap(
+            key.as_bytes(),
+            Some(&id.to_be_bytes()[..]),
+            None as Option<&[u8]>,
+        ))?;
         Ok(())
     }
 

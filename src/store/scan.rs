@@ -81,7 +81,7 @@ impl<T: Record> Table<T> {
             batch.insert(key.key_bytes(), record::encode(&value));
             n += 1;
         }
-        self.tree.apply_batch(batch)?;
+        self.writes.track(self.tree.apply_batch(batch))?;
         Ok(n)
     }
 
@@ -93,7 +93,7 @@ impl<T: Record> Table<T> {
             batch.remove(key.key_bytes());
             n += 1;
         }
-        self.tree.apply_batch(batch)?;
+        self.writes.track(self.tree.apply_batch(batch))?;
         Ok(n)
     }
 }

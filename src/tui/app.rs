@@ -7,10 +7,14 @@ use super::audit::AuditScreen;
 use super::credentials::CredentialsScreen;
 use super::home::HomeScreen;
 use super::resources::ResourcesScreen;
+use super::screen::{Click, Screen};
 use super::sessions::SessionsScreen;
 use super::settings::SettingsScreen;
 use super::setup::SetupScreen;
-use crate::admin_socket::ApiResult;
+use crate::admin::api::{
+    self as api, ApiResult, CredentialView, GetStatus, ListCredentials, ListOdooFields, ListOdooModels, ListOdooUsers,
+    ListResources, OdooField, OdooModel, OdooUserView, QueryAudit, ResourceView, SettingEntry, ShowSettings, Status,
+};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use serde_json::Value;
@@ -80,15 +84,25 @@ pub enum Tag {
     EndSession,
 }
 
-/// One admin API request.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub tag: Tag,
-    pub op: String,
-    pub args: Value,
+/// What the worker is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// One admin API request.
+    Admin(api::Request),
+    /// The dashboard's own: write the audit entries `filters` match to a new
+    /// file at `path` (the worker does it, so the UI thread does no I/O).
+    ExportAudit { path: String, filters: QueryAudit },
 }
 
-/// One answer.
+/// One request, and what its answer is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub tag: Tag,
+    pub job: Job,
+}
+
+/// One answer, as the wire carries it; the screen that asked reads it as
+/// its request's typed answer.
 #[derive(Debug)]
 pub struct Reply {
     pub tag: Tag,
@@ -114,23 +128,27 @@ impl<T> Loadable<T> {
     }
 }
 
-/// One field of a model: (name, label, type).
-pub type FieldInfo = (String, String, String);
-
 /// What the screens share: the daemon's data as last fetched.
 #[derive(Debug, Default)]
 pub struct Data {
-    pub status: Option<Value>,
-    pub settings: Vec<Value>,
+    pub status: Option<Status>,
+    pub settings: Vec<SettingEntry>,
     pub warnings: Vec<String>,
-    pub resources: Vec<Value>,
-    pub credentials: Vec<Value>,
-    /// Odoo's models: (technical name, label).
-    pub models: Loadable<Vec<(String, String)>>,
+    pub resources: Vec<ResourceView>,
+    pub credentials: Vec<CredentialView>,
+    /// Odoo's models.
+    pub models: Loadable<Vec<OdooModel>>,
     /// Each model's fields.
-    pub fields: HashMap<String, Loadable<Vec<FieldInfo>>>,
-    /// Odoo's internal users: (id, login, name).
-    pub users: Loadable<Vec<(u32, String, String)>>,
+    pub fields: HashMap<String, Loadable<Vec<OdooField>>>,
+    /// Odoo's internal users.
+    pub users: Loadable<Vec<OdooUserView>>,
+}
+
+impl Data {
+    /// A setting's value as shown (`on`, `500`, a URL), or "" when unknown.
+    pub fn setting(&self, key: &str) -> String {
+        self.settings.iter().find(|s| s.key == key).map(|s| s.value.to_string()).unwrap_or_default()
+    }
 }
 
 /// Requests the screens want sent.
@@ -138,8 +156,14 @@ pub struct Data {
 pub struct Outbox(pub Vec<Request>);
 
 impl Outbox {
-    pub fn send(&mut self, tag: Tag, op: &str, args: Value) {
-        self.0.push(Request { tag, op: op.to_string(), args });
+    /// Sends an admin API request; its answer comes back under `tag`.
+    pub fn send(&mut self, tag: Tag, request: impl Into<api::Request>) {
+        self.0.push(Request { tag, job: Job::Admin(request.into()) });
+    }
+
+    /// Asks the worker for one of its own jobs.
+    pub fn job(&mut self, tag: Tag, job: Job) {
+        self.0.push(Request { tag, job });
     }
 }
 
@@ -154,7 +178,7 @@ impl Ctx<'_> {
     pub fn want_models(&mut self) {
         if matches!(self.data.models, Loadable::NotAsked | Loadable::Failed(_)) {
             self.data.models = Loadable::Loading;
-            self.out.send(Tag::Models, "odoo.models", Value::Null);
+            self.out.send(Tag::Models, ListOdooModels::default());
         }
     }
 
@@ -163,14 +187,14 @@ impl Ctx<'_> {
         let entry = self.data.fields.entry(model.to_string()).or_default();
         if matches!(entry, Loadable::NotAsked | Loadable::Failed(_)) {
             *entry = Loadable::Loading;
-            self.out.send(Tag::Fields(model.to_string()), "odoo.fields", serde_json::json!({"model": model}));
+            self.out.send(Tag::Fields(model.to_string()), ListOdooFields { model: model.to_string() });
         }
     }
 
     pub fn want_users(&mut self) {
         if matches!(self.data.users, Loadable::NotAsked | Loadable::Failed(_)) {
             self.data.users = Loadable::Loading;
-            self.out.send(Tag::Users, "odoo.users", Value::Null);
+            self.out.send(Tag::Users, ListOdooUsers {});
         }
     }
 }
@@ -240,16 +264,44 @@ impl App {
         }
     }
 
+    /// A screen by its id.
+    pub fn screen(&self, id: ScreenId) -> &dyn Screen {
+        match id {
+            ScreenId::Home => &self.home,
+            ScreenId::Settings => &self.settings,
+            ScreenId::Resources => &self.resources,
+            ScreenId::Credentials => &self.credentials,
+            ScreenId::Audit => &self.audit,
+            ScreenId::Sessions => &self.sessions,
+            ScreenId::Setup => &self.setup,
+        }
+    }
+
+    /// The screen shown.
+    pub fn current(&self) -> &dyn Screen {
+        self.screen(self.screen)
+    }
+
+    /// A screen by its id, and what it may change: the data and the outbox.
+    fn parts(&mut self, id: ScreenId) -> (&mut dyn Screen, Ctx<'_>) {
+        let screen: &mut dyn Screen = match id {
+            ScreenId::Home => &mut self.home,
+            ScreenId::Settings => &mut self.settings,
+            ScreenId::Resources => &mut self.resources,
+            ScreenId::Credentials => &mut self.credentials,
+            ScreenId::Audit => &mut self.audit,
+            ScreenId::Sessions => &mut self.sessions,
+            ScreenId::Setup => &mut self.setup,
+        };
+        (screen, Ctx { data: &mut self.data, out: &mut self.outbox })
+    }
+
     /// The first requests: everything the screens show.
     pub fn start(&mut self) {
-        for (tag, op) in [
-            (Tag::Status, "status"),
-            (Tag::Settings, "settings.show"),
-            (Tag::Resources, "resources.list"),
-            (Tag::Credentials, "credentials.list"),
-        ] {
-            self.outbox.send(tag, op, Value::Null);
-        }
+        self.outbox.send(Tag::Status, GetStatus {});
+        self.outbox.send(Tag::Settings, ShowSettings {});
+        self.outbox.send(Tag::Resources, ListResources {});
+        self.outbox.send(Tag::Credentials, ListCredentials {});
     }
 
     /// Requests to send now; each is then awaited.
@@ -263,6 +315,11 @@ impl App {
         !self.pending.is_empty()
     }
 
+    /// Whether no answer for `tag` is awaited or about to be asked for.
+    fn idle(&self, tag: &Tag) -> bool {
+        !self.pending.contains(tag) && !self.outbox.0.iter().any(|r| &r.tag == tag)
+    }
+
     /// Every 100 ms: live data is refreshed every two seconds, unless an
     /// answer for it is still awaited.
     pub fn on_tick(&mut self) {
@@ -270,17 +327,14 @@ impl App {
         if !self.tick.is_multiple_of(REFRESH_TICKS) {
             return;
         }
-        let idle = |tag: &Tag, app: &App| !app.pending.contains(tag) && !app.outbox.0.iter().any(|r| &r.tag == tag);
-        if idle(&Tag::Status, self) {
-            self.outbox.send(Tag::Status, "status", Value::Null);
+        if self.idle(&Tag::Status) {
+            self.outbox.send(Tag::Status, GetStatus {});
         }
-        match self.screen {
-            ScreenId::Audit if self.audit.live && idle(&Tag::Audit, self) => self.audit.refresh(&mut self.outbox),
-            ScreenId::Sessions if idle(&Tag::Sessions, self) => self.sessions.refresh(&mut self.outbox),
-            ScreenId::Credentials if idle(&Tag::Credentials, self) => {
-                self.outbox.send(Tag::Credentials, "credentials.list", Value::Null)
-            }
-            _ => {}
+        if let Some(tag) = self.current().live()
+            && self.idle(&tag)
+        {
+            let (screen, mut ctx) = self.parts(self.screen);
+            screen.refresh(&mut ctx);
         }
     }
 
@@ -288,25 +342,8 @@ impl App {
     pub fn go(&mut self, screen: ScreenId) {
         self.screen = screen;
         self.message = None;
-        let mut ctx = Ctx { data: &mut self.data, out: &mut self.outbox };
-        match screen {
-            ScreenId::Audit => self.audit.refresh(ctx.out),
-            ScreenId::Sessions => self.sessions.refresh(ctx.out),
-            ScreenId::Setup => self.setup.enter(&mut ctx),
-            _ => {}
-        }
-    }
-
-    /// Whether the shown screen is taking typed text (global letter keys off).
-    fn typing(&self) -> bool {
-        match self.screen {
-            ScreenId::Settings => self.settings.typing(),
-            ScreenId::Resources => self.resources.typing(),
-            ScreenId::Credentials => self.credentials.typing(),
-            ScreenId::Audit => self.audit.typing(),
-            ScreenId::Setup => self.setup.typing(),
-            ScreenId::Home | ScreenId::Sessions => false,
-        }
+        let (shown, mut ctx) = self.parts(screen);
+        shown.on_enter(&mut ctx);
     }
 
     pub fn on_key(&mut self, key: KeyEvent) {
@@ -318,22 +355,13 @@ impl App {
             self.help = false;
             return;
         }
-        let typing = self.typing();
+        let typing = self.current().typing();
         if !typing && key.code == KeyCode::Char('?') {
             self.help = true;
             return;
         }
-        let mut ctx = Ctx { data: &mut self.data, out: &mut self.outbox };
-        let action = match self.screen {
-            ScreenId::Home => self.home.on_key(key, &mut ctx),
-            ScreenId::Settings => self.settings.on_key(key, &mut ctx),
-            ScreenId::Resources => self.resources.on_key(key, &mut ctx),
-            ScreenId::Credentials => self.credentials.on_key(key, &mut ctx),
-            ScreenId::Audit => self.audit.on_key(key, &mut ctx),
-            ScreenId::Sessions => self.sessions.on_key(key, &mut ctx),
-            ScreenId::Setup => self.setup.on_key(key, &mut ctx),
-        };
-        match action {
+        let (shown, mut ctx) = self.parts(self.screen);
+        match shown.on_key(key, &mut ctx) {
             Action::None => {}
             Action::Go(screen) => {
                 self.go(screen);
@@ -395,33 +423,12 @@ impl App {
             }
             return;
         }
-        let data = &self.data;
-        let activate = match self.screen {
-            ScreenId::Home => {
-                if let Some(screen) = self.home.click(column, row, body) {
-                    self.go(screen);
-                }
-                false
-            }
-            ScreenId::Settings => {
-                self.settings.click(column, row, body, data);
-                false
-            }
-            ScreenId::Resources => self.resources.click(column, row, body, data),
-            ScreenId::Credentials => self.credentials.click(column, row, body, data),
-            ScreenId::Audit => {
-                self.audit.click(column, row, body);
-                false
-            }
-            ScreenId::Sessions => {
-                self.sessions.click(column, row, body);
-                false
-            }
-            ScreenId::Setup => false,
-        };
-        // A second click on a form's focused row does what Enter does there.
-        if activate {
-            self.on_key(KeyEvent::from(KeyCode::Enter));
+        let (shown, ctx) = self.parts(self.screen);
+        match shown.click(column, row, body, ctx.data) {
+            Click::None => {}
+            Click::Go(screen) => self.go(screen),
+            // A second click on a form's focused row does what Enter does there.
+            Click::Activate => self.on_key(KeyEvent::from(KeyCode::Enter)),
         }
     }
 
@@ -437,117 +444,93 @@ impl App {
             self.pending.remove(at);
         }
         let Reply { tag, result } = reply;
-        match (&tag, result) {
-            (Tag::Status, Ok(v)) => {
+        let failed = match &tag {
+            Tag::Status => api::decode::<GetStatus>(result).map(|status| {
                 let first = self.data.status.is_none();
-                let unconfigured = v["odoo"]["configured"] == false;
-                self.data.status = Some(v);
+                let unconfigured = !status.odoo.configured;
+                self.data.status = Some(status);
                 // First run: no Odoo connection configured, so start with the wizard.
                 if first && unconfigured {
                     self.go(ScreenId::Setup);
                 }
+            }),
+            Tag::Settings => api::decode::<ShowSettings>(result).map(|shown| {
+                self.data.settings = shown.settings;
+                self.data.warnings = shown.warnings;
+            }),
+            Tag::Resources => api::decode::<ListResources>(result).map(|all| self.data.resources = all),
+            Tag::Credentials => api::decode::<ListCredentials>(result).map(|all| self.data.credentials = all),
+            Tag::Models => {
+                self.data.models = loaded(api::decode::<ListOdooModels>(result));
+                self.shared_data_arrived(&tag);
+                Ok(())
             }
-            (Tag::Settings, Ok(v)) => {
-                self.data.settings = v["settings"].as_array().cloned().unwrap_or_default();
-                self.data.warnings = strings(&v["warnings"]);
+            Tag::Fields(model) => {
+                self.data.fields.insert(model.clone(), loaded(api::decode::<ListOdooFields>(result)));
+                self.shared_data_arrived(&tag);
+                Ok(())
             }
-            (Tag::Resources, Ok(v)) => self.data.resources = v.as_array().cloned().unwrap_or_default(),
-            (Tag::Credentials, Ok(v)) => self.data.credentials = v.as_array().cloned().unwrap_or_default(),
-            (Tag::Models, result) => {
-                self.data.models = match result {
-                    Ok(v) => Loadable::Ready(
-                        v.as_array()
-                            .map(|a| a.iter().map(|m| (text(&m["model"]), text(&m["name"]))).collect())
-                            .unwrap_or_default(),
-                    ),
-                    Err(e) => Loadable::Failed(e.message),
-                };
-                self.resources.on_models(&self.data);
+            Tag::Users => {
+                self.data.users = loaded(api::decode::<ListOdooUsers>(result));
+                self.shared_data_arrived(&tag);
+                Ok(())
             }
-            (Tag::Fields(model), result) => {
-                let loaded = match result {
-                    Ok(v) => Loadable::Ready(
-                        v.as_array()
-                            .map(|a| {
-                                a.iter().map(|f| (text(&f["name"]), text(&f["string"]), text(&f["type"]))).collect()
-                            })
-                            .unwrap_or_default(),
-                    ),
-                    Err(e) => Loadable::Failed(e.message),
-                };
-                self.data.fields.insert(model.clone(), loaded);
-                self.resources.on_fields(&self.data);
+            _ => {
+                self.screen_reply(tag, result);
+                Ok(())
             }
-            (Tag::Users, result) => {
-                self.data.users = match result {
-                    Ok(v) => Loadable::Ready(
-                        v.as_array()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|u| {
-                                        let id = u32::try_from(u["id"].as_u64()?).ok()?;
-                                        Some((id, text(&u["login"]), text(&u["name"])))
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    ),
-                    Err(e) => Loadable::Failed(e.message),
-                };
-                self.credentials.on_users(&self.data);
-            }
-            (Tag::Status | Tag::Settings | Tag::Resources | Tag::Credentials, Err(e)) => {
-                self.message = Some(e.message);
-            }
-            (_, result) => self.screen_reply(tag, result),
+        };
+        if let Err(e) = failed {
+            self.message = Some(e.message);
+        }
+    }
+
+    /// Odoo's models, fields or users arrived: the screens that wait for them fill in.
+    fn shared_data_arrived(&mut self, tag: &Tag) {
+        for id in [ScreenId::Resources, ScreenId::Credentials] {
+            let (screen, ctx) = self.parts(id);
+            screen.on_data(tag, ctx.data);
         }
     }
 
     /// Answers to a screen's own requests.
     fn screen_reply(&mut self, tag: Tag, result: ApiResult<Value>) {
-        let mut ctx = Ctx { data: &mut self.data, out: &mut self.outbox };
-        let said = match tag {
-            Tag::SaveSetting(_) if self.screen == ScreenId::Setup => self.setup.on_reply(&tag, result, &mut ctx),
-            Tag::SaveSetting(_) => self.settings.on_reply(&tag, result, &mut ctx),
-            Tag::SaveResource | Tag::RemoveResource => {
-                let ok = result.is_ok();
-                let said = self.resources.on_reply(&tag, result, &mut ctx);
-                if ok && tag == Tag::SaveResource && self.setup.waiting_for(ScreenId::Resources) {
-                    self.setup.advance();
-                    self.screen = ScreenId::Setup;
-                }
-                said
-            }
-            Tag::CreateCredential | Tag::RevokeCredential => {
-                let ok = result.is_ok();
-                let said = self.credentials.on_reply(&tag, result, &mut ctx);
-                if ok && tag == Tag::CreateCredential && self.setup.waiting_for(ScreenId::Credentials) {
-                    self.setup.advance();
-                    self.screen = ScreenId::Setup;
-                }
-                said
-            }
-            Tag::Audit => self.audit.on_reply(result),
-            Tag::ExportAudit => Some(self.audit.on_export(result)),
-            Tag::Sessions | Tag::EndSession => self.sessions.on_reply(&tag, result, &mut ctx),
+        let owner = match tag {
+            // The setup wizard saves settings of its own.
+            Tag::SaveSetting(_) if self.screen == ScreenId::Setup => ScreenId::Setup,
+            Tag::SaveSetting(_) => ScreenId::Settings,
+            Tag::SaveResource | Tag::RemoveResource => ScreenId::Resources,
+            Tag::CreateCredential | Tag::RevokeCredential => ScreenId::Credentials,
+            Tag::Audit | Tag::ExportAudit => ScreenId::Audit,
+            Tag::Sessions | Tag::EndSession => ScreenId::Sessions,
+            _ => return,
+        };
+        let ok = result.is_ok();
+        let (screen, mut ctx) = self.parts(owner);
+        let said = screen.on_reply(&tag, result, &mut ctx);
+        // The setup wizard waits for the resource and credential it handed over.
+        let handed_over = match tag {
+            Tag::SaveResource => Some(ScreenId::Resources),
+            Tag::CreateCredential => Some(ScreenId::Credentials),
             _ => None,
         };
+        if let Some(screen) = handed_over
+            && ok
+            && self.setup.waiting_for(screen)
+        {
+            self.setup.advance();
+            self.screen = ScreenId::Setup;
+        }
         if let Some(text) = said {
             self.message = Some(text);
         }
     }
 }
 
-/// A JSON value as display text (`""` for null).
-pub fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => (if *b { "on" } else { "off" }).to_string(),
-        other => other.to_string(),
+/// A list from Odoo, or why it could not be had.
+fn loaded<T>(result: ApiResult<T>) -> Loadable<T> {
+    match result {
+        Ok(list) => Loadable::Ready(list),
+        Err(e) => Loadable::Failed(e.message),
     }
-}
-
-pub fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().map(text).collect()).unwrap_or_default()
 }

@@ -5,16 +5,17 @@
 //! worker). A daemon without an audit log answers "unknown operation": the
 //! screen says so.
 
-use super::app::{Action, Loadable, Outbox, Tag, text};
+use super::app::{Action, Ctx, Data, Job, Loadable, Outbox, ScreenId, Tag};
+use super::screen::{Click, Screen};
 use super::widgets::{Input, Rows, bold, centered, fit, form_line, inside, move_cursor, selected};
-use super::worker::EXPORT_AUDIT;
-use crate::admin_socket::ApiResult;
+use super::worker::Exported;
+use crate::admin::api::{self, ApiResult, AuditRecord, QueryAudit};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 /// The filters, in the order of the filter form: (argument, label).
 pub const FILTERS: [(&str, &str); 6] = [
@@ -31,7 +32,7 @@ const PAGE: u64 = 200;
 
 #[derive(Debug, Default)]
 pub struct AuditScreen {
-    pub entries: Loadable<Vec<Value>>,
+    pub entries: Loadable<Vec<AuditRecord>>,
     pub cursor: usize,
     pub live: bool,
     pub filters: [Input; 6],
@@ -48,96 +49,40 @@ pub struct AuditScreen {
 }
 
 impl AuditScreen {
-    pub fn typing(&self) -> bool {
-        self.filtering.is_some() || self.export.is_some()
-    }
-
-    /// The `audit.query` arguments.
-    pub fn query(&self) -> Value {
-        let mut args = Map::new();
-        args.insert("limit".into(), PAGE.into());
+    /// The `audit.query` request, or why the filters cannot make one.
+    pub fn query(&self) -> Result<QueryAudit, String> {
+        let mut query = QueryAudit { limit: Some(PAGE), ..QueryAudit::default() };
         for ((name, _), input) in FILTERS.iter().zip(&self.filters) {
-            if !input.text.trim().is_empty() {
-                args.insert((*name).into(), input.text.trim().into());
+            let text = input.text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            let value = Some(text.to_string());
+            match *name {
+                "from" => query.from = value,
+                "credential" => {
+                    query.credential = Some(text.parse().map_err(|_| "credential must be a whole number".to_string())?)
+                }
+                "model" => query.model = value,
+                "tool" => query.tool = value,
+                "outcome" => query.outcome = value,
+                _ => query.text = value,
             }
         }
-        Value::Object(args)
+        Ok(query)
     }
 
-    pub fn refresh(&mut self, out: &mut Outbox) {
-        if matches!(self.entries, Loadable::NotAsked) {
-            self.entries = Loadable::Loading;
-        }
-        out.send(Tag::Audit, "audit.query", self.query());
-    }
-
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut super::app::Ctx) -> Action {
-        if let Some(input) = &mut self.export {
-            match key.code {
-                KeyCode::Esc => {
-                    self.export = None;
-                    self.export_error = None;
+    /// Asks for the entries the filters match.
+    pub fn load(&mut self, out: &mut Outbox) {
+        match self.query() {
+            Ok(query) => {
+                if matches!(self.entries, Loadable::NotAsked) {
+                    self.entries = Loadable::Loading;
                 }
-                KeyCode::Enter if self.exporting => {}
-                KeyCode::Enter if input.text.trim().is_empty() => {
-                    self.export_error = Some("type the path of the file to write".into())
-                }
-                KeyCode::Enter => {
-                    let path = input.text.trim().to_string();
-                    let mut filters = self.query();
-                    if let Value::Object(map) = &mut filters {
-                        map.remove("limit");
-                    }
-                    ctx.out.send(Tag::ExportAudit, EXPORT_AUDIT, json!({"path": path, "filters": filters}));
-                    self.exporting = true;
-                    self.export_error = None;
-                    return Action::Say(format!("exporting to {path}…"));
-                }
-                _ => {
-                    input.on_key(key);
-                    self.export_error = None;
-                }
+                out.send(Tag::Audit, query);
             }
-            return Action::None;
+            Err(e) => self.entries = Loadable::Failed(e),
         }
-        if let Some(row) = self.filtering {
-            match key.code {
-                KeyCode::Esc => self.filtering = None,
-                KeyCode::Enter => {
-                    self.filtering = None;
-                    self.cursor = 0;
-                    self.refresh(ctx.out);
-                }
-                KeyCode::Up | KeyCode::BackTab => self.filtering = Some(row.saturating_sub(1)),
-                KeyCode::Down | KeyCode::Tab => self.filtering = Some((row + 1).min(FILTERS.len() - 1)),
-                _ => {
-                    self.filters[row].on_key(key);
-                }
-            }
-            return Action::None;
-        }
-        let len = self.entries.ready().map_or(0, Vec::len);
-        if !self.detail && move_cursor(&mut self.cursor, len, key) {
-            return Action::None;
-        }
-        match key.code {
-            KeyCode::Tab => self.detail = !self.detail,
-            KeyCode::Char('f') | KeyCode::Char('/') => {
-                self.filtering = Some(if key.code == KeyCode::Char('/') { 5 } else { 0 })
-            }
-            KeyCode::Char('l') => {
-                self.live = !self.live;
-                return Action::Say(format!("live tail {}", if self.live { "on" } else { "off" }));
-            }
-            KeyCode::Char('g') | KeyCode::F(5) => self.refresh(ctx.out),
-            KeyCode::Char('x') => {
-                self.export = Some(Input::new(&Self::default_export_name()));
-                self.export_error = None;
-            }
-            KeyCode::Esc if self.detail => self.detail = false,
-            _ => return Action::Unhandled,
-        }
-        Action::None
     }
 
     /// The export prompt's first suggestion: a new file in the current directory.
@@ -148,13 +93,15 @@ impl AuditScreen {
     }
 
     /// The export's answer: where and how many, or why not (the prompt stays open).
-    pub fn on_export(&mut self, result: ApiResult<Value>) -> String {
+    fn on_export(&mut self, result: ApiResult<Value>) -> String {
         self.exporting = false;
-        match result {
-            Ok(v) => {
+        let exported = result
+            .and_then(|v| serde_json::from_value::<Exported>(v).map_err(|e| api::ApiError::failed(e.to_string())));
+        match exported {
+            Ok(done) => {
                 self.export = None;
                 self.export_error = None;
-                format!("exported {} entries to {}", text(&v["entries"]), text(&v["path"]))
+                format!("exported {} entries to {}", done.entries, done.path)
             }
             Err(e) => {
                 let message = format!("not exported: {}", e.message);
@@ -164,10 +111,9 @@ impl AuditScreen {
         }
     }
 
-    pub fn on_reply(&mut self, result: ApiResult<Value>) -> Option<String> {
-        self.entries = match result {
-            Ok(Value::Array(entries)) => Loadable::Ready(entries),
-            Ok(v) => Loadable::Ready(v["entries"].as_array().cloned().unwrap_or_default()),
+    fn on_entries(&mut self, result: ApiResult<Value>) {
+        self.entries = match api::decode::<QueryAudit>(result) {
+            Ok(page) => Loadable::Ready(page.entries),
             Err(e) if e.message.starts_with("unknown operation") => {
                 Loadable::Failed("this daemon keeps no audit log yet (it has no audit.query operation)".into())
             }
@@ -175,7 +121,6 @@ impl AuditScreen {
         };
         let len = self.entries.ready().map_or(0, Vec::len);
         self.cursor = self.cursor.min(len.saturating_sub(1));
-        None
     }
 
     /// The filter line, the body (list and detail, or the filter form), the hints.
@@ -193,28 +138,6 @@ impl AuditScreen {
     fn rows(&self, area: Rect) -> Rows {
         let [list, _] = Self::panes(Self::areas(area)[1]);
         Rows::new(Rect { y: list.y + 1, height: list.height.saturating_sub(1), ..list }, self.cursor)
-    }
-
-    /// A click on an entry selects it and focuses the list; on the detail
-    /// pane focuses it (as Tab does). Not while a form or the export is open.
-    pub fn click(&mut self, column: u16, row: u16, area: Rect) {
-        if self.filtering.is_some() || self.export.is_some() {
-            return;
-        }
-        let Some(entries) = self.entries.ready() else { return };
-        if let Some(i) = self.rows(area).hit(column, row, entries.len()) {
-            self.cursor = i;
-            self.detail = false;
-        } else if inside(Self::panes(Self::areas(area)[1])[1], column, row) {
-            self.detail = true;
-        }
-    }
-
-    pub fn draw(&self, frame: &mut Frame, area: Rect) {
-        self.draw_log(frame, area);
-        if let Some(input) = &self.export {
-            self.draw_export(frame, area, input);
-        }
     }
 
     fn draw_log(&self, frame: &mut Frame, area: Rect) {
@@ -267,14 +190,16 @@ impl AuditScreen {
         let rows = self.rows(area);
         for (i, e) in entries.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
+            let e = e.fields();
+            let who = [&e.credential, &e.login].into_iter().flatten().find(|t| !t.is_empty());
             let row = format!(
                 "{} {:<14} {:<14} {:<12} {:<18} {}",
                 if focused { ">" } else { " " },
-                short_time(&field(e, &["at", "time", "timestamp"])),
-                fit(&field(e, &["credential", "credential_label", "login"]), 14),
-                fit(field(e, &["tool", "operation"]).trim_start_matches("alpenglow_"), 12),
-                fit(&field(e, &["model"]), 18),
-                field(e, &["outcome", "status"])
+                short_time(&e.time),
+                fit(who.map_or("", |w| w.as_str()), 14),
+                fit(e.tool.trim_start_matches("alpenglow_"), 12),
+                fit(e.model.as_deref().unwrap_or_default(), 18),
+                e.outcome
             );
             let line = Line::from(fit(&row, width));
             lines.push(if focused { line.style(selected()) } else { line });
@@ -283,8 +208,10 @@ impl AuditScreen {
             lines.push(Line::from("  No entries match."));
         }
         frame.render_widget(Paragraph::new(lines), list);
-        let detail_text =
-            entries.get(self.cursor).map(|e| serde_json::to_string_pretty(e).unwrap_or_default()).unwrap_or_default();
+        let detail_text = entries
+            .get(self.cursor)
+            .map(|e| serde_json::to_string_pretty(e.json()).unwrap_or_default())
+            .unwrap_or_default();
         let title = if self.detail { " Detail (focused) " } else { " Detail " };
         frame.render_widget(
             Paragraph::new(detail_text).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
@@ -312,9 +239,141 @@ impl AuditScreen {
     }
 }
 
-/// The first of `names` the entry has, as text.
-fn field(entry: &Value, names: &[&str]) -> String {
-    names.iter().map(|n| text(&entry[*n])).find(|t| !t.is_empty()).unwrap_or_default()
+impl Screen for AuditScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Audit
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &[
+            "f        filters · / text filter",
+            "l        live tail on/off · g refresh",
+            "Tab      detail pane · x export to a file (asks where)",
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        self.filtering.is_some() || self.export.is_some()
+    }
+
+    fn on_enter(&mut self, ctx: &mut Ctx) {
+        self.load(ctx.out);
+    }
+
+    /// With the live tail on, the entries are asked for every two seconds.
+    fn live(&self) -> Option<Tag> {
+        self.live.then_some(Tag::Audit)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        self.load(ctx.out);
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if let Some(input) = &mut self.export {
+            match key.code {
+                KeyCode::Esc => {
+                    self.export = None;
+                    self.export_error = None;
+                }
+                KeyCode::Enter if self.exporting => {}
+                KeyCode::Enter if input.text.trim().is_empty() => {
+                    self.export_error = Some("type the path of the file to write".into())
+                }
+                KeyCode::Enter => {
+                    let path = input.text.trim().to_string();
+                    let filters = match self.query() {
+                        Ok(query) => QueryAudit { limit: None, ..query },
+                        Err(e) => {
+                            let said = format!("not exported: {e}");
+                            self.export_error = Some(e);
+                            return Action::Say(said);
+                        }
+                    };
+                    ctx.out.job(Tag::ExportAudit, Job::ExportAudit { path: path.clone(), filters });
+                    self.exporting = true;
+                    self.export_error = None;
+                    return Action::Say(format!("exporting to {path}…"));
+                }
+                _ => {
+                    input.on_key(key);
+                    self.export_error = None;
+                }
+            }
+            return Action::None;
+        }
+        if let Some(row) = self.filtering {
+            match key.code {
+                KeyCode::Esc => self.filtering = None,
+                KeyCode::Enter => {
+                    self.filtering = None;
+                    self.cursor = 0;
+                    self.load(ctx.out);
+                }
+                KeyCode::Up | KeyCode::BackTab => self.filtering = Some(row.saturating_sub(1)),
+                KeyCode::Down | KeyCode::Tab => self.filtering = Some((row + 1).min(FILTERS.len() - 1)),
+                _ => {
+                    self.filters[row].on_key(key);
+                }
+            }
+            return Action::None;
+        }
+        let len = self.entries.ready().map_or(0, Vec::len);
+        if !self.detail && move_cursor(&mut self.cursor, len, key) {
+            return Action::None;
+        }
+        match key.code {
+            KeyCode::Tab => self.detail = !self.detail,
+            KeyCode::Char('f') | KeyCode::Char('/') => {
+                self.filtering = Some(if key.code == KeyCode::Char('/') { 5 } else { 0 })
+            }
+            KeyCode::Char('l') => {
+                self.live = !self.live;
+                return Action::Say(format!("live tail {}", if self.live { "on" } else { "off" }));
+            }
+            KeyCode::Char('g') | KeyCode::F(5) => self.load(ctx.out),
+            KeyCode::Char('x') => {
+                self.export = Some(Input::new(&Self::default_export_name()));
+                self.export_error = None;
+            }
+            KeyCode::Esc if self.detail => self.detail = false,
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+
+    fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, _ctx: &mut Ctx) -> Option<String> {
+        match tag {
+            Tag::ExportAudit => Some(self.on_export(result)),
+            _ => {
+                self.on_entries(result);
+                None
+            }
+        }
+    }
+
+    /// A click on an entry selects it and focuses the list; on the detail
+    /// pane focuses it (as Tab does). Not while a form or the export is open.
+    fn click(&mut self, column: u16, row: u16, area: Rect, _data: &Data) -> Click {
+        if self.filtering.is_some() || self.export.is_some() {
+            return Click::None;
+        }
+        let Some(entries) = self.entries.ready() else { return Click::None };
+        if let Some(i) = self.rows(area).hit(column, row, entries.len()) {
+            self.cursor = i;
+            self.detail = false;
+        } else if inside(Self::panes(Self::areas(area)[1])[1], column, row) {
+            self.detail = true;
+        }
+        Click::None
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, _data: &Data) {
+        self.draw_log(frame, area);
+        if let Some(input) = &self.export {
+            self.draw_export(frame, area, input);
+        }
+    }
 }
 
 /// `2026-11-27T10:00:05.123Z` as `11-27 10:00:05`: the year and fractions

@@ -6,13 +6,13 @@
 use super::app::{Ctx, Data, Loadable, Tag};
 use super::form::{FormKey, FormNav};
 use super::widgets::{Input, Picked, Picker, bold, centered};
+use crate::admin::api::{CreateCredential, SecretText};
 use crate::config::ApiKey;
 use crate::config::credential::parse_date;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use serde_json::{Value, json};
 
 const ROWS: [&str; 7] = ["Odoo user", "Label", "API key", "Scope", "Expires on", "Company", "[ Create ]"];
 const CREATE: usize = 6;
@@ -45,7 +45,7 @@ impl CredentialForm {
     fn user_items(data: &Data) -> Vec<(String, String)> {
         data.users
             .ready()
-            .map(|u| u.iter().map(|(id, login, name)| (format!("{id} {login}"), name.clone())).collect())
+            .map(|u| u.iter().map(|user| (format!("{} {}", user.id, user.login), user.name.clone())).collect())
             .unwrap_or_default()
     }
 
@@ -70,8 +70,8 @@ impl CredentialForm {
         parse_user(&self.user_text.text)
     }
 
-    /// The `credentials.create` arguments, or why the form is not ready.
-    pub fn request(&self) -> Result<Value, String> {
+    /// The `credentials.create` request, or why the form is not ready.
+    pub fn request(&self) -> Result<CreateCredential, String> {
         let (user_id, login) = self.user()?;
         if self.label.text.trim().is_empty() {
             return Err("give the credential a label, e.g. \"Claude Desktop - John\"".into());
@@ -83,20 +83,20 @@ impl CredentialForm {
         }
         let company = self.company.text.trim();
         let company_id = if company.is_empty() {
-            Value::Null
+            None
         } else {
-            company.parse::<u32>().map(Value::from).map_err(|_| format!("company {company:?} is not a company id"))?
+            Some(company.parse::<u32>().map_err(|_| format!("company {company:?} is not a company id"))?)
         };
-        Ok(json!({
-            "label": self.label.text.trim(),
-            "user_id": user_id,
-            "login": login,
-            "scope": if self.read_only { "read-only" } else { "full" },
-            "expires": if expires.is_empty() { Value::Null } else { expires.into() },
-            "company_id": company_id,
-            "key": self.key.text.trim(),
-            "check": true,
-        }))
+        Ok(CreateCredential {
+            label: self.label.text.trim().to_string(),
+            user_id,
+            login,
+            scope: Some(if self.read_only { "read-only" } else { "full" }.to_string()),
+            expires: (!expires.is_empty()).then(|| expires.to_string()),
+            company_id,
+            key: SecretText(self.key.text.trim().to_string()),
+            check: true,
+        })
     }
 
     /// Handles a key; true when the form wants to close.
@@ -151,9 +151,9 @@ impl CredentialForm {
 
     fn submit(&mut self, ctx: &mut Ctx) {
         match self.request() {
-            Ok(args) => {
+            Ok(request) => {
                 self.error = None;
-                ctx.out.send(Tag::CreateCredential, "credentials.create", args);
+                ctx.out.send(Tag::CreateCredential, request);
             }
             Err(e) => self.error = Some(e),
         }

@@ -1,16 +1,16 @@
 //! Credentials: the list with usage columns (last used, requests, last IP),
 //! the new-credential form, and revoke with confirmation.
 
-use super::app::{Action, Ctx, Data, Tag, text};
+use super::app::{Action, Ctx, Data, ScreenId, Tag};
 use super::credential_form::CredentialForm;
 use super::list::{ListFrame, ListView};
+use super::screen::{Click, Screen};
 use super::widgets::{confirm, fit};
-use crate::admin_socket::ApiResult;
+use crate::admin::api::{self, ApiResult, CredentialView, ListCredentials, RevokeCredential};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[derive(Debug, Clone, Default)]
 pub enum Mode {
@@ -33,49 +33,12 @@ pub struct CredentialsScreen {
 const DETAIL_LINES: u16 = 1;
 
 impl CredentialsScreen {
-    pub fn typing(&self) -> bool {
-        match &self.mode {
-            Mode::List => self.list.typing(),
-            Mode::Form(f) => f.typing(),
-            Mode::ConfirmRevoke { .. } => false,
-        }
-    }
-
-    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
+    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a CredentialView> {
         data.credentials.iter().filter(|c| self.list.shows(&row_text(c))).collect()
     }
 
     pub fn start_form(&mut self) {
         self.mode = Mode::Form(Box::new(CredentialForm::new()));
-    }
-
-    pub fn on_users(&mut self, data: &Data) {
-        if let Mode::Form(form) = &mut self.mode {
-            form.on_users(data);
-        }
-    }
-
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        match std::mem::take(&mut self.mode) {
-            Mode::Form(mut form) => {
-                if !form.on_key(key, ctx) {
-                    self.mode = Mode::Form(form);
-                }
-                Action::None
-            }
-            Mode::ConfirmRevoke { id, label } => {
-                match key.code {
-                    KeyCode::Char('y') | KeyCode::Char('Y') => {
-                        ctx.out.send(Tag::RevokeCredential, "credentials.revoke", json!({"id": id}));
-                        return Action::Say(format!("revoking {label}…"));
-                    }
-                    KeyCode::Char('n') | KeyCode::Esc => {}
-                    _ => self.mode = Mode::ConfirmRevoke { id, label },
-                }
-                Action::None
-            }
-            Mode::List => self.list_key(key, ctx),
-        }
     }
 
     fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
@@ -88,30 +51,90 @@ impl CredentialsScreen {
             KeyCode::Char('n') | KeyCode::Char('a') => self.start_form(),
             KeyCode::Char('x') | KeyCode::Char('d') | KeyCode::Delete => {
                 let Some(c) = current else { return Action::None };
-                if c["status"] == "revoked" {
-                    return Action::Say(format!("{} is already revoked", text(&c["label"])));
+                if c.status == "revoked" {
+                    return Action::Say(format!("{} is already revoked", c.label));
                 }
-                self.mode = Mode::ConfirmRevoke { id: c["id"].as_u64().unwrap_or(0), label: text(&c["label"]) };
+                self.mode = Mode::ConfirmRevoke { id: c.id, label: c.label };
             }
             _ => return Action::Unhandled,
         }
         Action::None
     }
+}
 
-    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
-        match result {
-            Ok(v) => {
-                ctx.out.send(Tag::Credentials, "credentials.list", Value::Null);
+impl Screen for CredentialsScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Credentials
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &[
+            "n        new credential (user, key, scope, expiry, company)",
+            "x        revoke (asks first)",
+            "Ctrl-S   create · /  search",
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        match &self.mode {
+            Mode::List => self.list.typing(),
+            Mode::Form(f) => f.typing(),
+            Mode::ConfirmRevoke { .. } => false,
+        }
+    }
+
+    /// Usage columns change with traffic: the list is refreshed while shown.
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Credentials)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Credentials, ListCredentials {});
+    }
+
+    /// Odoo's user list arrived (or failed): fill the form's picker.
+    fn on_data(&mut self, tag: &Tag, data: &Data) {
+        if let (Tag::Users, Mode::Form(form)) = (tag, &mut self.mode) {
+            form.on_users(data);
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        match std::mem::take(&mut self.mode) {
+            Mode::Form(mut form) => {
+                if !form.on_key(key, ctx) {
+                    self.mode = Mode::Form(form);
+                }
+                Action::None
+            }
+            Mode::ConfirmRevoke { id, label } => {
+                match key.code {
+                    KeyCode::Char('y') | KeyCode::Char('Y') => {
+                        ctx.out.send(Tag::RevokeCredential, RevokeCredential { id });
+                        return Action::Say(format!("revoking {label}…"));
+                    }
+                    KeyCode::Char('n') | KeyCode::Esc => {}
+                    _ => self.mode = Mode::ConfirmRevoke { id, label },
+                }
+                Action::None
+            }
+            Mode::List => self.list_key(key, ctx),
+        }
+    }
+
+    fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        let said = match tag {
+            Tag::RevokeCredential => {
+                api::decode::<RevokeCredential>(result).map(|c| format!("revoked credential {} ({})", c.id, c.label))
+            }
+            _ => api::decode::<api::CreateCredential>(result)
+                .map(|c| format!("created credential {} ({}) for {}", c.id, c.label, c.login)),
+        };
+        match said {
+            Ok(said) => {
+                ctx.out.send(Tag::Credentials, ListCredentials {});
                 self.mode = Mode::List;
-                Some(match tag {
-                    Tag::RevokeCredential => format!("revoked credential {} ({})", text(&v["id"]), text(&v["label"])),
-                    _ => format!(
-                        "created credential {} ({}) for {}",
-                        text(&v["id"]),
-                        text(&v["label"]),
-                        text(&v["login"])
-                    ),
-                })
+                Some(said)
             }
             Err(e) => {
                 if let Mode::Form(form) = &mut self.mode {
@@ -125,19 +148,25 @@ impl CredentialsScreen {
     /// A click on a row of the list selects it; on the form, it focuses the
     /// row hit. True when the click asks to activate the form's focused row
     /// (the caller sends Enter). Dialogs take no clicks.
-    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) -> bool {
+    fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) -> Click {
         match &mut self.mode {
             Mode::List => {
                 let len = self.visible(data).len();
                 self.list.click(column, row, area, DETAIL_LINES, len);
-                false
+                Click::None
             }
-            Mode::Form(form) => form.click(row, area),
-            _ => false,
+            Mode::Form(form) => {
+                if form.click(row, area) {
+                    Click::Activate
+                } else {
+                    Click::None
+                }
+            }
+            _ => Click::None,
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+    fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         if let Mode::Form(form) = &self.mode {
             form.draw(frame, area, data);
             return;
@@ -146,11 +175,11 @@ impl CredentialsScreen {
         let details = visible.get(self.list.cursor).map(|c| {
             format!(
                 "{}: company {} · key {}… · last IP {} · created {}",
-                text(&c["label"]),
-                if c["company_id"].is_null() { "all".into() } else { text(&c["company_id"]) },
-                text(&c["key_prefix"]),
-                or(&c["last_ip"], "-"),
-                text(&c["created_at"]).chars().take(10).collect::<String>()
+                c.label,
+                c.company_id.map_or_else(|| "all".into(), |id| id.to_string()),
+                c.key_prefix,
+                or(&c.last_ip, "-"),
+                c.created_at.as_deref().unwrap_or_default().chars().take(10).collect::<String>()
             )
         });
         let list = ListFrame {
@@ -171,21 +200,23 @@ impl CredentialsScreen {
     }
 }
 
-fn or(v: &Value, fallback: &str) -> String {
-    let t = text(v);
-    if t.is_empty() { fallback.to_string() } else { t }
+fn or(v: &Option<String>, fallback: &str) -> String {
+    match v.as_deref() {
+        None | Some("") => fallback.to_string(),
+        Some(t) => t.to_string(),
+    }
 }
 
-fn row_text(c: &Value) -> String {
+fn row_text(c: &CredentialView) -> String {
     format!(
         "{:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
-        text(&c["id"]),
-        fit(&text(&c["label"]), 18),
-        fit(&text(&c["login"]), 14),
-        text(&c["scope"]),
-        text(&c["status"]),
-        or(&c["expires_on"], "never"),
-        or(&c["last_used"], "never").chars().take(10).collect::<String>(),
-        text(&c["request_count"])
+        c.id,
+        fit(&c.label, 18),
+        fit(&c.login, 14),
+        c.scope,
+        c.status,
+        or(&c.expires_on, "never"),
+        or(&c.last_used, "never").chars().take(10).collect::<String>(),
+        c.request_count
     )
 }

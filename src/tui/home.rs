@@ -1,14 +1,15 @@
 //! Home: MCP on or off, Odoo's connection and version, the traffic numbers
 //! the daemon records, and quick-action keys to every screen.
 
-use super::app::{Action, Ctx, Data, ScreenId, Tag, text};
+use super::app::{Action, Ctx, Data, ScreenId, Tag};
+use super::screen::{Click, Screen};
 use super::widgets::{bold, fit};
+use crate::admin::api::{GetStatus, SetSetting};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use serde_json::{Value, json};
 
 #[derive(Debug, Default)]
 pub struct HomeScreen;
@@ -23,28 +24,45 @@ pub const QUICK: &[(char, ScreenId)] = &[
     ('w', ScreenId::Setup),
 ];
 
-impl HomeScreen {
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+impl Screen for HomeScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Home
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &[
+            "m        turn MCP access on or off",
+            "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
+            "w        setup wizard",
+        ]
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         if let KeyCode::Char(c) = key.code {
             if let Some((_, screen)) = QUICK.iter().find(|(k, _)| *k == c) {
                 return Action::Go(*screen);
             }
             if c == 'm' {
-                let on = ctx.data.status.as_ref().is_some_and(|s| s["mcp_enabled"] == true);
+                let on = ctx.data.status.as_ref().is_some_and(|s| s.mcp_enabled);
                 let value = if on { "off" } else { "on" };
-                ctx.out.send(
-                    Tag::SaveSetting("enable_mcp".into()),
-                    "settings.set",
-                    json!({"key": "enable_mcp", "value": value}),
-                );
-                ctx.out.send(Tag::Status, "status", Value::Null);
+                let turn = SetSetting { key: "enable_mcp".into(), value: value.into() };
+                ctx.out.send(Tag::SaveSetting("enable_mcp".into()), turn);
+                ctx.out.send(Tag::Status, GetStatus {});
                 return Action::Say(format!("turning MCP access {value}…"));
             }
         }
         Action::Unhandled
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+    /// The screen whose quick action is clicked, if any.
+    fn click(&mut self, column: u16, row: u16, area: Rect, _data: &Data) -> Click {
+        match self.quick_action_at(column, row, area) {
+            Some(screen) => Click::Go(screen),
+            None => Click::None,
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         frame.render_widget(Block::bordered().title(" Home "), area);
         let [content, quick] = areas(area);
         Self::draw_quick(frame, quick);
@@ -52,49 +70,44 @@ impl HomeScreen {
             frame.render_widget(Paragraph::new("Asking the daemon…"), content);
             return;
         };
-        let odoo = &status["odoo"];
-        let odoo_line = if odoo["connected"] == true {
-            format!("connected · Odoo {} · {}", text(&odoo["version"]), text(&odoo["protocol"]))
-        } else if odoo["configured"] == false {
+        let odoo = &status.odoo;
+        let shown = |v: &Option<String>| v.clone().unwrap_or_default();
+        let odoo_line = if odoo.connected {
+            format!("connected · Odoo {} · {}", shown(&odoo.version), shown(&odoo.protocol))
+        } else if !odoo.configured {
             "not configured (w: setup wizard)".to_string()
         } else {
-            format!("NOT CONNECTED: {}", text(&odoo["message"]))
+            format!("NOT CONNECTED: {}", shown(&odoo.message))
         };
-        let traffic = &status["traffic"];
-        let number = |key: &str| -> String {
-            match &traffic[key] {
-                Value::Null => "n/a".into(),
-                v => text(v),
-            }
+        let traffic = status.traffic.as_ref();
+        let number = |read: fn(&crate::admin::api::Traffic) -> usize| -> String {
+            traffic.map_or_else(|| "n/a".into(), |t| read(t).to_string())
         };
         let row = |label: &str, value: String| {
             Line::from(vec![Span::styled(format!("  {label:<22}"), bold()), Span::raw(value)])
         };
-        let mcp = if status["mcp_enabled"] == true { "ON  (m: turn off)" } else { "OFF (m: turn on)" };
+        let mcp = if status.mcp_enabled { "ON  (m: turn off)" } else { "OFF (m: turn on)" };
+        let mcp_url = status.gateway.as_ref().map(|g| g.mcp_url.clone());
         let mut lines = vec![
             Line::from(""),
             row("MCP access", mcp.into()),
             row("Odoo", odoo_line),
-            row("Odoo URL", format!("{} (database {})", or_dash(&odoo["url"]), or_dash(&odoo["database"]))),
-            row("MCP URL", or_dash(&status["gateway"]["mcp_url"])),
-            row("Requests per minute", number("requests_per_minute")),
-            row("Errors (last hour)", number("errors_last_hour")),
-            row("Active sessions", number("active_sessions")),
-            row("Rate-limit refusals", number("rate_limited_last_hour")),
+            row("Odoo URL", format!("{} (database {})", or_dash(&odoo.url), or_dash(&odoo.database))),
+            row("MCP URL", or_dash(&mcp_url)),
+            row("Requests per minute", number(|t| t.requests_per_minute)),
+            row("Errors (last hour)", number(|t| t.errors_last_hour)),
+            row("Active sessions", number(|t| t.active_sessions)),
+            row("Rate-limit refusals", number(|t| t.rate_limited_last_hour)),
             row(
                 "Configured",
-                format!(
-                    "{} resources · {} active credentials",
-                    text(&status["resources"]),
-                    text(&status["credentials_active"])
-                ),
+                format!("{} resources · {} active credentials", status.resources, status.credentials_active),
             ),
-            row("Daemon", format!("{} · up {}", text(&status["mode"]), uptime(&status["uptime_seconds"]))),
+            row("Daemon", format!("{} · up {}", status.mode, uptime(status.uptime_seconds))),
         ];
-        if traffic.is_null() {
+        if traffic.is_none() {
             lines.push(Line::from("  (n/a: this daemon does not record traffic yet)"));
         }
-        if odoo["service_key"] == false {
+        if odoo.service_key == Some(false) {
             lines.push(Line::from("  No Odoo service key: no model, field or user lists."));
         }
         // One line each so the quick actions stay on screen; Settings shows them whole.
@@ -104,7 +117,9 @@ impl HomeScreen {
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), content);
     }
+}
 
+impl HomeScreen {
     /// The quick actions, in the bottom lines of the box; clickable.
     fn draw_quick(frame: &mut Frame, area: Rect) {
         let mut lines = vec![Line::from(Span::styled("  Quick actions", bold()))];
@@ -116,7 +131,7 @@ impl HomeScreen {
     }
 
     /// The screen whose quick action is at (`column`, `row`), if any.
-    pub fn click(&self, column: u16, row: u16, area: Rect) -> Option<ScreenId> {
+    pub fn quick_action_at(&self, column: u16, row: u16, area: Rect) -> Option<ScreenId> {
         let quick = areas(area)[1];
         // The area's first line is its title.
         let line = row.checked_sub(quick.y + 1)? as usize;
@@ -146,13 +161,14 @@ fn areas(area: Rect) -> [Rect; 2] {
     Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(Block::bordered().inner(area))
 }
 
-fn or_dash(v: &Value) -> String {
-    let t = text(v);
-    if t.is_empty() { "-".into() } else { t }
+fn or_dash(v: &Option<String>) -> String {
+    match v.as_deref() {
+        None | Some("") => "-".into(),
+        Some(t) => t.to_string(),
+    }
 }
 
-fn uptime(v: &Value) -> String {
-    let s = v.as_u64().unwrap_or(0);
+fn uptime(s: u64) -> String {
     match s {
         0..60 => format!("{s}s"),
         60..3600 => format!("{}m", s / 60),

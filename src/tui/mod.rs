@@ -3,10 +3,11 @@
 //! thread, so keys and drawing never wait on the daemon or on Odoo.
 //!
 //! Screens are components (`home`, `settings`, `resources`, `credentials`,
-//! `audit`, `sessions`, `setup`): each keeps its own state, handles its keys
-//! and draws from that state without changing it. `app` routes keys and
-//! answers; `view` draws the frame; this file runs the terminal loop (keys,
-//! paste and the mouse: clicks on tabs, quick actions and rows, the wheel).
+//! `audit`, `sessions`, `setup`), each a [`screen::Screen`]: it keeps its own
+//! state, handles its keys and answers, and draws from that state without
+//! changing it. `app` routes keys and answers to the screen shown; `view`
+//! draws the frame; this file runs the terminal loop (keys, paste and the
+//! mouse: clicks on tabs, quick actions and rows, the wheel).
 
 pub mod app;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod home;
 pub mod list;
 pub mod resource_form;
 pub mod resources;
+pub mod screen;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
@@ -24,7 +26,7 @@ pub mod view;
 pub mod widgets;
 pub mod worker;
 
-use crate::admin_socket::SocketClient;
+use crate::admin_socket::AdminClient;
 use app::App;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use ratatui::crossterm::execute;
@@ -33,13 +35,13 @@ use std::time::Duration;
 
 /// Runs the dashboard against the daemon answering on `socket`.
 pub fn run(socket: &Path) -> Result<(), String> {
-    let client = SocketClient::connect(socket).map_err(|e| {
+    let client = AdminClient::connect(socket).map_err(|e| {
         format!(
             "no daemon answers on the admin socket {} ({e}); start `alpenglow serve` (or `alpenglow demo`), or name the socket with ALPENGLOW_ADMIN_SOCKET",
             socket.display()
         )
     })?;
-    let worker = worker::Worker::start(Box::new(client));
+    let worker = worker::Worker::start(client);
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot use this terminal: {e}"))?;
     // Mouse reporting is switched off again on every way out, a panic included.
     let hook = std::panic::take_hook();

@@ -3,15 +3,15 @@
 //! from the model's real field list; the record filter is parsed as it is
 //! typed. Saving sends one `resources.add` or `resources.edit`.
 
-use super::app::{Ctx, Data, Loadable, Tag, strings, text};
+use super::app::{Ctx, Data, Loadable, Tag};
 use super::form::{FormKey, FormNav};
 use super::widgets::{Input, Picked, Picker, bold};
+use crate::admin::api::{AddResources, EditResource, ResourcePatch, ResourceView};
 use crate::domain::Domain;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use serde_json::{Value, json};
 
 /// Adding the wizard's models, or editing one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,16 +76,16 @@ impl ResourceForm {
     }
 
     /// A form filled from a resource's view.
-    pub fn edit(view: &Value) -> ResourceForm {
-        let mut form = ResourceForm::add(Vec::new(), view["read_only"] == true);
-        form.mode = FormMode::Edit { id: view["id"].as_u64().unwrap_or(0), model: text(&view["model"]) };
-        form.company = Input::new(&text(&view["company_id"]));
-        form.ops = ["can_read", "can_create", "can_write", "can_delete"].map(|k| view[k] == true);
-        form.policy = POLICIES.iter().position(|p| view["field_policy"] == *p).unwrap_or(0);
-        form.fields = strings(&view["fields"]);
+    pub fn edit(view: &ResourceView) -> ResourceForm {
+        let mut form = ResourceForm::add(Vec::new(), view.read_only);
+        form.mode = FormMode::Edit { id: view.id, model: view.model.clone() };
+        form.company = Input::new(&view.company_id.map(|c| c.to_string()).unwrap_or_default());
+        form.ops = [view.can_read, view.can_create, view.can_write, view.can_delete];
+        form.policy = POLICIES.iter().position(|p| view.field_policy == *p).unwrap_or(0);
+        form.fields = view.fields.clone();
         form.fields_text = Input::new(&form.fields.join(","));
-        form.filter = Input::new(&text(&view["record_filter"]));
-        form.execute = Input::new(&strings(&view["execute_methods"]).join(","));
+        form.filter = Input::new(&view.record_filter);
+        form.execute = Input::new(&view.execute_methods.join(","));
         form
     }
 
@@ -105,9 +105,10 @@ impl ResourceForm {
         let mut items: Vec<(String, String)> = Vec::new();
         for model in self.models() {
             let Some(Loadable::Ready(fields)) = data.fields.get(&model) else { return None };
-            for (name, label, kind) in fields {
-                if !items.iter().any(|(n, _)| n == name) {
-                    items.push((name.clone(), format!("{label} ({kind})")));
+            for field in fields {
+                if !items.iter().any(|(n, _)| *n == field.name) {
+                    let (label, kind) = (field.string.as_deref().unwrap_or(""), field.kind.as_deref().unwrap_or(""));
+                    items.push((field.name.clone(), format!("{label} ({kind})")));
                 }
             }
         }
@@ -197,31 +198,31 @@ impl ResourceForm {
         }
     }
 
-    /// The permission patch of the admin API.
-    pub fn patch(&self) -> Result<Value, String> {
+    /// The permission patch of the admin API: every permission, as the form shows it.
+    pub fn patch(&self) -> Result<ResourcePatch, String> {
         let company = self.company.text.trim();
-        let company_id = if company.is_empty() || company.eq_ignore_ascii_case("all") {
-            Value::Null
-        } else {
-            company
-                .parse::<u32>()
-                .map(Value::from)
-                .map_err(|_| format!("company {company:?} is not a company id; leave it blank for all companies"))?
-        };
+        let company_id =
+            if company.is_empty() || company.eq_ignore_ascii_case("all") {
+                None
+            } else {
+                Some(company.parse::<u32>().map_err(|_| {
+                    format!("company {company:?} is not a company id; leave it blank for all companies")
+                })?)
+            };
         if let Err(e) = Domain::parse_text(&self.filter.text) {
             return Err(format!("record filter: {e}"));
         }
         let ops: Vec<&str> =
             ["read", "create", "write", "delete"].iter().zip(self.ops).filter(|(_, on)| *on).map(|(n, _)| *n).collect();
-        Ok(json!({
-            "company_id": company_id,
-            "read_only": self.read_only,
-            "ops": if ops.is_empty() { "none".to_string() } else { ops.join(",") },
-            "field_policy": POLICIES[self.policy],
-            "fields": if self.policy == 0 { Vec::new() } else { self.fields.clone() },
-            "record_filter": self.filter.text.trim(),
-            "execute_methods": split(&self.execute.text),
-        }))
+        Ok(ResourcePatch {
+            company_id: Some(company_id),
+            read_only: Some(self.read_only),
+            ops: Some(if ops.is_empty() { "none".to_string() } else { ops.join(",") }),
+            field_policy: Some(POLICIES[self.policy].to_string()),
+            fields: Some(if self.policy == 0 { Vec::new() } else { self.fields.clone() }),
+            record_filter: Some(self.filter.text.trim().to_string()),
+            execute_methods: Some(split(&self.execute.text)),
+        })
     }
 
     fn save(&mut self, ctx: &mut Ctx) {
@@ -234,11 +235,9 @@ impl ResourceForm {
         };
         self.error = None;
         match &self.mode {
-            FormMode::Add(models) => {
-                ctx.out.send(Tag::SaveResource, "resources.add", json!({"models": models, "patch": patch}))
-            }
+            FormMode::Add(models) => ctx.out.send(Tag::SaveResource, AddResources { models: models.clone(), patch }),
             FormMode::Edit { id, .. } => {
-                ctx.out.send(Tag::SaveResource, "resources.edit", json!({"resource": id.to_string(), "patch": patch}))
+                ctx.out.send(Tag::SaveResource, EditResource { resource: id.to_string(), model: None, patch })
             }
         }
     }

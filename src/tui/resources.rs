@@ -2,17 +2,18 @@
 //! models from Odoo's searchable model list, then one permission set), the
 //! editor, and delete with confirmation.
 
-use super::app::{Action, Ctx, Data, Loadable, Tag, strings, text};
+use super::app::{Action, Ctx, Data, Loadable, ScreenId, Tag};
 use super::list::{ListFrame, ListView};
 use super::resource_form::ResourceForm;
+use super::screen::{Click, Screen};
 use super::widgets::{Input, Picked, Picker, centered, confirm, fit};
-use crate::admin_socket::ApiResult;
+use crate::admin::api::{self, AddResources, ApiResult, ListResources, RemoveResource, ResourceView};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// What the screen is doing.
 #[derive(Debug, Clone, Default)]
@@ -40,17 +41,7 @@ pub struct ResourcesScreen {
 const DETAIL_LINES: u16 = 0;
 
 impl ResourcesScreen {
-    pub fn typing(&self) -> bool {
-        match &self.mode {
-            Mode::List => self.list.typing(),
-            Mode::PickModels(p) => p.searching,
-            Mode::TypeModels(_) => true,
-            Mode::Form(f) => f.typing(),
-            Mode::ConfirmDelete { .. } => false,
-        }
-    }
-
-    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
+    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a ResourceView> {
         data.resources.iter().filter(|r| self.list.shows(&row_text(r))).collect()
     }
 
@@ -63,26 +54,73 @@ impl ResourcesScreen {
         };
     }
 
-    /// The model list arrived (or failed): fill the wizard.
-    pub fn on_models(&mut self, data: &Data) {
-        match (&mut self.mode, &data.models) {
-            (Mode::PickModels(picker), Loadable::Ready(_)) => picker.items = model_items(data),
-            (Mode::PickModels(_), Loadable::Failed(_)) => self.mode = Mode::TypeModels(Input::default()),
+    fn default_read_only(data: &Data) -> bool {
+        data.settings.iter().any(|s| s.key == "default_read_only" && s.value == api::Scalar::Bool(true))
+    }
+
+    fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        let visible = self.visible(ctx.data);
+        if self.list.on_key(key, visible.len()) {
+            return Action::None;
+        }
+        let current = visible.get(self.list.cursor).map(|v| (*v).clone());
+        match key.code {
+            KeyCode::Char('a') => self.start_wizard(ctx),
+            KeyCode::Char('e') | KeyCode::Enter => {
+                if let Some(view) = current {
+                    let form = ResourceForm::edit(&view);
+                    for model in form.models() {
+                        ctx.want_fields(&model);
+                    }
+                    self.mode = Mode::Form(Box::new(form));
+                }
+            }
+            KeyCode::Char('d') | KeyCode::Delete => {
+                if let Some(view) = current {
+                    self.mode = Mode::ConfirmDelete { id: view.id, model: view.model };
+                }
+            }
+            _ => return Action::Unhandled,
+        }
+        Action::None
+    }
+}
+
+impl Screen for ResourcesScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Resources
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &[
+            "a        Add Resources wizard (several models, one permission set)",
+            "e/Enter  edit · d delete",
+            "Ctrl-S   save a form · Space toggles",
+            "/        search",
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        match &self.mode {
+            Mode::List => self.list.typing(),
+            Mode::PickModels(p) => p.searching,
+            Mode::TypeModels(_) => true,
+            Mode::Form(f) => f.typing(),
+            Mode::ConfirmDelete { .. } => false,
+        }
+    }
+
+    /// The model list arrived (or failed): fill the wizard; a field list: the form.
+    fn on_data(&mut self, tag: &Tag, data: &Data) {
+        match (tag, &mut self.mode, &data.models) {
+            (Tag::Models, Mode::PickModels(picker), Loadable::Ready(_)) => picker.items = model_items(data),
+            (Tag::Models, Mode::PickModels(_), Loadable::Failed(_)) => self.mode = Mode::TypeModels(Input::default()),
+            (Tag::Fields(_), Mode::Form(form), _) => form.on_fields(data),
             _ => {}
         }
     }
 
-    pub fn on_fields(&mut self, data: &Data) {
-        if let Mode::Form(form) = &mut self.mode {
-            form.on_fields(data);
-        }
-    }
-
-    fn default_read_only(data: &Data) -> bool {
-        data.settings.iter().any(|s| s["key"] == "default_read_only" && s["value"] == true)
-    }
-
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         let mode = std::mem::take(&mut self.mode);
         self.mode = match mode {
             Mode::List => return self.list_key(key, ctx),
@@ -120,7 +158,7 @@ impl ResourcesScreen {
             }
             Mode::ConfirmDelete { id, model } => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    ctx.out.send(Tag::RemoveResource, "resources.remove", json!({"resource": id.to_string()}));
+                    ctx.out.send(Tag::RemoveResource, RemoveResource { resource: id.to_string() });
                     return Action::Say(format!("removing {model}…"));
                 }
                 KeyCode::Char('n') | KeyCode::Esc => Mode::List,
@@ -130,48 +168,22 @@ impl ResourcesScreen {
         Action::None
     }
 
-    fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
-        let visible = self.visible(ctx.data);
-        if self.list.on_key(key, visible.len()) {
-            return Action::None;
-        }
-        let current = visible.get(self.list.cursor).map(|v| (*v).clone());
-        match key.code {
-            KeyCode::Char('a') => self.start_wizard(ctx),
-            KeyCode::Char('e') | KeyCode::Enter => {
-                if let Some(view) = current {
-                    let form = ResourceForm::edit(&view);
-                    for model in form.models() {
-                        ctx.want_fields(&model);
-                    }
-                    self.mode = Mode::Form(Box::new(form));
-                }
-            }
-            KeyCode::Char('d') | KeyCode::Delete => {
-                if let Some(view) = current {
-                    self.mode =
-                        Mode::ConfirmDelete { id: view["id"].as_u64().unwrap_or(0), model: text(&view["model"]) };
-                }
-            }
-            _ => return Action::Unhandled,
-        }
-        Action::None
-    }
-
-    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
-        match result {
-            Ok(v) => {
-                ctx.out.send(Tag::Resources, "resources.list", Value::Null);
+    fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        // An add answers the resources added; an edit or a removal, the one resource.
+        let said = match (tag, &result) {
+            (Tag::SaveResource, Ok(Value::Array(_))) => api::decode::<AddResources>(result).map(|added| {
+                format!("added {}", added.iter().map(|r| r.model.as_str()).collect::<Vec<_>>().join(", "))
+            }),
+            (Tag::RemoveResource, _) => api::decode::<RemoveResource>(result)
+                .map(|removed| format!("removed resource {} ({})", removed.id, removed.model)),
+            _ => api::decode::<api::EditResource>(result)
+                .map(|saved| format!("saved resource {} ({})", saved.id, saved.model)),
+        };
+        match said {
+            Ok(said) => {
+                ctx.out.send(Tag::Resources, ListResources {});
                 self.mode = Mode::List;
-                Some(match tag {
-                    Tag::RemoveResource => format!("removed resource {} ({})", text(&v["id"]), text(&v["model"])),
-                    _ => match v.as_array() {
-                        Some(added) => {
-                            format!("added {}", added.iter().map(|r| text(&r["model"])).collect::<Vec<_>>().join(", "))
-                        }
-                        None => format!("saved resource {} ({})", text(&v["id"]), text(&v["model"])),
-                    },
-                })
+                Some(said)
             }
             Err(e) => {
                 if let Mode::Form(form) = &mut self.mode {
@@ -187,19 +199,25 @@ impl ResourcesScreen {
     /// A click on a row of the list selects it; on the form, it focuses the
     /// row hit. True when the click asks to activate the form's focused row
     /// (the caller sends Enter). Dialogs take no clicks.
-    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) -> bool {
+    fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) -> Click {
         match &mut self.mode {
             Mode::List => {
                 let len = self.visible(data).len();
                 self.list.click(column, row, area, DETAIL_LINES, len);
-                false
+                Click::None
             }
-            Mode::Form(form) => form.click(row, area),
-            _ => false,
+            Mode::Form(form) => {
+                if form.click(row, area) {
+                    Click::Activate
+                } else {
+                    Click::None
+                }
+            }
+            _ => Click::None,
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+    fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         if let Mode::Form(form) = &self.mode {
             form.draw(frame, area, data);
             return;
@@ -253,25 +271,27 @@ impl ResourcesScreen {
 }
 
 fn model_items(data: &Data) -> Vec<(String, String)> {
-    data.models.ready().cloned().unwrap_or_default()
+    data.models
+        .ready()
+        .map(|models| models.iter().map(|m| (m.model.clone(), m.name.clone())).collect())
+        .unwrap_or_default()
 }
 
-fn row_text(r: &Value) -> String {
-    let company = if r["company_id"].is_null() { "all".to_string() } else { text(&r["company_id"]) };
-    let fields = strings(&r["fields"]);
-    let policy = if fields.is_empty() {
-        text(&r["field_policy"])
+fn row_text(r: &ResourceView) -> String {
+    let company = r.company_id.map_or_else(|| "all".to_string(), |c| c.to_string());
+    let policy = if r.fields.is_empty() {
+        r.field_policy.clone()
     } else {
-        format!("{}: {}", text(&r["field_policy"]), fields.join(","))
+        format!("{}: {}", r.field_policy, r.fields.join(","))
     };
-    let filter = text(&r["record_filter"]);
+    let filter = &r.record_filter;
     format!(
         "{:<4} {:<24} {:<7} {:<4} {:<22} {}{}",
-        text(&r["id"]),
-        text(&r["model"]),
+        r.id,
+        r.model,
         company,
-        if r["read_only"] == true { "yes" } else { "no" },
-        strings(&r["effective_operations"]).join(","),
+        if r.read_only { "yes" } else { "no" },
+        r.effective_operations.join(","),
         policy,
         if filter.is_empty() { String::new() } else { format!(" {filter}") }
     )

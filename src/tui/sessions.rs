@@ -3,36 +3,66 @@
 //! ending one with confirmation (`sessions.end`). A daemon that does not
 //! track sessions answers "unknown operation": the screen says so.
 
-use super::app::{Action, Ctx, Loadable, Outbox, Tag, text};
+use super::app::{Action, Ctx, Data, Loadable, Outbox, ScreenId, Tag};
+use super::screen::{Click, Screen};
 use super::widgets::{Rows, bold, confirm, fit, move_cursor, selected};
-use crate::admin_socket::ApiResult;
+use crate::admin::api::{self, ApiResult, ClientView, EndSession, ListSessions, SessionView};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[derive(Debug, Default)]
 pub struct SessionsScreen {
-    pub sessions: Loadable<Vec<Value>>,
+    pub sessions: Loadable<Vec<SessionView>>,
     pub cursor: usize,
     /// Asking whether to end this session.
     pub confirming: Option<String>,
 }
 
 impl SessionsScreen {
-    pub fn refresh(&mut self, out: &mut Outbox) {
+    /// Asks for the sessions.
+    pub fn load(&mut self, out: &mut Outbox) {
         if matches!(self.sessions, Loadable::NotAsked) {
             self.sessions = Loadable::Loading;
         }
-        out.send(Tag::Sessions, "sessions.list", Value::Null);
+        out.send(Tag::Sessions, ListSessions::default());
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+    /// The list's rows: under the header, above the blank line and the hints.
+    fn rows(&self, area: Rect) -> Rows {
+        let inner = Block::bordered().inner(area);
+        Rows::new(Rect { y: inner.y + 1, height: inner.height.saturating_sub(3), ..inner }, self.cursor)
+    }
+}
+
+impl Screen for SessionsScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Sessions
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &["e        end the selected session · g refresh"]
+    }
+
+    fn on_enter(&mut self, ctx: &mut Ctx) {
+        self.load(ctx.out);
+    }
+
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Sessions)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        self.load(ctx.out);
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         if let Some(id) = self.confirming.take() {
             if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
-                ctx.out.send(Tag::EndSession, "sessions.end", json!({"id": id}));
+                ctx.out.send(Tag::EndSession, EndSession { id: id.clone() });
                 return Action::Say(format!("ending session {id}…"));
             }
             return Action::None;
@@ -47,26 +77,25 @@ impl SessionsScreen {
                     .sessions
                     .ready()
                     .and_then(|s| s.get(self.cursor))
-                    .map(|s| text(&s["id"]))
+                    .map(|s| s.id.clone())
                     .filter(|id| !id.is_empty());
             }
-            KeyCode::Char('g') | KeyCode::F(5) => self.refresh(ctx.out),
+            KeyCode::Char('g') | KeyCode::F(5) => self.load(ctx.out),
             _ => return Action::Unhandled,
         }
         Action::None
     }
 
-    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+    fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
         if *tag == Tag::EndSession {
-            self.refresh(ctx.out);
+            self.load(ctx.out);
             return Some(match result {
                 Ok(_) => "session ended".into(),
                 Err(e) => format!("not ended: {}", e.message),
             });
         }
-        self.sessions = match result {
-            Ok(Value::Array(list)) => Loadable::Ready(list),
-            Ok(v) => Loadable::Ready(v["sessions"].as_array().cloned().unwrap_or_default()),
+        self.sessions = match api::decode::<ListSessions>(result) {
+            Ok(list) => Loadable::Ready(list),
             Err(e) if e.message.starts_with("unknown operation") => {
                 Loadable::Failed("this daemon does not track sessions yet (it has no sessions.list operation)".into())
             }
@@ -77,23 +106,18 @@ impl SessionsScreen {
         None
     }
 
-    /// The list's rows: under the header, above the blank line and the hints.
-    fn rows(&self, area: Rect) -> Rows {
-        let inner = Block::bordered().inner(area);
-        Rows::new(Rect { y: inner.y + 1, height: inner.height.saturating_sub(3), ..inner }, self.cursor)
-    }
-
     /// A click on a row selects that session (not while asking to end one).
-    pub fn click(&mut self, column: u16, row: u16, area: Rect) {
+    fn click(&mut self, column: u16, row: u16, area: Rect, _data: &Data) -> Click {
         let len = self.sessions.ready().map_or(0, Vec::len);
         if self.confirming.is_none()
             && let Some(i) = self.rows(area).hit(column, row, len)
         {
             self.cursor = i;
         }
+        Click::None
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+    fn draw(&self, frame: &mut Frame, area: Rect, _data: &Data) {
         let block = Block::bordered().title(" Sessions (live) ");
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -125,12 +149,12 @@ impl SessionsScreen {
             let row = format!(
                 "{} {:<10} {:<14} {:<14} {:<15} {:<14} {}",
                 if focused { ">" } else { " " },
-                fit(&text(&s["id"]), 10),
-                fit(&client(&s["client"]), 14),
-                fit(&text(&s["credential"]), 14),
-                fit(&text(&s["ip"]), 15),
-                super::audit::short_time(&text(&s["last_activity"])),
-                text(&s["requests"])
+                fit(&s.id, 10),
+                fit(&client(&s.client), 14),
+                fit(s.credential.as_deref().unwrap_or_default(), 14),
+                fit(&s.ip, 15),
+                super::audit::short_time(&s.last_activity),
+                s.requests
             );
             let line = Line::from(fit(&row, width));
             lines.push(if focused { line.style(selected()) } else { line });
@@ -147,10 +171,7 @@ impl SessionsScreen {
     }
 }
 
-/// `{"name", "version"}` (or a plain string) as `name version`.
-fn client(v: &Value) -> String {
-    match v {
-        Value::Object(_) => format!("{} {}", text(&v["name"]), text(&v["version"])).trim().to_string(),
-        other => text(other),
-    }
+/// The client program as `name version`.
+fn client(c: &ClientView) -> String {
+    format!("{} {}", c.name, c.version).trim().to_string()
 }

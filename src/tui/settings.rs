@@ -2,16 +2,17 @@
 //! in place. Input is checked against the setting's spec as it is typed; an
 //! invalid value is explained on the line below and nothing is sent.
 
-use super::app::{Action, Ctx, Data, Tag, text};
+use super::app::{Action, Ctx, Data, ScreenId, Tag};
+use super::screen::{Click, Screen};
 use super::widgets::{Input, Rows, bold, fit, matches, move_cursor, search_key, selected, wrap_words};
-use crate::admin_socket::ApiResult;
+use crate::admin::api::{self, ApiResult, SetSetting, SettingEntry, ShowSettings};
 use crate::config::settings::{SettingKind, spec};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[derive(Debug, Default)]
 pub struct SettingsScreen {
@@ -25,20 +26,13 @@ pub struct SettingsScreen {
 }
 
 impl SettingsScreen {
-    pub fn typing(&self) -> bool {
-        self.editing.is_some() || self.searching
-    }
-
     /// The settings the search lets through.
-    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a Value> {
-        data.settings
-            .iter()
-            .filter(|s| matches(&self.search.text, &format!("{} {}", text(&s["key"]), text(&s["label"]))))
-            .collect()
+    pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a SettingEntry> {
+        data.settings.iter().filter(|s| matches(&self.search.text, &format!("{} {}", s.key, s.label))).collect()
     }
 
     fn key_at(&self, data: &Data) -> Option<String> {
-        self.visible(data).get(self.cursor).map(|s| text(&s["key"]))
+        self.visible(data).get(self.cursor).map(|s| s.key.clone())
     }
 
     /// The refusal for `input`, checked locally with the setting's own spec.
@@ -47,7 +41,39 @@ impl SettingsScreen {
         spec.parse(input).map(|_| ()).map_err(|e| e.0)
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+    /// The warning lines, and the areas: warnings (require_credential off,
+    /// MCP off: on top while they hold), the list, the detail.
+    fn areas(area: Rect, data: &Data) -> (Vec<String>, [Rect; 3]) {
+        let inner = Block::bordered().inner(area);
+        let warnings: Vec<String> =
+            data.warnings.iter().flat_map(|w| wrap_words(&format!("! warning: {w}"), inner.width as usize)).collect();
+        let areas =
+            Layout::vertical([Constraint::Length(warnings.len() as u16), Constraint::Min(3), Constraint::Length(4)])
+                .areas(inner);
+        (warnings, areas)
+    }
+
+    /// The list's rows: under its header.
+    fn rows(&self, area: Rect, data: &Data) -> Rows {
+        let (_, [_, list, _]) = Self::areas(area, data);
+        Rows::new(Rect { y: list.y + 1, height: list.height.saturating_sub(1), ..list }, self.cursor)
+    }
+}
+
+impl Screen for SettingsScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Settings
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &["Enter/e  edit the setting (switches flip)", "Esc      cancel the edit", "/        search"]
+    }
+
+    fn typing(&self) -> bool {
+        self.editing.is_some() || self.searching
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
             return Action::None;
         }
@@ -65,11 +91,7 @@ impl SettingsScreen {
                 KeyCode::Enter => match Self::check(&setting, &input.text) {
                     Ok(()) => {
                         let value = input.text.clone();
-                        ctx.out.send(
-                            Tag::SaveSetting(setting.clone()),
-                            "settings.set",
-                            json!({"key": setting, "value": value}),
-                        );
+                        ctx.out.send(Tag::SaveSetting(setting.clone()), SetSetting { key: setting.clone(), value });
                         return Action::Say(format!("saving {setting}…"));
                     }
                     Err(e) => self.error = Some(e),
@@ -90,14 +112,13 @@ impl SettingsScreen {
             KeyCode::Char('/') => self.searching = true,
             KeyCode::Enter | KeyCode::Char('e') | KeyCode::Char(' ') => {
                 let Some(setting) = self.key_at(ctx.data) else { return Action::None };
-                let current = self.visible(ctx.data).get(self.cursor).map(|s| text(&s["value"])).unwrap_or_default();
+                let current = self.visible(ctx.data).get(self.cursor).map(|s| s.value.to_string()).unwrap_or_default();
                 // A switch flips at once; everything else opens the editor.
                 if spec(&setting).is_ok_and(|s| s.kind == SettingKind::Bool) {
                     let value = if current == "on" { "off" } else { "on" };
                     ctx.out.send(
                         Tag::SaveSetting(setting.clone()),
-                        "settings.set",
-                        json!({"key": setting, "value": value}),
+                        SetSetting { key: setting.clone(), value: value.into() },
                     );
                     return Action::Say(format!("saving {setting} = {value}…"));
                 }
@@ -109,14 +130,14 @@ impl SettingsScreen {
         Action::None
     }
 
-    pub fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+    fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
         let Tag::SaveSetting(key) = tag else { return None };
-        ctx.out.send(Tag::Settings, "settings.show", Value::Null);
-        match result {
-            Ok(v) => {
+        ctx.out.send(Tag::Settings, ShowSettings {});
+        match api::decode::<SetSetting>(result) {
+            Ok(saved) => {
                 self.editing = None;
                 self.error = None;
-                Some(format!("saved {key} = {}", text(&v["value"])))
+                Some(format!("saved {key} = {}", saved.value))
             }
             Err(e) => {
                 self.error = Some(e.message.clone());
@@ -125,35 +146,18 @@ impl SettingsScreen {
         }
     }
 
-    /// The warning lines, and the areas: warnings (require_credential off,
-    /// MCP off: on top while they hold), the list, the detail.
-    fn areas(area: Rect, data: &Data) -> (Vec<String>, [Rect; 3]) {
-        let inner = Block::bordered().inner(area);
-        let warnings: Vec<String> =
-            data.warnings.iter().flat_map(|w| wrap_words(&format!("! warning: {w}"), inner.width as usize)).collect();
-        let areas =
-            Layout::vertical([Constraint::Length(warnings.len() as u16), Constraint::Min(3), Constraint::Length(4)])
-                .areas(inner);
-        (warnings, areas)
-    }
-
-    /// The list's rows: under its header.
-    fn rows(&self, area: Rect, data: &Data) -> Rows {
-        let (_, [_, list, _]) = Self::areas(area, data);
-        Rows::new(Rect { y: list.y + 1, height: list.height.saturating_sub(1), ..list }, self.cursor)
-    }
-
     /// A click on a row selects that setting (not while one is being edited).
-    pub fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) {
+    fn click(&mut self, column: u16, row: u16, area: Rect, data: &Data) -> Click {
         if self.editing.is_none()
             && let Some(i) = self.rows(area, data).hit(column, row, self.visible(data).len())
         {
             self.cursor = i;
             self.error = None;
         }
+        Click::None
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+    fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
         let block = Block::bordered().title(" Settings ");
         frame.render_widget(block, area);
         let (warnings, [top, list, detail]) = Self::areas(area, data);
@@ -173,15 +177,15 @@ impl SettingsScreen {
             let focused = i == self.cursor;
             let value = match (&self.editing, focused) {
                 (Some(input), true) => input.shown(true),
-                _ => text(&s["value"]),
+                _ => s.value.to_string(),
             };
-            let source = if s["source"] == "stored" { "" } else { " *" };
+            let source = if s.source == "stored" { "" } else { " *" };
             let row = format!(
                 "{} {:<26} {:<value_width$} {}{source}",
                 if focused { ">" } else { " " },
-                fit(&text(&s["label"]), 26),
+                fit(&s.label, 26),
                 fit(&value, value_width),
-                text(&s["allowed"]),
+                s.allowed,
             );
             let line = Line::from(fit(&row, width));
             lines.push(if focused { line.style(selected()) } else { line });
@@ -193,15 +197,10 @@ impl SettingsScreen {
             detail_lines.push(Line::from(format!("search: /{}", self.search.shown(self.searching))));
         }
         if let Some(s) = visible.get(self.cursor) {
-            let key = text(&s["key"]);
-            let help = spec(&key).map(|sp| sp.help).unwrap_or_default();
-            detail_lines.push(Line::from(format!("{key}: {help}")));
-            detail_lines.push(Line::from(format!(
-                "default {} · allowed {} · source {}",
-                text(&s["default"]),
-                text(&s["allowed"]),
-                text(&s["source"])
-            )));
+            let help = spec(&s.key).map(|sp| sp.help).unwrap_or_default();
+            detail_lines.push(Line::from(format!("{}: {help}", s.key)));
+            detail_lines
+                .push(Line::from(format!("default {} · allowed {} · source {}", s.default, s.allowed, s.source)));
         }
         match &self.error {
             Some(e) => detail_lines.push(Line::styled(format!("! {e} (nothing saved)"), bold())),

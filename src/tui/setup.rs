@@ -3,17 +3,18 @@
 //! Add Resources wizard), the first credential (the credential form), and
 //! the Claude Desktop config to paste.
 
-use super::app::{Action, Ctx, ScreenId, Tag, text};
+use super::app::{Action, Ctx, Data, ScreenId, Tag};
+use super::screen::Screen;
 use super::settings::SettingsScreen;
 use super::widgets::{Input, bold, form_line};
-use crate::admin_socket::ApiResult;
+use crate::admin::api::{ApiResult, GetStatus, SetSetting, ShowSettings, Status};
 use crate::bridge::{DesktopEntry, SERVER_NAME};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub const STEPS: [&str; 6] =
     ["Odoo URL and database", "Connection test", "Enable MCP", "Pick models", "First credential", "Claude Desktop"];
@@ -34,24 +35,6 @@ pub struct SetupScreen {
 }
 
 impl SetupScreen {
-    pub fn typing(&self) -> bool {
-        self.editing
-    }
-
-    /// Entering the wizard: fill in what is configured already.
-    pub fn enter(&mut self, ctx: &mut Ctx) {
-        self.waiting = None;
-        let current = |key: &str| {
-            ctx.data.settings.iter().find(|s| s["key"] == key).map(|s| text(&s["value"])).unwrap_or_default()
-        };
-        if self.url.text.is_empty() {
-            self.url.set(&current("odoo_url"));
-        }
-        if self.database.text.is_empty() {
-            self.database.set(&current("odoo_database"));
-        }
-    }
-
     pub fn waiting_for(&self, screen: ScreenId) -> bool {
         self.waiting == Some(screen)
     }
@@ -62,7 +45,47 @@ impl SetupScreen {
         self.step = (self.step + 1).min(STEPS.len() - 1);
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+    fn save_connection(&mut self, ctx: &mut Ctx) {
+        for (key, input) in [("odoo_url", &self.url), ("odoo_database", &self.database)] {
+            if let Err(e) = SettingsScreen::check(key, &input.text) {
+                self.error = Some(e);
+                return;
+            }
+        }
+        self.error = None;
+        self.saving = 2;
+        for (key, input) in [("odoo_url", &self.url), ("odoo_database", &self.database)] {
+            let save = SetSetting { key: key.into(), value: input.text.trim().into() };
+            ctx.out.send(Tag::SaveSetting(key.into()), save);
+        }
+    }
+}
+
+impl Screen for SetupScreen {
+    fn id(&self) -> ScreenId {
+        ScreenId::Setup
+    }
+
+    fn help(&self) -> &'static [&'static str] {
+        &["Enter    next / edit · s skip · b back · Esc leave"]
+    }
+
+    fn typing(&self) -> bool {
+        self.editing
+    }
+
+    /// Entering the wizard: fill in what is configured already.
+    fn on_enter(&mut self, ctx: &mut Ctx) {
+        self.waiting = None;
+        if self.url.text.is_empty() {
+            self.url.set(&ctx.data.setting("odoo_url"));
+        }
+        if self.database.text.is_empty() {
+            self.database.set(&ctx.data.setting("odoo_database"));
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         if self.editing {
             match key.code {
                 KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => self.editing = false,
@@ -86,14 +109,11 @@ impl SetupScreen {
             (0, KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab) => self.focus = (self.focus + 1).min(2),
             (0, KeyCode::Enter) if self.focus < 2 => self.editing = true,
             (0, KeyCode::Enter) => self.save_connection(ctx),
-            (1, KeyCode::Char('t')) => ctx.out.send(Tag::Status, "status", Value::Null),
+            (1, KeyCode::Char('t')) => ctx.out.send(Tag::Status, GetStatus {}),
             (1, KeyCode::Enter) => self.step = 2,
             (2, KeyCode::Char('y') | KeyCode::Enter) => {
-                ctx.out.send(
-                    Tag::SaveSetting("enable_mcp".into()),
-                    "settings.set",
-                    json!({"key": "enable_mcp", "value": "on"}),
-                );
+                let turn_on = SetSetting { key: "enable_mcp".into(), value: "on".into() };
+                ctx.out.send(Tag::SaveSetting("enable_mcp".into()), turn_on);
                 self.saving = 1;
             }
             (2, KeyCode::Char('n')) => self.step = 3,
@@ -111,23 +131,9 @@ impl SetupScreen {
         Action::None
     }
 
-    fn save_connection(&mut self, ctx: &mut Ctx) {
-        for (key, input) in [("odoo_url", &self.url), ("odoo_database", &self.database)] {
-            if let Err(e) = SettingsScreen::check(key, &input.text) {
-                self.error = Some(e);
-                return;
-            }
-        }
-        self.error = None;
-        self.saving = 2;
-        for (key, input) in [("odoo_url", &self.url), ("odoo_database", &self.database)] {
-            ctx.out.send(Tag::SaveSetting(key.into()), "settings.set", json!({"key": key, "value": input.text.trim()}));
-        }
-    }
-
     /// A save of this wizard answered.
-    pub fn on_reply(&mut self, _tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
-        ctx.out.send(Tag::Settings, "settings.show", Value::Null);
+    fn on_reply(&mut self, _tag: &Tag, result: ApiResult<Value>, ctx: &mut Ctx) -> Option<String> {
+        ctx.out.send(Tag::Settings, ShowSettings {});
         match result {
             Err(e) => {
                 self.saving = 0;
@@ -137,7 +143,7 @@ impl SetupScreen {
             Ok(_) => {
                 self.saving = self.saving.saturating_sub(1);
                 if self.saving == 0 {
-                    ctx.out.send(Tag::Status, "status", Value::Null);
+                    ctx.out.send(Tag::Status, GetStatus {});
                     self.step += 1;
                 }
                 None
@@ -145,7 +151,8 @@ impl SetupScreen {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, status: Option<&Value>) {
+    fn draw(&self, frame: &mut Frame, area: Rect, data: &Data) {
+        let status = data.status.as_ref();
         let mut lines = vec![
             Line::styled(format!("Step {} of {}: {}", self.step + 1, STEPS.len(), STEPS[self.step]), bold()),
             Line::from(""),
@@ -163,12 +170,12 @@ impl SetupScreen {
                 lines.push(Line::from("e.g. https://odoo.example.com and the database name."));
             }
             1 => {
-                let odoo = status.map(|s| &s["odoo"]);
-                let state = match odoo {
-                    Some(o) if o["connected"] == true => {
-                        format!("Connected: Odoo {} over {}", text(&o["version"]), text(&o["protocol"]))
+                let shown = |v: &Option<String>| v.clone().unwrap_or_default();
+                let state = match status.map(|s| &s.odoo) {
+                    Some(o) if o.connected => {
+                        format!("Connected: Odoo {} over {}", shown(&o.version), shown(&o.protocol))
                     }
-                    Some(o) => format!("Not connected: {}", text(&o["message"])),
+                    Some(o) => format!("Not connected: {}", shown(&o.message)),
                     None => "Testing…".into(),
                 };
                 lines.push(Line::from(state));
@@ -176,7 +183,7 @@ impl SetupScreen {
                 lines.push(Line::from("t test again · Enter next · b back"));
             }
             2 => {
-                let on = status.is_some_and(|s| s["mcp_enabled"] == true);
+                let on = status.is_some_and(|s| s.mcp_enabled);
                 lines.push(Line::from(format!("MCP access is {}.", if on { "on" } else { "off" })));
                 lines.push(Line::from("Turn it on now? y / n"));
             }
@@ -208,17 +215,17 @@ pub const KEY_PLACEHOLDER: &str = "YOUR_ODOO_API_KEY";
 
 /// The last step: this daemon's MCP URL (as it reports it) and the Claude
 /// Desktop entry for it, with the official bridge and with `alpenglow bridge`.
-pub fn desktop_lines(status: Option<&Value>) -> Vec<String> {
-    let gateway = status.map_or(&Value::Null, |s| &s["gateway"]);
-    let Some(base) = gateway["url"].as_str() else {
+pub fn desktop_lines(status: Option<&Status>) -> Vec<String> {
+    let Some(gateway) = status.and_then(|s| s.gateway.as_ref()) else {
         return vec![
             "This daemon does not report its address: use its URL (https://HOST:PORT)".into(),
             format!("as --url in a Claude Desktop entry named {SERVER_NAME} (see the README)."),
             "Enter: done".into(),
         ];
     };
+    let base = gateway.url.as_str();
     let mut lines = vec![
-        format!("MCP URL: {}", text(&gateway["mcp_url"])),
+        format!("MCP URL: {}", gateway.mcp_url),
         format!("Server {SERVER_NAME} in claude_desktop_config.json; put the user's Odoo"),
         format!("API key for {KEY_PLACEHOLDER}, and behind a proxy its public URL:"),
     ];

@@ -3,6 +3,7 @@
 //! state and never changes it.
 
 use super::app::{App, ScreenId};
+use super::screen::Screen;
 use super::widgets::{bold, centered, fit, selected};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -49,15 +50,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
 
-    match app.screen {
-        ScreenId::Home => app.home.draw(frame, body, &app.data),
-        ScreenId::Settings => app.settings.draw(frame, body, &app.data),
-        ScreenId::Resources => app.resources.draw(frame, body, &app.data),
-        ScreenId::Credentials => app.credentials.draw(frame, body, &app.data),
-        ScreenId::Audit => app.audit.draw(frame, body),
-        ScreenId::Sessions => app.sessions.draw(frame, body),
-        ScreenId::Setup => app.setup.draw(frame, body, app.data.status.as_ref()),
-    }
+    app.current().draw(frame, body, &app.data);
 
     let spinner = if app.busy() { SPINNER[(app.tick % 4) as usize] } else { " " };
     let message = app.message.clone().unwrap_or_else(|| "? help · Tab next screen · Esc back · q quit".into());
@@ -70,36 +63,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
 }
 
 /// Keys of the screen shown, then the ones that work everywhere.
-pub fn help_lines(screen: ScreenId) -> Vec<&'static str> {
-    let own: &[&str] = match screen {
-        ScreenId::Home => &[
-            "m        turn MCP access on or off",
-            "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
-            "w        setup wizard",
-        ],
-        ScreenId::Settings => {
-            &["Enter/e  edit the setting (switches flip)", "Esc      cancel the edit", "/        search"]
-        }
-        ScreenId::Resources => &[
-            "a        Add Resources wizard (several models, one permission set)",
-            "e/Enter  edit · d delete",
-            "Ctrl-S   save a form · Space toggles",
-            "/        search",
-        ],
-        ScreenId::Credentials => &[
-            "n        new credential (user, key, scope, expiry, company)",
-            "x        revoke (asks first)",
-            "Ctrl-S   create · /  search",
-        ],
-        ScreenId::Audit => &[
-            "f        filters · / text filter",
-            "l        live tail on/off · g refresh",
-            "Tab      detail pane · x export to a file (asks where)",
-        ],
-        ScreenId::Sessions => &["e        end the selected session · g refresh"],
-        ScreenId::Setup => &["Enter    next / edit · s skip · b back · Esc leave"],
-    };
-    let mut lines = own.to_vec();
+pub fn help_lines(screen: &dyn Screen) -> Vec<&'static str> {
+    let mut lines = screen.help().to_vec();
     lines.extend([
         "",
         "↑↓ / j k  move · PgUp PgDn · g G first/last",
@@ -111,9 +76,10 @@ pub fn help_lines(screen: ScreenId) -> Vec<&'static str> {
 }
 
 fn draw_help(frame: &mut Frame, app: &App) {
-    let lines: Vec<Line> = help_lines(app.screen).into_iter().map(Line::from).collect();
+    let shown = app.current();
+    let lines: Vec<Line> = help_lines(shown).into_iter().map(Line::from).collect();
     let area = centered(frame.area(), 72, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
-    let title = format!(" Help: {} (any key closes) ", app.screen.title());
+    let title = format!(" Help: {} (any key closes) ", shown.title());
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), area);
 }

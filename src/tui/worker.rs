@@ -1,16 +1,13 @@
-//! The dashboard's only link to the daemon: a thread that owns the socket
-//! connection, takes requests from the UI and hands answers back, so drawing
-//! and keys never wait on the daemon or on Odoo. It also does the one local
+//! The dashboard's only link to the daemon: a thread that owns the admin
+//! client, takes requests from the UI and hands answers back, so drawing and
+//! keys never wait on the daemon or on Odoo. It also does the one local
 //! write the dashboard makes (the audit export), so the UI thread does no I/O.
 
-use super::app::{Reply, Request};
-use crate::admin::traffic::export_jsonl;
-use crate::admin_socket::{AdminApi, ApiError, ApiResult};
-use serde_json::{Value, json};
+use super::app::{Job, Reply, Request};
+use crate::admin::api::{ApiError, ApiResult, QueryAudit};
+use crate::admin_socket::AdminClient;
+use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, Sender, channel};
-
-/// The worker's own operation: `{path, filters}` -> `{path, entries}`.
-pub const EXPORT_AUDIT: &str = "tui.export_audit";
 
 /// The UI's end: send requests, collect answers without blocking.
 pub struct Worker {
@@ -18,16 +15,26 @@ pub struct Worker {
     replies: Receiver<Reply>,
 }
 
+/// What an audit export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exported {
+    /// The file, as an absolute path.
+    pub path: String,
+    /// How many entries.
+    pub entries: u64,
+}
+
 impl Worker {
-    /// Starts the thread over `api` (the socket client in the real dashboard).
-    pub fn start(api: Box<dyn AdminApi + Send>) -> Worker {
+    /// Starts the thread over `api` (the daemon's socket in the real dashboard).
+    pub fn start(api: AdminClient) -> Worker {
         let (requests, inbox) = channel::<Request>();
         let (outbox, replies) = channel::<Reply>();
         std::thread::spawn(move || {
             for request in inbox {
-                let result = match request.op.as_str() {
-                    EXPORT_AUDIT => export_audit(&*api, &request.args),
-                    op => api.call(op, request.args),
+                let result = match request.job {
+                    Job::Admin(call) => api.send(call),
+                    Job::ExportAudit { path, filters } => export_audit(&api, &path, &filters)
+                        .and_then(|done| serde_json::to_value(done).map_err(|e| ApiError::failed(e.to_string()))),
                 };
                 if outbox.send(Reply { tag: request.tag, result }).is_err() {
                     return;
@@ -50,8 +57,8 @@ impl Worker {
 /// Writes the audit entries matching `filters` to a new file at `path`
 /// (relative to the dashboard's directory), oldest first, as JSON lines. An
 /// existing file is never overwritten; a failed export leaves no file.
-pub fn export_audit(api: &dyn AdminApi, args: &Value) -> ApiResult<Value> {
-    let typed = args["path"].as_str().unwrap_or_default().trim();
+pub fn export_audit(api: &AdminClient, path: &str, filters: &QueryAudit) -> ApiResult<Exported> {
+    let typed = path.trim();
     if typed.is_empty() {
         return Err(ApiError::invalid("type the path of the file to write"));
     }
@@ -66,8 +73,8 @@ pub fn export_audit(api: &dyn AdminApi, args: &Value) -> ApiResult<Value> {
         }
     })?;
     let mut out = std::io::BufWriter::new(file);
-    match export_jsonl(&args["filters"], |query| api.call("audit.query", query), &mut out, cannot) {
-        Ok(entries) => Ok(json!({"path": shown, "entries": entries})),
+    match api.export_audit(filters, &mut out, cannot) {
+        Ok(entries) => Ok(Exported { path: shown, entries }),
         Err(e) => {
             drop(out);
             let _ = std::fs::remove_file(&path);

@@ -91,6 +91,13 @@ impl OdooApi for Json2Client {
         web_version(&self.transport).await
     }
 
+    async fn database_exists(&self) -> Result<Option<bool>> {
+        match &self.database {
+            Some(name) => super::rpc::database_exists(&self.transport, name).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// JSON-2 is Odoo 19 or later, which has `any`: no need to ask.
     async fn has_any_operator(&self) -> Result<bool> {
         Ok(true)

@@ -12,6 +12,7 @@ pub mod error;
 pub mod json2;
 pub mod ops;
 pub mod rpc;
+mod slot;
 pub mod transport;
 mod types;
 
@@ -19,6 +20,7 @@ pub use error::{Result, UpstreamError};
 pub use json2::Json2Client;
 pub use ops::Op;
 pub use rpc::{RpcClient, RpcEncoding};
+pub use slot::UpstreamSlot;
 pub use transport::{RootStore, Transport, TransportConfig};
 pub use types::*;
 
@@ -41,6 +43,14 @@ pub trait OdooApi: Send + Sync {
 
     /// The server version (`/web/version` or `common.version`).
     async fn version(&self) -> Result<ServerVersion>;
+
+    /// Whether the database this client is configured for exists on the
+    /// server (`db.db_exist`, which needs no key and works with database
+    /// listing off); None when no database is configured (the server's
+    /// only one is used). Clients that cannot tell answer None.
+    async fn database_exists(&self) -> Result<Option<bool>> {
+        Ok(None)
+    }
 
     /// Whether domains may use `any` / `not any` (Odoo 17 and later).
     async fn has_any_operator(&self) -> Result<bool> {

@@ -111,6 +111,13 @@ pub async fn common_version(transport: &Transport, encoding: RpcEncoding) -> Res
     ServerVersion::from_json(&v)
 }
 
+/// `db.db_exist(name)` over JSON-RPC: whether Odoo can connect to that
+/// database. Keyless, on every version 16-19.
+pub async fn database_exists(transport: &Transport, name: &str) -> Result<bool> {
+    let v = service_call(transport, RpcEncoding::Json, "db", "db_exist", vec![Json::from(name)], 0).await?;
+    v.as_bool().ok_or_else(|| UpstreamError::BadResponse(format!("db.db_exist answered {v}, not a boolean")))
+}
+
 #[async_trait]
 impl OdooApi for RpcClient {
     fn protocol(&self) -> Protocol {
@@ -122,6 +129,10 @@ impl OdooApi for RpcClient {
 
     async fn version(&self) -> Result<ServerVersion> {
         common_version(&self.transport, self.encoding).await
+    }
+
+    async fn database_exists(&self) -> Result<Option<bool>> {
+        database_exists(&self.transport, &self.database).await.map(Some)
     }
 
     /// Asked once per client: a server's version does not change under it

@@ -4,7 +4,7 @@ use serde_json::Value as Json;
 
 use super::error::{Result, UpstreamError};
 use super::{Record, ops};
-use crate::config::ApiKey;
+pub use crate::vocab::Identity;
 
 /// The wire protocol a client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,16 +22,6 @@ impl std::fmt::Display for Protocol {
             Protocol::XmlRpc => "xmlrpc",
         })
     }
-}
-
-/// Who a call runs as: the caller's own key and uid, and the companies the
-/// call may touch (sent as `allowed_company_ids` in the context; empty means
-/// the user's default company, Odoo's own rule).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub key: ApiKey,
-    pub uid: i64,
-    pub company_ids: Vec<i64>,
 }
 
 /// The Odoo user behind a key.

@@ -4,7 +4,7 @@
 //! chunked bodies.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -60,9 +60,21 @@ pub fn request_with_timeout(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
+    // A server may answer before it has read the whole body (413 for a
+    // declared length over the limit) and close: the write then fails, and
+    // the answer is still there to read.
+    let cut_off = |e: &std::io::Error| matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset);
+    if let Err(e) = stream.write_all(body)
+        && !cut_off(&e)
+    {
+        return Err(e);
+    }
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
+    if let Err(e) = stream.read_to_end(&mut raw)
+        && (!cut_off(&e) || raw.is_empty())
+    {
+        return Err(e);
+    }
     parse(&raw).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "malformed HTTP response"))
 }
 

@@ -57,7 +57,7 @@ pub async fn setup_on(version: OdooVersion) -> Setup {
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
     admin.set_setting("enable_mcp", "on").unwrap();
     admin.add_resources(vec![ResourceDraft::new("res.partner", false)]).unwrap();
-    let gateway = Gateway::new(admin.clone(), UpstreamSlot::pinned(client(&sandbox).await));
+    let gateway = Gateway::new(admin.rooms().clone(), UpstreamSlot::pinned(client(&sandbox).await));
     Setup { dir, sandbox, admin, gateway }
 }
 

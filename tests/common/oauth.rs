@@ -70,14 +70,15 @@ pub async fn start(options: Options) -> OAuthSetup {
             .unwrap();
     }
     let oauth = OAuth::new(
-        admin.clone(),
+        admin.rooms().clone(),
         OAuthOptions {
             public_url: None,
             key_file: dir.path().join("oauth.key"),
             fetch: FetchOptions { ca_file: options.fetch_ca, ..FetchOptions::default() },
         },
     );
-    let gateway = Gateway::with_oauth(admin.clone(), UpstreamSlot::pinned(inproc::client(&sandbox).await), oauth);
+    let gateway =
+        Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::pinned(inproc::client(&sandbox).await), oauth);
     let addr = serve(&gateway).await;
     OAuthSetup { dir, sandbox, admin, gateway, addr, base: format!("http://{addr}") }
 }
@@ -100,16 +101,36 @@ impl OAuthSetup {
     /// a different resource (audience).
     pub async fn another_server(&self, public_url: &str) -> SocketAddr {
         let oauth = OAuth::new(
-            self.admin.clone(),
+            self.admin.rooms().clone(),
             OAuthOptions {
                 public_url: Some(public_url.into()),
                 key_file: self.dir.path().join("oauth.key"),
                 fetch: FetchOptions::default(),
             },
         );
-        let gateway =
-            Gateway::with_oauth(self.admin.clone(), UpstreamSlot::pinned(inproc::client(&self.sandbox).await), oauth);
+        let gateway = Gateway::with_oauth(
+            self.admin.rooms().clone(),
+            UpstreamSlot::pinned(inproc::client(&self.sandbox).await),
+            oauth,
+        );
         serve(&gateway).await
+    }
+
+    /// One admin API call through `AdminClient` and `admin::dispatch`, as
+    /// the CLI and the dashboard make it (on a thread of its own: the
+    /// in-process client runs its own runtime).
+    pub fn admin_call<C>(&self, call: C) -> alpenglow::admin::api::ApiResult<C::Answer>
+    where
+        C: alpenglow::admin::api::Call + Send + 'static,
+        C::Answer: Send + 'static,
+    {
+        let admin = self.admin.clone();
+        std::thread::spawn(move || {
+            let context = alpenglow::admin::AdminContext::new(admin, UpstreamSlot::default(), None, "direct");
+            alpenglow::admin_socket::AdminClient::in_process(context).unwrap().call(call)
+        })
+        .join()
+        .unwrap()
     }
 
     /// The sandbox user of `role`: (uid, login, key).

@@ -5,9 +5,10 @@
 use crate::common::cli;
 use crate::common::demo;
 
-use alpenglow::admin::AdminService;
+use alpenglow::admin::api::{CreateCredential, ErrorKind, GetStatus, RevokeCredential, SecretText};
+use alpenglow::admin::{AdminContext, AdminService};
+use alpenglow::admin_socket::AdminClient;
 use alpenglow::admin_socket::server::{AdminSocket, SocketOptions};
-use alpenglow::admin_socket::{AdminApi, AdminContext, ErrorKind, SocketClient};
 use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
 use serde_json::{Value, json};
@@ -81,13 +82,19 @@ fn protocol_answers_ok_or_a_typed_error_per_line() {
     assert!(traffic[1]["ok"].is_array(), "{}", traffic[1]);
 
     // The typed client reads the same answers.
-    let client = SocketClient::connect(&path).unwrap();
-    let e = client.call("credentials.revoke", json!({"id": 7})).unwrap_err();
+    let client = AdminClient::connect(&path).unwrap();
+    let e = client.call(RevokeCredential { id: 7 }).unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
-    let created =
-        client.call("credentials.create", json!({"label": "a", "user_id": 2, "login": "admin", "key": KEY})).unwrap();
-    assert_eq!(created["key_prefix"], &KEY[..8]);
-    assert!(!created.to_string().contains(KEY));
+    let create = CreateCredential {
+        label: "a".into(),
+        user_id: 2,
+        login: "admin".into(),
+        key: SecretText(KEY.into()),
+        ..CreateCredential::default()
+    };
+    let created = client.call(create).unwrap();
+    assert_eq!(created.key_prefix, &KEY[..8]);
+    assert!(!serde_json::to_string(&created).unwrap().contains(KEY));
 }
 
 #[test]
@@ -292,17 +299,18 @@ fn with_a_daemon_the_cli_goes_through_its_socket_and_without_one_names_the_holde
 #[test]
 fn the_demo_reports_its_sandbox_database_version_connection_and_mcp_url() {
     let demo = demo::Demo::start();
-    let client = SocketClient::connect(&demo.data_dir.path().join("admin.sock")).unwrap();
-    let status = client.call("status", Value::Null).unwrap();
-    let odoo = &status["odoo"];
-    assert_eq!(odoo["configured"], true, "{status}");
-    assert_eq!(odoo["connected"], true, "{status}");
-    assert_eq!(odoo["url"], demo.sandbox_url.as_str(), "{status}");
+    let client = AdminClient::connect(&demo.data_dir.path().join("admin.sock")).unwrap();
+    let status = client.call(GetStatus {}).unwrap();
+    let odoo = &status.odoo;
+    assert!(odoo.configured, "{status:?}");
+    assert!(odoo.connected, "{status:?}");
+    assert_eq!(odoo.url.as_deref(), Some(demo.sandbox_url.as_str()), "{status:?}");
     // The demo pins its sandbox without storing it in the settings: the status still names it.
-    assert_eq!(odoo["database"], "demo", "{status}");
-    assert!(odoo["version"].as_str().is_some_and(|v| v.starts_with("19.0")), "{status}");
-    assert_eq!(odoo["protocol"], "json2", "{status}");
+    assert_eq!(odoo.database.as_deref(), Some("demo"), "{status:?}");
+    assert!(odoo.version.as_deref().is_some_and(|v| v.starts_with("19.0")), "{status:?}");
+    assert_eq!(odoo.protocol.as_deref(), Some("json2"), "{status:?}");
     // Where MCP clients connect: the address the demo listens on.
-    assert_eq!(status["gateway"]["mcp_url"], demo.mcp_url.as_str(), "{status}");
-    assert_eq!(status["gateway"]["url"], demo.base().as_str(), "{status}");
+    let gateway = status.gateway.as_ref().expect("the demo listens");
+    assert_eq!(gateway.mcp_url, demo.mcp_url, "{status:?}");
+    assert_eq!(gateway.url, demo.base(), "{status:?}");
 }

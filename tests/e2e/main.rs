@@ -12,6 +12,7 @@ mod bridge;
 mod cli_admin;
 mod doctor;
 mod faces;
+mod hold;
 mod mcp_clients;
 mod mcp_protocol;
 mod oauth_sdk;

@@ -52,6 +52,7 @@ fn the_unit_verifies_and_is_hardened() {
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
         "MemoryDenyWriteExecute=yes",
         "SystemCallFilter=@system-service",
+        "LimitNOFILE=65536",
     ] {
         assert!(text.lines().any(|l| l == directive), "missing {directive}");
     }

@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod guard_rails;
+mod house;
 mod login_lockout;
 mod oauth;
 mod params;
@@ -14,6 +15,7 @@ mod policy_matrix;
 mod policy_props;
 mod sandbox_api;
 mod sandbox_domain;
+mod sandbox_odoo;
 mod sandbox_wire;
 mod tui_render;
 mod upstream_conformance;

@@ -7,6 +7,7 @@
 //! checks the sandbox's ground truth where data is at stake.
 
 use crate::common::oauth::{self as flow, OAuthSetup, Options, REDIRECT, VERIFIER};
+use alpenglow::admin::api::{ApproveSignup, ListSignups, RevokeCredential, RevokeGrant};
 use alpenglow::oauth::records::{Grant, IssuedToken};
 use alpenglow::store::CompositeKey;
 use serde_json::{Value, json};
@@ -238,8 +239,11 @@ async fn expired_and_revoked_tokens_get_401() {
     // Revoked by an admin.
     let (_, access, _) = flow::tokens_for(&s, "sales", ALL).await;
     let grant = alpenglow::oauth::Grants::new(s.admin.store().clone()).list(None).unwrap()[0].clone();
-    let revoked = alpenglow::oauth::admin_ops::dispatch(&s.admin, "oauth.revoke", &json!({"id": grant.id})).await;
-    assert_eq!(revoked.unwrap().unwrap()["status"], "revoked");
+    let revoked = s.admin_call(RevokeGrant { id: grant.id }).unwrap();
+    assert_eq!(revoked.status, "revoked");
+    assert!(!revoked.key_kept);
+    let again = s.admin_call(RevokeGrant { id: grant.id }).unwrap_err();
+    assert!(again.message.contains("already revoked"), "{again:?}");
     assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args).await.status, 401);
     // An unknown token is answered 200 and changes nothing.
     let unknown = flow::post_form(s.addr, "/alpenglow/oauth/revoke", &[("token", "agw_rt_nothing")], &[]).await;
@@ -425,11 +429,10 @@ async fn a_person_without_a_credential_waits_for_an_admin_then_signs_up() {
     assert_eq!(waiting.status, 200);
     assert!(waiting.text().contains("Waiting for an administrator"), "{}", waiting.text());
     assert!(s.admin.credentials().unwrap().iter().all(|(c, _)| i64::from(c.user_id) != admin_uid));
-    let signups =
-        alpenglow::oauth::admin_ops::dispatch(&s.admin, "oauth.signups", &Value::Null).await.unwrap().unwrap();
-    let id = signups[0]["id"].as_u64().unwrap();
-    assert_eq!(signups[0]["status"], "pending");
-    alpenglow::oauth::admin_ops::dispatch(&s.admin, "oauth.approve", &json!({"id": id})).await.unwrap().unwrap();
+    let signups = s.admin_call(ListSignups {}).unwrap();
+    let id = signups[0].id;
+    assert_eq!(signups[0].status, "pending");
+    assert_eq!(s.admin_call(ApproveSignup { id }).unwrap().status, "approved");
 
     let page = flow::consent_page(s.addr, &params).await;
     let approved = flow::submit(s.addr, &page, &login, &key, &["odoo.read", "odoo.write"], "approve").await;
@@ -448,16 +451,7 @@ async fn revoking_the_credential_ends_its_grants_and_erases_their_keys() {
     let grant = alpenglow::oauth::Grants::new(s.admin.store().clone()).list(None).unwrap()[0].clone();
     assert!(grant.sealed_key.is_some());
     // Through the admin API, as the CLI and the dashboard revoke.
-    let admin = s.admin.clone();
-    let credential = grant.credential_id;
-    std::thread::spawn(move || {
-        let context = alpenglow::admin_socket::AdminContext::new(admin, Default::default(), None, "direct");
-        let api = alpenglow::admin_socket::Direct::new(context).unwrap();
-        use alpenglow::admin_socket::AdminApi;
-        api.call("credentials.revoke", json!({"id": credential})).unwrap();
-    })
-    .join()
-    .unwrap();
+    s.admin_call(RevokeCredential { id: grant.credential_id }).unwrap();
     let after = alpenglow::oauth::Grants::new(s.admin.store().clone()).get(grant.id).unwrap().unwrap();
     assert!(after.sealed_key.is_none() && !after.is_active());
     let answer = flow::tool_call(s.addr, &access, "alpenglow_search", json!({"model": "res.partner"})).await;

@@ -3,14 +3,18 @@
 //! snapshots in `tests/snapshots/tui/` (`ALPENGLOW_BLESS=1` rewrites them),
 //! and the state logic (keys in, admin requests out) without rendering.
 
-use alpenglow::admin::AdminService;
-use alpenglow::admin_socket::{AdminApi, AdminContext, ApiError, Direct};
+use alpenglow::admin::api::{
+    self, ApiError, CreateCredential, EndSession, ListOdooFields, ListOdooModels, ListOdooUsers, QueryAudit,
+    RevokeCredential, SecretText, SetSetting, ShowSettings,
+};
+use alpenglow::admin::{AdminContext, AdminService};
+use alpenglow::admin_socket::AdminClient;
 use alpenglow::audit::AuditEntry;
 use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
-use alpenglow::tui::app::{App, Loadable, Reply, Request, ScreenId, Tag};
+use alpenglow::tui::app::{App, Job, Loadable, Reply, Request, ScreenId, Tag};
 use alpenglow::tui::view;
-use alpenglow::tui::worker::{EXPORT_AUDIT, Worker};
+use alpenglow::tui::worker::Worker;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -51,6 +55,15 @@ fn press(app: &mut App, keys: &str) {
 
 fn reply(app: &mut App, tag: Tag, value: Value) {
     app.on_reply(Reply { tag, result: Ok(value) });
+}
+
+/// The job of an admin API request.
+fn admin(request: impl Into<api::Request>) -> Job {
+    Job::Admin(request.into())
+}
+
+fn set(key: &str, value: &str) -> Job {
+    admin(SetSetting { key: key.into(), value: value.into() })
 }
 
 fn setting(key: &str, label: &str, value: Value, allowed: &str) -> Value {
@@ -150,14 +163,13 @@ fn settings_refuse_invalid_input_inline_and_send_nothing() {
     app.on_key(key(KeyCode::Enter));
     let sent = app.take_requests();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].op, "settings.set");
-    assert_eq!(sent[0].args, json!({"key": "max_records_per_request", "value": "50"}));
+    assert_eq!(sent[0].job, set("max_records_per_request", "50"));
     // A switch flips at once.
     app.on_key(key(KeyCode::Esc));
     app.settings.editing = None;
     press(&mut app, "k");
     app.on_key(key(KeyCode::Enter));
-    assert_eq!(app.take_requests()[0].args, json!({"key": "enable_mcp", "value": "off"}));
+    assert_eq!(app.take_requests()[0].job, set("enable_mcp", "off"));
 }
 
 #[test]
@@ -166,7 +178,7 @@ fn add_resources_wizard_picks_models_and_applies_one_permission_set() {
     app.go(ScreenId::Resources);
     press(&mut app, "a");
     let sent = app.take_requests();
-    assert_eq!(sent[0].op, "odoo.models");
+    assert_eq!(sent[0].job, admin(ListOdooModels::default()));
     snapshot("wizard_loading", &app);
     reply(
         &mut app,
@@ -196,11 +208,11 @@ fn add_resources_wizard_picks_models_and_applies_one_permission_set() {
     app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     let sent = app.take_requests();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].op, "resources.add");
-    assert_eq!(sent[0].args["models"], json!(["product.product", "product.template"]));
-    assert_eq!(sent[0].args["patch"]["ops"], "read,write");
-    assert_eq!(sent[0].args["patch"]["record_filter"], "[('active', '=', True)]");
-    assert_eq!(sent[0].args["patch"]["company_id"], Value::Null);
+    let Job::Admin(api::Request::AddResources(add)) = &sent[0].job else { panic!("{:?}", sent[0]) };
+    assert_eq!(add.models, ["product.product", "product.template"]);
+    assert_eq!(add.patch.ops.as_deref(), Some("read,write"));
+    assert_eq!(add.patch.record_filter.as_deref(), Some("[('active', '=', True)]"));
+    assert_eq!(add.patch.company_id, Some(None), "all companies");
 }
 
 #[test]
@@ -210,8 +222,7 @@ fn field_policy_picks_from_the_models_real_fields() {
     press(&mut app, "jk");
     app.on_key(key(KeyCode::Enter));
     let sent = app.take_requests();
-    assert_eq!(sent[0].op, "odoo.fields");
-    assert_eq!(sent[0].args, json!({"model": "res.partner"}));
+    assert_eq!(sent[0].job, admin(ListOdooFields { model: "res.partner".into() }));
     reply(
         &mut app,
         Tag::Fields("res.partner".into()),
@@ -227,9 +238,9 @@ fn field_policy_picks_from_the_models_real_fields() {
     app.on_key(key(KeyCode::Enter));
     app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     let sent = app.take_requests();
-    assert_eq!(sent[0].op, "resources.edit");
-    assert_eq!(sent[0].args["patch"]["fields"], json!(["email", "phone"]));
-    assert_eq!(sent[0].args["patch"]["field_policy"], "denylist");
+    let Job::Admin(api::Request::EditResource(edit)) = &sent[0].job else { panic!("{:?}", sent[0]) };
+    assert_eq!(edit.patch.fields, Some(vec!["email".to_string(), "phone".to_string()]));
+    assert_eq!(edit.patch.field_policy.as_deref(), Some("denylist"));
 }
 
 #[test]
@@ -238,7 +249,7 @@ fn credential_form_sends_the_key_once_checked_and_refusals_show_inline() {
     app.go(ScreenId::Credentials);
     press(&mut app, "n");
     app.on_key(key(KeyCode::Enter));
-    assert_eq!(app.take_requests()[0].op, "odoo.users");
+    assert_eq!(app.take_requests()[0].job, admin(ListOdooUsers {}));
     reply(
         &mut app,
         Tag::Users,
@@ -266,11 +277,18 @@ fn credential_form_sends_the_key_once_checked_and_refusals_show_inline() {
     app.on_key(key(KeyCode::Enter));
     app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     let sent = app.take_requests();
-    assert_eq!(sent[0].op, "credentials.create");
     assert_eq!(
-        sent[0].args,
-        json!({"label": "Claude - Sally", "user_id": 6, "login": "sales", "scope": "read-only", "expires": null,
-               "company_id": null, "key": "18e62e8fbcb97395abd671f722a26e4285e5ff62", "check": true})
+        sent[0].job,
+        admin(CreateCredential {
+            label: "Claude - Sally".into(),
+            user_id: 6,
+            login: "sales".into(),
+            scope: Some("read-only".into()),
+            expires: None,
+            company_id: None,
+            key: SecretText("18e62e8fbcb97395abd671f722a26e4285e5ff62".into()),
+            check: true,
+        })
     );
     app.on_reply(Reply {
         tag: Tag::CreateCredential,
@@ -287,14 +305,14 @@ fn revoke_asks_first() {
     assert!(app.take_requests().is_empty());
     press(&mut app, "y");
     let sent = app.take_requests();
-    assert_eq!((sent[0].op.as_str(), &sent[0].args), ("credentials.revoke", &json!({"id": 3})));
+    assert_eq!(sent[0].job, admin(RevokeCredential { id: 3 }));
 }
 
 #[test]
 fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     let mut app = demo_app();
     press(&mut app, "a");
-    assert_eq!(app.take_requests()[0].op, "audit.query");
+    assert_eq!(app.take_requests()[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
     app.on_reply(Reply { tag: Tag::Audit, result: Err(ApiError::invalid("unknown operation \"audit.query\"")) });
     snapshot("audit_missing", &app);
     reply(
@@ -307,7 +325,8 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     press(&mut app, "f");
     press(&mut app, "1h");
     app.on_key(key(KeyCode::Enter));
-    assert_eq!(app.take_requests()[0].args, json!({"limit": 200, "from": "1h"}));
+    let since = QueryAudit { limit: Some(200), from: Some("1h".into()), ..QueryAudit::default() };
+    assert_eq!(app.take_requests()[0].job, admin(since));
     assert!(matches!(app.audit.entries, Loadable::Ready(_)));
     press(&mut app, "6");
     app.take_requests();
@@ -318,7 +337,7 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     );
     snapshot("sessions", &app);
     press(&mut app, "ey");
-    assert_eq!(app.take_requests()[0].args, json!({"id": "a1b2c3"}));
+    assert_eq!(app.take_requests()[0].job, admin(EndSession { id: "a1b2c3".into() }));
 }
 
 #[test]
@@ -343,11 +362,8 @@ fn first_run_opens_the_setup_wizard() {
     app.on_key(key(KeyCode::Enter));
     let sent = app.take_requests();
     assert_eq!(
-        sent.iter().map(|r| r.args.clone()).collect::<Vec<_>>(),
-        vec![
-            json!({"key": "odoo_url", "value": "https://odoo.example.com"}),
-            json!({"key": "odoo_database", "value": "prod"}),
-        ]
+        sent.iter().map(|r| r.job.clone()).collect::<Vec<_>>(),
+        vec![set("odoo_url", "https://odoo.example.com"), set("odoo_database", "prod")]
     );
     reply(&mut app, Tag::SaveSetting("odoo_url".into()), json!({}));
     reply(&mut app, Tag::SaveSetting("odoo_database".into()), json!({}));
@@ -392,17 +408,17 @@ fn setup_ends_with_this_daemons_mcp_url_in_both_claude_desktop_forms() {
 }
 
 /// The daemon's own answers, from a fresh store through the admin handler.
-fn fresh_daemon() -> (tempfile::TempDir, Direct) {
+fn fresh_daemon() -> (tempfile::TempDir, AdminClient) {
     let dir = tempfile::tempdir().unwrap();
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
-    let api = Direct::new(AdminContext::new(admin, UpstreamSlot::default(), None, "alpenglow serve")).unwrap();
-    (dir, api)
+    let api = AdminClient::in_process(AdminContext::new(admin, UpstreamSlot::default(), None, "alpenglow serve"));
+    (dir, api.unwrap())
 }
 
-fn fetch(app: &mut App, api: &Direct) {
+fn fetch(app: &mut App, api: &AdminClient) {
     for request in app.take_requests() {
-        let result = api.call(&request.op, request.args);
-        app.on_reply(Reply { tag: request.tag, result });
+        let Job::Admin(call) = request.job else { panic!("{request:?}") };
+        app.on_reply(Reply { tag: request.tag, result: api.send(call) });
     }
 }
 
@@ -410,9 +426,9 @@ fn fetch(app: &mut App, api: &Direct) {
 fn home_and_settings_warn_while_require_credential_is_off() {
     // The settings and their warnings as a fresh daemon answers them.
     let (_dir, api) = fresh_daemon();
-    api.call("settings.set", json!({"key": "enable_mcp", "value": "on"})).unwrap();
+    api.call(SetSetting { key: "enable_mcp".into(), value: "on".into() }).unwrap();
     let mut app = demo_app();
-    reply(&mut app, Tag::Settings, api.call("settings.show", Value::Null).unwrap());
+    reply(&mut app, Tag::Settings, api.send(ShowSettings {}.into()).unwrap());
     let warning = "require_credential is off";
     snapshot("home_require_credential_off", &app);
     assert!(render(&app).contains(warning));
@@ -425,7 +441,7 @@ fn home_and_settings_warn_while_require_credential_is_off() {
     app.on_key(key(KeyCode::Enter));
     fetch(&mut app, &api);
     fetch(&mut app, &api);
-    assert_eq!(api.call("settings.show", Value::Null).unwrap()["warnings"], json!([]));
+    assert_eq!(api.call(ShowSettings {}).unwrap().warnings, Vec::<String>::new());
     assert!(!render(&app).contains(warning), "{}", render(&app));
     press(&mut app, "1");
     assert!(!render(&app).contains(warning), "{}", render(&app));
@@ -455,8 +471,8 @@ fn audit_export_asks_for_the_path_and_reports_where_and_how_many() {
     app.on_key(key(KeyCode::Enter));
     let sent = app.take_requests();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].op, EXPORT_AUDIT);
-    assert_eq!(sent[0].args, json!({"path": "exports/quiet.jsonl", "filters": {"model": "res.partner"}}));
+    let filters = QueryAudit { model: Some("res.partner".into()), ..QueryAudit::default() };
+    assert_eq!(sent[0].job, Job::ExportAudit { path: "exports/quiet.jsonl".into(), filters });
     // Refused: the prompt stays open with the reason, for another path.
     app.on_reply(Reply {
         tag: Tag::ExportAudit,
@@ -499,14 +515,16 @@ fn the_worker_exports_every_matching_entry_to_a_new_file_only() {
         e.model = Some(if i % 5 == 0 { "sale.order" } else { "res.partner" }.into());
         admin.audit().append(e).unwrap();
     }
-    let api = Direct::new(AdminContext::new(admin, UpstreamSlot::default(), None, "test")).unwrap();
-    let worker = Worker::start(Box::new(api));
+    let api = AdminClient::in_process(AdminContext::new(admin, UpstreamSlot::default(), None, "test")).unwrap();
+    let worker = Worker::start(api);
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("audit.jsonl");
     let export = |path: &std::path::Path| Request {
         tag: Tag::ExportAudit,
-        op: EXPORT_AUDIT.into(),
-        args: json!({"path": path, "filters": {"model": "res.partner"}}),
+        job: Job::ExportAudit {
+            path: path.display().to_string(),
+            filters: QueryAudit { model: Some("res.partner".into()), ..QueryAudit::default() },
+        },
     };
     let done = answer(&worker, export(&path)).result.unwrap();
     assert_eq!(done, json!({"path": path.display().to_string(), "entries": 964}));
@@ -578,7 +596,8 @@ fn clicks_pick_tabs_and_quick_actions() {
     let audit = find(&app, "[a] Audit log");
     click(&mut app, (audit.0 + 5, audit.1));
     assert_eq!(app.screen, ScreenId::Audit);
-    assert_eq!(app.take_requests()[0].op, "audit.query", "the screen loads as with its key");
+    let loads = matches!(app.take_requests()[0].job, Job::Admin(api::Request::QueryAudit(_)));
+    assert!(loads, "the screen loads as with its key");
     click_on(&mut app, "1:Home");
     let setup = find(&app, "[w] Setup");
     click(&mut app, (setup.0 - 2, setup.1));
@@ -662,7 +681,7 @@ fn a_click_selects_the_row_drawn_there_and_the_wheel_moves_and_scrolls() {
     app.on_key(key(KeyCode::Enter));
     click_on(&mut app, "model.31 ");
     let shown = app.resources.visible(&app.data);
-    assert_eq!(shown[app.resources.list.cursor]["model"], "model.31");
+    assert_eq!(shown[app.resources.list.cursor].model, "model.31");
 }
 
 #[test]
@@ -702,8 +721,8 @@ fn clicks_and_the_wheel_on_the_other_lists() {
     reply(
         &mut app,
         Tag::Sessions,
-        json!([{"id": "s1", "client": "a", "credential": "Ann", "ip": "10.0.0.5", "last_activity": "", "requests": 1},
-               {"id": "s2", "client": "b", "credential": "Bob", "ip": "10.0.0.6", "last_activity": "", "requests": 2}]),
+        json!([{"id": "s1", "client": {"name": "a"}, "credential": "Ann", "ip": "10.0.0.5", "last_activity": "", "requests": 1},
+               {"id": "s2", "client": {"name": "b"}, "credential": "Bob", "ip": "10.0.0.6", "last_activity": "", "requests": 2}]),
     );
     click_on(&mut app, "Bob");
     assert_eq!(app.sessions.cursor, 1);

@@ -148,12 +148,30 @@ pub fn session_refusal(refusal: SessionRefusal) -> RpcError {
     }
 }
 
+/// The most messages one batch may hold: a batch is one request to the
+/// transport but many to the server, so it must not be a way around the
+/// body limit and the rate budget.
+pub const MAX_BATCH: usize = 50;
+
+/// Methods that charge the caller's budget themselves (they run an operation).
+const CHARGED_BY_RUN: [&str; 3] = ["tools/call", "resources/list", "resources/read"];
+
 /// A JSON-RPC batch (2025-03-26 only): each message answered in order in
-/// one array; 202 when it held no requests.
+/// one array; 202 when it held no requests. At most [`MAX_BATCH`] messages;
+/// each is charged to the caller's Requests per Minute like a request of
+/// its own; once the answers reach `max_output_chars` the messages left are
+/// answered with an error instead of run, so the answer stays bounded.
 pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
     let bad_request = |message: String| RpcError::invalid_request(message).with_status(StatusCode::BAD_REQUEST);
     if items.is_empty() {
         return transport::error(&bad_request("Invalid Request: an empty batch".into()), &Value::Null, post.format);
+    }
+    if items.len() > MAX_BATCH {
+        let error = bad_request(format!(
+            "Invalid Request: a batch holds at most {MAX_BATCH} messages and this one has {}; send the rest in further requests",
+            items.len()
+        ));
+        return transport::error(&error, &Value::Null, post.format);
     }
     let revision = match resolve_session(&mut post) {
         Ok(revision) => revision,
@@ -165,21 +183,39 @@ pub async fn batch(mut post: Post<'_>, items: Vec<Value>) -> Response<Body> {
         ));
         return transport::error(&error, &Value::Null, post.format);
     }
+    let budget = post.state.gateway.settings().max_output_chars as usize;
     let mut answers = Vec::new();
+    let mut answered_chars = 0;
     for item in &items {
-        match rpc::classify(item) {
-            Err(rejected) => answers.push(rejected.1.response(&rejected.0)),
-            Ok(Message::Request { id, method, .. }) if method == "initialize" => answers.push(
-                RpcError::invalid_request("Invalid Request: initialize must not be part of a batch").response(&id),
+        let message = rpc::classify(item);
+        let charged_by_run =
+            matches!(&message, Ok(Message::Request { method, .. }) if CHARGED_BY_RUN.contains(&method.as_str()));
+        let charge = if charged_by_run { Ok(()) } else { post.state.gateway.charge(post.principal, post.ctx) };
+        let answer = match (message, charge) {
+            (Err(rejected), _) => Some(rejected.1.response(&rejected.0)),
+            (Ok(Message::Request { id, .. }), Err(limited)) => Some(RpcError::refusal(&limited, true).response(&id)),
+            (Ok(Message::Request { id, method, .. }), Ok(())) if method == "initialize" => {
+                Some(RpcError::invalid_request("Invalid Request: initialize must not be part of a batch").response(&id))
+            }
+            (Ok(Message::Request { id, .. }), Ok(())) if answered_chars >= budget => Some(
+                RpcError::invalid_request(format!(
+                    "Invalid Request: not run: this batch's answers already reached {budget} characters \
+(max_output_chars); send this request again on its own"
+                ))
+                .response(&id),
             ),
-            Ok(Message::Request { id, method, params }) => {
+            (Ok(Message::Request { id, method, params }), Ok(())) => {
                 let call = Call { gateway: &post.state.gateway, principal: post.principal, ctx: post.ctx, revision };
-                answers.push(match methods::dispatch(&call, &method, &params).await {
+                Some(match methods::dispatch(&call, &method, &params).await {
                     Ok(result) => rpc::result_response(&id, result),
                     Err(error) => error.response(&id),
-                });
+                })
             }
-            Ok(Message::Notification { .. } | Message::Response) => {}
+            (Ok(Message::Notification { .. } | Message::Response), _) => None,
+        };
+        if let Some(answer) = answer {
+            answered_chars += answer.to_string().len();
+            answers.push(answer);
         }
     }
     if answers.is_empty() {

@@ -128,9 +128,11 @@ pub fn check_no_cursor(params: &Map<String, Value>) -> Result<(), RpcError> {
 pub fn op_error(error: &OpError, call: &Call<'_>) -> RpcError {
     match error {
         OpError::Invalid(m) => RpcError::invalid_params(m.clone()),
-        OpError::Upstream(_) | OpError::Unavailable(_) | OpError::UnknownOperation(_) => {
-            RpcError::internal(error.to_string())
-        }
+        OpError::Upstream(_)
+        | OpError::OdooRefused(_)
+        | OpError::Unavailable(_)
+        | OpError::AuditUnavailable(_)
+        | OpError::UnknownOperation(_) => RpcError::internal(error.to_string()),
         _ => RpcError::refusal(error, !matches!(call.ctx.authorization, crate::gateway::Authorization::Missing)),
     }
 }

@@ -38,6 +38,7 @@ pub const ALPENGLOW_NOT_FOUND: i64 = -31003;
 pub const ALPENGLOW_RATE_LIMITED: i64 = -31005;
 pub const ALPENGLOW_UPSTREAM: i64 = -31006;
 pub const ALPENGLOW_UNAVAILABLE: i64 = -31007;
+pub const ALPENGLOW_AUDIT_UNAVAILABLE: i64 = -31008;
 
 /// One incoming JSON-RPC message.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,7 +166,9 @@ impl RpcError {
             OpError::Invalid(_) | OpError::UnknownOperation(_) => (INVALID_PARAMS, StatusCode::BAD_REQUEST),
             OpError::RateLimited { .. } => (ALPENGLOW_RATE_LIMITED, StatusCode::TOO_MANY_REQUESTS),
             OpError::Upstream(_) => (ALPENGLOW_UPSTREAM, StatusCode::BAD_GATEWAY),
+            OpError::OdooRefused(_) => (ALPENGLOW_UPSTREAM, StatusCode::UNPROCESSABLE_ENTITY),
             OpError::Unavailable(_) => (ALPENGLOW_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE),
+            OpError::AuditUnavailable(_) => (ALPENGLOW_AUDIT_UNAVAILABLE, StatusCode::SERVICE_UNAVAILABLE),
         };
         let headers = crate::faces::http::refusal_headers(error, key_sent);
         RpcError { code, message: error.to_string(), data: None, status, headers }

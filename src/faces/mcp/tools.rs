@@ -120,12 +120,17 @@ to see the models and operations you may use."
             "Rate limit exceeded: retry in {retry_after_secs} s (at {}). Wait until then before calling any tool again.",
             rfc3339(*reset_at)
         ),
+        OpError::OdooRefused(_) => format!(
+            "{error}. This is Odoo's own rule: correct the values (alpenglow_describe shows each field's type, \
+required flag and options) and call again."
+        ),
         OpError::Upstream(_) => format!(
             "{error}. Check the values against alpenglow_describe and try again; if it keeps failing, tell the user."
         ),
         OpError::Unavailable(m) => {
             format!("Odoo is unavailable: {m}. Try again in a minute; if it persists, tell the user.")
         }
+        OpError::AuditUnavailable(m) => format!("{m} Tell the user: an administrator must free space for Alpenglow."),
     };
     Ok(tool_error(text))
 }

@@ -19,14 +19,13 @@ mod page;
 
 use super::FaceState;
 use super::http::{self, Body};
-use crate::audit::Outcome;
 use crate::config::ApiKey;
 use crate::gateway::OpError;
 use crate::oauth::{
-    ASM_PATH, AUTHORIZE_PATH, AuthorizeError, AuthorizeRequest, ClientInfo, Event, MCP_ALIAS, MCP_PATH, OAuth,
+    ASM_PATH, AUTHORIZE_PATH, AuthorizeError, AuthorizeRequest, ClientInfo, Event, MCP_ALIAS, MCP_PATH, OAuth, Outcome,
     PRM_PATH, Person, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH,
 };
-use crate::policy::scopes::{ScopeSet, TokenScope};
+use crate::vocab::{ScopeSet, TokenScope};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -72,26 +71,26 @@ pub async fn handle(state: &FaceState, req: Request<Incoming>, ip: IpAddr) -> Re
         }
         (Method::POST, AUTHORIZE_PATH) => {
             let cookie = cookie_nonce(req.headers());
-            match read_form(req).await {
+            match read_form(state, req).await {
                 Ok(pairs) => authorize_post(state, oauth, &settings.oauth.client_hosts, &pairs, cookie, ip).await,
                 Err(response) => response,
             }
         }
-        (Method::POST, TOKEN_PATH) => match read_form(req).await {
+        (Method::POST, TOKEN_PATH) => match read_form(state, req).await {
             Ok(pairs) => match oauth.token(&pairs, ip).await {
                 Ok(body) => public_json(StatusCode::OK, body),
                 Err(e) => public_json(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.body()),
             },
             Err(response) => response,
         },
-        (Method::POST, REVOKE_PATH) => match read_form(req).await {
+        (Method::POST, REVOKE_PATH) => match read_form(state, req).await {
             Ok(pairs) => match oauth.revoke(&pairs, ip).await {
                 Ok(()) => public_json(StatusCode::OK, json!({})),
                 Err(e) => public_json(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.body()),
             },
             Err(response) => response,
         },
-        (Method::POST, REGISTER_PATH) => register(oauth, req, ip).await,
+        (Method::POST, REGISTER_PATH) => register(state, oauth, req, ip).await,
         (method, p)
             if [PRM_PATH, ASM_PATH, AUTHORIZE_PATH, TOKEN_PATH, REVOKE_PATH, REGISTER_PATH].contains(&p)
                 || p == prm_main
@@ -306,8 +305,9 @@ async fn authorize_post(
     }
 }
 
-async fn register(oauth: &OAuth, req: Request<Incoming>, ip: IpAddr) -> Response<Body> {
-    let bytes = match http::read_body(req.into_body(), MAX_OAUTH_BODY).await {
+async fn register(state: &FaceState, oauth: &OAuth, req: Request<Incoming>, ip: IpAddr) -> Response<Body> {
+    let timeout = state.live.current().http.body_read_timeout();
+    let bytes = match http::read_body(req.into_body(), MAX_OAUTH_BODY, timeout).await {
         Ok(bytes) => bytes,
         Err(_) => {
             return public_json(
@@ -358,7 +358,7 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
-async fn read_form(req: Request<Incoming>) -> Result<Vec<(String, String)>, Response<Body>> {
+async fn read_form(state: &FaceState, req: Request<Incoming>) -> Result<Vec<(String, String)>, Response<Body>> {
     let form = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| {
         v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
     });
@@ -368,7 +368,8 @@ async fn read_form(req: Request<Incoming>) -> Result<Vec<(String, String)>, Resp
             json!({"error": "invalid_request", "error_description": "send the parameters as application/x-www-form-urlencoded"}),
         ));
     }
-    match http::read_body(req.into_body(), MAX_OAUTH_BODY).await {
+    let timeout = state.live.current().http.body_read_timeout();
+    match http::read_body(req.into_body(), MAX_OAUTH_BODY, timeout).await {
         Ok(bytes) => Ok(form_urlencoded::parse(&bytes).into_owned().collect()),
         Err(_) => Err(public_json(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -2,7 +2,7 @@
 //! on a phone. Every text from outside (client name, host, messages, the
 //! login typed) is escaped; the API key is never written back.
 
-use crate::policy::scopes::{ScopeSet, TokenScope};
+use crate::vocab::{ScopeSet, TokenScope};
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn escape(text: &str) -> String {

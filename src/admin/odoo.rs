@@ -3,10 +3,10 @@
 //! `[odoo] service_key` of the boot config); and checking a pasted API key.
 //! Without a service key the lists are refused with a message saying so.
 
+use super::api::{ApiError, ApiResult, KeyOwner, OdooField, OdooModel, OdooStatus, OdooUserView};
 use super::handler::AdminContext;
-use super::{ApiError, ApiResult};
 use crate::config::ApiKey;
-use crate::gateway::UpstreamSlot;
+use crate::upstream::UpstreamSlot;
 use crate::upstream::{Identity, OdooApi, SearchQuery, UpstreamError};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -72,77 +72,69 @@ fn odoo_failed(e: UpstreamError) -> ApiError {
 }
 
 /// `odoo.status`: configured, connected, version and protocol, never an error.
-pub async fn status(ctx: &AdminContext) -> Value {
+pub async fn status(ctx: &AdminContext) -> OdooStatus {
     let settings = match ctx.admin.settings() {
         Ok(s) => s,
-        Err(e) => return json!({"configured": false, "connected": false, "message": e.to_string()}),
+        Err(e) => return OdooStatus { message: Some(e.to_string()), ..OdooStatus::default() },
     };
     let (url, database) =
         ctx.odoo.pinned.clone().unwrap_or_else(|| (settings.odoo.url.clone(), settings.odoo.database.clone()));
     let configured = !url.is_empty();
-    let base = json!({
-        "configured": configured,
-        "url": url,
-        "database": database,
-        "service_key": ctx.odoo.service_key.is_some(),
-    });
-    let mut out = base.as_object().cloned().unwrap_or_default();
+    let mut out = OdooStatus {
+        configured,
+        url: Some(url),
+        database: Some(database),
+        service_key: Some(ctx.odoo.service_key.is_some()),
+        ..OdooStatus::default()
+    };
     if !configured {
-        out.insert("connected".into(), false.into());
-        out.insert("message".into(), "Odoo is not configured yet: set odoo_url and odoo_database".into());
-        return Value::Object(out);
+        out.message = Some("Odoo is not configured yet: set odoo_url and odoo_database".into());
+        return out;
     }
     match client(ctx).await {
-        Err(e) => {
-            out.insert("connected".into(), false.into());
-            out.insert("message".into(), e.message.into());
-        }
+        Err(e) => out.message = Some(e.message),
         Ok(client) => match client.version().await {
             Ok(v) => {
-                out.insert("connected".into(), true.into());
-                out.insert("version".into(), v.version.into());
-                out.insert("protocol".into(), client.protocol().to_string().into());
+                out.connected = true;
+                out.version = Some(v.version);
+                out.protocol = Some(client.protocol().to_string());
             }
-            Err(e) => {
-                out.insert("connected".into(), false.into());
-                out.insert("message".into(), format!("cannot reach Odoo: {e}").into());
-            }
+            Err(e) => out.message = Some(format!("cannot reach Odoo: {e}")),
         },
     }
-    Value::Object(out)
+    out
 }
 
-/// `odoo.models`: installed models, `[{model, name}]`.
-pub async fn models(ctx: &AdminContext, filter: Option<&str>) -> ApiResult<Value> {
+/// `odoo.models`: installed models.
+pub async fn models(ctx: &AdminContext, filter: Option<&str>) -> ApiResult<Vec<OdooModel>> {
     let (client, who) = service(ctx).await?;
     let models = client.list_models(&who, filter).await.map_err(odoo_failed)?;
-    Ok(Value::Array(models.into_iter().map(|m| json!({"model": m.model, "name": m.name})).collect()))
+    Ok(models.into_iter().map(|m| OdooModel { model: m.model, name: m.name }).collect())
 }
 
-/// `odoo.fields`: a model's fields, `[{name, string, type, required, relation}]`, by name.
-pub async fn fields(ctx: &AdminContext, model: &str) -> ApiResult<Value> {
+/// `odoo.fields`: a model's fields, by name.
+pub async fn fields(ctx: &AdminContext, model: &str) -> ApiResult<Vec<OdooField>> {
     crate::config::resource::validate_model_name(model).map_err(|e| ApiError::invalid(e.0))?;
     let (client, who) = service(ctx).await?;
     let attributes: Vec<String> = ["string", "type", "required", "relation"].iter().map(|s| s.to_string()).collect();
     let all = client.fields_get(&who, model, None, Some(&attributes)).await.map_err(odoo_failed)?;
-    let mut out: Vec<Value> = all
+    let text = |attrs: &Value, key: &str| attrs.get(key).and_then(Value::as_str).map(String::from);
+    let mut out: Vec<OdooField> = all
         .iter()
-        .map(|(name, attrs)| {
-            json!({
-                "name": name,
-                "string": attrs.get("string").cloned().unwrap_or(Value::Null),
-                "type": attrs.get("type").cloned().unwrap_or(Value::Null),
-                "required": attrs.get("required").and_then(Value::as_bool).unwrap_or(false),
-                "relation": attrs.get("relation").cloned().unwrap_or(Value::Null),
-            })
+        .map(|(name, attrs)| OdooField {
+            name: name.clone(),
+            string: text(attrs, "string"),
+            kind: text(attrs, "type"),
+            required: attrs.get("required").and_then(Value::as_bool).unwrap_or(false),
+            relation: text(attrs, "relation"),
         })
         .collect();
-    out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    Ok(Value::Array(out))
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }
 
-/// `odoo.users`: internal users, `[{id, login, name}]`.
-pub async fn users(ctx: &AdminContext) -> ApiResult<Value> {
+/// `odoo.users`: internal users (a row without a usable id is left out).
+pub async fn users(ctx: &AdminContext) -> ApiResult<Vec<OdooUserView>> {
     let (client, who) = service(ctx).await?;
     let q = SearchQuery {
         domain: json!([["share", "=", false]]),
@@ -151,18 +143,22 @@ pub async fn users(ctx: &AdminContext) -> ApiResult<Value> {
         ..SearchQuery::default()
     };
     let rows = client.search_read(&who, "res.users", &q).await.map_err(odoo_failed)?;
-    Ok(Value::Array(
-        rows.iter()
-            .map(|r| json!({"id": r.get("id").cloned().unwrap_or(Value::Null), "login": r.get("login"), "name": r.get("name")}))
-            .collect(),
-    ))
+    let text =
+        |r: &crate::upstream::Record, key: &str| r.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let id = u32::try_from(r.get("id")?.as_u64()?).ok()?;
+            Some(OdooUserView { id, login: text(r, "login"), name: text(r, "name") })
+        })
+        .collect())
 }
 
 /// `odoo.check_key`: whom Odoo says this key belongs to.
-pub async fn check_key(ctx: &AdminContext, key: &ApiKey, login: Option<&str>) -> ApiResult<Value> {
+pub async fn check_key(ctx: &AdminContext, key: &ApiKey, login: Option<&str>) -> ApiResult<KeyOwner> {
     let client = client(ctx).await?;
     match client.authenticate(key, login).await {
-        Ok(user) => Ok(json!({"uid": user.uid, "login": user.login, "name": user.name})),
+        Ok(user) => Ok(KeyOwner { uid: user.uid, login: user.login, name: user.name }),
         Err(e) if e.is_transport() => Err(odoo_failed(e)),
         Err(e) => Err(ApiError::invalid(format!("Odoo does not accept this API key: {}", upstream_message(&e)))),
     }

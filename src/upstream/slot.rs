@@ -2,9 +2,9 @@
 //! admin changes the `odoo_*` settings. Odoo may be down when Alpenglow
 //! starts: the gateway must still start, and say so per request.
 
-use super::OpError;
 use crate::config::{OdooConnection, Settings};
 use crate::upstream::{self, OdooApi, UpstreamConfig};
+use crate::vocab::OpError;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 

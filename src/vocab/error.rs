@@ -1,5 +1,6 @@
 //! The one error type of the corridor. Faces map it to their own shapes
-//! (HTTP status, JSON-RPC code, MCP tool result); nothing else decides them.
+//! (HTTP status, JSON-RPC code, MCP tool result), each in its own table;
+//! nothing else decides them.
 
 /// Why an operation was not carried out. Every message says what was wrong
 /// and, where there is one, what to do next; none reveals data the caller may
@@ -29,7 +30,7 @@ pub enum OpError {
     Invalid(String),
     /// Not one of the nine operations.
     #[error(
-        "unknown operation {0:?}; the operations are alpenglow_list_models, alpenglow_describe, alpenglow_search, alpenglow_read, alpenglow_create, alpenglow_update, alpenglow_delete, alpenglow_aggregate, alpenglow_execute"
+        "method not found: {0:?} is not one of the nine methods: alpenglow_list_models, alpenglow_describe, alpenglow_search, alpenglow_read, alpenglow_create, alpenglow_update, alpenglow_delete, alpenglow_aggregate, alpenglow_execute"
     )]
     UnknownOperation(String),
     /// Over a rate budget, or the client IP is locked out.
@@ -40,12 +41,22 @@ pub enum OpError {
         /// Unix time (seconds) when the window has room again.
         reset_at: u64,
     },
-    /// Odoo refused or failed; Odoo's own message.
+    /// Odoo refused the request by its own rules (a ValidationError, a
+    /// UserError, a field or value it does not take): Odoo's message. Not
+    /// `Invalid`, which is what the gateway checks itself, so a client can
+    /// tell its own bad parameter from an Odoo business rule.
+    #[error("Odoo refused the request: {0}")]
+    OdooRefused(String),
+    /// Odoo failed; Odoo's own message.
     #[error("Odoo error: {0}")]
     Upstream(String),
     /// Odoo is not configured or cannot be reached.
     #[error("{0}")]
     Unavailable(String),
+    /// The audit log cannot be written (the store cannot write): refused
+    /// before Odoo was called, or a result withheld because its entry was lost.
+    #[error("{0}")]
+    AuditUnavailable(String),
 }
 
 /// Which limit refused a call.
@@ -76,32 +87,18 @@ fn rate_message(limit: Limit, retry_after_secs: u64) -> String {
     }
 }
 
-/// The direct JSON-RPC face's codes for product refusals (the original's
-/// `-32000` family). Documented in the README's API reference.
 impl OpError {
-    pub fn jsonrpc_code(&self) -> i64 {
-        match self {
-            OpError::Disabled => -32000,
-            OpError::Unauthenticated(_) => -32001,
-            OpError::Denied(_) | OpError::InsufficientScope { .. } => -32002,
-            OpError::NotFound(_) => -32003,
-            OpError::Invalid(_) => -32602,
-            OpError::UnknownOperation(_) => -32601,
-            OpError::RateLimited { .. } => -32005,
-            OpError::Upstream(_) => -32006,
-            OpError::Unavailable(_) => -32007,
-        }
-    }
-
     /// A short outcome name for the audit log and metrics.
     pub fn outcome(&self) -> &'static str {
         match self {
             OpError::Disabled | OpError::Denied(_) | OpError::InsufficientScope { .. } => "denied",
             OpError::Unauthenticated(_) => "unauthenticated",
             OpError::NotFound(_) => "not_found",
-            OpError::Invalid(_) | OpError::UnknownOperation(_) => "invalid",
+            OpError::Invalid(_) | OpError::UnknownOperation(_) | OpError::OdooRefused(_) => "invalid",
             OpError::RateLimited { .. } => "rate_limited",
             OpError::Upstream(_) | OpError::Unavailable(_) => "upstream_error",
+            // Never in an entry that was written (it could not be); a metrics label.
+            OpError::AuditUnavailable(_) => "store_error",
         }
     }
 }

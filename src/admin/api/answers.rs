@@ -1,0 +1,394 @@
+//! The typed answers. Field order is the wire's (and `--json`'s) order;
+//! every struct reads a missing field as its default.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// `ping`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Pong {
+    pub alpenglow: String,
+    pub mode: String,
+}
+
+/// `status`: the Home screen's numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    /// `alpenglow serve`, `alpenglow demo`, or `direct` (a store opened by the CLI).
+    pub mode: String,
+    pub uptime_seconds: u64,
+    pub mcp_enabled: bool,
+    pub rate_limiting: bool,
+    pub audit_logging: bool,
+    /// Why the store cannot write (a full disk, a failed write), if it
+    /// cannot; None when it writes.
+    pub store_problem: Option<String>,
+    pub resources: usize,
+    pub credentials_active: usize,
+    pub credential_requests_total: u64,
+    /// Where MCP clients connect, once the daemon listens.
+    pub gateway: Option<GatewayUrls>,
+    pub odoo: OdooStatus,
+    /// None when the audit log or the sessions cannot be read.
+    pub traffic: Option<Traffic>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewayUrls {
+    pub url: String,
+    pub mcp_url: String,
+}
+
+/// `odoo.status`: never an error; `message` says why it is not connected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OdooStatus {
+    pub configured: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Whether the gateway has its own Odoo key for model, field and user lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_key: Option<bool>,
+    pub connected: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Traffic of the last minute and hour, from the audit log and the sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Traffic {
+    pub requests_per_minute: usize,
+    pub errors_last_hour: usize,
+    pub rate_limited_last_hour: usize,
+    pub active_sessions: usize,
+}
+
+/// `settings.show`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingsShown {
+    pub settings: Vec<SettingEntry>,
+    pub warnings: Vec<String>,
+}
+
+/// One setting: its effective value, default, range and source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingEntry {
+    pub key: String,
+    pub label: String,
+    pub value: Scalar,
+    pub default: Scalar,
+    /// The allowed values, for people: `a whole number from 10 to 10,000`.
+    pub allowed: String,
+    /// `default`, `config file` or `stored`.
+    pub source: String,
+}
+
+/// A setting's value as JSON has it: a switch, a number or text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+}
+
+impl Default for Scalar {
+    fn default() -> Self {
+        Scalar::Text(String::new())
+    }
+}
+
+/// As people type it: `on` / `off`, digits, text.
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Bool(b) => f.write_str(if *b { "on" } else { "off" }),
+            Scalar::Integer(i) => write!(f, "{i}"),
+            Scalar::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// `settings.set`: the value as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SettingSaved {
+    pub key: String,
+    pub value: Scalar,
+}
+
+/// A resource, as the CLI and the dashboard show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResourceView {
+    pub id: u64,
+    pub model: String,
+    /// None: all companies.
+    pub company_id: Option<u32>,
+    pub read_only: bool,
+    pub can_read: bool,
+    pub can_create: bool,
+    pub can_write: bool,
+    pub can_delete: bool,
+    /// What the toggles allow once Read-Only is applied.
+    pub effective_operations: Vec<String>,
+    /// `all`, `allowlist` or `denylist`.
+    pub field_policy: String,
+    pub fields: Vec<String>,
+    pub record_filter: String,
+    pub execute_methods: Vec<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// A credential with its usage; never its key or hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CredentialView {
+    pub id: u64,
+    pub label: String,
+    pub user_id: u32,
+    pub login: String,
+    /// `full` or `read-only`.
+    pub scope: String,
+    pub expires_on: Option<String>,
+    pub company_id: Option<u32>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    pub created_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// The key's first characters, to tell keys apart.
+    pub key_prefix: String,
+    pub last_used: Option<String>,
+    pub last_ip: Option<String>,
+    pub request_count: u64,
+}
+
+/// `odoo.models`: one installed model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OdooModel {
+    pub model: String,
+    pub name: String,
+}
+
+/// `odoo.fields`: one field of a model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OdooField {
+    pub name: String,
+    /// The label.
+    pub string: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub required: bool,
+    /// The related model, for relational fields.
+    pub relation: Option<String>,
+}
+
+/// `odoo.users`: one internal user.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OdooUserView {
+    pub id: u32,
+    pub login: String,
+    pub name: String,
+}
+
+/// `odoo.check_key`: the key's owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyOwner {
+    pub uid: i64,
+    pub login: String,
+    pub name: String,
+}
+
+/// `audit.query`: entries in the order asked, and where the next page starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditPage {
+    pub entries: Vec<AuditRecord>,
+    pub next_cursor: Option<u64>,
+}
+
+/// One audit entry: the JSON object the audit log exports (`audit export`
+/// writes it as a line; the dashboard's detail pane shows it as it came),
+/// read once into [`AuditFields`] for the columns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Map<String, Value>", into = "Map<String, Value>")]
+pub struct AuditRecord {
+    json: Map<String, Value>,
+    fields: AuditFields,
+}
+
+impl AuditRecord {
+    /// The typed fields.
+    pub fn fields(&self) -> &AuditFields {
+        &self.fields
+    }
+
+    /// The entry as exported.
+    pub fn json(&self) -> &Map<String, Value> {
+        &self.json
+    }
+}
+
+impl From<Map<String, Value>> for AuditRecord {
+    fn from(json: Map<String, Value>) -> Self {
+        // Fields of a type this release does not expect read as their default.
+        let fields = serde_json::from_value(Value::Object(json.clone())).unwrap_or_default();
+        AuditRecord { json, fields }
+    }
+}
+
+impl From<AuditRecord> for Map<String, Value> {
+    fn from(record: AuditRecord) -> Self {
+        record.json
+    }
+}
+
+/// The fields of an audit entry (see `audit::AuditEntry`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditFields {
+    pub id: u64,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `mcp`, `jsonrpc` or `rest`.
+    pub face: String,
+    pub credential_id: Option<u64>,
+    /// The credential's label.
+    pub credential: Option<String>,
+    pub uid: Option<i64>,
+    pub login: Option<String>,
+    pub company_id: Option<i64>,
+    pub ip: String,
+    pub session: Option<String>,
+    pub tool: String,
+    pub model: Option<String>,
+    pub ids: Vec<i64>,
+    /// How many ids, when there were too many to list.
+    pub id_count: Option<u64>,
+    pub domain: Option<String>,
+    pub fields: Option<String>,
+    pub values: Option<String>,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub records: Option<u64>,
+    pub duration_ms: f64,
+}
+
+/// One AI client session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionView {
+    pub id: String,
+    /// `mcp` or `stream`.
+    pub kind: String,
+    pub face: String,
+    pub started_at: String,
+    pub last_activity: String,
+    pub client: ClientView,
+    /// The MCP protocol revision, if any.
+    pub protocol: Option<String>,
+    pub ip: String,
+    pub credential_id: Option<u64>,
+    /// The credential's label.
+    pub credential: Option<String>,
+    pub uid: Option<i64>,
+    pub requests: u64,
+    /// `active`, `idle`, `ended` or `closed`.
+    pub state: String,
+    pub active: bool,
+    pub ended_at: Option<String>,
+}
+
+/// The client program a session named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientView {
+    pub name: String,
+    pub version: String,
+}
+
+/// `jobs.run`: what the job did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobReportView {
+    pub job: String,
+    pub affected: u64,
+    /// One line for people.
+    pub summary: String,
+    pub elapsed_ms: f64,
+}
+
+/// `backup.config` and `backup.audit_page` answer the backup's own types:
+/// raw store pairs in base64, as the backup file holds them.
+pub use crate::backup::{Page as BackupPage, RawPair, Snapshot as BackupSnapshot};
+
+/// `oauth.clients`: one client registered by Dynamic Client Registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuthClientView {
+    pub client_id: String,
+    /// As the client named itself (not verified).
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub registered_at: Option<String>,
+    pub registered_ip: String,
+}
+
+/// One OAuth grant: a client acting as a person through a credential;
+/// never a token or the key it keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GrantView {
+    pub id: u64,
+    /// The client's name and where it lives.
+    pub client: String,
+    pub client_id: String,
+    pub client_host: String,
+    pub credential_id: u64,
+    pub uid: i64,
+    pub login: String,
+    /// Space-separated: `odoo.read odoo.write odoo.execute`.
+    pub scopes: String,
+    pub created_at: Option<String>,
+    pub last_used: Option<String>,
+    /// `active` or `revoked`.
+    pub status: String,
+    pub revoked_at: Option<String>,
+    pub revoked_why: Option<String>,
+    /// Whether the person's sealed Odoo key is still kept (never once revoked).
+    pub key_kept: bool,
+}
+
+/// One sign-up request of a person without a credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SignupView {
+    pub id: u64,
+    pub uid: i64,
+    pub login: String,
+    pub name: String,
+    pub client: String,
+    pub requested_at: Option<String>,
+    /// `pending`, `approved`, `refused` or `done`.
+    pub status: String,
+    pub decided_at: Option<String>,
+    /// The credential made for it, once done.
+    pub credential_id: Option<u64>,
+}

@@ -1,0 +1,42 @@
+//! The resource permission patch shared by `resources.add` and
+//! `resources.edit`, applied on top of a draft: a missing key keeps the
+//! draft's value. Validation of the result is the draft's own.
+
+use super::api::{ApiError, ApiResult, ResourcePatch};
+use crate::config::{FieldPolicy, Operations, ResourceDraft};
+
+impl ResourcePatch {
+    /// Applies the patch (`company_id`, `read_only`, `ops`, `field_policy` +
+    /// `fields`, `record_filter`, `execute_methods`) on top of `draft`.
+    pub fn apply(&self, draft: &mut ResourceDraft) -> ApiResult<()> {
+        if let Some(company) = self.company_id {
+            draft.company_id = company;
+        }
+        if let Some(read_only) = self.read_only {
+            draft.read_only = read_only;
+        }
+        if let Some(ops) = &self.ops {
+            draft.operations = Operations::parse(ops).map_err(ApiError::invalid)?;
+        }
+        if let Some(policy) = &self.field_policy {
+            let fields = self.fields.clone().unwrap_or_default();
+            draft.field_policy = match policy.as_str() {
+                "all" => FieldPolicy::All,
+                "allowlist" => FieldPolicy::Allowlist(fields),
+                "denylist" => FieldPolicy::Denylist(fields),
+                other => {
+                    return Err(ApiError::invalid(format!(
+                        "field_policy {other:?} is unknown; allowed: all, allowlist, denylist"
+                    )));
+                }
+            };
+        }
+        if let Some(filter) = &self.record_filter {
+            draft.record_filter = filter.clone();
+        }
+        if let Some(methods) = &self.execute_methods {
+            draft.execute_methods = methods.clone();
+        }
+        Ok(())
+    }
+}

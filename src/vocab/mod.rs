@@ -1,0 +1,15 @@
+//! The corridor's shared vocabulary, which every room may import: the nine
+//! operation names ([`OpName`]), who is calling ([`Principal`], what its
+//! credential grants, and the [`Identity`] Odoo calls run as), and why an
+//! operation was not carried out ([`OpError`]). It imports only `config`'s
+//! types, so importing it never pulls in a room.
+
+mod error;
+mod op_name;
+mod principal;
+mod scopes;
+
+pub use error::{Limit, OpError};
+pub use op_name::OpName;
+pub use principal::{Grant, Identity, Principal};
+pub use scopes::{ScopeSet, TokenScope};
