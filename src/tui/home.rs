@@ -22,6 +22,7 @@ pub const QUICK: &[(char, ScreenId)] = &[
     ('a', ScreenId::Audit),
     ('n', ScreenId::Sessions),
     ('w', ScreenId::Setup),
+    ('o', ScreenId::OAuth),
 ];
 
 impl Screen for HomeScreen {
@@ -33,7 +34,7 @@ impl Screen for HomeScreen {
         &[
             "m        turn MCP access on or off",
             "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
-            "w        setup wizard",
+            "w        setup wizard · o  remote connectors (OAuth grants, clients)",
         ]
     }
 

@@ -546,3 +546,46 @@ async fn a_spent_token_is_no_failed_login_but_a_guessed_one_is() {
         "the address is locked out"
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_a_real_grant_and_revoking_it_there_ends_its_token() {
+    use alpenglow::tui::app::{App, Job, Reply, ScreenId};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let press = |app: &mut App, keys: &str| keys.chars().for_each(|c| app.on_key(KeyEvent::from(KeyCode::Char(c))));
+    let s = setup().await;
+    let (_, access, _) = flow::tokens_for(&s, "sales", ALL).await;
+    let args = json!({"model": "res.partner", "limit": 1});
+    assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args.clone()).await.status, 200);
+    // The dashboard over the admin API in this process, as `alpenglow tui` over the socket.
+    let admin = s.admin.clone();
+    let screen = tokio::task::spawn_blocking(move || {
+        let context = alpenglow::admin::AdminContext::new(admin, Default::default(), None, "test");
+        let api = alpenglow::admin_socket::AdminClient::in_process(context).unwrap();
+        let mut app = App::new();
+        let fetch = |app: &mut App| {
+            for request in app.take_requests() {
+                let Job::Admin(call) = request.job else { panic!("{request:?}") };
+                app.on_reply(Reply { tag: request.tag, result: api.send(call) });
+            }
+        };
+        app.start();
+        fetch(&mut app);
+        app.go(ScreenId::Home);
+        press(&mut app, "o");
+        fetch(&mut app);
+        let shown = crate::tui_render::render(&app);
+        press(&mut app, "xy");
+        fetch(&mut app); // the revocation
+        fetch(&mut app); // the list asked again
+        (shown, app.message.clone().unwrap_or_default(), crate::tui_render::render(&app))
+    })
+    .await
+    .unwrap();
+    let (before, said, after) = screen;
+    assert!(before.contains("active") && before.contains("rwx"), "{before}");
+    assert!(said.contains("revoked grant"), "{said}");
+    assert!(after.contains("No grants"), "{after}");
+    assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args).await.status, 401);
+    let grant = &alpenglow::oauth::Grants::new(s.admin.store().clone()).list(None).unwrap()[0];
+    assert!(!grant.is_active() && grant.sealed_key.is_none());
+}
