@@ -53,11 +53,20 @@ fn main() {
         let r = policy::resource_for(&all, caller, "x.model42").unwrap();
         policy::check_action(r, caller, Action::Read).unwrap();
         policy::check_fields(r, ["name", "city", "country_id"], "read").unwrap();
-        black_box(policy::scoped_domain(r, &alpenglow::domain::Domain::empty()));
+        black_box(policy::scoped_domain(r, &alpenglow::domain::Domain::empty()).unwrap());
     });
     let settings = Settings::default();
     measure("policy: cap_limit", 1_000_000, || {
         black_box(policy::cap_limit(black_box(5000), &settings));
+    });
+
+    // A 1 MiB body of distinct ids (the largest a face accepts): parsing and
+    // de-duplicating them must be linear, or one request pins a worker.
+    let ids: Vec<u64> = (1_000_000..1_150_000).collect();
+    let params = serde_json::json!({"model": "res.partner", "ids": ids});
+    println!("ids body: {} bytes", params.to_string().len());
+    measure("params: alpenglow_read with 150,000 distinct ids (1 MiB body)", 5, || {
+        black_box(alpenglow::ops::Operation::parse(alpenglow::ops::OpName::Read, &params).unwrap());
     });
 
     let runtime = tokio::runtime::Runtime::new().unwrap();

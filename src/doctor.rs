@@ -17,7 +17,7 @@
 //! Permissions are read before the store is opened: opening it tightens the
 //! data directory's mode, which would hide the problem.
 
-use crate::admin::api::{GetOdooStatus, GetStatus, Scalar, ShowSettings};
+use crate::admin::api::{GetOdooStatus, GetStatus, ListResources, ResourceView, Scalar, ShowSettings};
 use crate::admin_socket::{AdminClient, daemon_answers};
 use crate::config::boot::BootConfig;
 use serde_json::{Value, json};
@@ -102,6 +102,7 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
     let api = match open_api(&boot) {
         Ok(api) => {
             findings.push(store(&api, daemon));
+            findings.push(resources(&api));
             Some(api)
         }
         Err(e) => {
@@ -247,6 +248,28 @@ fn store(api: &AdminClient, through_daemon: bool) -> Finding {
         ),
         Err(e) => Finding::fail("store", e.message, "see the message; the data directory may be damaged"),
     }
+}
+
+/// Resources whose stored record filter does not parse refuse every
+/// request (they fail closed): each is named with the way to fix it.
+fn resources(api: &AdminClient) -> Finding {
+    match api.call(ListResources {}) {
+        Ok(list) => broken_filters(&list),
+        Err(e) => Finding::fail("resources", e.message, "see the message"),
+    }
+}
+
+fn broken_filters(all: &[ResourceView]) -> Finding {
+    let broken: Vec<String> =
+        all.iter().filter(|r| r.record_filter_error.is_some()).map(|r| format!("{} ({})", r.id, r.model)).collect();
+    if broken.is_empty() {
+        return Finding::ok("resources", format!("{} resources, every record filter parses", all.len()));
+    }
+    Finding::fail(
+        "resources",
+        format!("record filter does not parse, so these resources refuse every request: {}", broken.join(", ")),
+        "alpenglow resources edit ID --filter \"[('field', '=', value)]\" (or --filter \"\" for none)",
+    )
 }
 
 /// The Odoo finding, and the URL for the clock check when Odoo answered.
@@ -566,6 +589,33 @@ mod tests {
         let finding = certificate_dates(&path, OffsetDateTime::now_utc());
         assert_eq!(finding.status, Status::Fail);
         assert!(finding.message.contains("cert.pem") && finding.message.contains("X.509"), "{finding:?}");
+    }
+
+    #[test]
+    fn resources_with_a_broken_filter_fail_and_are_named() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let resource = |id: u64, filter: &str| crate::config::Resource {
+            id,
+            model: "res.partner".into(),
+            company_id: None,
+            read_only: false,
+            operations: crate::config::Operations::READ_ONLY,
+            field_policy: Default::default(),
+            record_filter: filter.into(),
+            execute_methods: vec![],
+            created_at: now,
+            updated_at: now,
+        };
+        let good = crate::admin::views::resource(&resource(1, "[('active', '=', True)]"));
+        let broken = crate::admin::views::resource(&resource(2, "[('active', '='"));
+        assert_eq!(broken_filters(std::slice::from_ref(&good)).status, Status::Ok);
+        let finding = broken_filters(&[good, broken]);
+        assert_eq!(finding.status, Status::Fail);
+        assert!(
+            finding.message.contains("2 (res.partner)") && !finding.message.contains("1 (res.partner)"),
+            "{finding:?}"
+        );
+        assert!(finding.fix.contains("resources edit"), "{finding:?}");
     }
 
     #[test]

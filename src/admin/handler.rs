@@ -76,8 +76,8 @@ pub async fn dispatch(ctx: &AdminContext, request: Request) -> ApiResult<Value> 
         Request::GetResource(call) => encode::<api::GetResource>(
             admin.find_resource(&call.resource).map(|r| views::resource(&r)).map_err(ApiError::from),
         ),
-        Request::AddResources(call) => encode::<api::AddResources>(add_resources(admin, call)),
-        Request::EditResource(call) => encode::<api::EditResource>(edit_resource(admin, call)),
+        Request::AddResources(call) => encode::<api::AddResources>(add_resources(ctx, call).await),
+        Request::EditResource(call) => encode::<api::EditResource>(edit_resource(ctx, call).await),
         Request::RemoveResource(call) => encode::<api::RemoveResource>(
             admin
                 .find_resource(&call.resource)
@@ -190,30 +190,44 @@ fn settings_show(admin: &AdminService) -> ApiResult<api::SettingsShown> {
     })
 }
 
-fn add_resources(admin: &AdminService, call: api::AddResources) -> ApiResult<Vec<api::ResourceView>> {
+async fn add_resources(ctx: &AdminContext, call: api::AddResources) -> ApiResult<Vec<api::ResourceView>> {
+    let admin = &ctx.admin;
     let default_read_only = admin.settings()?.default_read_only;
     let mut drafts = Vec::with_capacity(call.models.len());
+    let mut warnings = Vec::with_capacity(call.models.len());
     for model in &call.models {
         let mut draft = ResourceDraft::new(model, default_read_only);
         call.patch.apply(&mut draft)?;
+        warnings.push(checked_against_odoo(ctx, &draft).await?);
         drafts.push(draft);
     }
-    Ok(admin.add_resources(drafts)?.iter().map(views::resource).collect())
+    let added = admin.add_resources(drafts)?;
+    Ok(added.iter().zip(warnings).map(|(r, warning)| api::ResourceView { warning, ..views::resource(r) }).collect())
 }
 
-fn edit_resource(admin: &AdminService, call: api::EditResource) -> ApiResult<api::ResourceView> {
-    let current = admin.find_resource(&call.resource)?;
+async fn edit_resource(ctx: &AdminContext, call: api::EditResource) -> ApiResult<api::ResourceView> {
+    let current = ctx.admin.find_resource(&call.resource)?;
     let mut draft = current.draft();
     if let Some(model) = call.model {
         draft.model = model;
     }
     call.patch.apply(&mut draft)?;
-    Ok(views::resource(&admin.edit_resource(current.id, draft)?))
+    let warning = checked_against_odoo(ctx, &draft).await?;
+    Ok(api::ResourceView { warning, ..views::resource(&ctx.admin.edit_resource(current.id, draft)?) })
+}
+
+/// A resource draft checked for syntax, then against Odoo's models and
+/// fields (`odoo::check_resource`); the warning when Odoo could not be asked.
+async fn checked_against_odoo(ctx: &AdminContext, draft: &ResourceDraft) -> ApiResult<Option<String>> {
+    let valid = draft.clone().validate().map_err(|e| ApiError::invalid(e.0))?;
+    odoo::check_resource(ctx, &valid).await
 }
 
 /// Creates a credential. The key is parsed first, then scope and expiry, in
-/// the order the CLI always reported them. With `check`, a reachable Odoo
-/// must accept the key as the named user first.
+/// the order the CLI always reported them. A reachable Odoo must accept the
+/// key as the named user first (unless `check` is false), so a key bound to
+/// the wrong user is refused here rather than failing every later call as
+/// an "invalid or expired API key".
 async fn create_credential(ctx: &AdminContext, call: api::CreateCredential) -> ApiResult<api::CredentialView> {
     let key = ApiKey::parse(&call.key.0).map_err(|e| ApiError::invalid(e.0))?;
     let scope = Scope::parse(call.scope.as_deref().unwrap_or("full")).map_err(|e| ApiError::invalid(e.0))?;

@@ -5,10 +5,12 @@
 
 use super::api::{ApiError, ApiResult, KeyOwner, OdooField, OdooModel, OdooStatus, OdooUserView};
 use super::handler::AdminContext;
-use crate::config::ApiKey;
+use crate::config::{ApiKey, ResourceDraft};
+use crate::domain::Domain;
 use crate::upstream::UpstreamSlot;
-use crate::upstream::{Identity, OdooApi, SearchQuery, UpstreamError};
+use crate::upstream::{Identity, OdooApi, Record, SearchQuery, UpstreamError};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -178,4 +180,94 @@ pub async fn verify_owner(ctx: &AdminContext, key: &ApiKey, user_id: u32, login:
         Err(e) if e.is_transport() => Ok(()),
         Err(e) => Err(ApiError::invalid(format!("Odoo does not accept this API key: {}", upstream_message(&e)))),
     }
+}
+
+/// Before storing a resource: the model, the fields its field policy names
+/// and the field paths of its record filter must exist in Odoo. Checked as
+/// the service identity when Odoo answers; when it is configured but cannot
+/// be asked (no service key, not answering) the resource is stored and the
+/// answer says it was not checked; with no Odoo configured yet (first
+/// setup) nothing is said.
+pub async fn check_resource(ctx: &AdminContext, draft: &ResourceDraft) -> ApiResult<Option<String>> {
+    let settings = ctx.admin.settings()?;
+    if settings.odoo.url.trim().is_empty() && ctx.odoo.pinned.is_none() {
+        return Ok(None);
+    }
+    let unchecked = |why: String| Ok(Some(format!("{} was not checked against Odoo: {why}", draft.model)));
+    let (client, who) = match service(ctx).await {
+        Ok(found) => found,
+        Err(e) => return unchecked(e.message),
+    };
+    let mut schemas: HashMap<String, Record> = HashMap::new();
+    let fields = match model_fields(&*client, &who, &draft.model, &mut schemas).await {
+        Ok(fields) => fields,
+        Err(UpstreamError::UnknownModel(_)) => {
+            return Err(ApiError::invalid(format!(
+                "Odoo has no model {:?}; check the name (alpenglow tui lists them)",
+                draft.model
+            )));
+        }
+        Err(e) => return unchecked(upstream_message(&e)),
+    };
+    for name in draft.field_policy.fields() {
+        if !fields.contains_key(name) && name != "id" {
+            return Err(ApiError::invalid(format!(
+                "{} has no field {name:?} (named in the field {}); check the field names",
+                draft.model,
+                draft.field_policy.name()
+            )));
+        }
+    }
+    let filter = Domain::parse_text(&draft.record_filter).map_err(|e| ApiError::invalid(e.0))?;
+    for path in filter_paths(&filter) {
+        let mut model = draft.model.clone();
+        for part in path.split('.') {
+            if part == "id" {
+                break;
+            }
+            let fields = match model_fields(&*client, &who, &model, &mut schemas).await {
+                Ok(fields) => fields,
+                Err(e) => return unchecked(upstream_message(&e)),
+            };
+            let Some(field) = fields.get(part) else {
+                return Err(ApiError::invalid(format!(
+                    "the record filter of {} names {path:?}, but {model} has no field {part:?}",
+                    draft.model
+                )));
+            };
+            match field.get("relation").and_then(Value::as_str) {
+                Some(related) if !related.is_empty() => model = related.to_string(),
+                _ => break,
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A model's `fields_get`, fetched once per check.
+async fn model_fields(
+    client: &dyn OdooApi,
+    who: &Identity,
+    model: &str,
+    schemas: &mut HashMap<String, Record>,
+) -> Result<Record, UpstreamError> {
+    if let Some(found) = schemas.get(model) {
+        return Ok(found.clone());
+    }
+    let attributes: Vec<String> = ["type", "relation"].iter().map(|s| s.to_string()).collect();
+    let fields = client.fields_get(who, model, None, Some(&attributes)).await?;
+    schemas.insert(model.to_string(), fields.clone());
+    Ok(fields)
+}
+
+/// Every field path a domain names, those inside `any` with their prefix.
+fn filter_paths(domain: &Domain) -> Vec<String> {
+    let mut out = Vec::new();
+    for leaf in domain.leaves() {
+        out.push(leaf.path.clone());
+        if let Some(sub) = leaf.sub_domain() {
+            out.extend(filter_paths(&sub).into_iter().map(|p| format!("{}.{p}", leaf.path)));
+        }
+    }
+    out
 }

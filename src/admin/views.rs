@@ -50,9 +50,11 @@ pub fn resource(r: &Resource) -> ResourceView {
         field_policy: r.field_policy.name().to_string(),
         fields: r.field_policy.fields().to_vec(),
         record_filter: r.record_filter.clone(),
+        record_filter_error: r.record_filter_domain().err().map(|e| e.0),
         execute_methods: r.execute_methods.clone(),
         created_at: timestamp(r.created_at),
         updated_at: timestamp(r.updated_at),
+        warning: None,
     }
 }
 

@@ -210,6 +210,10 @@ pub fn settings(api: &AdminClient, cmd: SettingsCommand, as_json: bool) -> Resul
 }
 
 fn print_resources(resources: &[ResourceView], as_json: bool) {
+    // A resource stored without being checked against Odoo says why.
+    for warning in resources.iter().filter_map(|r| r.warning.as_deref()) {
+        eprintln!("warning: {warning}");
+    }
     if as_json {
         json(&resources);
         return;
@@ -228,11 +232,21 @@ fn print_resources(resources: &[ResourceView], as_json: bool) {
                 } else {
                     format!("{}: {}", r.field_policy, r.fields.join(","))
                 },
-                r.record_filter.clone(),
+                filter_cell(r),
             ]
         })
         .collect();
     table(&["ID", "MODEL", "COMPANY", "READ-ONLY", "OPERATIONS", "FIELDS", "FILTER"], &rows);
+}
+
+/// The filter, flagged when it does not parse (the resource then refuses
+/// every request until it is fixed).
+fn filter_cell(r: &ResourceView) -> String {
+    if r.record_filter_error.is_some() {
+        format!("BROKEN, refuses all requests: {}", r.record_filter)
+    } else {
+        r.record_filter.clone()
+    }
 }
 
 pub fn resources(api: &AdminClient, cmd: ResourcesCommand, as_json: bool) -> Result<(), CliError> {
@@ -314,7 +328,7 @@ pub fn credentials(api: &AdminClient, cmd: CredentialsCommand, as_json: bool) ->
                 expires: args.expires,
                 company_id: args.company,
                 key: SecretText(key),
-                check: false,
+                check: true,
             })?;
             if as_json {
                 json(&created);

@@ -165,9 +165,32 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return output::clap_failure(e),
     };
+    if cli.command.prints_a_report() {
+        end_quietly_on_a_closed_pipe();
+    }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.report(),
+    }
+}
+
+impl Command {
+    /// A command that prints a report and ends (not a server, the stdio
+    /// bridge or the dashboard).
+    fn prints_a_report(&self) -> bool {
+        !matches!(self, Command::Serve(_) | Command::Demo(_) | Command::Sandbox(_) | Command::Bridge(_) | Command::Tui)
+    }
+}
+
+/// `alpenglow audit export | head` should end as `cat` does when the reader
+/// goes away, not panic in `println!` ("failed printing to stdout"). Rust
+/// ignores SIGPIPE at start; a report command takes the default back. The
+/// store is crash-safe, so ending mid-export loses nothing.
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: setting a signal's disposition to the default, before any
+    // thread of ours exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -118,6 +118,12 @@ impl Record for Resource {
 }
 
 impl Resource {
+    /// Whether a field of this resource's model may be used at all: its
+    /// field policy allows it and it is not on the never-exposed list.
+    pub fn allows_field(&self, field: &str) -> bool {
+        self.field_policy.allows(field) && super::never::model_field_reason(&self.model, field).is_none()
+    }
+
     /// The operations actually allowed: Read-Only overrides the toggles.
     pub fn effective_operations(&self) -> Operations {
         if self.read_only {
@@ -127,9 +133,13 @@ impl Resource {
         }
     }
 
-    /// The parsed record filter (empty domain when none).
-    pub fn record_filter_domain(&self) -> Domain {
-        Domain::parse_text(&self.record_filter).unwrap_or_default()
+    /// The parsed record filter (the empty domain when there is none). A
+    /// stored filter that no longer parses (written by another release, or
+    /// by hand) is an error, never "no filter": the resource fails closed.
+    pub fn record_filter_domain(&self) -> Result<Domain, ResourceError> {
+        Domain::parse_text(&self.record_filter).map_err(|e| {
+            ResourceError(format!("the record filter of resource {} ({}) does not parse: {e}", self.id, self.model))
+        })
     }
 
     /// The key that makes a model unique per company.
@@ -223,6 +233,13 @@ impl ResourceDraft {
         }
         if self.company_id == Some(0) {
             return Err(ResourceError("company id 0 does not exist; leave the company blank for all companies".into()));
+        }
+        if let Some((field, why)) = self.field_policy.fields().iter().find_map(|f| {
+            super::never::model_field_reason(&self.model, f)
+                .filter(|_| matches!(self.field_policy, FieldPolicy::Allowlist(_)))
+                .map(|why| (f.clone(), why))
+        }) {
+            return Err(ResourceError(format!("field {field:?} of {} can never be exposed: {why}", self.model)));
         }
         self.field_policy = match self.field_policy {
             FieldPolicy::All => FieldPolicy::All,
@@ -337,7 +354,11 @@ mod tests {
             updated_at: now,
         };
         assert_eq!(r.effective_operations(), Operations::READ_ONLY);
-        assert_eq!(Resource { read_only: false, ..r }.effective_operations(), Operations::ALL);
+        assert_eq!(Resource { read_only: false, ..r.clone() }.effective_operations(), Operations::ALL);
+        // A stored filter that does not parse is an error, not "no filter".
+        let broken = Resource { record_filter: "[('active', '=')]".into(), ..r };
+        let e = broken.record_filter_domain().unwrap_err().0;
+        assert!(e.contains("resource 1 (res.partner) does not parse"), "{e}");
     }
 
     #[test]

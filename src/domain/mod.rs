@@ -8,8 +8,10 @@
 //! operators, operator arity, field-path syntax) and convertible to a tree
 //! ([`Expr`]) for evaluation and to JSON for the upstream call.
 
+mod eval;
 mod literal;
 
+pub use eval::evaluate;
 pub use literal::{LiteralError, parse_literal};
 
 use serde_json::Value;

@@ -211,6 +211,14 @@ pub(super) async fn authenticate(
         }
     };
 
+    // Odoo's `authenticate` needs the login to match the key's user; a
+    // cached key must not make the login of `Basic login:key` irrelevant.
+    if let Some(login) = basic_login
+        && login != user.login
+    {
+        return Err(invalid());
+    }
+
     let chosen: Option<Credential> = match own {
         Some(Ok(Some(c))) if c.is_active(today) => Some(c),
         Some(Ok(Some(c))) => {

@@ -302,14 +302,18 @@ impl Gateway {
         }
         let resources = self.rooms().catalog().resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
+        let audit = ops::AuditNote::default();
         let run = ops::Run {
             principal,
             settings: &settings,
             resources: &resources,
             upstream: upstream.as_ref(),
             schemas: &self.inner.schemas,
+            audit: &audit,
         };
-        operation.run(&run).await
+        let result = operation.run(&run).await;
+        trace.detail = audit.take();
+        result
     }
 
     /// Charges one request to the caller's Requests per Minute, for what is

@@ -16,11 +16,14 @@ use std::time::Instant;
 pub(super) struct Trace {
     started: Instant,
     pub session: Option<String>,
+    /// What the operation told the audit log only (the admin's record
+    /// filter behind a refusal, which the caller is not shown).
+    pub detail: Option<String>,
 }
 
 impl Trace {
     pub fn new(started: Instant) -> Trace {
-        Trace { started, session: None }
+        Trace { started, session: None, detail: None }
     }
 }
 
@@ -343,7 +346,11 @@ pub(super) async fn audit(
         }
         Err(error) => {
             entry.outcome = outcome;
-            entry.error = Some(summary::short(&error.to_string(), 500));
+            let message = match &trace.detail {
+                Some(detail) => format!("{error} [{detail}]"),
+                None => error.to_string(),
+            };
+            entry.error = Some(summary::short(&message, 500));
         }
     }
     entry.model = s.model;

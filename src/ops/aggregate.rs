@@ -185,7 +185,7 @@ impl Aggregate {
         let resource = run.resource(&self.model)?;
         policy::check_action(resource, run.caller(), Action::Read)?;
         let vetted = run.vet_domain(resource, &self.domain).await?;
-        let domain = run.scoped(resource, &vetted);
+        let domain = run.scoped(resource, &vetted)?;
         let who = run.principal.identity();
         let schema = run.schema(&self.model).await?;
         let numeric = |field: &str| -> Result<(), OpError> {
@@ -230,9 +230,10 @@ impl Aggregate {
             Kind::GroupBy { groupby, measures, orderby, limit } => {
                 check_measures(measures)?;
                 for g in groupby {
-                    run.check_path(resource, policy::base_field(g), "group by").await?;
+                    run.check_sort_path(resource, group_path(g), "group by").await?;
                 }
-                let rows = self.read_group(run, resource, &domain, groupby, measures).await?;
+                let mut rows = self.read_group(run, resource, &domain, groupby, measures).await?;
+                run.redact_group_keys(resource, groupby, &mut rows).await?;
                 let mut groups: Vec<Value> = rows.iter().map(|r| group_value(r, groupby, measures)).collect();
                 if let Some((key, descending)) = orderby {
                     sort_groups(&mut groups, key, *descending);
@@ -240,17 +241,23 @@ impl Aggregate {
                 if let Some(limit) = limit {
                     groups.truncate(*limit as usize);
                 }
-                Ok(json!({
+                let cut = cap_groups(&mut groups, run.settings);
+                let mut out = json!({
                     "operation": "group_by", "model": self.model, "groupby": groupby,
                     "measures": measures.iter().map(Measure::label).collect::<Vec<_>>(), "groups": groups
-                }))
+                });
+                if let Some(of) = cut {
+                    out["capped"] = json!(true);
+                    out["note"] = json!(capped_note(policy::group_cap(run.settings), of, "groups"));
+                }
+                Ok(out)
             }
             Kind::TopN { field, limit, descending } => {
                 policy::check_fields(resource, [field.as_str()], "rank by")?;
                 schema.require(field)?;
                 let (limit, capped) = policy::cap_limit(*limit, run.settings);
                 let mut fields = vec![field.clone()];
-                if resource.field_policy.allows("display_name") && schema.field("display_name").is_some() {
+                if resource.allows_field("display_name") && schema.field("display_name").is_some() {
                     fields.insert(0, "display_name".into());
                 }
                 let query = SearchQuery {
@@ -261,7 +268,8 @@ impl Aggregate {
                     ..Default::default()
                 };
                 let records = run.upstream.search_read(&who, &self.model, &query).await.map_err(upstream_error)?;
-                let records: Vec<Value> = records.into_iter().map(|r| super::read::redact(resource, r)).collect();
+                let mut records: Vec<Value> = records.into_iter().map(|r| super::read::redact(resource, r)).collect();
+                run.redact_relations(resource, &mut records).await?;
                 Ok(json!({
                     "operation": "top_n", "model": self.model, "field": field,
                     "order": if *descending { "desc" } else { "asc" }, "limit": limit, "capped": capped, "records": records
@@ -270,11 +278,18 @@ impl Aggregate {
             Kind::Pivot { row, col, measures } => {
                 check_measures(measures)?;
                 for g in [row, col] {
-                    run.check_path(resource, policy::base_field(g), "group by").await?;
+                    run.check_sort_path(resource, group_path(g), "group by").await?;
                 }
                 let keys = [row.clone(), col.clone()];
-                let rows = self.read_group(run, resource, &domain, &keys, measures).await?;
-                Ok(pivot_value(&self.model, row, col, measures, &rows))
+                let mut rows = self.read_group(run, resource, &domain, &keys, measures).await?;
+                run.redact_group_keys(resource, &keys, &mut rows).await?;
+                let cut = cap_groups(&mut rows, run.settings);
+                let mut out = pivot_value(&self.model, row, col, measures, &rows);
+                if let Some(of) = cut {
+                    out["capped"] = json!(true);
+                    out["note"] = json!(capped_note(policy::group_cap(run.settings), of, "groups (cells)"));
+                }
+                Ok(out)
             }
             Kind::Trend { date_field, granularity, measure } => {
                 policy::check_fields(resource, [date_field.as_str()], "group by")?;
@@ -287,9 +302,10 @@ impl Aggregate {
                 }
                 check_measures(std::slice::from_ref(measure))?;
                 let key = format!("{date_field}:{granularity}");
-                let rows = self
+                let mut rows = self
                     .read_group(run, resource, &domain, std::slice::from_ref(&key), std::slice::from_ref(measure))
                     .await?;
+                let cut = cap_groups(&mut rows, run.settings);
                 let periods: Vec<Value> = rows
                     .iter()
                     .map(|r| {
@@ -300,10 +316,15 @@ impl Aggregate {
                         })
                     })
                     .collect();
-                Ok(json!({
+                let mut out = json!({
                     "operation": "trend", "model": self.model, "date_field": date_field,
                     "granularity": granularity, "measure": measure.label(), "periods": periods
-                }))
+                });
+                if let Some(of) = cut {
+                    out["capped"] = json!(true);
+                    out["note"] = json!(capped_note(policy::group_cap(run.settings), of, "periods"));
+                }
+                Ok(out)
             }
         }
     }
@@ -329,6 +350,27 @@ impl Aggregate {
         };
         run.upstream.read_group(&run.principal.identity(), &self.model, &query).await.map_err(upstream_error)
     }
+}
+
+/// A group-by's field path, without its `:granularity`.
+fn group_path(spec: &str) -> &str {
+    spec.split(':').next().unwrap_or(spec).trim()
+}
+
+/// Keeps at most Max Records per Request groups; returns how many there
+/// were when some were cut.
+fn cap_groups<T>(groups: &mut Vec<T>, settings: &crate::config::Settings) -> Option<usize> {
+    let (cap, of) = (policy::group_cap(settings), groups.len());
+    (of > cap).then(|| {
+        groups.truncate(cap);
+        of
+    })
+}
+
+fn capped_note(cap: usize, of: usize, what: &str) -> String {
+    format!(
+        "{cap} of {of} {what} returned (Max Records per Request); narrow the domain or group by something coarser to see the rest"
+    )
 }
 
 fn parse_orderby(text: &str, measures: &[Measure], groupby: &[String]) -> Result<(String, bool), OpError> {
@@ -400,12 +442,15 @@ fn sort_groups(groups: &mut [Value], key: &str, descending: bool) {
     });
 }
 
-/// A label for a group key: many2one `[id, name]` -> name, false -> "None".
+/// A label for a group key: many2one `[id, name]` -> name (`id N` when the
+/// name is withheld), false -> "None".
 fn key_label(value: Option<&Value>) -> String {
     match value {
-        Some(Value::Array(pair)) if pair.len() == 2 => {
-            pair[1].as_str().map(str::to_string).unwrap_or_else(|| pair[1].to_string())
-        }
+        Some(Value::Array(pair)) if pair.len() == 2 => match &pair[1] {
+            Value::String(name) => name.clone(),
+            Value::Null => format!("id {}", pair[0]),
+            other => other.to_string(),
+        },
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(false)) | Some(Value::Null) | None => "None".into(),
         Some(other) => other.to_string(),

@@ -6,15 +6,21 @@
 //! Files: `params.rs` (typed parameter reading), `tools.rs` (the tool
 //! definitions), `schema.rs` (cached `fields_get`), `read.rs` (list_models,
 //! describe, search, read), `write.rs` (create, update, delete),
-//! `aggregate.rs`, `execute.rs`.
+//! `relations.rs` (values that reach into other models), `vet.rs` (field
+//! paths in domains, orders and group-bys), `aggregate.rs`, `execute.rs` and
+//! `name_search.rs`.
 
 mod aggregate;
 mod execute;
+mod name_search;
+mod names;
 mod params;
 mod read;
 mod relations;
 pub mod schema;
 mod tools;
+mod undo;
+mod vet;
 mod write;
 
 pub use crate::vocab::OpName;
@@ -23,7 +29,7 @@ pub use tools::{ToolSpec, parameter_names, tool_specs};
 use crate::config::{Resource, Settings};
 use crate::domain::Domain;
 use crate::policy::{self, Caller, Refusal};
-use crate::upstream::{OdooApi, SearchQuery, UpstreamError};
+use crate::upstream::{OdooApi, UpstreamError};
 use crate::vocab::{OpError, Principal};
 use params::Params;
 use serde_json::Value;
@@ -49,6 +55,25 @@ pub struct Run<'a> {
     pub resources: &'a [Resource],
     pub upstream: &'a dyn OdooApi,
     pub schemas: &'a schema::SchemaCache,
+    /// Details for the audit entry only.
+    pub audit: &'a AuditNote,
+}
+
+/// What an operation tells the audit log but not the caller: a refusal
+/// says "outside the records you may see", the entry also names the
+/// admin's record filter.
+#[derive(Default)]
+pub struct AuditNote(std::sync::Mutex<Vec<String>>);
+
+impl AuditNote {
+    pub fn add(&self, detail: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(detail);
+    }
+
+    pub fn take(&self) -> Option<String> {
+        let details = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        (!details.is_empty()).then(|| details.join("; "))
+    }
 }
 
 impl Operation {
@@ -166,150 +191,37 @@ pub(crate) fn upstream_error(e: UpstreamError) -> OpError {
 }
 
 impl Run<'_> {
+    /// Notes, for the audit entry only, the record filter of `resource`
+    /// behind a refusal.
+    pub fn note_filter(&self, resource: &Resource) {
+        self.audit
+            .add(format!("record filter of {} (resource {}): {}", resource.model, resource.id, resource.record_filter));
+    }
+
     pub fn caller(&self) -> Caller {
         Caller { read_only_scope: self.principal.read_only_scope(), home_company: self.principal.home_company }
     }
 
     pub fn resource(&self, model: &str) -> Result<&Resource, OpError> {
-        Ok(policy::resource_for(self.resources, self.caller(), model)?)
+        policy::resource_for(self.resources, self.caller(), model)
+            .inspect_err(|_| {
+                // A broken filter: the entry keeps its text and the parse error.
+                if let Some(broken) =
+                    self.resources.iter().find(|r| r.model == model && r.record_filter_domain().is_err())
+                {
+                    self.note_filter(broken);
+                }
+            })
+            .map_err(Into::into)
     }
 
     pub async fn schema(&self, model: &str) -> Result<std::sync::Arc<schema::Schema>, OpError> {
         self.schemas.get(self.upstream, &self.principal.identity(), model).await
     }
 
-    /// Checks a field path used to filter, order or group (`partner_id.country_id.code`):
-    /// each hop must exist, be allowed by its model's field policy, and every
-    /// related model on the way must be a resource the caller may read.
-    pub async fn check_path(&self, resource: &Resource, path: &str, purpose: &str) -> Result<(), OpError> {
-        let mut current = resource.clone();
-        let parts: Vec<&str> = path.split('.').collect();
-        for (i, part) in parts.iter().enumerate() {
-            let name = policy::base_field(part);
-            policy::check_fields(&current, [name], purpose)?;
-            if name == "id" && i + 1 == parts.len() {
-                return Ok(());
-            }
-            let schema = self.schema(&current.model).await?;
-            let field = schema.require(name)?;
-            if i + 1 == parts.len() {
-                return Ok(());
-            }
-            let Some(related) = &field.relation else {
-                return Err(OpError::Invalid(format!(
-                    "{path:?}: {name} of {} is not a relation, so it has no field {:?}",
-                    current.model,
-                    parts[i + 1]
-                )));
-            };
-            let next = policy::resource_for(self.resources, self.caller(), related).map_err(|_| {
-                OpError::Denied(format!(
-                    "{path:?} goes through {related}, which is not available to you; filter on {name} by id instead"
-                ))
-            })?;
-            policy::check_action(next, self.caller(), policy::Action::Read)?;
-            current = next.clone();
-        }
-        Ok(())
-    }
-
-    /// Vets a caller's domain: every field path must pass the policy (hop by
-    /// hop), `child_of` / `parent_of` may only name records the caller can
-    /// read, and a dotted path through a model with a record filter is
-    /// rewritten into nested `any` so that it cannot probe hidden records.
-    /// Returns the domain to send (before the resource's own filter is added).
-    pub async fn vet_domain(&self, resource: &Resource, domain: &Domain) -> Result<Domain, OpError> {
-        let mut terms = Vec::with_capacity(domain.terms().len());
-        for term in domain.terms() {
-            let crate::domain::Term::Leaf(leaf) = term else {
-                terms.push(term.to_json());
-                continue;
-            };
-            self.check_path(resource, &leaf.path, "filter on").await?;
-            let target = self.path_target(resource, &leaf.path).await?;
-            if let Some(sub) = leaf.sub_domain() {
-                let related = self.resource(&target)?.clone();
-                let vetted = Box::pin(self.vet_domain(&related, &sub)).await?;
-                let scoped = policy::scoped_domain(&related, &vetted);
-                terms.push(serde_json::json!([leaf.path, leaf.operator.as_str(), scoped.to_json()]));
-                continue;
-            }
-            if matches!(leaf.operator, crate::domain::Operator::ChildOf | crate::domain::Operator::ParentOf) {
-                let ids = relations_ids(&leaf.value).ok_or_else(|| {
-                    OpError::Invalid(format!("{} needs record ids of {target}, e.g. [5, 7]", leaf.operator.as_str()))
-                })?;
-                let related = self.resource(&target)?.clone();
-                relations::require_readable(self, &related, &ids, &leaf.path).await?;
-            }
-            terms.push(self.guard_dotted(resource, leaf).await?);
-        }
-        Domain::from_json(&Value::Array(terms)).map_err(|e| OpError::Invalid(e.0))
-    }
-
-    /// The model a path's last relational hop points to (the resource's own
-    /// model for plain fields and `id`).
-    async fn path_target(&self, resource: &Resource, path: &str) -> Result<String, OpError> {
-        let mut model = resource.model.clone();
-        for part in path.split('.') {
-            if part == "id" {
-                break;
-            }
-            let schema = self.schema(&model).await?;
-            match schema.require(part)?.relation.clone() {
-                Some(related) => model = related,
-                None => break,
-            }
-        }
-        Ok(model)
-    }
-
-    /// `a.b.c op v` where a hop's model has a record filter becomes
-    /// `a any [b any [c op v, filter(b)], filter(a)]`. Odoo 16 has no `any`:
-    /// there each level is searched first, innermost out, as the caller, and
-    /// the term becomes `a in [ids]` (same records; the id lists are what
-    /// the caller may see anyway).
-    async fn guard_dotted(&self, resource: &Resource, leaf: &crate::domain::Leaf) -> Result<Value, OpError> {
-        let plain = serde_json::json!([leaf.path, leaf.operator.as_str(), leaf.value]);
-        let parts: Vec<&str> = leaf.path.split('.').collect();
-        if parts.len() < 2 {
-            return Ok(plain);
-        }
-        // The model reached after each hop.
-        let mut hops: Vec<Resource> = Vec::new();
-        let mut model = resource.model.clone();
-        for part in &parts[..parts.len() - 1] {
-            let related = self.schema(&model).await?.require(part)?.relation.clone().unwrap_or_default();
-            hops.push(self.resource(&related)?.clone());
-            model = related;
-        }
-        if hops.iter().all(|r| r.record_filter.is_empty()) {
-            return Ok(plain);
-        }
-        let last = parts[parts.len() - 1];
-        let mut inner = Domain::from_json(&serde_json::json!([[last, leaf.operator.as_str(), leaf.value]]))
-            .map_err(|e| OpError::Invalid(e.0))?;
-        let has_any = self.upstream.has_any_operator().await.map_err(upstream_error)?;
-        for (i, hop) in hops.iter().enumerate().rev() {
-            let scoped = policy::scoped_domain(hop, &inner);
-            let wrapped = if has_any {
-                serde_json::json!([[parts[i], "any", scoped.to_json()]])
-            } else {
-                let query = SearchQuery { domain: scoped.to_json(), ..Default::default() };
-                let ids = self
-                    .upstream
-                    .search(&self.principal.identity(), &hop.model, &query)
-                    .await
-                    .map_err(upstream_error)?;
-                serde_json::json!([[parts[i], "in", ids]])
-            };
-            inner = Domain::from_json(&wrapped).map_err(|e| OpError::Invalid(e.0))?;
-        }
-        Ok(inner.to_json()[0].clone())
-    }
-
     /// The domain sent to Odoo: the caller's AND the record filter.
-    pub fn scoped(&self, resource: &Resource, domain: &Domain) -> Value {
-        policy::scoped_domain(resource, domain).to_json()
+    pub fn scoped(&self, resource: &Resource, domain: &Domain) -> Result<Value, OpError> {
+        Ok(policy::scoped_domain(resource, domain)?.to_json())
     }
 
     /// The ids among `ids` that exist and pass the record filter, as the caller
@@ -322,17 +234,9 @@ impl Run<'_> {
             by_id.as_array_mut().expect("a list").push(serde_json::json!(["active", "in", [true, false]]));
         }
         let by_id = Domain::from_json(&by_id).expect("valid domain");
-        let query = crate::upstream::SearchQuery { domain: self.scoped(resource, &by_id), ..Default::default() };
+        let query = crate::upstream::SearchQuery { domain: self.scoped(resource, &by_id)?, ..Default::default() };
         let found =
             self.upstream.search(&self.principal.identity(), &resource.model, &query).await.map_err(upstream_error)?;
         Ok(ids.iter().copied().filter(|id| found.contains(id)).collect())
-    }
-}
-
-/// Record ids in a `child_of` / `parent_of` value.
-fn relations_ids(value: &Value) -> Option<Vec<i64>> {
-    match value {
-        Value::Array(items) if !items.is_empty() => items.iter().map(|v| v.as_i64().filter(|id| *id > 0)).collect(),
-        other => other.as_i64().filter(|id| *id > 0).map(|id| vec![id]),
     }
 }

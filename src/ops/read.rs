@@ -15,7 +15,7 @@ pub const DEFAULT_SEARCH_LIMIT: u64 = 80;
 /// Drops any field the policy does not allow from a record Odoo returned:
 /// a second line of defence behind the requested-fields check.
 pub(super) fn redact(resource: &Resource, mut record: Record) -> Value {
-    record.retain(|name, _| resource.field_policy.allows(name));
+    record.retain(|name, _| resource.allows_field(name));
     Value::Object(record)
 }
 
@@ -47,10 +47,13 @@ pub(super) async fn fields_to_read(
     resource: &Resource,
     requested: Option<&[String]>,
 ) -> Result<FieldChoice, OpError> {
+    if let Some(fields) = requested {
+        // The policy first: a denied field is refused before Odoo is asked anything.
+        policy::check_fields(resource, fields.iter().map(String::as_str), "read")?;
+    }
     let schema = run.schema(&resource.model).await?;
     match requested {
         Some(fields) if !fields.is_empty() => {
-            policy::check_fields(resource, fields.iter().map(String::as_str), "read")?;
             for field in fields {
                 if field.contains('.') {
                     return Err(OpError::Invalid(format!(
@@ -225,7 +228,7 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
     policy::check_action(resource, run.caller(), Action::Read)?;
     let schema = run.schema(model).await?;
     let mut fields = Map::new();
-    for field in schema.fields.iter().filter(|f| resource.field_policy.allows(&f.name)) {
+    for field in schema.fields.iter().filter(|f| resource.allows_field(&f.name)) {
         let mut out = Map::new();
         for key in ["type", "string", "required", "readonly", "relation", "selection", "help"] {
             if let Some(v) = field.attributes.get(key) {
@@ -234,8 +237,11 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
         }
         fields.insert(field.name.clone(), Value::Object(out));
     }
-    let record_count =
-        run.upstream.search_count(&run.principal.identity(), model, &run.scoped(resource, &Domain::empty())).await.ok();
+    let record_count = run
+        .upstream
+        .search_count(&run.principal.identity(), model, &run.scoped(resource, &Domain::empty())?)
+        .await
+        .ok();
     let labels = model_labels(run, &[model]).await;
     let mut operations = resource.effective_operations().names();
     if run.principal.read_only_scope() {
@@ -254,7 +260,7 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
 
 /// Two or three domains built from the model's real, allowed fields.
 fn example_domains(schema: &super::schema::Schema, resource: &Resource) -> Vec<Value> {
-    let allowed = |f: &&super::schema::FieldInfo| resource.field_policy.allows(&f.name) && f.stored();
+    let allowed = |f: &&super::schema::FieldInfo| resource.allows_field(&f.name) && f.stored();
     let mut out = Vec::new();
     if let Some(f) = schema.fields.iter().filter(allowed).find(|f| f.name == "name" || f.kind == "char") {
         out.push(json!([[f.name, "ilike", "example"]]));
@@ -308,12 +314,12 @@ impl Search {
         let vetted = run.vet_domain(resource, &self.domain).await?;
         if let Some(order) = &self.order {
             for field in policy::order_fields(order)? {
-                run.check_path(resource, &field, "order by").await?;
+                run.check_sort_path(resource, &field, "order by").await?;
             }
         }
         let choice = fields_to_read(run, resource, self.fields.as_deref()).await?;
         let (limit, capped) = policy::cap_limit(self.limit, run.settings);
-        let domain = run.scoped(resource, &vetted);
+        let domain = run.scoped(resource, &vetted)?;
         let who = run.principal.identity();
         let query = SearchQuery {
             domain: domain.clone(),
@@ -324,15 +330,15 @@ impl Search {
         };
         let records = run.upstream.search_read(&who, &self.model, &query).await.map_err(upstream_error)?;
         let total = run.upstream.search_count(&who, &self.model, &domain).await.map_err(upstream_error)?;
-        let records: Vec<Value> = records.into_iter().map(|r| redact(resource, r)).collect();
+        let mut records: Vec<Value> = records.into_iter().map(|r| redact(resource, r)).collect();
+        run.redact_relations(resource, &mut records).await?;
         let mut out = json!({"records": [], "total": total, "limit": limit, "offset": self.offset});
         let mut notes = Vec::new();
         if capped {
             out["capped"] = json!(true);
-            notes.push(format!(
-                "limit {} was capped to {limit} by the server; page with offset to see more",
-                self.limit
-            ));
+            let asked =
+                if self.limit == 0 { "limit 0 (no limit)".to_string() } else { format!("limit {}", self.limit) };
+            notes.push(format!("{asked} was capped to {limit} by the server; page with offset to see more"));
         }
         if !choice.omitted.is_empty() {
             out["omitted_fields"] = json!(choice.omitted);
@@ -372,7 +378,8 @@ pub(super) async fn read(run: &Run<'_>, model: &str, ids: &[i64], fields: Option
     };
     let found: Vec<i64> = rows.iter().filter_map(|r| r.get("id").and_then(Value::as_i64)).collect();
     let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
-    let records: Vec<Value> = rows.into_iter().map(|r| redact(resource, r)).collect();
+    let mut records: Vec<Value> = rows.into_iter().map(|r| redact(resource, r)).collect();
+    run.redact_relations(resource, &mut records).await?;
     let mut out = json!({"records": [], "missing_ids": missing});
     if !choice.omitted.is_empty() {
         out["omitted_fields"] = json!(choice.omitted);

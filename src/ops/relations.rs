@@ -19,6 +19,12 @@
 //! delete there, plus write and the inverse field when that is not required;
 //! `[5]` / `[6]` are refused when the records they would remove include one
 //! the caller may not see.
+//!
+//! A many2many only links: `[5]`, `[6, 0, ids]` and a plain id list on an
+//! existing record would also drop its links to records the caller cannot
+//! see. Those links are kept: the command is rewritten into `[3, id]` for
+//! each visible member it removes and `[4, id]` for each id it sets, so the
+//! hidden members stay, unnamed. [`check_values`] returns the values to send.
 
 use super::Run;
 use crate::config::Resource;
@@ -81,7 +87,8 @@ pub async fn check_values(
     parents: &[i64],
     plan: &mut Plan,
     depth: usize,
-) -> Result<(), OpError> {
+) -> Result<Map<String, Value>, OpError> {
+    let mut out = values.clone();
     if depth > MAX_DEPTH {
         return Err(OpError::Invalid(format!("relation commands are nested deeper than {MAX_DEPTH} levels")));
     }
@@ -117,17 +124,56 @@ pub async fn check_values(
         let target = related_resource(run, name, &related)?.clone();
         let one2many = field.kind == "one2many";
         let inverse = field.attributes.get("relation_field").and_then(Value::as_str).map(str::to_string);
-        let link = Link { field: name, target: &target, one2many, inverse, parents };
+        let link =
+            Link { field: name, resource_model: resource.model.clone(), target: &target, one2many, inverse, parents };
+        let mut sent = Vec::with_capacity(commands.len());
         // A plain list of ids replaces the set, like [6, 0, ids].
         if let Some(ids) = ids_of(value) {
             check_set(run, &link, &ids, plan).await?;
-            continue;
+            sent = match keep_hidden_links(run, &link, Some(&ids)).await? {
+                Some(rewritten) => rewritten,
+                None => commands.clone(),
+            };
+        } else {
+            for command in commands {
+                sent.extend(Box::pin(check_command(run, &link, command, plan, depth)).await?);
+            }
         }
-        for command in commands {
-            Box::pin(check_command(run, &link, command, plan, depth)).await?;
+        out.insert(name.clone(), Value::Array(sent));
+    }
+    Ok(out)
+}
+
+/// For `[5]` (`ids` None) or `[6, 0, ids]` on a many2many of existing
+/// records: when the records link to members the caller cannot see, the
+/// commands that remove only the visible members and link `ids`; None when
+/// the command may go as it is (a one2many, a create, no hidden member).
+async fn keep_hidden_links(run: &Run<'_>, link: &Link<'_>, ids: Option<&[i64]>) -> Result<Option<Vec<Value>>, OpError> {
+    if link.one2many || link.parents.is_empty() {
+        return Ok(None);
+    }
+    // The members as the caller reads them (Odoo's own rules already apply).
+    let rows = run
+        .upstream
+        .read(&run.principal.identity(), &link.resource_model, link.parents, Some(&[link.field.to_string()]))
+        .await
+        .map_err(super::upstream_error)?;
+    let mut members: Vec<i64> = Vec::new();
+    for row in &rows {
+        for id in row.get(link.field).and_then(ids_of).unwrap_or_default() {
+            if !members.contains(&id) {
+                members.push(id);
+            }
         }
     }
-    Ok(())
+    let visible = run.visible_ids(link.target, &members).await?;
+    if visible.len() == members.len() {
+        return Ok(None);
+    }
+    let keep: &[i64] = ids.unwrap_or(&[]);
+    let mut commands: Vec<Value> = visible.iter().filter(|id| !keep.contains(id)).map(|id| json!([3, id])).collect();
+    commands.extend(keep.iter().map(|id| json!([4, id])));
+    Ok(Some(commands))
 }
 
 /// The value's JSON type must fit the field's Odoo type (as `fields_get` says),
@@ -185,6 +231,8 @@ fn check_type(name: &str, field: &super::schema::FieldInfo, value: &Value) -> Re
 /// One x2many field being written.
 struct Link<'a> {
     field: &'a str,
+    /// The model that has the field.
+    resource_model: String,
     target: &'a Resource,
     one2many: bool,
     /// A one2many's inverse many2one (Odoo always names it; if not, the
@@ -298,15 +346,15 @@ async fn check_set(run: &Run<'_>, link: &Link<'_>, ids: &[i64], plan: &mut Plan)
 /// before it exists; the direct operation checks it afterwards (and undoes),
 /// so nested creates and updates of a filtered model are refused in favour
 /// of it.
-fn refuse_when_filtered(target: &Resource, field: &str, verb: &str) -> Result<(), OpError> {
+fn refuse_when_filtered(run: &Run<'_>, target: &Resource, field: &str, verb: &str) -> Result<(), OpError> {
     if target.record_filter.is_empty() {
         return Ok(());
     }
+    run.note_filter(target);
     Err(OpError::Denied(format!(
-        "{field}: {model} records have a record filter ({filter}), which a {verb} inside another record cannot be checked \
+        "{field}: {model} records have a record filter, which a {verb} inside another record cannot be checked \
 against; {verb} {model} records with alpenglow_{verb} instead, where the filter applies",
         model = target.model,
-        filter = target.record_filter
     )))
 }
 
@@ -316,7 +364,7 @@ async fn check_command(
     command: &Value,
     plan: &mut Plan,
     depth: usize,
-) -> Result<(), OpError> {
+) -> Result<Vec<Value>, OpError> {
     let (target, field) = (link.target, link.field);
     let parts = command.as_array().filter(|p| !p.is_empty()).ok_or_else(|| {
         OpError::Invalid(format!("{field}: each command is a list such as [0, 0, {{...}}], [4, id] or [6, 0, [ids]]"))
@@ -328,18 +376,20 @@ async fn check_command(
         0 => {
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Create)?;
-            refuse_when_filtered(target, field, "create")?;
-            Box::pin(check_values(run, target, vals, &[], plan, depth + 1)).await?;
+            refuse_when_filtered(run, target, field, "create")?;
+            let sent = Box::pin(check_values(run, target, vals, &[], plan, depth + 1)).await?;
             plan.note(&target.model, "create", &[], vals.keys().cloned().collect());
+            return Ok(vec![json!([0, parts.get(1).cloned().unwrap_or(json!(0)), sent])]);
         }
         1 => {
             let id = id.ok_or_else(bad)?;
             let vals = parts.get(2).and_then(Value::as_object).ok_or_else(bad)?;
             policy::check_action(target, run.caller(), Action::Write)?;
             require_readable(run, target, &[id], field).await?;
-            refuse_when_filtered(target, field, "update")?;
-            Box::pin(check_values(run, target, vals, &[id], plan, depth + 1)).await?;
+            refuse_when_filtered(run, target, field, "update")?;
+            let sent = Box::pin(check_values(run, target, vals, &[id], plan, depth + 1)).await?;
             plan.note(&target.model, "update", &[id], vals.keys().cloned().collect());
+            return Ok(vec![json!([1, id, sent])]);
         }
         2 => {
             let id = id.ok_or_else(bad)?;
@@ -362,10 +412,16 @@ async fn check_command(
             let current = current_members(run, link).await?;
             check_removal(run, link, &current, plan).await?;
             plan.note(&target.model, "clear", &[], Vec::new());
+            if let Some(rewritten) = keep_hidden_links(run, link, None).await? {
+                return Ok(rewritten);
+            }
         }
         6 => {
             let ids = parts.get(2).and_then(ids_of).ok_or_else(bad)?;
             check_set(run, link, &ids, plan).await?;
+            if let Some(rewritten) = keep_hidden_links(run, link, Some(&ids)).await? {
+                return Ok(rewritten);
+            }
         }
         _ => {
             return Err(OpError::Invalid(format!(
@@ -373,5 +429,5 @@ async fn check_command(
             )));
         }
     }
-    Ok(())
+    Ok(vec![command.clone()])
 }

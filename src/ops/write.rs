@@ -2,12 +2,14 @@
 //!
 //! Record filters on writes: update and delete first check that every id is
 //! visible through the filter (an id outside it is "not found", like a
-//! missing one). A create or update whose result falls outside the filter is
-//! undone (the new records deleted, the old values written back) and refused:
-//! a pre-check cannot evaluate a domain on a record that does not exist yet.
+//! missing one). A create or update whose result would fall outside the
+//! filter is refused before it happens where the filter can be evaluated on
+//! the values (`undo::precheck`); otherwise it is checked afterwards and
+//! undone (the new records deleted; old values, many2many links and
+//! one2many lines put back) and refused.
 
 use super::relations::{Plan, check_values};
-use super::{Run, upstream_error};
+use super::{Run, undo, upstream_error};
 use crate::config::Resource;
 use crate::policy::{self, Action};
 use crate::vocab::OpError;
@@ -29,23 +31,37 @@ pub(super) async fn create(
         )));
     }
     let mut plan = Plan::default();
+    let mut sent = Vec::with_capacity(values.len());
     for record in values {
-        check_values(run, resource, record, &[], &mut plan, 0).await?;
+        sent.push(check_values(run, resource, record, &[], &mut plan, 0).await?);
         plan.note(model, "create", &[], record.keys().cloned().collect());
     }
     if dry_run {
         return Ok(dry_run_result(plan, "create"));
     }
+    let filter = policy::record_filter(resource)?;
+    if !filter.is_empty() {
+        for record in &sent {
+            if undo::precheck(run, resource, &filter, &[], record).await?.iter().any(|(_, v)| *v == Some(false)) {
+                run.note_filter(resource);
+                return Err(OpError::Denied(format!(
+                    "the new record would fall outside the records of {model} you may see; nothing was created"
+                )));
+            }
+        }
+    }
     let who = run.principal.identity();
-    let ids = run.upstream.create(&who, model, values).await.map_err(upstream_error)?;
-    if !resource.record_filter.is_empty() {
+    let ids = run.upstream.create(&who, model, &sent).await.map_err(upstream_error)?;
+    if !filter.is_empty() {
+        // What the pre-check could not tell (Odoo's defaults, computed
+        // fields, dotted terms): checked on the records made, undone.
         let visible = run.visible_ids(resource, &ids).await?;
         if visible.len() != ids.len() {
             let undo = run.upstream.unlink(&who, model, &ids).await;
             let undone = if undo.is_ok() { "it was not kept" } else { "undoing it failed: tell an admin" };
+            run.note_filter(resource);
             return Err(OpError::Denied(format!(
-                "the new record would fall outside the record filter of {model} ({}); {undone}",
-                resource.record_filter
+                "the new record would fall outside the records of {model} you may see; {undone}"
             )));
         }
     }
@@ -53,7 +69,7 @@ pub(super) async fn create(
 }
 
 /// The ids that are visible, or a not-found error listing the others.
-async fn require_visible(run: &Run<'_>, resource: &Resource, ids: &[i64]) -> Result<(), OpError> {
+pub(super) async fn require_visible(run: &Run<'_>, resource: &Resource, ids: &[i64]) -> Result<(), OpError> {
     policy::check_id_count(ids, run.settings)?;
     let visible = run.visible_ids(resource, ids).await?;
     let missing: Vec<String> = ids.iter().filter(|id| !visible.contains(id)).map(i64::to_string).collect();
@@ -79,48 +95,45 @@ pub(super) async fn update(
     let mut plan = Plan::default();
     // The ids first: the one2many checks look at these records' lines.
     require_visible(run, resource, ids).await?;
-    check_values(run, resource, values, ids, &mut plan, 0).await?;
+    let values = &check_values(run, resource, values, ids, &mut plan, 0).await?;
     if dry_run {
         plan.note(model, "update", ids, values.keys().cloned().collect());
         return Ok(dry_run_result(plan, "update"));
     }
     let who = run.principal.identity();
-    // Keep the old values of plain fields, to undo a write that would move a
-    // record out of the record filter.
-    let filtered = !resource.record_filter.is_empty();
-    let schema = run.schema(model).await?;
-    let restorable: Vec<String> =
-        values.keys().filter(|k| schema.field(k).is_some_and(|f| !f.is_x2many())).cloned().collect();
-    let before = if filtered && !restorable.is_empty() {
-        run.upstream.read(&who, model, ids, Some(&restorable)).await.map_err(upstream_error)?
-    } else {
-        Vec::new()
-    };
+    let filter = policy::record_filter(resource)?;
+    if filter.is_empty() {
+        run.upstream.write(&who, model, ids, values).await.map_err(upstream_error)?;
+        return Ok(json!({"ids": ids, "updated": true}));
+    }
+    let verdicts = undo::precheck(run, resource, &filter, ids, values).await?;
+    let leaving: Vec<String> =
+        verdicts.iter().filter(|(_, v)| *v == Some(false)).map(|(id, _)| id.to_string()).collect();
+    if !leaving.is_empty() {
+        run.note_filter(resource);
+        return Err(OpError::Denied(format!(
+            "this change would move {model} record(s) {} out of the records you may see; nothing was written",
+            leaving.join(", ")
+        )));
+    }
+    // What the pre-check could not tell is checked after the write, and
+    // undone (x2many changes included) when a record left the filter.
+    let snapshot = undo::Snapshot::take(run, model, ids, values).await?;
     run.upstream.write(&who, model, ids, values).await.map_err(upstream_error)?;
-    if filtered {
-        let still = run.visible_ids(resource, ids).await?;
-        if still.len() != ids.len() {
-            for row in before {
-                let Some(id) = row.get("id").and_then(Value::as_i64) else { continue };
-                let old: Map<String, Value> =
-                    row.into_iter().filter(|(k, _)| k != "id").map(|(k, v)| (k, many2one_id(v))).collect();
-                let _ = run.upstream.write(&who, model, &[id], &old).await;
-            }
-            return Err(OpError::Denied(format!(
-                "this change would move records out of the record filter of {model} ({}); it was undone",
-                resource.record_filter
-            )));
-        }
+    let still = run.visible_ids(resource, ids).await?;
+    if still.len() != ids.len() {
+        let problems = snapshot.restore(run).await;
+        let undone = if problems.is_empty() {
+            "it was undone".to_string()
+        } else {
+            format!("undoing it failed for {}: tell an admin", problems.join("; "))
+        };
+        run.note_filter(resource);
+        return Err(OpError::Denied(format!(
+            "this change would move {model} records out of the records you may see; {undone}"
+        )));
     }
     Ok(json!({"ids": ids, "updated": true}))
-}
-
-/// Odoo reads a many2one as `[id, name]` but writes it as `id`.
-fn many2one_id(value: Value) -> Value {
-    match value {
-        Value::Array(pair) if pair.len() == 2 && pair[0].is_i64() && pair[1].is_string() => pair[0].clone(),
-        other => other,
-    }
 }
 
 pub(super) async fn delete(run: &Run<'_>, model: &str, ids: &[i64], dry_run: bool) -> Result<Value, OpError> {

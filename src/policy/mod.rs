@@ -8,6 +8,7 @@
 //! (field policy, for reading, filtering, ordering, grouping and writing),
 //! and how the record filter and the caps shape a query.
 
+pub mod names;
 pub mod scopes;
 
 use crate::config::never;
@@ -82,9 +83,23 @@ pub fn resource_for<'r>(resources: &'r [Resource], caller: Caller, model: &str) 
     if let Some(why) = never::model_reason(model) {
         return Err(Refusal::Denied(format!("model {model:?} is never exposed: {why}")));
     }
-    visible_resources(resources, caller).into_iter().find(|r| r.model == model).ok_or_else(|| {
+    let resource = visible_resources(resources, caller).into_iter().find(|r| r.model == model).ok_or_else(|| {
         Refusal::NotFound(format!(
             "model {model:?} is not available; call alpenglow_list_models to see the models you may use"
+        ))
+    })?;
+    record_filter(resource)?;
+    Ok(resource)
+}
+
+/// The resource's record filter; a stored one that does not parse refuses
+/// (the resource fails closed). The refusal names the resource, never the
+/// filter's text.
+pub fn record_filter(resource: &Resource) -> Result<Domain, Refusal> {
+    resource.record_filter_domain().map_err(|_| {
+        Refusal::Denied(format!(
+            "{} cannot be used: the record filter of its resource (id {}) does not parse, so it refuses every request until an admin fixes it (alpenglow doctor names it)",
+            resource.model, resource.id
         ))
     })
 }
@@ -160,6 +175,14 @@ pub fn check_fields<'f>(
                 "field {name:?} is never exposed: it looks like a credential (passwords, keys, tokens, secrets)"
             )));
         }
+        if let Some(why) = never::model_field_reason(&resource.model, name) {
+            return Err(Refusal::Denied(format!("field {name:?} of {} is never exposed: {why}", resource.model)));
+        }
+        if purpose == "write"
+            && let Some(why) = never::write_reason(&resource.model, name)
+        {
+            return Err(Refusal::Denied(format!("field {name:?} of {} is never written: {why}", resource.model)));
+        }
         if !resource.field_policy.allows(name) {
             return Err(Refusal::Denied(format!(
                 "field {name:?} of {} is not accessible: you may not {purpose} it",
@@ -173,7 +196,7 @@ pub fn check_fields<'f>(
 /// The fields returned when a caller names none: every field of the model the
 /// policy allows, in the model's order.
 pub fn default_fields<'f>(resource: &Resource, model_fields: impl IntoIterator<Item = &'f str>) -> Vec<String> {
-    model_fields.into_iter().filter(|f| resource.field_policy.allows(f)).map(str::to_string).collect()
+    model_fields.into_iter().filter(|f| resource.allows_field(f)).map(str::to_string).collect()
 }
 
 /// The fields named in an `order` clause (`name desc, id`), validated for shape.
@@ -198,14 +221,21 @@ pub fn order_fields(order: &str) -> Result<Vec<String>, Refusal> {
 }
 
 /// The caller's domain AND the resource's record filter.
-pub fn scoped_domain(resource: &Resource, requested: &Domain) -> Domain {
-    requested.and(&resource.record_filter_domain())
+pub fn scoped_domain(resource: &Resource, requested: &Domain) -> Result<Domain, Refusal> {
+    Ok(requested.and(&record_filter(resource)?))
 }
 
-/// A search limit after the caps: `(limit, capped)`.
+/// A search limit after the caps: `(limit, capped)`. Odoo reads a limit of
+/// 0 as "no limit", so 0 gets the cap too: Odoo is never sent 0.
 pub fn cap_limit(requested: u64, settings: &Settings) -> (u64, bool) {
     let cap = u64::from(settings.max_search_limit.min(settings.max_records_per_request));
-    if requested > cap { (cap, true) } else { (requested, false) }
+    if requested == 0 || requested > cap { (cap, true) } else { (requested, false) }
+}
+
+/// The most groups (group_by, pivot, trend) one answer may hold: Max Records
+/// per Request, as for records.
+pub fn group_cap(settings: &Settings) -> usize {
+    settings.max_records_per_request as usize
 }
 
 /// Refuses a request naming more ids than Max Records per Request.

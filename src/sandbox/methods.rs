@@ -229,6 +229,12 @@ fn int_arg(bound: &Map<String, Value>, name: &str, kind: &str) -> OdooResult<Opt
     }
 }
 
+/// A `limit` argument as Odoo reads it: absent, false or 0 is no limit
+/// (Odoo adds `LIMIT` only for a true value: `if self.limit`).
+fn limit_arg(bound: &Map<String, Value>) -> OdooResult<Option<usize>> {
+    Ok(int_arg(bound, "limit", "bigint")?.filter(|l| *l != 0).map(|l| l.max(0) as usize))
+}
+
 fn str_list(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
@@ -323,18 +329,15 @@ fn run(
             _ => Ok(default_spec(def)),
         }
     };
-    let page = |all: Vec<i64>, offset: Option<i64>, limit: Option<i64>| -> Vec<i64> {
-        all.into_iter()
-            .skip(offset.unwrap_or(0).max(0) as usize)
-            .take(limit.map_or(usize::MAX, |l| l.max(0) as usize))
-            .collect()
+    let page = |all: Vec<i64>, offset: Option<i64>, limit: Option<usize>| -> Vec<i64> {
+        all.into_iter().skip(offset.unwrap_or(0).max(0) as usize).take(limit.unwrap_or(usize::MAX)).collect()
     };
     match method {
         "search" | "search_read" => {
             let domain = domain_of("domain")?;
             let order = order_of("order")?;
             let offset = int_arg(bound, "offset", "bigint")?;
-            let limit = int_arg(bound, "limit", "bigint")?;
+            let limit = limit_arg(bound)?;
             let found = page(search(ctx, def, &domain, &order), offset, limit);
             if method == "search" {
                 return Ok(json!(found));
@@ -343,8 +346,8 @@ fn run(
         }
         "search_count" => {
             let domain = domain_of("domain")?;
-            let limit = int_arg(bound, "limit", "bigint")?;
-            let n = search(ctx, def, &domain, &[]).len() as i64;
+            let limit = limit_arg(bound)?;
+            let n = search(ctx, def, &domain, &[]).len();
             Ok(json!(limit.map_or(n, |l| n.min(l))))
         }
         "read" => {
@@ -413,7 +416,8 @@ fn run(
             let domain_key = if version != OdooVersion::V19 { "args" } else { "domain" };
             let domain = domain_of(domain_key)?;
             let op = bound.get("operator").and_then(Value::as_str).and_then(Operator::parse).unwrap_or(Operator::Ilike);
-            let limit = int_arg(bound, "limit", "bigint")?.unwrap_or(100);
+            // Odoo's default is 100; an explicit 0 or false is no limit.
+            let limit = if bound.contains_key("limit") { limit_arg(bound)? } else { Some(100) };
             let order = default_spec(def);
             let mut out = Vec::new();
             for id in search(ctx, def, &domain, &order) {
@@ -426,7 +430,7 @@ fn run(
                 if name.is_empty() || super::eval::matches(ctx, def, id, &leaf) {
                     out.push(json!([id, shown]));
                 }
-                if out.len() as i64 >= limit {
+                if limit.is_some_and(|l| out.len() >= l) {
                     break;
                 }
             }
@@ -436,7 +440,7 @@ fn run(
             let domain = domain_of("domain")?;
             let found = search(ctx, def, &domain, &[]);
             let offset = int_arg(bound, "offset", "bigint")?.unwrap_or(0).max(0) as usize;
-            let limit = int_arg(bound, "limit", "bigint")?.map(|l| l.max(0) as usize);
+            let limit = limit_arg(bound)?;
             let lazy = bound.get("lazy").and_then(Value::as_bool).unwrap_or(true);
             let orderby = bound.get("orderby").and_then(Value::as_str);
             read_group(
@@ -456,7 +460,7 @@ fn run(
             let domain = domain_of("domain")?;
             let found = search(ctx, def, &domain, &[]);
             let offset = int_arg(bound, "offset", "bigint")?.unwrap_or(0).max(0) as usize;
-            let limit = int_arg(bound, "limit", "bigint")?.map(|l| l.max(0) as usize);
+            let limit = limit_arg(bound)?;
             let having = bound.get("having").cloned().unwrap_or(Value::Null);
             let order = bound.get("order").and_then(Value::as_str);
             formatted_read_group(
@@ -476,7 +480,7 @@ fn run(
             let order = order_of("order")?;
             let all = search(ctx, def, &domain, &order);
             let length = all.len();
-            let found = page(all, int_arg(bound, "offset", "bigint")?, int_arg(bound, "limit", "bigint")?);
+            let found = page(all, int_arg(bound, "offset", "bigint")?, limit_arg(bound)?);
             let spec = bound.get("specification").and_then(Value::as_object).cloned().unwrap_or_default();
             let records = found.iter().map(|id| web_row(ctx, def, *id, &spec)).collect::<OdooResult<Vec<_>>>()?;
             Ok(json!({"length": length, "records": records}))

@@ -143,6 +143,8 @@ pub(crate) struct Shared {
     counters: Mutex<HashMap<(String, String), u64>>,
     /// Model calls run, by the uid whose key they came with.
     by_user: Mutex<HashMap<i64, u64>>,
+    /// The context of the last call of each (model, method), for tests.
+    contexts: Mutex<HashMap<(String, String), Value>>,
     requests: AtomicU64,
 }
 
@@ -158,6 +160,7 @@ impl Shared {
             store: Mutex::new(store),
             counters: Mutex::new(HashMap::new()),
             by_user: Mutex::new(HashMap::new()),
+            contexts: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
         }
     }
@@ -179,6 +182,8 @@ impl Shared {
     /// Runs one model call as the key's user.
     fn call(&self, cred: &Credential, call: methods::Call) -> error::OdooResult<Value> {
         *self.by_user.lock().unwrap_or_else(|p| p.into_inner()).entry(cred.uid).or_insert(0) += 1;
+        let key = (call.model.clone(), call.method.clone());
+        self.contexts.lock().unwrap_or_else(|p| p.into_inner()).insert(key, Value::Object(call.context.clone()));
         let mut store = self.store();
         methods::execute(&self.schema, &mut store, cred, self.version, call)
     }
@@ -235,6 +240,13 @@ impl RunningSandbox {
     /// Model calls run as the user `uid` (with that user's own key).
     pub fn calls_as(&self, uid: i64) -> u64 {
         self.shared.by_user.lock().unwrap_or_else(|p| p.into_inner()).get(&uid).copied().unwrap_or(0)
+    }
+
+    /// The context the last call of this model and method carried (after
+    /// authentication), to see what a client let through.
+    pub fn last_context(&self, model: &str, method: &str) -> Option<Value> {
+        let contexts = self.shared.contexts.lock().unwrap_or_else(|p| p.into_inner());
+        contexts.get(&(model.to_string(), method.to_string())).cloned()
     }
 
     /// Every model call received, all models and methods together.

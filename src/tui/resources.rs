@@ -284,7 +284,11 @@ fn row_text(r: &ResourceView) -> String {
     } else {
         format!("{}: {}", r.field_policy, r.fields.join(","))
     };
-    let filter = &r.record_filter;
+    let filter = if r.record_filter_error.is_some() {
+        format!("BROKEN FILTER, refuses all requests: {}", r.record_filter)
+    } else {
+        r.record_filter.clone()
+    };
     format!(
         "{:<4} {:<24} {:<7} {:<4} {:<22} {}{}",
         r.id,

@@ -168,23 +168,30 @@ fn the_admin_cli_gives_the_same_answers_through_a_running_demo() {
         "",
     );
     assert!(seed.status.success());
+    // The demo's own credential for the sales key is revoked, so the key can
+    // be registered again (and is checked against the demo's sandbox).
+    let listed: Value =
+        serde_json::from_slice(&alpenglow(&live, &["credentials", "list", "--json"], "").stdout).unwrap();
+    let sales = listed.as_array().unwrap().iter().find(|c| c["login"] == "sales").unwrap()["id"].to_string();
+    assert!(alpenglow(&live, &["credentials", "revoke", &sales], "").status.success());
     let commands: &[(&[&str], &str)] = &[
         (&["settings", "set", "max_search_limit", "2000"], ""),
         (&["settings", "set", "max_search_limit", "99"], ""),
         (&["settings", "set", "enable_mcp", "on"], ""),
-        (&["resources", "add", "crm.lead", "--ops", "read,write", "--deny-fields", "email"], ""),
-        (&["resources", "add", "crm.lead"], ""),
-        (&["resources", "edit", "crm.lead", "--filter", "[('active', '=')]"], ""),
-        (&["resources", "edit", "crm.lead", "--filter", "[('active', '=', True)]", "--json"], ""),
-        (&["resources", "remove", "crm.lead"], ""),
-        (&["resources", "remove", "crm.lead"], ""),
+        (&["resources", "add", "res.users", "--ops", "read,write", "--deny-fields", "email"], ""),
+        (&["resources", "add", "res.users"], ""),
+        (&["resources", "edit", "res.users", "--filter", "[('active', '=')]"], ""),
+        (&["resources", "edit", "res.users", "--filter", "[('active', '=', True)]", "--json"], ""),
+        (&["resources", "remove", "res.users"], ""),
+        (&["resources", "remove", "res.users"], ""),
         (
-            &["credentials", "create", "--label", "Ann", "--user-id", "6", "--login", "ann", "--key-stdin", "--json"],
-            "5f3c9a7e1b2d4f6a8c0e1f2a3b4c5d6e7f809a1b\n",
+            // The sandbox's own key of its user 6, which the demo checks against it.
+            &["credentials", "create", "--label", "Ann", "--user-id", "6", "--login", "sales", "--key-stdin", "--json"],
+            "18e62e8fbcb97395abd671f722a26e4285e5ff62\n",
         ),
         (
-            &["credentials", "create", "--label", "Ann", "--user-id", "6", "--login", "ann", "--key-stdin"],
-            "5f3c9a7e1b2d4f6a8c0e1f2a3b4c5d6e7f809a1b\n",
+            &["credentials", "create", "--label", "Ann", "--user-id", "6", "--login", "sales", "--key-stdin"],
+            "18e62e8fbcb97395abd671f722a26e4285e5ff62\n",
         ),
         (&["credentials", "create", "--label", "x", "--user-id", "6", "--login", "ann", "--key-stdin"], "short\n"),
         (&["credentials", "revoke", "999"], ""),

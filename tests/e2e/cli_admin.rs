@@ -319,3 +319,36 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn a_report_piped_into_a_reader_that_left_ends_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    std::fs::create_dir(root.path().join("data")).unwrap();
+    assert!(alpenglow(&dir, &["settings", "set", "requests_per_minute", "50"]).status.success());
+    for args in [&["settings", "show", "--json"][..], &["audit", "export", "--format", "jsonl"], &["resources", "list"]]
+    {
+        // The reader is gone before the command writes (as with `| head`
+        // once it has its lines): every write meets a closed pipe.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(
+            out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
+            "{args:?} ended with {:?}",
+            out.status
+        );
+    }
+    // The store is untouched by the ended reports.
+    assert_eq!(setting(&dir, "requests_per_minute"), 50);
+}

@@ -55,16 +55,24 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
 
     let sent = Arc::new(Mutex::new(Vec::<Sent>::new()));
     let stop = Arc::new(AtomicBool::new(false));
+    // When each client's current request started (None between requests).
+    let current = Arc::new(Mutex::new([None::<Instant>; 8]));
     let clients: Vec<_> = (0..8)
         .map(|t| {
-            let (sent, stop, key) = (sent.clone(), stop.clone(), key.clone());
+            let (sent, stop, key, current) = (sent.clone(), stop.clone(), key.clone(), current.clone());
             std::thread::spawn(move || {
+                // Staggered starts keep the clients out of step, so at the
+                // signal some requests have been in flight for a while (in
+                // step, all of them could start just before it).
+                std::thread::sleep(Duration::from_millis(70 * t));
                 let mut n = 0;
                 while !stop.load(Ordering::SeqCst) {
                     n += 1;
                     let marker = format!("drain-{t}-{n}");
                     let started = Instant::now();
+                    current.lock().unwrap()[t as usize] = Some(started);
                     let answer = search(addr, &key, &marker);
+                    current.lock().unwrap()[t as usize] = None;
                     let ok = acknowledged(&answer);
                     sent.lock().unwrap().push(Sent { marker, started, ended: Instant::now(), ok });
                     if answer.is_err() {
@@ -74,11 +82,13 @@ fn sigterm_drains_in_flight_requests_and_loses_no_acknowledged_audit_entry() {
             })
         })
         .collect();
-    // Signal once every client has seen answers, so requests are in flight.
+    // Signal once the clients have seen answers and some request has been in
+    // flight for a while (so it was surely accepted before the signal).
     let loaded = Instant::now();
-    while sent.lock().unwrap().iter().filter(|s| s.ok).count() < 16 {
+    let long_in_flight = || current.lock().unwrap().iter().flatten().any(|s| s.elapsed() > Duration::from_millis(200));
+    while sent.lock().unwrap().iter().filter(|s| s.ok).count() < 16 || !long_in_flight() {
         assert!(loaded.elapsed() < Duration::from_secs(60), "no load after 60 s");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
     let signalled = Instant::now();
     demo.signal(libc::SIGTERM);

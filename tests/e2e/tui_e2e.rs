@@ -121,13 +121,13 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     tui.keys(&["a"]);
     tui.wait_for("account.account");
     tui.keys(&["/"]);
-    tui.type_text("product.template");
+    tui.type_text("product.category");
     tui.keys(&["Enter"]);
     tui.keys(&["Space"]);
     tui.keys(&["Enter"]);
-    tui.wait_for("Add Resources: product.template");
+    tui.wait_for("Add Resources: product.category");
     tui.keys(&["C-s"]);
-    tui.wait_for("added product.template");
+    tui.wait_for("added product.category");
 
     // Credentials: the demo's sales credential is revoked (asked first), then
     // a new one is made for that user with the pasted key.
@@ -166,7 +166,7 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let response = http::post_json(addr, "/alpenglow/mcp", &[("Authorization", &auth)], &body);
     assert_eq!(response.status, 200, "{}", response.text());
     let text = response.text();
-    assert!(text.contains("product.template"), "{text}");
+    assert!(text.contains("product.category"), "{text}");
 
     // Audit export: to the path typed, saying where and how many; a path that
     // cannot be written is refused in the prompt.

@@ -84,7 +84,7 @@ async fn nested_create_on_a_model_without_resource_or_read_only() {
     let mut direct = big.as_object().unwrap().clone();
     direct.insert("order_id".into(), order_id);
     let r = s.call("admin", "alpenglow_create", json!({"model": "sale.order.line", "values": direct})).await;
-    denied(&r, "would fall outside the record filter of sale.order.line");
+    denied(&r, "would fall outside the records of sale.order.line you may see");
 }
 
 #[tokio::test]
@@ -324,14 +324,26 @@ async fn dry_runs_match_the_real_calls_and_write_nothing() {
     assert_eq!(deleted["ids"], json!([id]));
 
     // Execute: checks only, and it says so.
-    s.edit_resource("res.partner", |draft| draft.execute_methods = vec!["name_search".into()]);
-    let calls = s.sandbox.calls("res.partner", "name_search");
+    s.edit_resource("res.partner", |draft| draft.execute_methods = vec!["name_search".into(), "has_access".into()]);
+    let calls = s.sandbox.calls("res.partner", "has_access");
+    let plan = s
+        .call(
+            "admin",
+            "alpenglow_execute",
+            json!({"model": "res.partner", "method": "has_access", "args": [[1], "read"], "dry_run": true}),
+        )
+        .await
+        .unwrap();
+    assert!(plan["note"].as_str().unwrap().contains("cannot be foreseen"));
+    assert_eq!(s.sandbox.calls("res.partner", "has_access"), calls);
+    // name_search is the gateway's own search: its dry run says what it would search.
+    let reads = s.sandbox.calls("res.partner", "search_read");
     let plan = s
         .call("admin", "alpenglow_execute", json!({"model": "res.partner", "method": "name_search", "dry_run": true}))
         .await
         .unwrap();
-    assert!(plan["note"].as_str().unwrap().contains("cannot be foreseen"));
-    assert_eq!(s.sandbox.calls("res.partner", "name_search"), calls);
+    assert!(plan["note"].as_str().unwrap().contains("would search res.partner"), "{plan}");
+    assert_eq!(s.sandbox.calls("res.partner", "search_read"), reads);
 }
 
 fn ids_of(result: &Value) -> Vec<i64> {

@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod boundary;
 mod guard_rails;
 mod house;
 mod login_lockout;

@@ -148,9 +148,17 @@ pub struct ResourceView {
     pub field_policy: String,
     pub fields: Vec<String>,
     pub record_filter: String,
+    /// Why the stored filter does not parse: the resource then refuses
+    /// every request (it fails closed) until the filter is fixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_filter_error: Option<String>,
     pub execute_methods: Vec<String>,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// Set when the resource was stored without being checked against Odoo
+    /// (configured but not answering, or no service key): says why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// A credential with its usage; never its key or hash.

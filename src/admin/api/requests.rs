@@ -198,6 +198,10 @@ pub struct ResourcePatch {
     pub execute_methods: Option<Vec<String>>,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// A field that is present, even as `null`: `Some(None)`. Absent is the
 /// field's default, `None`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -222,8 +226,9 @@ pub struct CreateCredential {
     #[serde(default)]
     pub company_id: Option<u32>,
     pub key: SecretText,
-    /// A reachable Odoo must accept the key as this user first.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    /// A reachable Odoo must accept the key as this user first (the
+    /// default; `false` only for a key made for an Odoo not yet reachable).
+    #[serde(default = "yes")]
     pub check: bool,
 }
 
