@@ -39,6 +39,10 @@ pub struct OAuthSetup {
 pub struct Options {
     /// A CA the metadata document fetches trust (the tests' own).
     pub fetch_ca: Option<PathBuf>,
+    /// How long a metadata document fetch may take (default 5 s).
+    pub fetch_timeout: Option<std::time::Duration>,
+    /// The Odoo the sandbox imitates (default 19).
+    pub odoo: Option<alpenglow::sandbox::OdooVersion>,
 }
 
 /// A sandbox, a store with MCP and OAuth on, `res.partner` and `sale.order`
@@ -46,7 +50,7 @@ pub struct Options {
 /// `sales` user and read-only ones for its `viewer`, and the faces on a
 /// free loopback port with the authorization server.
 pub async fn start(options: Options) -> OAuthSetup {
-    let sandbox = inproc::start_sandbox().await;
+    let sandbox = inproc::start_sandbox_on(options.odoo.unwrap_or_default()).await;
     let dir = tempfile::tempdir().unwrap();
     let admin = AdminService::new(Store::open(&dir.path().join("data")).unwrap(), Default::default());
     admin.set_setting("enable_mcp", "on").unwrap();
@@ -74,7 +78,11 @@ pub async fn start(options: Options) -> OAuthSetup {
         OAuthOptions {
             public_url: None,
             key_file: dir.path().join("oauth.key"),
-            fetch: FetchOptions { ca_file: options.fetch_ca, ..FetchOptions::default() },
+            fetch: FetchOptions {
+                ca_file: options.fetch_ca,
+                timeout: options.fetch_timeout.unwrap_or(FetchOptions::default().timeout),
+                ..FetchOptions::default()
+            },
         },
     );
     let gateway =
@@ -373,7 +381,8 @@ pub struct MetadataHost {
     pub addr: SocketAddr,
     pub ca_file: PathBuf,
     hits: Arc<std::sync::atomic::AtomicU64>,
-    documents: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    /// Path, body, and how long to wait before answering.
+    documents: Arc<std::sync::Mutex<Vec<(String, String, std::time::Duration)>>>,
 }
 
 impl MetadataHost {
@@ -400,7 +409,7 @@ impl MetadataHost {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let documents: Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+        let documents: Arc<std::sync::Mutex<Vec<(String, String, std::time::Duration)>>> = Default::default();
         let (task_hits, task_docs) = (hits.clone(), documents.clone());
         tokio::spawn(async move {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -421,9 +430,13 @@ impl MetadataHost {
                     hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let head = String::from_utf8_lossy(&buf[..read]).into_owned();
                     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let found = docs.lock().unwrap().iter().find(|(p, _)| *p == path).map(|(_, b)| b.clone());
+                    let found =
+                        docs.lock().unwrap().iter().find(|(p, _, _)| *p == path).map(|(_, b, d)| (b.clone(), *d));
                     let (status, body) = match found {
-                        Some(body) => ("200 OK", body),
+                        Some((body, delay)) => {
+                            tokio::time::sleep(delay).await;
+                            ("200 OK", body)
+                        }
                         None => ("404 Not Found", "{}".to_string()),
                     };
                     let response = format!(
@@ -445,7 +458,12 @@ impl MetadataHost {
 
     /// Serves `document` at `path`.
     pub fn put(&self, path: &str, document: &Value) {
-        self.documents.lock().unwrap().push((path.to_string(), document.to_string()));
+        self.put_slow(path, document, std::time::Duration::ZERO);
+    }
+
+    /// Serves `document` at `path` after `delay`.
+    pub fn put_slow(&self, path: &str, document: &Value, delay: std::time::Duration) {
+        self.documents.lock().unwrap().push((path.to_string(), document.to_string(), delay));
     }
 
     /// Requests received so far.

@@ -86,7 +86,7 @@ async fn python_sdk_oauth_with_registration_acts_as_the_person_who_signed_in() {
 async fn python_sdk_oauth_with_a_client_metadata_document() {
     let dir = tempfile::tempdir().unwrap();
     let host = flow::MetadataHost::start(dir.path()).await;
-    let s = flow::start(Options { fetch_ca: Some(host.ca_file.clone()) }).await;
+    let s = flow::start(Options { fetch_ca: Some(host.ca_file.clone()), ..Options::default() }).await;
     let document_url = host.url("/oauth/alpenglow-e2e.json");
     host.put(
         "/oauth/alpenglow-e2e.json",

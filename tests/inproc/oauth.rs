@@ -113,6 +113,22 @@ async fn a_missing_or_wrong_pkce_verifier_is_refused() {
     let wrong = flow::exchange(s.addr, &client_id, &code, "x".repeat(43).as_str(), &s.resource()).await;
     assert_eq!((wrong.status, wrong.json()["error"].clone()), (400, json!("invalid_grant")), "{}", wrong.text());
     assert!(wrong.json()["error_description"].as_str().unwrap().contains("code_verifier"));
+    // The right verifier from another redirect URI than the authorization's.
+    let elsewhere = flow::post_form(
+        s.addr,
+        "/alpenglow/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", "http://127.0.0.1:9/other"),
+            ("code_verifier", VERIFIER),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(elsewhere.json()["error"], "invalid_grant", "{}", elsewhere.text());
+    assert!(elsewhere.text().contains("redirect_uri"), "{}", elsewhere.text());
     // The right verifier still works: a failed attempt does not spend the code.
     let right = flow::exchange(s.addr, &client_id, &code, VERIFIER, &s.resource()).await;
     assert_eq!(right.status, 200, "{}", right.text());
@@ -277,7 +293,7 @@ async fn a_refresh_rotates_and_a_reused_refresh_token_revokes_the_family() {
 async fn metadata_documents_only_from_allowed_hosts_and_only_naming_themselves() {
     let dir = tempfile::tempdir().unwrap();
     let host = flow::MetadataHost::start(dir.path()).await;
-    let s = flow::start(Options { fetch_ca: Some(host.ca_file.clone()) }).await;
+    let s = flow::start(Options { fetch_ca: Some(host.ca_file.clone()), ..Options::default() }).await;
     let good = host.url("/oauth/client.json");
     host.put("/oauth/client.json", &json!({"client_id": good, "client_name": "Loopback Assistant", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}));
     let liar = host.url("/oauth/liar.json");
@@ -588,4 +604,87 @@ async fn the_dashboard_shows_a_real_grant_and_revoking_it_there_ends_its_token()
     assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args).await.status, 401);
     let grant = &alpenglow::oauth::Grants::new(s.admin.store().clone()).list(None).unwrap()[0];
     assert!(!grant.is_active() && grant.sealed_key.is_none());
+}
+
+#[tokio::test]
+async fn metadata_documents_are_fetched_within_size_and_time_caps() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = flow::MetadataHost::start(dir.path()).await;
+    let timeout = std::time::Duration::from_millis(400);
+    let s =
+        flow::start(Options { fetch_ca: Some(host.ca_file.clone()), fetch_timeout: Some(timeout), odoo: None }).await;
+    s.admin.set_setting("oauth_client_hosts", "127.0.0.1").unwrap();
+    let document = |url: &str, name: &str| json!({"client_id": url, "client_name": name, "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    // Over 64 KiB: refused, whatever it says.
+    let big = host.url("/big.json");
+    host.put("/big.json", &document(&big, &"x".repeat(80 * 1024)));
+    let page = flow::consent_page(s.addr, &flow::authorize_params(&big, &s.resource(), "odoo.read")).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("could not be fetched"), "{}", page.body);
+    // Slower than the fetch timeout: refused, and the page answers soon after it.
+    let slow = host.url("/slow.json");
+    host.put_slow("/slow.json", &document(&slow, "Slow"), std::time::Duration::from_secs(3));
+    let started = std::time::Instant::now();
+    let page = flow::consent_page(s.addr, &flow::authorize_params(&slow, &s.resource(), "odoo.read")).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    // A document within both caps is used.
+    let fine = host.url("/fine.json");
+    host.put("/fine.json", &document(&fine, "Fine Assistant"));
+    let page = flow::consent_page(s.addr, &flow::authorize_params(&fine, &s.resource(), "odoo.read")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Fine Assistant"));
+}
+
+#[tokio::test]
+async fn on_odoo_17_the_consent_page_asks_odoo_with_the_login_and_the_key() {
+    let s = flow::start(Options { odoo: Some(alpenglow::sandbox::OdooVersion::V17), ..Options::default() }).await;
+    let (uid, login, key) = s.user("sales");
+    let (_, viewer_login, _) = s.user("viewer");
+    let client_id = flow::register(s.addr, REDIRECT).await;
+    let page = flow::consent_page(s.addr, &flow::authorize_params(&client_id, &s.resource(), "odoo.read")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // Odoo 17 cannot tell whose a key is without the login (common.authenticate).
+    let no_login = flow::submit(s.addr, &page, "", &key, &["odoo.read"], "approve").await;
+    assert_eq!(no_login.status, 401, "{}", no_login.text());
+    assert!(no_login.text().contains("needs your login too"), "{}", no_login.text());
+    // Someone else's login with this key: Odoo refuses it.
+    let wrong = flow::submit(s.addr, &page, &viewer_login, &key, &["odoo.read"], "approve").await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text());
+    assert!(alpenglow::oauth::Grants::new(s.admin.store().clone()).list(None).unwrap().is_empty());
+    // The person's own login and key: a grant, and calls as that user.
+    let approved = flow::submit(s.addr, &page, &login, &key, &["odoo.read"], "approve").await;
+    assert_eq!(approved.status, 303, "{}", approved.text());
+    let code = flow::param(&flow::redirect_params(approved.header("location").unwrap()), "code").unwrap().to_string();
+    let tokens = flow::exchange(s.addr, &client_id, &code, VERIFIER, &s.resource()).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text());
+    let access = tokens.json()["access_token"].as_str().unwrap().to_string();
+    let before = s.sandbox.calls_as(uid);
+    let answer =
+        flow::tool_call(s.addr, &access, "alpenglow_search", json!({"model": "res.partner", "limit": 1})).await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.json()["result"]["isError"], false, "{}", answer.text());
+    assert!(s.sandbox.calls_as(uid) > before, "the sandbox saw the signed-in user");
+}
+
+#[tokio::test]
+async fn pkce_must_be_s256_never_plain_or_absent() {
+    let s = setup().await;
+    let client_id = flow::register(s.addr, REDIRECT).await;
+    let with = |method: Option<&str>| {
+        let mut params = flow::authorize_params(&client_id, &s.resource(), "odoo.read");
+        params.retain(|(k, _)| k != "code_challenge_method");
+        if let Some(method) = method {
+            params.push(("code_challenge_method".into(), method.into()));
+        }
+        params
+    };
+    for method in [Some("plain"), None] {
+        let page = flow::consent_page(s.addr, &with(method)).await;
+        assert_ne!(page.status, 200, "{method:?}: no consent form without S256");
+        let location = page.location.clone().unwrap_or_default();
+        let back = flow::redirect_params(&location);
+        assert_eq!(flow::param(&back, "error"), Some("invalid_request"), "{method:?}: {location} {}", page.body);
+    }
+    assert_eq!(flow::consent_page(s.addr, &with(Some("S256"))).await.status, 200);
 }
