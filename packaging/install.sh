@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs Alpenglow on a systemd host without the .deb: the binary, the unit,
-# a commented config and the service user. Enables nothing; run the setup
-# wizard (`alpenglow tui`), then `systemctl enable --now alpenglow`.
+# a commented config and the service user. Enables nothing; then start the
+# service (`systemctl enable --now alpenglow`) and run its setup wizard
+# (`alpenglow tui`, as root: it talks to the service over its admin socket).
 # Usage: sudo packaging/install.sh [path/to/alpenglow]
 set -eu
 bin=${1:-target/release/alpenglow}
@@ -16,4 +17,4 @@ fi
 install -d -m 0750 -o root -g alpenglow /etc/alpenglow
 [ -f /etc/alpenglow/alpenglow.toml ] || install -m 0640 -o root -g alpenglow "$here/alpenglow.toml" /etc/alpenglow/alpenglow.toml
 systemctl daemon-reload 2>/dev/null || true
-echo "Installed. Next: alpenglow tui (setup wizard), then systemctl enable --now alpenglow"
+echo "Installed. Next: systemctl enable --now alpenglow, then alpenglow tui (the setup wizard)"

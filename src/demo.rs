@@ -127,7 +127,12 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     let context =
         crate::admin::AdminContext::new(admin.clone(), UpstreamSlot::pinned(client), service_key, "alpenglow demo")
             .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
-            .with_gateway(base_url, mcp_url.clone());
+            .with_gateway(
+                base_url,
+                mcp_url.clone(),
+                listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?,
+                false,
+            );
     let admin_task = tokio::spawn(socket.serve(context));
     let _timers = crate::jobs::start(admin.rooms());
     if options.json {

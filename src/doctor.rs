@@ -4,20 +4,21 @@
 //!
 //! Checks, in order: the config file (it loads; not readable by others
 //! when it holds a secret), the data directory (exists or can be made,
-//! owned by this user, mode 0700), the admin socket (mode 0600, or 0660
+//! owned by this user, mode 0700; doctor never makes it), the admin socket (mode 0600, or 0660
 //! with a group; a daemon answering on it), the store (readable, through
 //! the daemon when one runs), Odoo (configured, reachable, version 16 or
 //! later), the clock (against Odoo's `Date` header), TLS (the files load as a
-//! pair, the key is not readable by others), exposure (a non-loopback
-//! listener without TLS or a proxy), and OAuth when it is on (an https
-//! `public_url`, the sealing key file, the metadata reachable at the public
-//! URL with a certificate the assistants accept and the right issuer, the
-//! clock against that server's `Date`).
+//! pair, the key is not readable by others), exposure (the listener the
+//! running daemon reports, else the configured one: non-loopback without TLS
+//! or a proxy), Require Credential (a warning while it is off), and OAuth
+//! when it is on (an https `public_url`, the sealing key file, the metadata
+//! reachable at the public URL with a certificate the assistants accept and
+//! the right issuer, the clock against that server's `Date`).
 //!
 //! Permissions are read before the store is opened: opening it tightens the
 //! data directory's mode, which would hide the problem.
 
-use crate::admin::api::{GetOdooStatus, GetStatus, ListResources, ResourceView, Scalar, ShowSettings};
+use crate::admin::api::{GatewayUrls, GetOdooStatus, GetStatus, ListResources, ResourceView, Scalar, ShowSettings};
 use crate::admin_socket::{AdminClient, daemon_answers};
 use crate::config::boot::BootConfig;
 use serde_json::{Value, json};
@@ -99,7 +100,19 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
     let mut findings = vec![config_file(&boot), data_dir(&boot.data_dir)];
     let daemon = daemon_answers(&boot.admin_socket);
     findings.push(admin_socket(&boot, daemon));
-    let api = match open_api(&boot) {
+    let opened = open_api(&boot);
+    // What the running daemon says of itself (its listener, its settings).
+    let status = opened.as_ref().ok().filter(|_| daemon).and_then(|api| api.call(GetStatus {}).ok());
+    let api = match opened {
+        // Nothing to read yet: the data directory check says how it is made.
+        Err(_) if !daemon && !boot.data_dir.exists() => {
+            findings.push(Finding::warn(
+                "store",
+                format!("no store yet: {} does not exist", boot.data_dir.display()),
+                "start the daemon (it makes its store), or alpenglow init",
+            ));
+            None
+        }
         Ok(api) => {
             findings.push(store(&api, daemon));
             findings.push(resources(&api));
@@ -124,7 +137,10 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
     };
     findings.push(clock(odoo_url.as_deref(), api.as_ref()));
     findings.push(tls(&boot));
-    findings.push(exposure(&boot));
+    findings.push(exposure(&boot, status.as_ref().and_then(|s| s.gateway.as_ref())));
+    if let Some(api) = &api {
+        findings.push(require_credential(api));
+    }
     findings.push(oauth(&boot, api.as_ref()));
     findings
 }
@@ -165,7 +181,7 @@ fn data_dir(dir: &Path) -> Finding {
                 Some(_) => Finding::warn(
                     "data directory",
                     format!("{} does not exist yet", dir.display()),
-                    "it is created (mode 0700) by the first alpenglow command; under systemd StateDirectory= creates it",
+                    "the daemon makes it (mode 0700) when it starts (systemctl start alpenglow; under systemd StateDirectory= does), or alpenglow init; no other command makes one",
                 ),
                 None => Finding::fail(
                     "data directory",
@@ -302,7 +318,13 @@ fn odoo(api: &AdminClient) -> (Finding, Option<String>) {
     }
     let version = status.version.clone().unwrap_or_default();
     let major: u32 = version.split(['.', '+', '-']).next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    let finding = if major < 16 {
+    let finding = if status.database_exists == Some(false) {
+        Finding::fail(
+            "odoo",
+            format!("Odoo {version} answers, but has no database {:?}", status.database.as_deref().unwrap_or_default()),
+            "check odoo_database (alpenglow settings show) against the databases of this Odoo",
+        )
+    } else if major < 16 {
         Finding::fail(
             "odoo",
             format!("Odoo {version} answers, but Alpenglow supports Odoo 16 and later"),
@@ -416,17 +438,20 @@ fn certificate_dates(cert: &std::path::Path, now: time::OffsetDateTime) -> Findi
     }
 }
 
-fn exposure(boot: &BootConfig) -> Finding {
-    let ip = boot.listen.ip();
-    if ip.is_loopback() || boot.tls.is_some() {
-        return Finding::ok(
-            "listener",
-            format!("{} ({})", boot.listen, if boot.tls.is_some() { "TLS" } else { "loopback" }),
-        );
+/// The listener the running daemon reports (it may have been started with
+/// other flags than this shell's), else the configured one.
+fn exposure(boot: &BootConfig, running: Option<&GatewayUrls>) -> Finding {
+    let (listen, tls, whose) =
+        match running.and_then(|g| g.listen.parse::<std::net::SocketAddr>().ok().map(|a| (a, g.tls))) {
+            Some((addr, tls)) => (addr, tls, "the running daemon's listener"),
+            None => (boot.listen, boot.tls.is_some(), "configured; no daemon reports its own"),
+        };
+    if listen.ip().is_loopback() || tls {
+        return Finding::ok("listener", format!("{listen} ({}; {whose})", if tls { "TLS" } else { "loopback" }));
     }
     Finding::warn(
         "listener",
-        format!("{} is reachable from the network over plain HTTP: API keys would travel in clear", boot.listen),
+        format!("{listen} ({whose}) is reachable from the network over plain HTTP: API keys would travel in clear"),
         "configure [tls] cert and key, or listen on 127.0.0.1 behind nginx / Caddy (see the README)",
     )
 }
@@ -538,6 +563,23 @@ fn tempfile_probe(dir: &Path) -> bool {
     let made = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).is_ok();
     let _ = std::fs::remove_file(&probe);
     made
+}
+
+/// While Require Credential is off, a key with no credential proceeds
+/// without scope restrictions or usage tracking.
+fn require_credential(api: &AdminClient) -> Finding {
+    let on = api.call(ShowSettings {}).ok().and_then(|shown| {
+        shown.settings.into_iter().find(|s| s.key == "require_credential").map(|s| s.value == Scalar::Bool(true))
+    });
+    match on {
+        Some(true) => Finding::ok("credentials", "require_credential is on: every API key needs a credential"),
+        Some(false) => Finding::warn(
+            "credentials",
+            "require_credential is off: API keys with no credential proceed without scope restrictions or usage tracking",
+            "create a credential for each user who should keep access, then: alpenglow settings set require_credential on",
+        ),
+        None => Finding::warn("credentials", "the settings could not be read", "see the store check"),
+    }
 }
 
 #[cfg(test)]

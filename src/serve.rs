@@ -76,7 +76,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         None => listener.base_url().map_err(|e| e.to_string())?,
     };
     let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
-        .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH));
+        .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH), addr, boot.tls.is_some());
     let admin_task = tokio::spawn(socket.serve(context));
     let timers = crate::jobs::start(admin.rooms());
     if let Ok(settings) = admin.settings()

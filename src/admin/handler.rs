@@ -42,9 +42,17 @@ impl AdminContext {
     }
 
     /// The base URL the daemon's listener serves and its MCP endpoint,
-    /// reported by `status` so the dashboard can show clients where to connect.
-    pub fn with_gateway(mut self, url: String, mcp_url: String) -> AdminContext {
-        self.gateway = Some(api::GatewayUrls { url, mcp_url });
+    /// reported by `status` so the dashboard can show clients where to
+    /// connect; and the address it is bound to, with or without TLS, which
+    /// `doctor` checks.
+    pub fn with_gateway(
+        mut self,
+        url: String,
+        mcp_url: String,
+        listen: std::net::SocketAddr,
+        tls: bool,
+    ) -> AdminContext {
+        self.gateway = Some(api::GatewayUrls { url, mcp_url, listen: listen.to_string(), tls });
         self
     }
 

@@ -100,6 +100,9 @@ pub async fn status(ctx: &AdminContext) -> OdooStatus {
                 out.connected = true;
                 out.version = Some(v.version);
                 out.protocol = Some(client.protocol().to_string());
+                // A server that answers may still lack the database: every
+                // call would then fail, so say it here.
+                out.database_exists = client.database_exists().await.unwrap_or(None);
             }
             Err(e) => out.message = Some(format!("cannot reach Odoo: {e}")),
         },

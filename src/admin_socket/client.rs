@@ -48,18 +48,52 @@ impl SocketClient {
 
     /// Sends one request and waits for its answer, as the wire carries it.
     pub fn request(&self, request: &Request) -> ApiResult<Value> {
-        let lost = |e: std::io::Error| {
-            ApiError::failed(format!("the admin socket {} stopped answering: {e}", self.path.display()))
-        };
-        let mut conn = self.conn.lock().map_err(|_| ApiError::failed("the admin connection is broken"))?;
+        self.exchange(request).unwrap_or_else(|lost| Err(ApiError::failed(lost.message)))
+    }
+
+    /// As [`SocketClient::request`], telling a lost connection apart from
+    /// an answer, and whether the request had left before it was lost.
+    pub fn exchange(&self, request: &Request) -> Result<ApiResult<Value>, Lost> {
+        let mut conn = self.conn.lock().map_err(|_| Lost::unsent("the admin connection is broken".into()))?;
         let line = format!("{}\n", request.to_line());
-        conn.writer.write_all(line.as_bytes()).map_err(lost)?;
+        // A daemon that has gone (restarted) closed its end: the write fails
+        // with EPIPE and nothing reached anyone.
+        conn.writer
+            .write_all(line.as_bytes())
+            .map_err(|e| Lost::unsent(format!("the admin socket {} stopped answering: {e}", self.path.display())))?;
         let mut answer = String::new();
-        let n = conn.reader.read_line(&mut answer).map_err(lost)?;
+        let lost_after = |message: String| Lost { sent: true, message };
+        let n = conn
+            .reader
+            .read_line(&mut answer)
+            .map_err(|e| lost_after(format!("the admin socket {} stopped answering: {e}", self.path.display())))?;
         if n == 0 {
-            return Err(ApiError::failed(format!("the daemon closed the admin socket {}", self.path.display())));
+            return Err(lost_after(format!("the daemon closed the admin socket {}", self.path.display())));
         }
-        parse_reply(&answer)
+        Ok(parse_reply(&answer))
+    }
+
+    /// A new connection to the same socket, in place of the old one (a
+    /// restarted daemon listens on a new socket at the same path).
+    pub fn reconnect(&self) -> std::io::Result<()> {
+        let fresh = SocketClient::connect(&self.path)?;
+        let conn = fresh.conn.into_inner().map_err(|_| std::io::Error::other("poisoned"))?;
+        *self.conn.lock().map_err(|_| std::io::Error::other("the admin connection is broken"))? = conn;
+        Ok(())
+    }
+}
+
+/// The connection to the daemon was lost during a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// Whether the request had been written: the daemon may have done it.
+    pub sent: bool,
+    pub message: String,
+}
+
+impl Lost {
+    fn unsent(message: String) -> Lost {
+        Lost { sent: false, message }
     }
 }
 
@@ -118,6 +152,31 @@ impl AdminClient {
             return Ok(client);
         }
         AdminClient::in_process(open()?).map_err(cannot_start)
+    }
+
+    /// As [`AdminClient::send`], telling a lost daemon connection apart
+    /// from an answer (the admin service in this process is never lost).
+    pub fn exchange(&self, request: Request) -> Result<ApiResult<Value>, Lost> {
+        match &self.link {
+            Link::Daemon(socket) => socket.exchange(&request),
+            Link::InProcess(_) => Ok(self.send(request)),
+        }
+    }
+
+    /// Connects again to the daemon's socket (nothing to do in process).
+    pub fn reconnect(&self) -> std::io::Result<()> {
+        match &self.link {
+            Link::Daemon(socket) => socket.reconnect(),
+            Link::InProcess(_) => Ok(()),
+        }
+    }
+
+    /// The daemon's socket, when the calls go to one.
+    pub fn socket(&self) -> Option<&Path> {
+        match &self.link {
+            Link::Daemon(socket) => Some(socket.path()),
+            Link::InProcess(_) => None,
+        }
     }
 
     /// Whether the calls go to a running daemon.

@@ -17,4 +17,4 @@
 pub mod client;
 pub mod server;
 
-pub use client::{AdminClient, SocketClient, daemon_answers};
+pub use client::{AdminClient, Lost, SocketClient, daemon_answers};

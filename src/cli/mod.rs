@@ -29,10 +29,12 @@ pub use output::CliError;
 #[command(name = "alpenglow", version, about = "A safe gateway between AI assistants (MCP) and Odoo")]
 pub struct Cli {
     /// Boot configuration file (TOML). Default: /etc/alpenglow/alpenglow.toml
-    /// under systemd, ./alpenglow.toml otherwise.
+    /// under systemd, else ./alpenglow.toml if present, else the packaged
+    /// /etc/alpenglow/alpenglow.toml if present.
     #[arg(long, global = true, env = "ALPENGLOW_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data directory holding the store.
+    /// Data directory holding the store. Default: /var/lib/alpenglow on a
+    /// packaged install, else ./alpenglow-data.
     #[arg(long, global = true, env = "ALPENGLOW_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Log level (serve, demo): error, warn, info, debug, trace, or a filter
@@ -51,8 +53,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the gateway on the configured store.
+    /// Run the gateway on the configured store (made if it does not exist).
     Serve(ServeArgs),
+    /// Make the data directory and an empty store (mode 0700). `serve`,
+    /// `demo` and `restore` make theirs; no other command does.
+    Init,
     /// Run the built-in demo: the sandbox Odoo and the gateway, MCP on, demo keys.
     Demo(DemoArgs),
     /// Show or change global settings.
@@ -195,7 +200,14 @@ fn end_quietly_on_a_closed_pipe() {
 }
 
 fn dispatch(cli: Cli) -> Result<(), CliError> {
-    let listen = match &cli.command {
+    // These two need no boot configuration (a packaged one may not be
+    // readable by the user running them).
+    let command = match cli.command {
+        Command::Sandbox(args) => return sandbox(args),
+        Command::Bridge(args) => return bridge(args),
+        other => other,
+    };
+    let listen = match &command {
         Command::Serve(args) => args.listen,
         Command::Demo(args) => Some(args.listen),
         _ => None,
@@ -206,38 +218,77 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         listen,
         log_level: cli.log_level.clone(),
         log_format: cli.log_format.clone(),
+        ignore_system_layout: matches!(command, Command::Demo(_)),
     };
     let loaded = BootConfig::load(&overrides, &process_env);
     let json = cli.json;
-    if let Command::Doctor = cli.command {
+    if let Command::Doctor = command {
         return doctor(loaded.map_err(|e| e.0), json);
     }
     let boot = loaded.map_err(|e| CliError::Invalid(e.0))?;
     // The demo uses ./alpenglow-demo unless a data directory was named.
     let cli_data_dir = cli.data_dir.clone().or_else(|| process_env("ALPENGLOW_DATA_DIR").map(PathBuf::from));
-    match cli.command {
-        Command::Sandbox(args) => sandbox(args),
-        Command::Bridge(args) => bridge(args),
+    // A data directory named here is asked for: a change of the configuration
+    // may make it. A default one (./alpenglow-data, the packaged one) is never
+    // made but by serve, demo, restore and init.
+    let make = if cli_data_dir.is_some() && changes_configuration(&command) { Make::Named } else { Make::Never };
+    let api = |purpose: &str| admin_client(&boot, purpose, make);
+    match command {
+        Command::Sandbox(_) | Command::Bridge(_) | Command::Doctor => unreachable!("handled before"),
         Command::Serve(_) => serve(boot, overrides),
+        Command::Init => init(&boot, json),
         Command::Demo(args) => demo(&cli_data_dir, boot, args, json),
-        Command::Settings(cmd) => admin_cmds::settings(&admin_client(&boot, "alpenglow settings")?, cmd, json),
-        Command::Resources(cmd) => admin_cmds::resources(&admin_client(&boot, "alpenglow resources")?, cmd, json),
-        Command::Credentials(cmd) => admin_cmds::credentials(&admin_client(&boot, "alpenglow credentials")?, cmd, json),
-        Command::Oauth(cmd) => oauth_cmds::oauth(&admin_client(&boot, "alpenglow oauth")?, cmd, json),
-        Command::Audit(cmd) => traffic_cmds::audit(&admin_client(&boot, "alpenglow audit")?, cmd, json),
-        Command::Sessions(cmd) => traffic_cmds::sessions(&admin_client(&boot, "alpenglow sessions")?, cmd, json),
-        Command::Jobs(cmd) => traffic_cmds::jobs(&admin_client(&boot, "alpenglow jobs")?, cmd, json),
-        Command::Tui => crate::tui::run(&boot.admin_socket).map_err(CliError::Failed),
-        Command::Backup(args) => backup_cmds::backup(&admin_client(&boot, "alpenglow backup")?, &args, json),
+        Command::Settings(cmd) => admin_cmds::settings(&api("alpenglow settings")?, cmd, json),
+        Command::Resources(cmd) => admin_cmds::resources(&api("alpenglow resources")?, cmd, json),
+        Command::Credentials(cmd) => admin_cmds::credentials(&api("alpenglow credentials")?, cmd, json),
+        Command::Oauth(cmd) => oauth_cmds::oauth(&api("alpenglow oauth")?, cmd, json),
+        Command::Audit(cmd) => traffic_cmds::audit(&api("alpenglow audit")?, cmd, json),
+        Command::Sessions(cmd) => traffic_cmds::sessions(&api("alpenglow sessions")?, cmd, json),
+        Command::Jobs(cmd) => traffic_cmds::jobs(&api("alpenglow jobs")?, cmd, json),
+        Command::Tui => crate::tui::run(&boot.admin_socket, boot.packaged).map_err(CliError::Failed),
+        Command::Backup(args) => backup_cmds::backup(&api("alpenglow backup")?, &args, json),
         Command::Restore(args) => backup_cmds::restore(&boot, &args, json),
-        Command::Doctor => unreachable!("handled before the config is required"),
     }
+}
+
+/// Whether a command may make the data directory it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Make {
+    /// It was named with --data-dir or ALPENGLOW_DATA_DIR.
+    Named,
+    Never,
+}
+
+/// Commands that store configuration (and so may start a named store).
+fn changes_configuration(command: &Command) -> bool {
+    use admin_cmds::{CredentialsCommand as C, ResourcesCommand as R, SettingsCommand as S};
+    match command {
+        Command::Settings(cmd) => matches!(cmd, S::Set { .. }),
+        Command::Resources(cmd) => !matches!(cmd, R::List),
+        Command::Credentials(cmd) => !matches!(cmd, C::List),
+        _ => false,
+    }
+}
+
+/// `alpenglow init`: the data directory and an empty store, made on purpose.
+fn init(boot: &BootConfig, json: bool) -> Result<(), CliError> {
+    let existed = boot.data_dir.exists();
+    Store::open_for(&boot.data_dir, "alpenglow init").map_err(|e| CliError::Failed(e.to_string()))?;
+    let dir = std::path::absolute(&boot.data_dir).unwrap_or_else(|_| boot.data_dir.clone());
+    if json {
+        output::json(&serde_json::json!({"data_dir": dir, "created": !existed}));
+    } else if existed {
+        println!("{} holds a store (mode 0700); nothing else changed", dir.display());
+    } else {
+        println!("made {} (mode 0700) with an empty store", dir.display());
+    }
+    Ok(())
 }
 
 /// `alpenglow doctor`: every finding, then exit 1 if any check failed.
 fn doctor(boot: Result<BootConfig, String>, json: bool) -> Result<(), CliError> {
     let open = |boot: &BootConfig| {
-        admin_client(boot, "alpenglow doctor").map_err(|e| match e {
+        admin_client(boot, "alpenglow doctor", Make::Never).map_err(|e| match e {
             CliError::Invalid(m) | CliError::Failed(m) => m,
         })
     };
@@ -256,6 +307,8 @@ fn doctor(boot: Result<BootConfig, String>, json: bool) -> Result<(), CliError> 
     }
 }
 
+/// The admin service over the store of a daemon (`serve`, `demo`): the data
+/// directory is made if it does not exist.
 fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError> {
     let store = Store::open_for(&boot.data_dir, purpose).map_err(|e| CliError::Failed(e.to_string()))?;
     let scheme = if boot.tls.is_some() { "https" } else { "http" };
@@ -263,12 +316,52 @@ fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError
     Ok(AdminService::new(store, boot.odoo.clone()).with_public_base(public_base))
 }
 
+/// The admin service for the admin commands when no daemon answers: over an
+/// existing store, or one named for a change (`make`).
+fn open_existing_admin(boot: &BootConfig, purpose: &str, make: Make) -> Result<AdminService, CliError> {
+    refuse_foreign_store_as_root(&boot.data_dir)?;
+    let opened = match make {
+        Make::Named => Store::open_for(&boot.data_dir, purpose),
+        Make::Never => Store::open_existing(&boot.data_dir, purpose),
+    };
+    let store = opened.map_err(|e| match e {
+        crate::store::StoreError::Missing { dir } => CliError::Failed(format!(
+            "no daemon answers on {} and there is no data directory {}: {}",
+            boot.admin_socket.display(),
+            dir.display(),
+            if boot.packaged {
+                "start the service (systemctl start alpenglow), or run as the user it runs as"
+            } else {
+                "start the daemon (alpenglow serve), name its data directory (--data-dir or ALPENGLOW_DATA_DIR) or its socket (ALPENGLOW_ADMIN_SOCKET), or make a new one with `alpenglow init`"
+            }
+        )),
+        other => CliError::Failed(other.to_string()),
+    })?;
+    Ok(AdminService::new(store, boot.odoo.clone()))
+}
+
+/// Root writing into the service user's store would leave files that user
+/// cannot open: the service would not start again. Go through the daemon.
+fn refuse_foreign_store_as_root(dir: &std::path::Path) -> Result<(), CliError> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    let euid = unsafe { libc::geteuid() };
+    match std::fs::metadata(dir) {
+        Ok(meta) if euid == 0 && meta.uid() != 0 => Err(CliError::Failed(format!(
+            "no daemon answers, and the data directory {} belongs to uid {} (the service's user): start the service (systemctl start alpenglow) and try again, or run as that user (sudo -u alpenglow alpenglow ...)",
+            dir.display(),
+            meta.uid()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The admin API: the running daemon's socket when one answers, else the
 /// store opened here (refused with the holder's name if another process has
 /// it), so `audit export` works after the daemon is gone, even after kill -9.
-fn admin_client(boot: &BootConfig, purpose: &str) -> Result<AdminClient, CliError> {
+fn admin_client(boot: &BootConfig, purpose: &str, make: Make) -> Result<AdminClient, CliError> {
     let open = || {
-        let admin = open_admin(boot, purpose)?;
+        let admin = open_existing_admin(boot, purpose, make)?;
         // A bad service key matters to the daemon, which refuses to start;
         // here it would only block commands that never use it.
         Ok(AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct"))
@@ -309,8 +402,8 @@ fn serve(boot: BootConfig, overrides: Overrides) -> Result<(), CliError> {
 
 fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: bool) -> Result<(), CliError> {
     let demo_dir = data_dir.clone().unwrap_or_else(|| PathBuf::from("alpenglow-demo"));
-    // The socket follows the demo's own directory unless it was set elsewhere.
-    if boot.admin_socket == boot.data_dir.join("admin.sock") {
+    // The socket follows the demo's own directory unless it was named.
+    if !boot.admin_socket_named {
         boot.admin_socket = demo_dir.join("admin.sock");
     }
     boot.data_dir = demo_dir;

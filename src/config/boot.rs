@@ -2,9 +2,16 @@
 //!
 //! Sources, lowest precedence first: built-in defaults, the TOML file, the
 //! `ALPENGLOW_*` environment, command-line flags. The file is
-//! `/etc/alpenglow/alpenglow.toml` under systemd (or `$CONFIGURATION_DIRECTORY`),
-//! `./alpenglow.toml` otherwise; a missing default file is not an error, a
-//! missing file named by `--config` is.
+//! `$CONFIGURATION_DIRECTORY/alpenglow.toml` under systemd, else
+//! `./alpenglow.toml` when present, else the packaged install's
+//! `/etc/alpenglow/alpenglow.toml` when present; a missing default file is
+//! not an error, a missing file named by `--config` is.
+//!
+//! A packaged install (its config file loaded, or its admin socket present)
+//! gives the other defaults too: the data directory `/var/lib/alpenglow` and
+//! the socket `/run/alpenglow/admin.sock`, so an admin's shell finds the
+//! service the way the service itself is configured. A data directory or a
+//! socket named by a flag, the environment or the file still wins.
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -98,6 +105,38 @@ pub struct BootConfig {
     /// The listener's timeouts and connection cap (`[http]`).
     pub http: super::HttpLimits,
     pub odoo: OdooDefaults,
+    /// The admin socket was named (environment or file), not a default.
+    pub admin_socket_named: bool,
+    /// The packaged install's layout gave the defaults (see [`SystemLayout`]).
+    pub packaged: bool,
+}
+
+/// Where a packaged install keeps its files: under `/`, or under the
+/// directory `ALPENGLOW_SYSTEM_ROOT` names (a stand-in for tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemLayout {
+    root: PathBuf,
+}
+
+impl SystemLayout {
+    pub fn from_env(env: Env<'_>) -> SystemLayout {
+        SystemLayout { root: env("ALPENGLOW_SYSTEM_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from) }
+    }
+
+    /// `/etc/alpenglow/alpenglow.toml`.
+    pub fn config(&self) -> PathBuf {
+        self.root.join("etc/alpenglow/alpenglow.toml")
+    }
+
+    /// `/var/lib/alpenglow` (systemd's `StateDirectory=alpenglow`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("var/lib/alpenglow")
+    }
+
+    /// `/run/alpenglow/admin.sock` (in systemd's `RuntimeDirectory=alpenglow`).
+    pub fn admin_socket(&self) -> PathBuf {
+        self.root.join("run/alpenglow/admin.sock")
+    }
 }
 
 /// How a secret shows in `Debug`: whether it is set, never its text.
@@ -137,6 +176,8 @@ impl std::fmt::Debug for BootConfig {
             .field("tls", &self.tls)
             .field("http", &self.http)
             .field("odoo", &self.odoo)
+            .field("admin_socket_named", &self.admin_socket_named)
+            .field("packaged", &self.packaged)
             .finish()
     }
 }
@@ -149,6 +190,9 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub log_level: Option<String>,
     pub log_format: Option<String>,
+    /// Leave the packaged install's files alone (the demo runs beside it,
+    /// on its own directory).
+    pub ignore_system_layout: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,17 +212,26 @@ pub fn process_env(key: &str) -> Option<String> {
 impl BootConfig {
     pub fn load(overrides: &Overrides, env: Env<'_>) -> Result<BootConfig, BootError> {
         let under_systemd = env("INVOCATION_ID").is_some();
+        let system = SystemLayout::from_env(env);
+        let use_system = !overrides.ignore_system_layout;
         let explicit = overrides.config.clone().or_else(|| env("ALPENGLOW_CONFIG").map(PathBuf::from));
+        let local = PathBuf::from("alpenglow.toml");
         let default_file = match env("CONFIGURATION_DIRECTORY") {
-            Some(dir) => PathBuf::from(dir).join("alpenglow.toml"),
-            None if under_systemd => PathBuf::from("/etc/alpenglow/alpenglow.toml"),
-            None => PathBuf::from("alpenglow.toml"),
+            Some(dir) => Some(PathBuf::from(dir).join("alpenglow.toml")),
+            None if under_systemd => Some(system.config()),
+            None if local.exists() => Some(local),
+            None if use_system && system.config().exists() => Some(system.config()),
+            None => None,
         };
         let (file, source) = match explicit {
-            Some(path) => (read_file(&path)?, Some(path)),
-            None if default_file.exists() => (read_file(&default_file)?, Some(default_file)),
-            None => (FileConfig::default(), None),
+            Some(path) => (read_file(&path, &system)?, Some(path)),
+            None => match default_file.filter(|f| f.exists()) {
+                Some(path) => (read_file(&path, &system)?, Some(path)),
+                None => (FileConfig::default(), None),
+            },
         };
+        // The packaged install's own file, or its daemon's socket: its layout.
+        let packaged = use_system && (source.as_ref() == Some(&system.config()) || system.admin_socket().exists());
 
         let listen_text = env("ALPENGLOW_LISTEN").or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen = match overrides.listen {
@@ -190,19 +243,18 @@ impl BootConfig {
 
         let default_data_dir = env("STATE_DIRECTORY")
             .map(PathBuf::from)
-            .unwrap_or_else(|| if under_systemd { "/var/lib/alpenglow".into() } else { "alpenglow-data".into() });
-        let data_dir = overrides
-            .data_dir
-            .clone()
-            .or_else(|| env("ALPENGLOW_DATA_DIR").map(PathBuf::from))
-            .or(file.data_dir)
-            .unwrap_or(default_data_dir);
+            .unwrap_or_else(|| if under_systemd || packaged { system.data_dir() } else { "alpenglow-data".into() });
+        let named_data_dir = overrides.data_dir.clone().or_else(|| env("ALPENGLOW_DATA_DIR").map(PathBuf::from));
+        let data_dir = named_data_dir.clone().or(file.data_dir).unwrap_or(default_data_dir);
 
-        let admin_socket = env("ALPENGLOW_ADMIN_SOCKET")
-            .map(PathBuf::from)
-            .or(file.admin_socket)
+        let named_socket = env("ALPENGLOW_ADMIN_SOCKET").map(PathBuf::from).or(file.admin_socket);
+        let admin_socket_named = named_socket.is_some();
+        // A packaged daemon listens on its runtime directory's socket, wherever
+        // its data lives; a data directory named here has its own socket.
+        let system_socket = packaged && (named_data_dir.is_none() || data_dir == system.data_dir());
+        let admin_socket = named_socket
             .or_else(|| env("RUNTIME_DIRECTORY").map(|d| PathBuf::from(d).join("admin.sock")))
-            .unwrap_or_else(|| data_dir.join("admin.sock"));
+            .unwrap_or_else(|| if system_socket { system.admin_socket() } else { data_dir.join("admin.sock") });
 
         let log_level = overrides
             .log_level
@@ -296,6 +348,8 @@ impl BootConfig {
             tls,
             http: file.http,
             odoo,
+            admin_socket_named,
+            packaged,
         })
     }
 
@@ -346,9 +400,16 @@ fn public_url(text: &str) -> Result<String, BootError> {
 /// The systemd credential name of the gateway's own Odoo API key.
 pub const SERVICE_KEY_CREDENTIAL: &str = "odoo_service_key";
 
-fn read_file(path: &Path) -> Result<FileConfig, BootError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| BootError(format!("cannot read the config file {}: {e}", path.display())))?;
+fn read_file(path: &Path, system: &SystemLayout) -> Result<FileConfig, BootError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        // The packaged file is root's and the alpenglow group's (mode 0640).
+        let whose = if e.kind() == std::io::ErrorKind::PermissionDenied && path == system.config() {
+            " (the packaged install's: run as root or as the alpenglow user, or name another file with --config)"
+        } else {
+            ""
+        };
+        BootError(format!("cannot read the config file {}: {e}{whose}", path.display()))
+    })?;
     toml::from_str(&text).map_err(|e| {
         let message = e.to_string();
         BootError(format!(
@@ -459,6 +520,71 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/alpenglow"));
         assert_eq!(c.admin_socket, PathBuf::from("/run/alpenglow/admin.sock"));
         assert_eq!(c.source, None);
+    }
+
+    /// A packaged install under a temp root: its config, data directory and socket.
+    fn packaged_root(config: &str, socket: bool) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let layout = SystemLayout { root: root.path().to_path_buf() };
+        if !config.is_empty() {
+            std::fs::create_dir_all(layout.config().parent().unwrap()).unwrap();
+            std::fs::write(layout.config(), config).unwrap();
+        }
+        if socket {
+            std::fs::create_dir_all(layout.admin_socket().parent().unwrap()).unwrap();
+            std::fs::write(layout.admin_socket(), "").unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn a_packaged_install_gives_the_defaults_and_named_places_still_win() {
+        let root = packaged_root("log_level = \"debug\"\n", false);
+        let at = |p: &str| root.path().join(p);
+        let env = env_of(&[("ALPENGLOW_SYSTEM_ROOT", root.path().to_str().unwrap())]);
+        let c = BootConfig::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(c.source, Some(at("etc/alpenglow/alpenglow.toml")));
+        assert_eq!((c.data_dir, c.admin_socket), (at("var/lib/alpenglow"), at("run/alpenglow/admin.sock")));
+        assert_eq!((c.log_level.as_str(), c.packaged, c.admin_socket_named), ("debug", true, false));
+        // A data directory named on the command line has its own socket...
+        let named = Overrides { data_dir: Some("/srv/mine".into()), ..Default::default() };
+        let c = BootConfig::load(&named, &env).unwrap();
+        assert_eq!((c.data_dir, c.admin_socket), ("/srv/mine".into(), PathBuf::from("/srv/mine/admin.sock")));
+        // ...unless it is the packaged one, whose daemon listens in /run.
+        let same = Overrides { data_dir: Some(at("var/lib/alpenglow")), ..Default::default() };
+        assert_eq!(BootConfig::load(&same, &env).unwrap().admin_socket, at("run/alpenglow/admin.sock"));
+        // The socket named in the environment, and another config file, win.
+        let env_socket = env_of(&[
+            ("ALPENGLOW_SYSTEM_ROOT", root.path().to_str().unwrap()),
+            ("ALPENGLOW_ADMIN_SOCKET", "/tmp/elsewhere.sock"),
+        ]);
+        let c = BootConfig::load(&Overrides::default(), &env_socket).unwrap();
+        assert_eq!((c.admin_socket, c.admin_socket_named), ("/tmp/elsewhere.sock".into(), true));
+        let other = root.path().join("other.toml");
+        std::fs::write(&other, "").unwrap();
+        let c = BootConfig::load(&Overrides { config: Some(other.clone()), ..Default::default() }, &env).unwrap();
+        assert_eq!((c.source, c.packaged, c.data_dir), (Some(other), false, PathBuf::from("alpenglow-data")));
+        // The demo runs beside the service and leaves its files alone.
+        let demo = Overrides { ignore_system_layout: true, ..Default::default() };
+        let c = BootConfig::load(&demo, &env).unwrap();
+        assert_eq!((c.source, c.packaged, c.admin_socket), (None, false, PathBuf::from("alpenglow-data/admin.sock")));
+    }
+
+    #[test]
+    fn a_packaged_daemons_socket_alone_is_found() {
+        let root = packaged_root("", true);
+        let env = env_of(&[("ALPENGLOW_SYSTEM_ROOT", root.path().to_str().unwrap())]);
+        let c = BootConfig::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(c.source, None);
+        assert!(c.packaged);
+        assert_eq!(c.admin_socket, root.path().join("run/alpenglow/admin.sock"));
+        assert_eq!(c.data_dir, root.path().join("var/lib/alpenglow"));
+        // Nothing packaged: the local defaults.
+        let empty = tempfile::tempdir().unwrap();
+        let env = env_of(&[("ALPENGLOW_SYSTEM_ROOT", empty.path().to_str().unwrap())]);
+        let c = BootConfig::load(&Overrides::default(), &env).unwrap();
+        assert_eq!((c.packaged, c.data_dir), (false, PathBuf::from("alpenglow-data")));
+        assert_eq!(c.admin_socket, PathBuf::from("alpenglow-data/admin.sock"));
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub enum StoreError {
         "the data directory {dir} is in use by another process ({holder}); stop it, or manage it through its admin socket"
     )]
     Locked { dir: PathBuf, holder: String },
+    /// Only `serve`, `demo`, `restore` and `init` make a data directory.
+    #[error("there is no data directory {dir}")]
+    Missing { dir: PathBuf },
     #[error("cannot use the data directory {dir}: {source}")]
     Io { dir: PathBuf, source: std::io::Error },
     #[error("the database in {dir} cannot be opened: {message}")]
@@ -91,6 +94,17 @@ impl Store {
     /// [`StoreError::Locked`] naming the holder if another process has it open.
     pub fn open(dir: &Path) -> StoreResult<Store> {
         Store::open_for(dir, "alpenglow")
+    }
+
+    /// As [`Store::open_for`], but only a data directory that exists: a
+    /// command that was not asked to make one must not leave one behind
+    /// (an admin in the wrong directory would change a store the service
+    /// never reads).
+    pub fn open_existing(dir: &Path, purpose: &str) -> StoreResult<Store> {
+        match std::fs::metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Missing { dir: dir.to_path_buf() }),
+            _ => Store::open_for(dir, purpose),
+        }
     }
 
     /// As [`Store::open`], naming what the process does (e.g. `alpenglow

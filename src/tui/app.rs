@@ -12,6 +12,7 @@ use super::screen::{Click, Screen};
 use super::sessions::SessionsScreen;
 use super::settings::SettingsScreen;
 use super::setup::SetupScreen;
+use super::worker::{Event, Link};
 use crate::admin::api::{
     self as api, ApiResult, CredentialView, GetStatus, ListCredentials, ListOdooFields, ListOdooModels, ListOdooUsers,
     ListResources, OdooField, OdooModel, OdooUserView, QueryAudit, ResourceView, SettingEntry, ShowSettings, Status,
@@ -233,13 +234,19 @@ pub struct App {
     pub oauth: OAuthScreen,
     pub data: Data,
     pub help: bool,
+    /// The status line's message (it replaces the footer's keys until the next key).
     pub message: Option<String>,
+    /// The message is an error: drawn in the alert style.
+    pub message_is_error: bool,
     pub quit: bool,
     /// Answers still awaited (the spinner turns while any is).
     pub pending: Vec<Tag>,
     pub tick: u64,
     /// The terminal's size at the last draw: where mouse clicks land.
     pub area: Rect,
+    /// Why the daemon is not answering, while it is not: the frame shows a
+    /// banner and greys out what it last fetched.
+    pub disconnected: Option<String>,
     outbox: Outbox,
 }
 
@@ -256,7 +263,7 @@ impl App {
     pub fn new() -> App {
         App {
             screen: ScreenId::Home,
-            home: HomeScreen,
+            home: HomeScreen::default(),
             settings: SettingsScreen::default(),
             resources: ResourcesScreen::default(),
             credentials: CredentialsScreen::default(),
@@ -267,10 +274,12 @@ impl App {
             data: Data::default(),
             help: false,
             message: None,
+            message_is_error: false,
             quit: false,
             pending: Vec::new(),
             tick: 0,
             area: Rect::new(0, 0, 80, 24),
+            disconnected: None,
             outbox: Outbox::default(),
         }
     }
@@ -315,6 +324,42 @@ impl App {
         self.outbox.send(Tag::Settings, ShowSettings {});
         self.outbox.send(Tag::Resources, ListResources {});
         self.outbox.send(Tag::Credentials, ListCredentials {});
+    }
+
+    /// The link to the daemon changed. When it is back (the daemon restarted,
+    /// or was down a while), everything shown is asked for again: the
+    /// daemon's state may have changed meanwhile.
+    pub fn on_link(&mut self, link: Link) {
+        match link {
+            Link::Down(why) => self.disconnected = Some(why),
+            Link::Back => {
+                self.disconnected = None;
+                self.message = Some("reconnected to the daemon: every screen refreshed".into());
+                self.message_is_error = false;
+                self.refresh_all();
+            }
+        }
+    }
+
+    /// Asks the daemon again for everything shown (Ctrl-R, and a daemon back).
+    pub fn refresh_all(&mut self) {
+        self.start();
+        let (screen, mut ctx) = self.parts(self.screen);
+        screen.refresh(&mut ctx);
+    }
+
+    /// Shows an error on the status line.
+    pub fn error(&mut self, text: String) {
+        self.message = Some(text);
+        self.message_is_error = true;
+    }
+
+    /// What the worker handed back.
+    pub fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Reply(reply) => self.on_reply(reply),
+            Event::Link(link) => self.on_link(link),
+        }
     }
 
     /// Requests to send now; each is then awaited.
@@ -366,6 +411,16 @@ impl App {
         }
         if self.help {
             self.help = false;
+            return;
+        }
+        // A message stays until the next key; then the footer shows the keys again.
+        self.message = None;
+        self.message_is_error = false;
+        let refresh = key.code == KeyCode::F(5)
+            || (key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('r'));
+        if refresh {
+            self.refresh_all();
+            self.message = Some("refreshing…".into());
             return;
         }
         let typing = self.current().typing();
@@ -436,6 +491,9 @@ impl App {
             self.help = false;
             return;
         }
+        if !super::view::fits(self.area) {
+            return;
+        }
         let [tabs, body, _] = super::view::layout(self.area);
         if row == tabs.y {
             if let Some(screen) = super::view::tab_at(column) {
@@ -501,7 +559,7 @@ impl App {
             }
         };
         if let Err(e) = failed {
-            self.message = Some(e.message);
+            self.error(e.message);
         }
     }
 
@@ -546,6 +604,7 @@ impl App {
         }
         if let Some(text) = said {
             self.message = Some(text);
+            self.message_is_error = !ok;
         }
     }
 }

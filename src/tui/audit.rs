@@ -7,7 +7,7 @@
 
 use super::app::{Action, Ctx, Data, Job, Loadable, Outbox, ScreenId, Tag};
 use super::screen::{Click, Screen};
-use super::widgets::{Input, Rows, bold, centered, fit, form_line, inside, move_cursor, selected};
+use super::widgets::{Input, Rows, bold, centered, fit, form_line, inside, move_cursor, selected, wrap_words};
 use super::worker::Exported;
 use crate::admin::api::{self, ApiResult, AuditRecord, QueryAudit};
 use ratatui::Frame;
@@ -18,14 +18,19 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use serde_json::Value;
 
 /// The filters, in the order of the filter form: (argument, label).
-pub const FILTERS: [(&str, &str); 6] = [
+pub const FILTERS: [(&str, &str); 7] = [
     ("from", "Since"),
     ("credential", "Credential id"),
     ("model", "Model"),
     ("tool", "Tool"),
     ("outcome", "Outcome"),
     ("text", "Text"),
+    ("to", "Before (jump)"),
 ];
+
+/// The filter form's row for the text search (`/`) and for a jump to a time (`t`).
+const TEXT_ROW: usize = 5;
+const JUMP_ROW: usize = 6;
 
 /// How many entries one query asks for.
 const PAGE: u64 = 200;
@@ -35,7 +40,19 @@ pub struct AuditScreen {
     pub entries: Loadable<Vec<AuditRecord>>,
     pub cursor: usize,
     pub live: bool,
-    pub filters: [Input; 6],
+    pub filters: [Input; 7],
+    /// The page shown: the cursors that started each page before it (the
+    /// newest page has none), so `[` goes back and `]` on.
+    pub pages: Vec<Option<u64>>,
+    /// The shown page's own cursor, and the next (older) page's, if any.
+    pub page_cursor: Option<u64>,
+    pub next_cursor: Option<u64>,
+    /// The id of the selected entry: live refreshes keep it selected.
+    pub selected_id: Option<u64>,
+    /// Lines the detail pane is scrolled down.
+    pub detail_scroll: u16,
+    /// The detail of the selected entry fills the screen (Enter).
+    pub full_detail: bool,
     /// The filter form is open, with this row focused.
     pub filtering: Option<usize>,
     /// The detail pane has the focus (Tab).
@@ -51,7 +68,7 @@ pub struct AuditScreen {
 impl AuditScreen {
     /// The `audit.query` request, or why the filters cannot make one.
     pub fn query(&self) -> Result<QueryAudit, String> {
-        let mut query = QueryAudit { limit: Some(PAGE), ..QueryAudit::default() };
+        let mut query = QueryAudit { limit: Some(PAGE), cursor: self.page_cursor, ..QueryAudit::default() };
         for ((name, _), input) in FILTERS.iter().zip(&self.filters) {
             let text = input.text.trim();
             if text.is_empty() {
@@ -66,6 +83,7 @@ impl AuditScreen {
                 "model" => query.model = value,
                 "tool" => query.tool = value,
                 "outcome" => query.outcome = value,
+                "to" => query.to = value,
                 _ => query.text = value,
             }
         }
@@ -111,9 +129,49 @@ impl AuditScreen {
         }
     }
 
+    /// Back to the newest page (new filters, a jump).
+    pub fn first_page(&mut self) {
+        self.pages.clear();
+        self.page_cursor = None;
+        self.cursor = 0;
+        self.selected_id = None;
+    }
+
+    /// Which entries the page shows: `entries 201–400 · page 2`.
+    pub fn position(&self) -> String {
+        let shown = self.entries.ready().map_or(0, Vec::len);
+        let first = self.pages.len() * PAGE as usize;
+        let mut text = if shown == 0 {
+            format!("page {}", self.pages.len() + 1)
+        } else {
+            format!(
+                "entry {} of {}–{} · page {}",
+                first + self.cursor + 1,
+                first + 1,
+                first + shown,
+                self.pages.len() + 1
+            )
+        };
+        text.push_str(match (self.pages.is_empty(), self.next_cursor.is_some()) {
+            (true, true) => " · ] older",
+            (false, true) => " · [ newer ] older",
+            (false, false) => " · [ newer · oldest page",
+            (true, false) => " · all entries",
+        });
+        text
+    }
+
     fn on_entries(&mut self, result: ApiResult<Value>) {
         self.entries = match api::decode::<QueryAudit>(result) {
-            Ok(page) => Loadable::Ready(page.entries),
+            Ok(page) => {
+                self.next_cursor = page.next_cursor;
+                // The selection stays on its entry as new ones arrive.
+                if let Some(at) = self.selected_id.and_then(|id| page.entries.iter().position(|e| e.fields().id == id))
+                {
+                    self.cursor = at;
+                }
+                Loadable::Ready(page.entries)
+            }
             Err(e) if e.message.starts_with("unknown operation") => {
                 Loadable::Failed("this daemon keeps no audit log yet (it has no audit.query operation)".into())
             }
@@ -121,6 +179,31 @@ impl AuditScreen {
         };
         let len = self.entries.ready().map_or(0, Vec::len);
         self.cursor = self.cursor.min(len.saturating_sub(1));
+        self.remember_selection();
+    }
+
+    fn remember_selection(&mut self) {
+        let id = self.entries.ready().and_then(|e| e.get(self.cursor)).map(|e| e.fields().id);
+        if id != self.selected_id {
+            self.detail_scroll = 0;
+        }
+        self.selected_id = id;
+    }
+
+    /// `]` the next (older) page, `[` the previous one.
+    fn turn_page(&mut self, older: bool, out: &mut Outbox) -> Action {
+        if older {
+            let Some(next) = self.next_cursor else { return Action::Say("this is the oldest page".into()) };
+            self.pages.push(self.page_cursor);
+            self.page_cursor = Some(next);
+        } else {
+            let Some(previous) = self.pages.pop() else { return Action::Say("this is the newest page".into()) };
+            self.page_cursor = previous;
+        }
+        self.cursor = 0;
+        self.selected_id = None;
+        self.load(out);
+        Action::None
     }
 
     /// The filter line, the body (list and detail, or the filter form), the hints.
@@ -154,7 +237,7 @@ impl AuditScreen {
         let filter_text =
             if active.is_empty() { "filters: none".to_string() } else { format!("filters: {}", active.join(" ")) };
         frame.render_widget(Paragraph::new(fit(&filter_text, filters.width as usize)), filters);
-        frame.render_widget(Paragraph::new("f filter · / text · l live · Tab detail · x export · g refresh"), hint);
+        frame.render_widget(Paragraph::new(fit(&self.position(), hint.width as usize)), hint);
 
         if let Some(row) = self.filtering {
             let lines: Vec<Line> = FILTERS
@@ -162,7 +245,10 @@ impl AuditScreen {
                 .zip(&self.filters)
                 .enumerate()
                 .map(|(i, ((_, label), input))| form_line(label, input.shown(i == row), i == row))
-                .chain([Line::from(""), Line::from("since: 15m, 2h, 7d, a date or RFC 3339 · Enter apply · Esc close")])
+                .chain([
+                    Line::from(""),
+                    Line::from("since / before: 15m, 2h, 7d, a date or RFC 3339 · Enter apply · Esc close"),
+                ])
                 .collect();
             frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Filters ")), body);
             return;
@@ -178,6 +264,10 @@ impl AuditScreen {
                 return;
             }
         };
+        if self.full_detail {
+            self.draw_detail(frame, body, entries, " Detail (full screen: Enter/Esc back) ");
+            return;
+        }
         let [list, detail] = Self::panes(body);
         let width = list.width as usize;
         let mut lines = vec![Line::styled(
@@ -208,14 +298,32 @@ impl AuditScreen {
             lines.push(Line::from("  No entries match."));
         }
         frame.render_widget(Paragraph::new(lines), list);
-        let detail_text = entries
+        let title = if self.detail { " Detail (focused: ↑↓ scroll) " } else { " Detail " };
+        self.draw_detail(frame, detail, entries, title);
+    }
+
+    /// The selected entry as it came, scrolled; the title says how far.
+    fn draw_detail(&self, frame: &mut Frame, area: Rect, entries: &[AuditRecord], title: &str) {
+        let text = entries
             .get(self.cursor)
             .map(|e| serde_json::to_string_pretty(e.json()).unwrap_or_default())
             .unwrap_or_default();
-        let title = if self.detail { " Detail (focused) " } else { " Detail " };
+        // Long values wrap: count the lines as drawn.
+        let width = area.width.saturating_sub(2) as usize;
+        let lines: usize = text.lines().map(|l| wrap_words(l, width).len().max(1)).sum();
+        let visible = area.height.saturating_sub(2) as usize;
+        let top = (self.detail_scroll as usize).min(lines.saturating_sub(visible));
+        let title = if lines > visible {
+            format!("{title}lines {}–{} of {lines} ", top + 1, (top + visible).min(lines))
+        } else {
+            title.to_string()
+        };
         frame.render_widget(
-            Paragraph::new(detail_text).wrap(Wrap { trim: false }).block(Block::bordered().title(title)),
-            detail,
+            Paragraph::new(text)
+                .wrap(Wrap { trim: false })
+                .scroll((top as u16, 0))
+                .block(Block::bordered().title(title)),
+            area,
         );
     }
 
@@ -246,10 +354,26 @@ impl Screen for AuditScreen {
 
     fn help(&self) -> &'static [&'static str] {
         &[
-            "f        filters · / text filter",
-            "l        live tail on/off · g refresh",
-            "Tab      detail pane · x export to a file (asks where)",
+            "Enter/e  the entry's detail, full screen (↑↓ PgUp PgDn scroll)",
+            "[ ]      newer / older page (200 a page) · t jump to a time",
+            "f        filters · / text filter · Esc clears them",
+            "l        live tail on/off (the selection stays on its entry)",
+            "Tab      detail pane (scrolls) · x export the current filter to a file",
         ]
+    }
+
+    fn keys(&self) -> String {
+        if self.export.is_some() {
+            "type the file's path · Enter export · Esc cancel".into()
+        } else if self.filtering.is_some() {
+            "type · ↑↓/Tab move · Enter apply · Esc close".into()
+        } else if self.full_detail {
+            "↑↓ PgUp PgDn scroll · Enter/Esc back to the list".into()
+        } else if self.detail {
+            "↑↓ PgUp PgDn scroll · Tab/Esc back to the list".into()
+        } else {
+            "↵ detail · [ ] page · t time · f filter · l live · x export".into()
+        }
     }
 
     fn typing(&self) -> bool {
@@ -307,7 +431,7 @@ impl Screen for AuditScreen {
                 KeyCode::Esc => self.filtering = None,
                 KeyCode::Enter => {
                     self.filtering = None;
-                    self.cursor = 0;
+                    self.first_page();
                     self.load(ctx.out);
                 }
                 KeyCode::Up | KeyCode::BackTab => self.filtering = Some(row.saturating_sub(1)),
@@ -319,24 +443,54 @@ impl Screen for AuditScreen {
             return Action::None;
         }
         let len = self.entries.ready().map_or(0, Vec::len);
-        if !self.detail && move_cursor(&mut self.cursor, len, key) {
+        if self.detail || self.full_detail {
+            // The detail scrolls: it may be longer than its pane.
+            // Up to its last line (the drawing keeps the pane full).
+            let lines = self
+                .entries
+                .ready()
+                .and_then(|e| e.get(self.cursor))
+                .map_or(0, |e| serde_json::to_string_pretty(e.json()).unwrap_or_default().lines().count());
+            let mut line = self.detail_scroll as usize;
+            if move_cursor(&mut line, lines, key) {
+                self.detail_scroll = line as u16;
+                return Action::None;
+            }
+        } else if move_cursor(&mut self.cursor, len, key) {
+            self.remember_selection();
             return Action::None;
         }
         match key.code {
+            KeyCode::Enter | KeyCode::Char('e') if len > 0 => {
+                self.full_detail = !self.full_detail;
+                self.detail = false;
+            }
+            KeyCode::Esc if self.full_detail => self.full_detail = false,
             KeyCode::Tab => self.detail = !self.detail,
+            KeyCode::Char(']') | KeyCode::Char('[') => return self.turn_page(key.code == KeyCode::Char(']'), ctx.out),
+            KeyCode::Char('t') => self.filtering = Some(JUMP_ROW),
             KeyCode::Char('f') | KeyCode::Char('/') => {
-                self.filtering = Some(if key.code == KeyCode::Char('/') { 5 } else { 0 })
+                self.filtering = Some(if key.code == KeyCode::Char('/') { TEXT_ROW } else { 0 })
             }
             KeyCode::Char('l') => {
                 self.live = !self.live;
                 return Action::Say(format!("live tail {}", if self.live { "on" } else { "off" }));
             }
-            KeyCode::Char('g') | KeyCode::F(5) => self.load(ctx.out),
             KeyCode::Char('x') => {
                 self.export = Some(Input::new(&Self::default_export_name()));
                 self.export_error = None;
             }
-            KeyCode::Esc if self.detail => self.detail = false,
+            KeyCode::Esc if self.detail => {
+                self.detail = false;
+                self.detail_scroll = 0;
+            }
+            // Esc clears the filters (the search) before it leaves.
+            KeyCode::Esc if self.filters.iter().any(|f| !f.text.trim().is_empty()) => {
+                self.filters.iter_mut().for_each(|f| f.set(""));
+                self.first_page();
+                self.load(ctx.out);
+                return Action::Say("filters cleared".into());
+            }
             _ => return Action::Unhandled,
         }
         Action::None

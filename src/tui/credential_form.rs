@@ -38,6 +38,14 @@ impl CredentialForm {
         CredentialForm { key: Input::masked(), ..CredentialForm::default() }
     }
 
+    /// The footer's keys: the open picker's, else the form's.
+    pub fn keys(&self) -> String {
+        match &self.picker {
+            Some(picker) => picker.keys(),
+            None => self.nav.keys(),
+        }
+    }
+
     pub fn typing(&self) -> bool {
         self.nav.editing || self.picker.as_ref().is_some_and(|p| p.searching)
     }

@@ -53,10 +53,10 @@ impl CredentialsScreen {
         }
         let current = visible.get(self.list.cursor).map(|v| (*v).clone());
         match key.code {
-            KeyCode::Char('n') | KeyCode::Char('a') => self.start_form(),
+            KeyCode::Char('a') => self.start_form(),
             // The app opens them for the selected credential.
             KeyCode::Char('o') => return Action::Go(ScreenId::OAuth),
-            KeyCode::Char('x') | KeyCode::Char('d') | KeyCode::Delete => {
+            KeyCode::Char('d') | KeyCode::Delete => {
                 let Some(c) = current else { return Action::None };
                 if c.status == "revoked" {
                     return Action::Say(format!("{} is already revoked", c.label));
@@ -76,10 +76,22 @@ impl Screen for CredentialsScreen {
 
     fn help(&self) -> &'static [&'static str] {
         &[
-            "n        new credential (user, key, scope, expiry, company)",
-            "x        revoke (asks first) · o  its OAuth grants",
-            "Ctrl-S   create · /  search",
+            "a        add a credential (user, key, scope, expiry, company)",
+            "d        revoke (asks first) · o  its OAuth grants",
+            "Ctrl-S   create, mid-edit too · /  search · Esc clears it",
         ]
+    }
+
+    fn keys(&self) -> String {
+        match &self.mode {
+            Mode::List => self.list.keys("a add · d revoke · o OAuth grants · / search"),
+            Mode::Form(f) => f.keys(),
+            Mode::ConfirmRevoke { .. } => "y yes · n/Esc no".into(),
+        }
+    }
+
+    fn modal(&self) -> bool {
+        !matches!(self.mode, Mode::List) || self.list.typing()
     }
 
     fn typing(&self) -> bool {
@@ -196,9 +208,9 @@ impl Screen for CredentialsScreen {
                 "ID", "LABEL", "USER", "SCOPE", "STATUS", "EXPIRES", "LAST USED", "REQS"
             ),
             rows: visible.into_iter().map(row_text).collect(),
-            empty: "  No credentials. Press n to create one.",
+            empty: "  No credentials. Press a to add one.",
             details: details.into_iter().collect(),
-            hints: "n new · x revoke · o OAuth grants · / search",
+            hints: "a add · d revoke · o OAuth grants · / search",
         };
         self.list.draw(frame, area, DETAIL_LINES, list);
         if let Mode::ConfirmRevoke { id, label } = &self.mode {

@@ -36,6 +36,11 @@ pub enum FormKey {
 impl FormNav {
     /// Handles a key for a form whose rows are `0..=last` (the last is its button).
     pub fn on_key(&mut self, key: KeyEvent, last: usize) -> FormKey {
+        // Ctrl-S saves what is typed so far, mid-edit too.
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s') {
+            self.editing = false;
+            return FormKey::Save;
+        }
         if self.editing {
             return match key.code {
                 KeyCode::Enter | KeyCode::Esc | KeyCode::Tab => {
@@ -44,9 +49,6 @@ impl FormNav {
                 }
                 _ => FormKey::Type(self.focus),
             };
-        }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s') {
-            return FormKey::Save;
         }
         match key.code {
             KeyCode::Esc => FormKey::Close,
@@ -60,6 +62,15 @@ impl FormNav {
             }
             KeyCode::Enter | KeyCode::Char(' ') => FormKey::Activate(self.focus),
             _ => FormKey::Other,
+        }
+    }
+
+    /// The footer's keys for a form: typing in a row, or moving between rows.
+    pub fn keys(&self) -> String {
+        if self.editing {
+            "type · Enter/Tab/Esc done · Ctrl-S save".into()
+        } else {
+            "↑↓/Tab move · Enter edit/toggle · Ctrl-S save · Esc close".into()
         }
     }
 
@@ -174,6 +185,10 @@ mod tests {
         assert_eq!(nav.on_key(key(KeyCode::Esc), 2), FormKey::Handled);
         assert!(!nav.editing);
         assert_eq!(nav.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL), 2), FormKey::Save);
+        // Mid-edit too: Ctrl-S saves what is typed so far and stops typing.
+        nav.editing = true;
+        assert_eq!(nav.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL), 2), FormKey::Save);
+        assert!(!nav.editing);
         assert_eq!(nav.on_key(key(KeyCode::Esc), 2), FormKey::Close);
         assert_eq!(nav.on_key(key(KeyCode::Char('z')), 2), FormKey::Other);
     }

@@ -3,8 +3,9 @@
 
 use super::app::{Action, Ctx, Data, ScreenId, Tag};
 use super::screen::{Click, Screen};
-use super::widgets::{bold, fit};
-use crate::admin::api::{GetStatus, SetSetting};
+use super::settings::needs_confirming;
+use super::widgets::{alert, bold, confirm, fit};
+use crate::admin::api::{GetStatus, SetSetting, ShowSettings};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,7 +13,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 #[derive(Debug, Default)]
-pub struct HomeScreen;
+pub struct HomeScreen {
+    /// `m` asked to turn MCP off: waiting for y.
+    pub confirming_off: bool,
+}
 
 /// The quick actions: key, screen.
 pub const QUICK: &[(char, ScreenId)] = &[
@@ -32,24 +36,47 @@ impl Screen for HomeScreen {
 
     fn help(&self) -> &'static [&'static str] {
         &[
-            "m        turn MCP access on or off",
+            "m        turn MCP access on or off (off asks first)",
             "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
             "w        setup wizard · o  remote connectors (OAuth grants, clients)",
         ]
     }
 
+    /// Home shows the settings' warnings: they change elsewhere too.
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Settings)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Settings, ShowSettings {});
+    }
+
+    fn keys(&self) -> String {
+        if self.confirming_off { "y yes · n/Esc no".into() } else { "m MCP on/off · s r c a n w go to".into() }
+    }
+
+    fn modal(&self) -> bool {
+        self.confirming_off
+    }
+
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if std::mem::take(&mut self.confirming_off) {
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                return turn_mcp(ctx, "off");
+            }
+            return Action::Say("MCP access unchanged".into());
+        }
         if let KeyCode::Char(c) = key.code {
             if let Some((_, screen)) = QUICK.iter().find(|(k, _)| *k == c) {
                 return Action::Go(*screen);
             }
             if c == 'm' {
-                let on = ctx.data.status.as_ref().is_some_and(|s| s.mcp_enabled);
-                let value = if on { "off" } else { "on" };
-                let turn = SetSetting { key: "enable_mcp".into(), value: value.into() };
-                ctx.out.send(Tag::SaveSetting("enable_mcp".into()), turn);
-                ctx.out.send(Tag::Status, GetStatus {});
-                return Action::Say(format!("turning MCP access {value}…"));
+                // Turning it off cuts every client off: asked first.
+                if ctx.data.status.as_ref().is_some_and(|s| s.mcp_enabled) {
+                    self.confirming_off = true;
+                    return Action::None;
+                }
+                return turn_mcp(ctx, "on");
             }
         }
         Action::Unhandled
@@ -95,7 +122,7 @@ impl Screen for HomeScreen {
             row("Odoo", odoo_line),
             row("Odoo URL", format!("{} (database {})", or_dash(&odoo.url), or_dash(&odoo.database))),
             row("MCP URL", or_dash(&mcp_url)),
-            row("Requests per minute", number(|t| t.requests_per_minute)),
+            row("Traffic (req/minute)", number(|t| t.requests_per_minute)),
             row("Errors (last hour)", number(|t| t.errors_last_hour)),
             row("Active sessions", number(|t| t.active_sessions)),
             row("Rate-limit refusals", number(|t| t.rate_limited_last_hour)),
@@ -114,10 +141,20 @@ impl Screen for HomeScreen {
         // One line each so the quick actions stay on screen; Settings shows them whole.
         let width = content.width as usize;
         for warning in &data.warnings {
-            lines.push(Line::styled(fit(&format!("  ! warning: {warning}"), width), bold()));
+            lines.push(Line::styled(fit(&format!("  ! warning: {warning}"), width), alert()));
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), content);
+        if self.confirming_off {
+            confirm(frame, area, &needs_confirming("enable_mcp", "off").unwrap_or_default());
+        }
     }
+}
+
+fn turn_mcp(ctx: &mut Ctx, value: &str) -> Action {
+    let turn = SetSetting { key: "enable_mcp".into(), value: value.into() };
+    ctx.out.send(Tag::SaveSetting("enable_mcp".into()), turn);
+    ctx.out.send(Tag::Status, GetStatus {});
+    Action::Say(format!("turning MCP access {value}…"))
 }
 
 impl HomeScreen {

@@ -3,7 +3,7 @@
 //! in (header, rows, then details and hints under a blank line), and where
 //! each row is, so a click lands on the row drawn.
 
-use super::widgets::{Input, Rows, bold, fit, matches, move_cursor, search_key, selected};
+use super::widgets::{Input, Rows, bold, clear_search, fit, matches, move_cursor, search_key, search_keys, selected};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -38,6 +38,11 @@ impl ListView {
         self.searching
     }
 
+    /// The footer's keys while the search box is open, else `keys`.
+    pub fn keys(&self, keys: &str) -> String {
+        search_keys(self.searching, &self.search, keys)
+    }
+
     /// Whether a row's text passes the search.
     pub fn shows(&self, row: &str) -> bool {
         matches(&self.search.text, row)
@@ -47,6 +52,9 @@ impl ListView {
     /// it, over `len` rows. True when the key was the list's.
     pub fn on_key(&mut self, key: KeyEvent, len: usize) -> bool {
         if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
+            return true;
+        }
+        if clear_search(&mut self.search, &mut self.cursor, key) {
             return true;
         }
         if move_cursor(&mut self.cursor, len, key) {

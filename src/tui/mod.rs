@@ -34,13 +34,16 @@ use ratatui::crossterm::execute;
 use std::path::Path;
 use std::time::Duration;
 
-/// Runs the dashboard against the daemon answering on `socket`.
-pub fn run(socket: &Path) -> Result<(), String> {
+/// Runs the dashboard against the daemon answering on `socket` (the
+/// packaged service's when `packaged`: the message says how to start it).
+pub fn run(socket: &Path, packaged: bool) -> Result<(), String> {
     let client = AdminClient::connect(socket).map_err(|e| {
-        format!(
-            "no daemon answers on the admin socket {} ({e}); start `alpenglow serve` (or `alpenglow demo`), or name the socket with ALPENGLOW_ADMIN_SOCKET",
-            socket.display()
-        )
+        let start = if packaged {
+            "start the service first (systemctl enable --now alpenglow), then run alpenglow tui as root or the alpenglow user"
+        } else {
+            "start `alpenglow serve` (or `alpenglow demo`), or name the socket with ALPENGLOW_ADMIN_SOCKET"
+        };
+        format!("no daemon answers on the admin socket {} ({e}); {start}", socket.display())
     })?;
     let worker = worker::Worker::start(client);
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot use this terminal: {e}"))?;
@@ -82,8 +85,8 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, worker: &worker::Worker) 
         } else {
             app.on_tick();
         }
-        for reply in worker.ready() {
-            app.on_reply(reply);
+        for event in worker.ready() {
+            app.on_event(event);
         }
     }
 }

@@ -173,6 +173,14 @@ impl OAuthScreen {
         vec![first.unwrap_or_default(), settings]
     }
 
+    fn hints(&self) -> &'static str {
+        match self.view {
+            View::Grants => "v next list · d revoke · h revoked too · t on/off · / search",
+            View::Clients => "v next list · t on/off · / search",
+            View::Signups => "v next list · a approve · d refuse · / search",
+        }
+    }
+
     fn list_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
         if self.list.on_key(key, self.visible().len()) {
             return Action::None;
@@ -200,7 +208,7 @@ impl OAuthScreen {
                 self.for_credential(None);
                 self.load(ctx.out);
             }
-            (View::Grants, KeyCode::Char('x') | KeyCode::Char('d') | KeyCode::Delete) => {
+            (View::Grants, KeyCode::Char('d') | KeyCode::Delete) => {
                 let Some(g) = row.and_then(|i| self.grants.ready()?.get(i)) else { return Action::None };
                 if g.status != "active" {
                     return Action::Say(format!("grant {} is already revoked", g.id));
@@ -208,7 +216,7 @@ impl OAuthScreen {
                 let what = format!("{} as {}", g.client, g.login);
                 self.pending = Some(Pending::Revoke { id: g.id, what });
             }
-            (View::Signups, KeyCode::Char('a') | KeyCode::Char('x')) => {
+            (View::Signups, KeyCode::Char('a') | KeyCode::Char('d') | KeyCode::Delete) => {
                 let Some(s) = row.and_then(|i| self.signups.ready()?.get(i)) else { return Action::None };
                 if s.status != "pending" {
                     return Action::Say(format!("sign-up {} is {}, not pending", s.id, s.status));
@@ -234,12 +242,23 @@ impl Screen for OAuthScreen {
     fn help(&self) -> &'static [&'static str] {
         &[
             "v        next list: grants, registered clients, sign-ups",
-            "x        grants: revoke (asks first) · h  show revoked too",
-            "a / x    sign-ups: approve / refuse (asks first)",
+            "d        grants: revoke (asks first) · h  show revoked too",
+            "a / d    sign-ups: approve / refuse (asks first)",
             "c        every credential's grants (after o on Credentials)",
             "t        turn OAuth on or off (hosts and defaults: Settings)",
             "F5       refresh · /  search · scope rwx: read, write, execute",
         ]
+    }
+
+    fn keys(&self) -> String {
+        if self.pending.is_some() {
+            return "y yes · n/Esc no".into();
+        }
+        self.list.keys(self.hints())
+    }
+
+    fn modal(&self) -> bool {
+        self.pending.is_some() || self.list.typing()
     }
 
     fn typing(&self) -> bool {
@@ -349,11 +368,7 @@ impl Screen for OAuthScreen {
         if let Some(e) = self.failure() {
             details[0] = format!("Not available: {e}");
         }
-        let hints = match self.view {
-            View::Grants => "v next list · x revoke · h revoked too · t on/off · / search",
-            View::Clients => "v next list · t on/off · / search",
-            View::Signups => "v next list · a approve · x refuse · / search",
-        };
+        let hints = self.hints();
         let list = ListFrame { title: &title, header: self.header(), rows: visible, empty, details, hints };
         self.list.draw(frame, area, DETAIL_LINES, list);
         let question = match &self.pending {

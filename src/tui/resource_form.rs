@@ -96,6 +96,14 @@ impl ResourceForm {
         }
     }
 
+    /// The footer's keys: the open picker's, else the form's.
+    pub fn keys(&self) -> String {
+        match &self.picker {
+            Some(picker) => picker.keys(),
+            None => self.nav.keys(),
+        }
+    }
+
     pub fn typing(&self) -> bool {
         self.nav.editing || self.picker.as_ref().is_some_and(|p| p.searching)
     }
@@ -116,11 +124,18 @@ impl ResourceForm {
         Some(items)
     }
 
-    /// A field list arrived: fill an open picker.
+    /// A field list arrived: fill an open picker; when Odoo could not give
+    /// one (no service key, Odoo down), the picker gives way to typing.
     pub fn on_fields(&mut self, data: &Data) {
         let items = self.field_items(data);
         if let (Some(picker), Some(items)) = (&mut self.picker, items) {
             picker.items = items;
+        }
+        if self.picker.is_some() && !self.fields_from_list(data) {
+            self.picker = None;
+            self.nav.focus = 7;
+            self.nav.editing = true;
+            self.error = Some("Odoo's field list is not available: type the field names, comma-separated".into());
         }
     }
 

@@ -94,10 +94,24 @@ impl Screen for ResourcesScreen {
     fn help(&self) -> &'static [&'static str] {
         &[
             "a        Add Resources wizard (several models, one permission set)",
-            "e/Enter  edit · d delete",
-            "Ctrl-S   save a form · Space toggles",
-            "/        search",
+            "Enter/e  edit · d remove (asks first)",
+            "Ctrl-S   save a form, mid-edit too · Space toggles",
+            "/        search · Esc clears it",
         ]
+    }
+
+    fn keys(&self) -> String {
+        match &self.mode {
+            Mode::List => self.list.keys("a add · Enter/e edit · d remove · / search"),
+            Mode::PickModels(p) => p.keys(),
+            Mode::TypeModels(_) => "type model names · Enter next · Esc cancel".into(),
+            Mode::Form(f) => f.keys(),
+            Mode::ConfirmDelete { .. } => "y yes · n/Esc no".into(),
+        }
+    }
+
+    fn modal(&self) -> bool {
+        !matches!(self.mode, Mode::List) || self.list.typing()
     }
 
     fn typing(&self) -> bool {
@@ -108,6 +122,15 @@ impl Screen for ResourcesScreen {
             Mode::Form(f) => f.typing(),
             Mode::ConfirmDelete { .. } => false,
         }
+    }
+
+    /// Resources change elsewhere too (the CLI, another dashboard).
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Resources)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Resources, ListResources {});
     }
 
     /// The model list arrived (or failed): fill the wizard; a field list: the form.
@@ -231,7 +254,7 @@ impl Screen for ResourcesScreen {
             rows: self.visible(data).into_iter().map(row_text).collect(),
             empty: "  No resources: AI clients see no model. Press a to add some.",
             details: Vec::new(),
-            hints: "a add (wizard) · e edit · d delete · / search",
+            hints: "a add (wizard) · Enter/e edit · d remove · / search",
         };
         self.list.draw(frame, area, DETAIL_LINES, list);
 

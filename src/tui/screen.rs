@@ -34,6 +34,18 @@ pub trait Screen {
     /// Its own keys, for the help overlay (the global ones follow them).
     fn help(&self) -> &'static [&'static str];
 
+    /// The keys that work now (its list, form, pane or dialog), for the
+    /// footer; the app adds the global ones unless text is being typed.
+    fn keys(&self) -> String {
+        String::new()
+    }
+
+    /// Whether a form, picker, prompt or dialog has every key (the app's
+    /// global keys, but Ctrl-R and Ctrl-C, do not apply; the footer says so).
+    fn modal(&self) -> bool {
+        self.typing()
+    }
+
     /// Whether it is taking typed text (the app's letter keys are off).
     fn typing(&self) -> bool {
         false

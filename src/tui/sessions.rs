@@ -5,7 +5,9 @@
 
 use super::app::{Action, Ctx, Data, Loadable, Outbox, ScreenId, Tag};
 use super::screen::{Click, Screen};
-use super::widgets::{Rows, bold, confirm, fit, move_cursor, selected};
+use super::widgets::{
+    Input, Rows, bold, clear_search, confirm, fit, matches, move_cursor, search_key, search_keys, selected,
+};
 use crate::admin::api::{self, ApiResult, ClientView, EndSession, ListSessions, SessionView};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -20,6 +22,8 @@ pub struct SessionsScreen {
     pub cursor: usize,
     /// Asking whether to end this session.
     pub confirming: Option<String>,
+    pub search: Input,
+    pub searching: bool,
 }
 
 impl SessionsScreen {
@@ -29,6 +33,12 @@ impl SessionsScreen {
             self.sessions = Loadable::Loading;
         }
         out.send(Tag::Sessions, ListSessions::default());
+    }
+
+    /// The sessions the search lets through.
+    pub fn visible(&self) -> Vec<&SessionView> {
+        let all = self.sessions.ready().map(Vec::as_slice).unwrap_or_default();
+        all.iter().filter(|s| matches(&self.search.text, &row_text(s))).collect()
     }
 
     /// The list's rows: under the header, above the blank line and the hints.
@@ -44,7 +54,23 @@ impl Screen for SessionsScreen {
     }
 
     fn help(&self) -> &'static [&'static str] {
-        &["e        end the selected session · g refresh"]
+        &["d        end the selected session (asks first)", "/        search · Esc clears it"]
+    }
+
+    fn keys(&self) -> String {
+        if self.confirming.is_some() {
+            "y yes · n/Esc no".into()
+        } else {
+            search_keys(self.searching, &self.search, "d end session · / search")
+        }
+    }
+
+    fn modal(&self) -> bool {
+        self.searching || self.confirming.is_some()
+    }
+
+    fn typing(&self) -> bool {
+        self.searching
     }
 
     fn on_enter(&mut self, ctx: &mut Ctx) {
@@ -67,20 +93,18 @@ impl Screen for SessionsScreen {
             }
             return Action::None;
         }
-        let len = self.sessions.ready().map_or(0, Vec::len);
-        if move_cursor(&mut self.cursor, len, key) {
+        if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
+            return Action::None;
+        }
+        let len = self.visible().len();
+        if move_cursor(&mut self.cursor, len, key) || clear_search(&mut self.search, &mut self.cursor, key) {
             return Action::None;
         }
         match key.code {
-            KeyCode::Char('e') | KeyCode::Char('x') | KeyCode::Delete => {
-                self.confirming = self
-                    .sessions
-                    .ready()
-                    .and_then(|s| s.get(self.cursor))
-                    .map(|s| s.id.clone())
-                    .filter(|id| !id.is_empty());
+            KeyCode::Char('/') => self.searching = true,
+            KeyCode::Char('d') | KeyCode::Delete => {
+                self.confirming = self.visible().get(self.cursor).map(|s| s.id.clone()).filter(|id| !id.is_empty());
             }
-            KeyCode::Char('g') | KeyCode::F(5) => self.load(ctx.out),
             _ => return Action::Unhandled,
         }
         Action::None
@@ -101,14 +125,14 @@ impl Screen for SessionsScreen {
             }
             Err(e) => Loadable::Failed(e.message),
         };
-        let len = self.sessions.ready().map_or(0, Vec::len);
+        let len = self.visible().len();
         self.cursor = self.cursor.min(len.saturating_sub(1));
         None
     }
 
     /// A click on a row selects that session (not while asking to end one).
     fn click(&mut self, column: u16, row: u16, area: Rect, _data: &Data) -> Click {
-        let len = self.sessions.ready().map_or(0, Vec::len);
+        let len = self.visible().len();
         if self.confirming.is_none()
             && let Some(i) = self.rows(area).hit(column, row, len)
         {
@@ -122,7 +146,7 @@ impl Screen for SessionsScreen {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let sessions = match &self.sessions {
-            Loadable::Ready(s) => s,
+            Loadable::Ready(_) => self.visible(),
             Loadable::Failed(e) => {
                 frame.render_widget(Paragraph::new(format!("Not available: {e}")).wrap(Wrap { trim: true }), inner);
                 return;
@@ -146,29 +170,42 @@ impl Screen for SessionsScreen {
         let rows = self.rows(area);
         for (i, s) in sessions.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
-            let row = format!(
-                "{} {:<10} {:<14} {:<14} {:<15} {:<14} {}",
-                if focused { ">" } else { " " },
-                fit(&s.id, 10),
-                fit(&client(&s.client), 14),
-                fit(s.credential.as_deref().unwrap_or_default(), 14),
-                fit(&s.ip, 15),
-                super::audit::short_time(&s.last_activity),
-                s.requests
-            );
+            let row = format!("{} {}", if focused { ">" } else { " " }, row_text(s));
             let line = Line::from(fit(&row, width));
             lines.push(if focused { line.style(selected()) } else { line });
         }
         if sessions.is_empty() {
-            lines.push(Line::from("  No active sessions."));
+            lines.push(Line::from(if self.search.text.is_empty() {
+                "  No active sessions."
+            } else {
+                "  No session matches the search."
+            }));
         }
         lines.push(Line::from(""));
-        lines.push(Line::from("e end session · g refresh"));
+        let search = if self.searching || !self.search.text.is_empty() {
+            format!("/{}  ", self.search.shown(self.searching))
+        } else {
+            String::new()
+        };
+        lines.push(Line::from(format!("{search}d end session · / search")));
         frame.render_widget(Paragraph::new(lines), inner);
         if let Some(id) = &self.confirming {
             confirm(frame, area, &format!("End session {id}? The client must start a new one."));
         }
     }
+}
+
+/// A session's columns, as shown and searched.
+fn row_text(s: &SessionView) -> String {
+    format!(
+        "{:<10} {:<14} {:<14} {:<15} {:<14} {}",
+        fit(&s.id, 10),
+        fit(&client(&s.client), 14),
+        fit(s.credential.as_deref().unwrap_or_default(), 14),
+        fit(&s.ip, 15),
+        super::audit::short_time(&s.last_activity),
+        s.requests
+    )
 }
 
 /// The client program as `name version`.

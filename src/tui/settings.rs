@@ -4,7 +4,10 @@
 
 use super::app::{Action, Ctx, Data, ScreenId, Tag};
 use super::screen::{Click, Screen};
-use super::widgets::{Input, Rows, bold, fit, matches, move_cursor, search_key, selected, wrap_words};
+use super::widgets::{
+    Input, Rows, alert, bold, clear_search, confirm, fit, is_ctrl_s, matches, move_cursor, search_key, search_keys,
+    selected, wrap_words,
+};
 use crate::admin::api::{self, ApiResult, SetSetting, SettingEntry, ShowSettings};
 use crate::config::settings::{SettingKind, spec};
 use ratatui::Frame;
@@ -23,6 +26,26 @@ pub struct SettingsScreen {
     pub error: Option<String>,
     pub search: Input,
     pub searching: bool,
+    /// A switch that cuts clients off (MCP off, Require Credential either
+    /// way), waiting for y: (key, value).
+    pub confirming: Option<(String, String)>,
+}
+
+/// What turning a switch to `value` does, when it needs a yes first.
+pub fn needs_confirming(key: &str, value: &str) -> Option<String> {
+    match (key, value) {
+        ("enable_mcp", "off") => {
+            Some("Turn MCP access off? Every AI client is refused until it is turned on again.".into())
+        }
+        ("require_credential", "on") => {
+            Some("Require a credential for every API key? Keys without one are refused from now on.".into())
+        }
+        ("require_credential", "off") => Some(
+            "Stop requiring credentials? Any Odoo user's API key then works without scope limits or usage tracking."
+                .into(),
+        ),
+        _ => None,
+    }
 }
 
 impl SettingsScreen {
@@ -66,14 +89,49 @@ impl Screen for SettingsScreen {
     }
 
     fn help(&self) -> &'static [&'static str] {
-        &["Enter/e  edit the setting (switches flip)", "Esc      cancel the edit", "/        search"]
+        &[
+            "Enter/e  edit the setting (switches flip; MCP off and Require Credential ask first)",
+            "Enter / Ctrl-S  save the value typed · Esc cancel the edit",
+            "/        search · Esc clears it",
+        ]
+    }
+
+    fn modal(&self) -> bool {
+        self.typing() || self.confirming.is_some()
     }
 
     fn typing(&self) -> bool {
         self.editing.is_some() || self.searching
     }
 
+    /// Settings change elsewhere too (the CLI, Home's quick keys, the wizard).
+    fn live(&self) -> Option<Tag> {
+        Some(Tag::Settings)
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx) {
+        ctx.out.send(Tag::Settings, ShowSettings {});
+    }
+
+    fn keys(&self) -> String {
+        if self.confirming.is_some() {
+            "y yes · n/Esc no".into()
+        } else if self.editing.is_some() {
+            "type the value · Enter/Ctrl-S save · Esc cancel".into()
+        } else {
+            search_keys(self.searching, &self.search, "Enter/e edit or flip · / search")
+        }
+    }
+
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
+        if let Some((setting, value)) = self.confirming.take() {
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                ctx.out
+                    .send(Tag::SaveSetting(setting.clone()), SetSetting { key: setting.clone(), value: value.clone() });
+                return Action::Say(format!("saving {setting} = {value}…"));
+            }
+            return Action::Say(format!("{setting} unchanged"));
+        }
         if search_key(&mut self.searching, &mut self.search, &mut self.cursor, key) {
             return Action::None;
         }
@@ -88,7 +146,7 @@ impl Screen for SettingsScreen {
                     self.editing = None;
                     self.error = None;
                 }
-                KeyCode::Enter => match Self::check(&setting, &input.text) {
+                _ if key.code == KeyCode::Enter || is_ctrl_s(key) => match Self::check(&setting, &input.text) {
                     Ok(()) => {
                         let value = input.text.clone();
                         ctx.out.send(Tag::SaveSetting(setting.clone()), SetSetting { key: setting.clone(), value });
@@ -104,7 +162,7 @@ impl Screen for SettingsScreen {
             return Action::None;
         }
         let len = self.visible(ctx.data).len();
-        if move_cursor(&mut self.cursor, len, key) {
+        if move_cursor(&mut self.cursor, len, key) || clear_search(&mut self.search, &mut self.cursor, key) {
             self.error = None;
             return Action::None;
         }
@@ -116,6 +174,10 @@ impl Screen for SettingsScreen {
                 // A switch flips at once; everything else opens the editor.
                 if spec(&setting).is_ok_and(|s| s.kind == SettingKind::Bool) {
                     let value = if current == "on" { "off" } else { "on" };
+                    if needs_confirming(&setting, value).is_some() {
+                        self.confirming = Some((setting, value.into()));
+                        return Action::None;
+                    }
                     ctx.out.send(
                         Tag::SaveSetting(setting.clone()),
                         SetSetting { key: setting.clone(), value: value.into() },
@@ -203,10 +265,13 @@ impl Screen for SettingsScreen {
                 .push(Line::from(format!("default {} · allowed {} · source {}", s.default, s.allowed, s.source)));
         }
         match &self.error {
-            Some(e) => detail_lines.push(Line::styled(format!("! {e} (nothing saved)"), bold())),
+            Some(e) => detail_lines.push(Line::styled(format!("! {e} (nothing saved)"), alert())),
             None if self.editing.is_some() => detail_lines.push(Line::from("Enter save · Esc cancel")),
             None => detail_lines.push(Line::from("Enter edit/toggle · / search · * = not stored (default or file)")),
         }
         frame.render_widget(Paragraph::new(detail_lines).wrap(Wrap { trim: false }), detail);
+        if let Some((setting, value)) = &self.confirming {
+            confirm(frame, area, &needs_confirming(setting, value).unwrap_or_default());
+        }
     }
 }

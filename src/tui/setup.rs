@@ -70,6 +70,14 @@ impl Screen for SetupScreen {
         &["Enter    next / edit · s skip · b back · Esc leave"]
     }
 
+    fn keys(&self) -> String {
+        if self.editing {
+            "type · Enter done · Esc cancel".into()
+        } else {
+            "Enter next/edit · s skip · b back · Esc leave the wizard".into()
+        }
+    }
+
     fn typing(&self) -> bool {
         self.editing
     }

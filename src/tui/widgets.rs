@@ -5,9 +5,9 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use std::collections::BTreeSet;
 
 /// The selected row, in reverse video so it shows on any terminal.
@@ -17,6 +17,28 @@ pub fn selected() -> Style {
 
 pub fn bold() -> Style {
     Style::default().add_modifier(Modifier::BOLD)
+}
+
+/// Whether to draw in colour: not with `NO_COLOR` set (no-color.org) nor on
+/// a dumb terminal.
+pub fn colour() -> bool {
+    static COLOUR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COLOUR.get_or_init(|| {
+        std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").ok().as_deref() != Some("dumb")
+    })
+}
+
+/// Errors and the disconnected banner: bold red, or bold reverse video
+/// without colour, so they are not missed.
+pub fn alert() -> Style {
+    if colour() { bold().fg(Color::Red) } else { bold().add_modifier(Modifier::REVERSED) }
+}
+
+/// What was fetched before the daemon went away: dimmed (grey in colour).
+pub fn stale() -> Style {
+    let dim = Style::default().add_modifier(Modifier::DIM);
+    if colour() { dim.fg(Color::DarkGray) } else { dim }
 }
 
 /// One line of editable text.
@@ -138,6 +160,11 @@ pub fn inside(area: Rect, column: u16, row: u16) -> bool {
     column >= area.x && column < area.x + area.width && row >= area.y && row < area.y + area.height
 }
 
+/// Ctrl-S: save.
+pub fn is_ctrl_s(key: KeyEvent) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('s')
+}
+
 /// Whether `row` matches a search text (case-insensitive, every word).
 /// Feeds a key to a list's search box while it is open (Enter or Esc closes
 /// it; typing filters and puts the cursor back on the first row). Returns
@@ -154,6 +181,29 @@ pub fn search_key(searching: &mut bool, search: &mut Input, cursor: &mut usize, 
         }
     }
     true
+}
+
+/// Esc with a search typed (and its box closed) clears the search, before
+/// Esc means "back". Returns whether it did.
+pub fn clear_search(search: &mut Input, cursor: &mut usize, key: KeyEvent) -> bool {
+    if key.code == KeyCode::Esc && !search.text.is_empty() {
+        search.set("");
+        *cursor = 0;
+        return true;
+    }
+    false
+}
+
+/// The footer's keys of a searchable list: the search box's while it is
+/// open, else `keys` (with Esc clearing a search that filters).
+pub fn search_keys(searching: bool, search: &Input, keys: &str) -> String {
+    if searching {
+        "type to search · Enter keep · Esc close".into()
+    } else if !search.text.is_empty() {
+        format!("{keys} · Esc clear search")
+    } else {
+        keys.to_string()
+    }
 }
 
 pub fn matches(query: &str, row: &str) -> bool {
@@ -243,6 +293,17 @@ impl Picker {
         Picked::Open
     }
 
+    /// The footer's keys.
+    pub fn keys(&self) -> String {
+        if self.searching {
+            "type to search · Enter/↓ keep · Esc close".into()
+        } else if self.multi {
+            "Space pick · Enter done · / search · Esc cancel".into()
+        } else {
+            "Enter pick · / search · Esc cancel".into()
+        }
+    }
+
     pub fn chosen(&self) -> Vec<String> {
         self.chosen.iter().cloned().collect()
     }
@@ -290,15 +351,16 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
-/// A confirmation box: `question` and y/n.
+/// A confirmation box: `question`, then the y/N hint, the box as tall as
+/// the wrapped question needs so the hint is never pushed out.
 pub fn confirm(frame: &mut Frame, area: Rect, question: &str) {
-    let rect = centered(area, 60, 5);
+    let width = 60.min(area.width);
+    let mut lines: Vec<Line> =
+        wrap_words(question, width.saturating_sub(2) as usize).into_iter().map(Line::from).collect();
+    lines.extend([Line::from(""), Line::styled("y yes · n / Esc no", bold())]);
+    let rect = centered(area, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
-    let text = vec![Line::from(question.to_string()), Line::from(""), Line::from("y: yes   n / Esc: no")];
-    frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered().title(" Confirm ")),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Confirm ")), rect);
 }
 
 /// `label: value` with the label padded, for forms; the focused row is marked.

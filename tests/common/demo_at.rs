@@ -14,6 +14,7 @@ pub struct DemoAt {
     pub child: Child,
     pub addr: SocketAddr,
     pub keys: Value,
+    pub sandbox_url: String,
     pub stderr: PathBuf,
 }
 
@@ -77,7 +78,8 @@ impl DemoAt {
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("demo line {line:?}: {e}"));
         let url = v["mcp_url"].as_str().unwrap();
         let addr = url.trim_start_matches("http://").trim_end_matches("/alpenglow/mcp").parse().unwrap();
-        DemoAt { child, addr, keys: v["keys"].clone(), stderr }
+        let sandbox_url = v["sandbox_url"].as_str().unwrap_or_default().to_string();
+        DemoAt { child, addr, keys: v["keys"].clone(), sandbox_url, stderr }
     }
 
     pub fn key(&self, role: &str) -> String {

@@ -11,4 +11,5 @@ pub mod http;
 pub mod inproc;
 pub mod oauth;
 pub mod serve;
+pub mod tmux;
 pub mod upstream_fixture;

@@ -37,6 +37,20 @@ fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
     let dir = root.path().join("data");
     let demo = DemoAt::start(&dir, "doctor");
 
+    // The demo leaves Require Credential off: a warning, not a failure.
+    let (out, findings) = doctor(&dir, None);
+    assert!(out.status.success(), "{findings:#?}");
+    let credentials = finding(&findings, "credentials");
+    assert_eq!(credentials["status"], "warn", "{credentials}");
+    assert!(credentials["message"].as_str().unwrap().contains("require_credential is off"), "{credentials}");
+    let set = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .env_remove("ALPENGLOW_ADMIN_SOCKET")
+        .args(["settings", "set", "require_credential", "on"])
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
     let (out, findings) = doctor(&dir, None);
     assert!(out.status.success(), "{findings:#?}");
     assert!(findings.iter().all(|f| f["status"] == "ok"), "{findings:#?}");
@@ -59,6 +73,21 @@ fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
     assert!(socket["fix"].as_str().unwrap().starts_with("chmod 600"), "{socket}");
     chmod(&dir, 0o700);
     chmod(&dir.join("admin.sock"), 0o600);
+
+    // An Odoo that answers but lacks the configured database (another
+    // store, no daemon, pointed at the demo's sandbox).
+    let sandbox_url = demo.sandbox_url.trim_end_matches('/');
+    let elsewhere = root.path().join("elsewhere");
+    let config = root.path().join("wrong-db.toml");
+    std::fs::write(&config, format!("[odoo]\nurl = \"{sandbox_url}\"\ndatabase = \"nosuch\"\n")).unwrap();
+    let init =
+        Command::new(env!("CARGO_BIN_EXE_alpenglow")).arg("--data-dir").arg(&elsewhere).arg("init").output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let (out, findings) = doctor(&elsewhere, Some(&config));
+    assert_eq!(out.status.code(), Some(1), "{findings:#?}");
+    let odoo = finding(&findings, "odoo");
+    assert_eq!(odoo["status"], "fail", "{odoo}");
+    assert!(odoo["message"].as_str().unwrap().contains("has no database \"nosuch\""), "{odoo}");
     drop(demo);
 
     // A config file that does not load: the key is named.

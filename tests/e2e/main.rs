@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin_layout;
 mod admin_socket;
 mod backup;
 mod bridge;
@@ -22,4 +23,5 @@ mod tls;
 mod traffic_audit;
 mod traffic_crash;
 mod traffic_limits;
+mod tui_admin;
 mod tui_e2e;

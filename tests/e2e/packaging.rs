@@ -128,7 +128,16 @@ fn the_deb_holds_the_binary_the_unit_and_the_config_and_enables_nothing() {
     assert_eq!(control("conffiles").trim(), "/etc/alpenglow/alpenglow.toml");
     assert!(control("control").lines().any(|l| l.starts_with("Depends:") && l.contains("adduser")));
     let postinst = control("postinst");
-    let commands: String = postinst.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
+    // Comments and the message saying what to do next are not commands.
+    let commands: String = postinst
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim_start().starts_with("echo "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The order that works: the service first, then its wizard over the socket.
+    let next = postinst.lines().find(|l| l.contains("Next:")).unwrap_or_else(|| panic!("{postinst}"));
+    let start = next.find("systemctl enable --now alpenglow").unwrap_or_else(|| panic!("{next}"));
+    assert!(next.find("alpenglow tui").is_some_and(|wizard| start < wizard), "{next}");
     assert!(postinst.contains("adduser --system --group") && postinst.contains(" alpenglow"), "{postinst}");
     // Nothing enabled or started on a fresh install: the only `enable` is
     // cargo-deb's re-enable of a unit the admin had enabled before an upgrade.

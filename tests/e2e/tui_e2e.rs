@@ -4,92 +4,9 @@
 //! direct JSON-RPC endpoint. Needs tmux (`tests/setup.sh` installs it).
 
 use crate::common::http;
-use crate::common::{clients, demo};
+use crate::common::{demo, tmux::Tmux};
 
 use serde_json::json;
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-/// A tmux server of our own (`-L`), killed when the test ends.
-struct Tmux {
-    server: String,
-}
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        clients::ensure(); // tmux
-        // One server per dashboard: tests of this process run side by side.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let server = format!("alpenglow-e2e-{}-{n}", std::process::id());
-        let tmux = Tmux { server };
-        let status = Command::new("tmux")
-            .args(["-L", &tmux.server, "new-session", "-d", "-s", "tui", "-x", "100", "-y", "30"])
-            // The pane outlives the dashboard, so the terminal it leaves behind can be checked.
-            .arg(format!("sh -c '{command}; echo dashboard exited with $?; sleep 60'"))
-            .status()
-            .expect("tmux is installed (apt-get install -y tmux)");
-        assert!(status.success());
-        tmux
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status =
-            Command::new("tmux").args(["-L", &self.server, "send-keys", "-t", "tui"]).args(keys).status().unwrap();
-        assert!(status.success());
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    /// Types text literally (no key names).
-    fn type_text(&self, text: &str) {
-        self.keys(&["-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["-L", &self.server, "capture-pane", "-p", "-t", "tui"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A pane flag tmux keeps from the escape sequences the program sent
-    /// (`mouse_any_flag`, `alternate_on`, ...).
-    fn flag(&self, name: &str) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.server, "display", "-p", "-t", "tui", &format!("#{{{name}}}")])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// A left click on the first character of `text` where the screen shows
-    /// it, sent as the terminal would report it (SGR mouse, 1-based).
-    fn click(&self, text: &str) {
-        let screen = self.wait_for(text);
-        let (row, line) = screen.lines().enumerate().find(|(_, l)| l.contains(text)).unwrap();
-        let column = line[..line.find(text).unwrap()].chars().count();
-        let (x, y) = (column + 1, row + 1);
-        self.type_text(&format!("\x1b[<0;{x};{y}M"));
-        self.type_text(&format!("\x1b[<0;{x};{y}m"));
-    }
-
-    /// Waits until the screen shows `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(Instant::now() < deadline, "waited for {text:?}; the screen shows:\n{screen}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.server, "kill-server"]).status();
-    }
-}
 
 #[test]
 fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
@@ -134,11 +51,11 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     // The mouse: the tab, then the row, are clicked; the keys go on working.
     tui.click("4:Credentials");
     tui.click("Demo sales");
-    tui.keys(&["x"]);
+    tui.keys(&["d"]);
     tui.wait_for("(Demo sales)? This is permanent");
     tui.keys(&["y"]);
     tui.wait_for("revoked credential");
-    tui.keys(&["n"]);
+    tui.keys(&["a"]);
     tui.wait_for("New credential");
     tui.keys(&["Enter"]);
     tui.wait_for("Sally Sales");

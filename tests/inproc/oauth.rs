@@ -590,7 +590,7 @@ async fn the_dashboard_shows_a_real_grant_and_revoking_it_there_ends_its_token()
         press(&mut app, "o");
         fetch(&mut app);
         let shown = crate::tui_render::render(&app);
-        press(&mut app, "xy");
+        press(&mut app, "dy");
         fetch(&mut app); // the revocation
         fetch(&mut app); // the list asked again
         (shown, app.message.clone().unwrap_or_default(), crate::tui_render::render(&app))

@@ -15,7 +15,7 @@ use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
 use alpenglow::tui::app::{App, Job, Loadable, Reply, Request, ScreenId, Tag};
 use alpenglow::tui::view;
-use alpenglow::tui::worker::Worker;
+use alpenglow::tui::worker::{Event, Link, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -141,7 +141,7 @@ fn home_settings_and_lists_render() {
     press(&mut app, "n");
     press(&mut app, "4");
     snapshot("credentials", &app);
-    press(&mut app, "x");
+    press(&mut app, "d");
     snapshot("credentials_confirm_revoke", &app);
 }
 
@@ -165,11 +165,17 @@ fn settings_refuse_invalid_input_inline_and_send_nothing() {
     let sent = app.take_requests();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].job, set("max_records_per_request", "50"));
-    // A switch flips at once.
+    // A switch flips at once, but turning MCP off asks first (n keeps it).
     app.on_key(key(KeyCode::Esc));
     app.settings.editing = None;
     press(&mut app, "k");
     app.on_key(key(KeyCode::Enter));
+    assert!(app.take_requests().is_empty(), "one Enter cuts no client off");
+    snapshot("settings_confirm_mcp_off", &app);
+    press(&mut app, "n");
+    assert!(app.take_requests().is_empty());
+    app.on_key(key(KeyCode::Enter));
+    press(&mut app, "y");
     assert_eq!(app.take_requests()[0].job, set("enable_mcp", "off"));
 }
 
@@ -248,7 +254,7 @@ fn field_policy_picks_from_the_models_real_fields() {
 fn credential_form_sends_the_key_once_checked_and_refusals_show_inline() {
     let mut app = demo_app();
     app.go(ScreenId::Credentials);
-    press(&mut app, "n");
+    press(&mut app, "a");
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.take_requests()[0].job, admin(ListOdooUsers {}));
     reply(
@@ -302,7 +308,7 @@ fn credential_form_sends_the_key_once_checked_and_refusals_show_inline() {
 fn revoke_asks_first() {
     let mut app = demo_app();
     app.go(ScreenId::Credentials);
-    press(&mut app, "x");
+    press(&mut app, "d");
     assert!(app.take_requests().is_empty());
     press(&mut app, "y");
     let sent = app.take_requests();
@@ -337,8 +343,17 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
         json!([{"id": "a1b2c3", "client": {"name": "claude-ai", "version": "1.0"}, "credential": "Claude - Ann", "ip": "10.0.0.5", "last_activity": "2026-11-27T10:00:05Z", "requests": 7}]),
     );
     snapshot("sessions", &app);
-    press(&mut app, "ey");
+    press(&mut app, "dy");
     assert_eq!(app.take_requests()[0].job, admin(EndSession { id: "a1b2c3".into() }));
+    // Sessions are searched like every list; Esc clears the search first.
+    press(&mut app, "/nomatch");
+    app.on_key(key(KeyCode::Enter));
+    assert!(render(&app).contains("No session matches the search."));
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.screen, ScreenId::Sessions, "Esc cleared the search");
+    assert!(render(&app).contains("a1b2c3"));
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.screen, ScreenId::Home);
 }
 
 /// Two grants as the daemon lists them: a live one and a revoked one.
@@ -375,15 +390,15 @@ fn remote_connectors_list_grants_clients_and_sign_ups_and_change_them_only_after
     assert!(text.contains("Claude (claude.ai)") && text.contains("rw-") && text.contains("active"), "{text}");
     assert!(text.contains("OAuth ON (t: turn off)"), "{text}");
     // Revoke asks first; n keeps it.
-    press(&mut app, "x");
+    press(&mut app, "d");
     snapshot("oauth_confirm_revoke", &app);
     press(&mut app, "n");
     assert!(app.take_requests().is_empty());
-    press(&mut app, "xy");
+    press(&mut app, "dy");
     assert_eq!(app.take_requests()[0].job, admin(RevokeGrant { id: 7 }));
     // A revoked grant is not revoked again.
     press(&mut app, "j");
-    press(&mut app, "x");
+    press(&mut app, "d");
     assert!(app.oauth.pending.is_none() && app.take_requests().is_empty());
     assert!(app.message.as_deref().unwrap_or_default().contains("already revoked"));
     press(&mut app, "h");
@@ -416,7 +431,7 @@ fn remote_connectors_list_grants_clients_and_sign_ups_and_change_them_only_after
     assert!(app.take_requests().is_empty(), "approving asks first");
     press(&mut app, "y");
     assert_eq!(app.take_requests()[0].job, admin(ApproveSignup { id: 2 }));
-    press(&mut app, "xy");
+    press(&mut app, "dy");
     assert_eq!(app.take_requests()[0].job, admin(RefuseSignup { id: 2 }));
     press(&mut app, "j");
     press(&mut app, "a");
@@ -535,6 +550,8 @@ fn home_and_settings_warn_while_require_credential_is_off() {
     press(&mut app, "/require");
     app.on_key(key(KeyCode::Enter));
     app.on_key(key(KeyCode::Enter));
+    assert!(render(&app).contains("Require a credential for every API key?"), "asked first");
+    press(&mut app, "y");
     fetch(&mut app, &api);
     fetch(&mut app, &api);
     assert_eq!(api.call(ShowSettings {}).unwrap().warnings, Vec::<String>::new());
@@ -593,7 +610,7 @@ fn answer(worker: &Worker, request: Request) -> Reply {
     worker.send(request).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        if let Some(reply) = worker.ready().pop() {
+        if let Some(Event::Reply(reply)) = worker.ready().pop() {
             return reply;
         }
         assert!(std::time::Instant::now() < deadline, "the worker did not answer");
@@ -711,7 +728,7 @@ fn clicks_pick_tabs_and_quick_actions() {
 fn a_click_focuses_a_form_row_and_a_second_click_acts_like_enter() {
     let mut app = demo_app();
     app.go(ScreenId::Credentials);
-    press(&mut app, "n");
+    press(&mut app, "a");
     let form = |app: &App| match &app.credentials.mode {
         alpenglow::tui::credentials::Mode::Form(form) => {
             (form.nav.focus, form.nav.editing, form.label.text.clone(), form.read_only)
@@ -887,6 +904,216 @@ trait Ctrl {
 
 impl Ctrl for KeyEvent {
     fn with_ctrl(self) -> KeyEvent {
+        KeyEvent::new(self.code, KeyModifiers::CONTROL)
+    }
+}
+
+#[test]
+fn a_lost_daemon_shows_a_banner_and_its_return_refreshes_every_screen() {
+    let mut app = demo_app();
+    app.go(ScreenId::Sessions);
+    app.take_requests();
+    app.on_link(Link::Down("the admin socket /run/alpenglow/admin.sock stopped answering".into()));
+    let screen = render(&app);
+    assert!(screen.lines().nth(1).unwrap().contains("! disconnected from the daemon, retrying"), "{screen}");
+    // Back: what every screen shows is asked for again, the shown one's too.
+    app.on_link(Link::Back);
+    let tags: Vec<Tag> = app.take_requests().into_iter().map(|r| r.tag).collect();
+    assert_eq!(tags, [Tag::Status, Tag::Settings, Tag::Resources, Tag::Credentials, Tag::Sessions]);
+    let screen = render(&app);
+    assert!(!screen.contains("disconnected") && screen.contains("reconnected to the daemon"), "{screen}");
+}
+
+/// The status line (the last row) of the dashboard drawn at 80×24.
+fn footer(app: &App) -> String {
+    render(app).lines().last().unwrap_or_default().to_string()
+}
+
+#[test]
+fn one_key_scheme_and_a_footer_that_tells_the_truth() {
+    let mut app = demo_app();
+    // Each screen's footer names its own keys; a form's, a dialog's and a
+    // search's name theirs, without the global ones that do not apply there.
+    let expect = [
+        (ScreenId::Home, "m MCP on/off"),
+        (ScreenId::Settings, "Enter/e edit or flip · / search · ? help · q quit"),
+        (ScreenId::Resources, "a add · Enter/e edit · d remove · / search · ? help · q quit"),
+        (ScreenId::Credentials, "a add · d revoke · o OAuth grants · / search · ? help · q quit"),
+        (ScreenId::OAuth, "v next list · d revoke · h revoked too · t on/off · / search · ? help · q quit"),
+        (ScreenId::Audit, "x export"),
+        (ScreenId::Sessions, "d end session · / search · ? help · q quit"),
+    ];
+    for (screen, keys) in expect {
+        app.go(screen);
+        assert!(footer(&app).contains(keys), "{screen:?}: {}", footer(&app));
+    }
+    app.go(ScreenId::Resources);
+    press(&mut app, "d");
+    assert_eq!(footer(&app).split_at(2).1, "y yes · n/Esc no", "after the spinner: the dialog's keys only");
+    press(&mut app, "n");
+    press(&mut app, "/");
+    assert!(footer(&app).contains("type to search · Enter keep · Esc close"), "{}", footer(&app));
+    press(&mut app, "zzz");
+    app.on_key(key(KeyCode::Enter));
+    assert!(footer(&app).contains("Esc clear search"), "{}", footer(&app));
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!((app.screen, app.resources.list.search.text.as_str()), (ScreenId::Resources, ""));
+    app.go(ScreenId::Credentials);
+    press(&mut app, "a");
+    assert!(footer(&app).contains("Ctrl-S save · Esc close") && !footer(&app).contains("q quit"), "{}", footer(&app));
+    app.on_key(key(KeyCode::Esc));
+    // The help shows the same keys as the footer.
+    press(&mut app, "?");
+    assert!(render(&app).contains("now: a add · d revoke · o OAuth grants · / search"), "{}", render(&app));
+    app.on_key(key(KeyCode::Esc));
+    // Ctrl-R refreshes everything shown, on any screen.
+    app.take_requests();
+    app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    let tags: Vec<Tag> = app.take_requests().into_iter().map(|r| r.tag).collect();
+    assert_eq!(tags, [Tag::Status, Tag::Settings, Tag::Resources, Tag::Credentials, Tag::Credentials]);
+    // An error shows in the status line, marked, also with a search open.
+    press(&mut app, "/");
+    app.on_reply(Reply { tag: Tag::RevokeCredential, result: Err(ApiError::invalid("credential 9 does not exist")) });
+    assert!(footer(&app).contains("! refused: credential 9 does not exist"), "{}", footer(&app));
+    assert!(app.message_is_error);
+}
+
+#[test]
+fn a_terminal_too_small_is_told_so() {
+    let app = demo_app();
+    let mut terminal = Terminal::new(TestBackend::new(70, 18)).unwrap();
+    terminal.draw(|f| view::draw(f, &app)).unwrap();
+    let text: String = terminal.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("terminal too small (need 80x20, this one is 70x18)"), "{text}");
+    assert!(!text.contains("MCP access"));
+}
+
+#[test]
+fn turning_mcp_off_on_home_asks_first() {
+    let mut app = demo_app();
+    app.take_requests();
+    press(&mut app, "m");
+    assert!(app.take_requests().is_empty(), "one key cuts no client off");
+    assert!(render(&app).contains("Turn MCP access off?"));
+    press(&mut app, "n");
+    assert!(app.take_requests().is_empty());
+    assert!(footer(&app).contains("MCP access unchanged"));
+    press(&mut app, "my");
+    assert_eq!(app.take_requests()[0].job, set("enable_mcp", "off"));
+}
+
+/// A daemon's store with `n` audit entries (ids 1..=n; entry i on model.i).
+fn daemon_with_audit(n: usize) -> (tempfile::TempDir, AdminService, AdminClient) {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    for i in 1..=n {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_read");
+        e.model = Some(format!("model.{i}"));
+        admin.audit().append(e).unwrap();
+    }
+    let api = AdminClient::in_process(AdminContext::new(admin.clone(), UpstreamSlot::default(), None, "test")).unwrap();
+    (dir, admin, api)
+}
+
+#[test]
+fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live_mode() {
+    let (_dir, admin, api) = daemon_with_audit(450);
+    let mut app = demo_app();
+    app.take_requests();
+    app.go(ScreenId::Audit);
+    fetch(&mut app, &api);
+    let model = |app: &App| {
+        let entries = app.audit.entries.ready().unwrap();
+        entries[app.audit.cursor].fields().model.clone().unwrap()
+    };
+    assert_eq!(model(&app), "model.450", "newest first");
+    assert!(render(&app).contains("entry 1 of 1–200 · page 1 · ] older"), "{}", render(&app));
+    // Past the newest 200: every entry is reachable, page by page.
+    press(&mut app, "]");
+    fetch(&mut app, &api);
+    assert_eq!(model(&app), "model.250");
+    press(&mut app, "G");
+    assert!(render(&app).contains("entry 400 of 201–400 · page 2 · [ newer ] older"), "{}", render(&app));
+    press(&mut app, "]");
+    fetch(&mut app, &api);
+    press(&mut app, "G");
+    assert_eq!(model(&app), "model.1");
+    assert!(render(&app).contains("entry 450 of 401–450 · page 3 · [ newer · oldest page"), "{}", render(&app));
+    press(&mut app, "]");
+    assert!(app.take_requests().is_empty());
+    assert_eq!(app.message.as_deref(), Some("this is the oldest page"));
+    press(&mut app, "[[");
+    fetch(&mut app, &api);
+    assert_eq!(model(&app), "model.450");
+
+    // Jump to a time: entries before it, newest first.
+    let jump_to = {
+        let entries = app.audit.entries.ready().unwrap();
+        entries.iter().find(|e| e.fields().model.as_deref() == Some("model.300")).unwrap().fields().time.clone()
+    };
+    press(&mut app, "t");
+    assert_eq!(app.audit.filtering, Some(6));
+    press(&mut app, &jump_to);
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    let first = app.audit.entries.ready().unwrap()[0].fields().model.clone().unwrap();
+    let n: usize = first.trim_start_matches("model.").parse().unwrap();
+    assert!(n < 300 && n > 250, "the newest entry before {jump_to}: {first}");
+    app.on_key(key(KeyCode::Esc));
+    fetch(&mut app, &api);
+    assert_eq!(model(&app), "model.450", "Esc cleared the jump");
+
+    // Live: new entries arrive, the selection stays on its entry.
+    press(&mut app, "jjj");
+    assert_eq!(model(&app), "model.447");
+    press(&mut app, "l");
+    for i in 451..=455 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_read");
+        e.model = Some(format!("model.{i}"));
+        admin.audit().append(e).unwrap();
+    }
+    for _ in 0..20 {
+        app.on_tick();
+    }
+    fetch(&mut app, &api);
+    assert_eq!(app.audit.entries.ready().unwrap()[0].fields().model.as_deref(), Some("model.455"));
+    assert_eq!(model(&app), "model.447", "pinned to its entry, not to its row");
+    assert_eq!(app.audit.cursor, 8);
+}
+
+#[test]
+fn field_names_are_typed_when_odoo_cannot_list_them() {
+    // The picker opens while the field list is on its way; Odoo then refuses
+    // (no service key): the picker gives way to typing, and Ctrl-S saves it.
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "jk");
+    app.on_key(key(KeyCode::Enter));
+    app.take_requests();
+    for _ in 0..7 {
+        press(&mut app, "j");
+    }
+    app.on_key(key(KeyCode::Enter));
+    app.on_reply(Reply {
+        tag: Tag::Fields("res.partner".into()),
+        result: Err(ApiError::failed("no Odoo service key is configured")),
+    });
+    assert!(app.current().typing(), "the fields row takes typed names");
+    assert!(render(&app).contains("Odoo's field list is not available: type the field names"), "{}", render(&app));
+    app.on_key(key(KeyCode::Char('u')).with_control());
+    press(&mut app, "email,phone");
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let sent = app.take_requests();
+    let Job::Admin(api::Request::EditResource(edit)) = &sent[0].job else { panic!("{:?}", sent[0]) };
+    assert_eq!(edit.patch.fields, Some(vec!["email".to_string(), "phone".to_string()]));
+}
+
+trait WithControl {
+    fn with_control(self) -> Self;
+}
+
+impl WithControl for KeyEvent {
+    fn with_control(self) -> Self {
         KeyEvent::new(self.code, KeyModifiers::CONTROL)
     }
 }

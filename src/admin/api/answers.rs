@@ -38,8 +38,14 @@ pub struct Status {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GatewayUrls {
+    /// What clients are told (the public URL behind a proxy).
     pub url: String,
     pub mcp_url: String,
+    /// The address the listener is bound to (`127.0.0.1:8765`); empty from
+    /// a daemon that does not say.
+    pub listen: String,
+    /// Whether the listener itself serves TLS.
+    pub tls: bool,
 }
 
 /// `odoo.status`: never an error; `message` says why it is not connected.
@@ -59,6 +65,10 @@ pub struct OdooStatus {
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    /// Whether Odoo has the configured database (`db.db_exist`); None when
+    /// no database is named or the protocol cannot tell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_exists: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
