@@ -43,6 +43,9 @@ pub struct DemoOptions {
     pub sandbox_delay: std::time::Duration,
     /// The listener's timeouts and connection cap (the config file's `[http]`).
     pub http: crate::config::HttpLimits,
+    /// The key sealing Odoo keys of OAuth grants (the demo keeps it in its
+    /// own data directory unless the config names one: its keys are public).
+    pub oauth_key_file: std::path::PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +109,15 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     // The admin socket reads Odoo's lists as the demo's admin user.
     let service_key = keys.get("admin").and_then(|k| k.as_str()).and_then(|k| ApiKey::parse(k).ok());
     let socket = crate::admin_socket::server::AdminSocket::bind(&options.admin_socket).map_err(DemoError::Failed)?;
-    let gateway = Gateway::new(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()));
+    let oauth = crate::oauth::OAuth::new(
+        admin.rooms().clone(),
+        crate::oauth::OAuthOptions {
+            public_url: None,
+            key_file: options.oauth_key_file.clone(),
+            fetch: Default::default(),
+        },
+    );
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()), oauth);
     let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
     let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await

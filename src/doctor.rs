@@ -10,7 +10,10 @@
 //! later), the clock (against Odoo's `Date` header), TLS (the files load as a
 //! pair, the key is not readable by others), exposure (the listener the
 //! running daemon reports, else the configured one: non-loopback without TLS
-//! or a proxy), and Require Credential (a warning while it is off).
+//! or a proxy), Require Credential (a warning while it is off), and OAuth
+//! when it is on (an https `public_url`, the sealing key file, the metadata
+//! reachable at the public URL with a certificate the assistants accept and
+//! the right issuer, the clock against that server's `Date`).
 //!
 //! Permissions are read before the store is opened: opening it tightens the
 //! data directory's mode, which would hide the problem.
@@ -138,6 +141,7 @@ pub fn run(boot: Result<BootConfig, String>, open_api: ApiOpener<'_>) -> Vec<Fin
     if let Some(api) = &api {
         findings.push(require_credential(api));
     }
+    findings.push(oauth(&boot, api.as_ref()));
     findings
 }
 
@@ -450,6 +454,115 @@ fn exposure(boot: &BootConfig, running: Option<&GatewayUrls>) -> Finding {
         format!("{listen} ({whose}) is reachable from the network over plain HTTP: API keys would travel in clear"),
         "configure [tls] cert and key, or listen on 127.0.0.1 behind nginx / Caddy (see the README)",
     )
+}
+
+/// OAuth for remote connectors: when it is on, the whole chain an
+/// assistant walks, from the public name to the sealing key.
+fn oauth(boot: &BootConfig, api: Option<&AdminClient>) -> Finding {
+    let enabled = api
+        .and_then(|api| api.call(ShowSettings {}).ok())
+        .and_then(|shown| shown.settings.into_iter().find(|s| s.key == "oauth_enabled"))
+        .is_some_and(|s| s.value == Scalar::Bool(true));
+    if !enabled {
+        return Finding::ok("oauth", "off (remote connectors that need OAuth cannot connect; API keys work)");
+    }
+    let Some(public) = &boot.public_url else {
+        return Finding::fail(
+            "oauth",
+            "oauth_enabled is on but public_url is not set: assistants need the https:// name Alpenglow is reached at",
+            "set public_url = \"https://alpenglow.example.com\" in the config file (behind Caddy or nginx, see the README), then restart",
+        );
+    };
+    if let Some(problem) = crate::config::settings::oauth_base_problem(public) {
+        return Finding::fail(
+            "oauth",
+            problem,
+            "serve Alpenglow under an https:// name (README: behind a public HTTPS name) and set public_url to it",
+        );
+    }
+    let key_file = boot.oauth_key_path();
+    let key_note = match crate::oauth::vault::key_file_state(&key_file) {
+        crate::oauth::vault::KeyFileState::Ok => format!("key file {}", key_file.display()),
+        crate::oauth::vault::KeyFileState::Problem(problem) => {
+            return Finding::fail(
+                "oauth",
+                problem,
+                format!("chmod 600 {}, owned by the alpenglow user", key_file.display()),
+            );
+        }
+        crate::oauth::vault::KeyFileState::Missing => {
+            let parent = key_file.parent().unwrap_or(Path::new("."));
+            let writable = parent.is_dir() && tempfile_probe(parent);
+            if !writable {
+                return Finding::fail(
+                    "oauth",
+                    format!("the OAuth key file {} does not exist and cannot be made there", key_file.display()),
+                    "openssl rand -hex 32 > /etc/alpenglow/oauth_key; chmod 600 /etc/alpenglow/oauth_key; then LoadCredential=oauth_key:/etc/alpenglow/oauth_key in the unit (or oauth_key_file in the config)",
+                );
+            }
+            format!("key file {} made on the first sign-in", key_file.display())
+        }
+    };
+    let mut config = crate::upstream::TransportConfig::new(public.as_str());
+    config.connect_timeout = Duration::from_secs(3);
+    config.request_timeout = Duration::from_secs(5);
+    let fetched =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string()).and_then(
+            |runtime| {
+                runtime.block_on(async {
+                    let transport = crate::upstream::Transport::new(&config).map_err(|e| e.to_string())?;
+                    transport.get("/.well-known/oauth-authorization-server").await.map_err(|e| e.to_string())
+                })
+            },
+        );
+    let reply = match fetched {
+        Ok(reply) => reply,
+        Err(e) => {
+            return Finding::fail(
+                "oauth",
+                format!("the OAuth metadata is not reachable at {public}: {e}"),
+                "check that the name resolves, the proxy forwards /.well-known/ and /alpenglow/ to Alpenglow, and its certificate is valid for that name",
+            );
+        }
+    };
+    let issuer = serde_json::from_slice::<Value>(&reply.body).ok().and_then(|m| m["issuer"].as_str().map(String::from));
+    if reply.status != 200 || issuer.as_deref() != Some(public.as_str()) {
+        return Finding::fail(
+            "oauth",
+            format!(
+                "{public}/.well-known/oauth-authorization-server answered HTTP {} with issuer {issuer:?}, not this Alpenglow's metadata",
+                reply.status
+            ),
+            "point the proxy for that name at this Alpenglow (all paths), and make sure the daemon runs with this config",
+        );
+    }
+    let skew = reply
+        .headers
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|d| time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok())
+        .map(|theirs| (time::OffsetDateTime::now_utc() - theirs).abs());
+    if let Some(skew) = skew
+        && skew > MAX_SKEW
+    {
+        return Finding::warn(
+            "oauth",
+            format!(
+                "the server at {public} is {} s away from this host's clock: token expiry depends on it",
+                skew.whole_seconds()
+            ),
+            "synchronise the clocks (timedatectl set-ntp true)",
+        );
+    }
+    Finding::ok("oauth", format!("on: metadata served at {public} with the right issuer; {key_note}"))
+}
+
+/// Whether a file can be made in `dir` (made and removed at once).
+fn tempfile_probe(dir: &Path) -> bool {
+    let probe = dir.join(format!(".alpenglow-doctor-{}", std::process::id()));
+    let made = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    made
 }
 
 /// While Require Credential is off, a key with no credential proceeds

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
+pub mod oauth;
 pub mod ops;
 pub mod policy;
 pub mod rooms;

@@ -57,7 +57,16 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let dir = admin.store().dir().display().to_string();
     let socket =
         AdminSocket::bind(&SocketOptions { path: boot.admin_socket.clone(), group: boot.admin_socket_group.clone() })?;
-    let state = FaceState { gateway: Gateway::new(admin.rooms().clone(), UpstreamSlot::default()), live: live.clone() };
+    let oauth = crate::oauth::OAuth::new(
+        admin.rooms().clone(),
+        crate::oauth::OAuthOptions {
+            public_url: boot.public_url.clone(),
+            key_file: boot.oauth_key_path(),
+            fetch: Default::default(),
+        },
+    );
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::default(), oauth.clone());
+    let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // What the dashboard shows and puts in the Claude Desktop config: the
@@ -70,6 +79,16 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH), addr, boot.tls.is_some());
     let admin_task = tokio::spawn(socket.serve(context));
     let timers = crate::jobs::start(admin.rooms());
+    if let Ok(settings) = admin.settings()
+        && settings.oauth.enabled
+    {
+        match oauth.inactive_reason(&settings) {
+            Some(why) => tracing::error!("oauth_enabled is on but OAuth is not served: {why}"),
+            None => {
+                tracing::info!(issuer = %oauth.issuer(), key_file = %oauth.vault().path().display(), "OAuth for remote connectors is on")
+            }
+        }
+    }
     let scheme = if boot.tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,
@@ -137,6 +156,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.admin_socket_group != new.admin_socket_group, "admin_socket_group", false);
     check(old.log_format != new.log_format, "log_format", false);
     check(old.public_url != new.public_url, "public_url", false);
+    check(old.oauth_key_file != new.oauth_key_file, "oauth_key_file", false);
     check(old.odoo != new.odoo, "[odoo]", false);
     plan
 }

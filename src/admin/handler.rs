@@ -132,6 +132,20 @@ pub async fn dispatch(ctx: &AdminContext, request: Request) -> ApiResult<Value> 
         Request::RunJob(call) => {
             encode::<api::RunJob>(admin.run_job(&call.name).map(|r| views::job_report(&r)).map_err(ApiError::from))
         }
+        Request::ListOAuthClients(_) => encode::<api::ListOAuthClients>(admin.oauth_clients().map_err(ApiError::from)),
+        Request::ListGrants(call) => {
+            encode::<api::ListGrants>(admin.oauth_grants(call.credential, call.all).map_err(ApiError::from))
+        }
+        Request::RevokeGrant(call) => {
+            encode::<api::RevokeGrant>(admin.revoke_grant(call.id).await.map_err(ApiError::from))
+        }
+        Request::ListSignups(_) => encode::<api::ListSignups>(admin.oauth_signups().map_err(ApiError::from)),
+        Request::ApproveSignup(call) => {
+            encode::<api::ApproveSignup>(admin.decide_signup(call.id, true).await.map_err(ApiError::from))
+        }
+        Request::RefuseSignup(call) => {
+            encode::<api::RefuseSignup>(admin.decide_signup(call.id, false).await.map_err(ApiError::from))
+        }
         Request::BackupConfig(call) => {
             let catalog = ctx.admin.catalog().clone();
             let with_audit = call.with_audit;

@@ -11,6 +11,7 @@
 
 pub mod api;
 mod handler;
+pub mod oauth;
 mod odoo;
 mod patch;
 pub mod traffic;
@@ -56,6 +57,9 @@ pub struct AdminService {
     /// The store's rooms (the configuration's read side and its change lock,
     /// rate windows, audit log, sessions), shared with the gateway and the timers.
     rooms: Rooms,
+    /// Where clients reach this gateway (the boot config's `public_url`, else
+    /// the listen address), when known: turning OAuth on needs it https.
+    public_base: Option<String>,
 }
 
 impl AdminService {
@@ -66,7 +70,19 @@ impl AdminService {
 
     /// The admin service over rooms shared with others.
     pub fn over(rooms: Rooms) -> AdminService {
-        AdminService { rooms }
+        AdminService { rooms, public_base: None }
+    }
+
+    /// Tells the service where clients reach the gateway, so `oauth_enabled`
+    /// is refused while that address cannot be an OAuth issuer.
+    pub fn with_public_base(mut self, base_url: String) -> AdminService {
+        self.public_base = Some(base_url);
+        self
+    }
+
+    /// Where clients reach the gateway, when the boot config said.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_base.as_deref()
     }
 
     /// Excludes configuration changes while it is held.
@@ -110,6 +126,12 @@ impl AdminService {
         let _guard = self.config_guard();
         let spec = settings::spec(key).map_err(|e| AdminError::Invalid(e.0))?;
         let value = spec.parse(input).map_err(|e| AdminError::Invalid(e.0))?;
+        if spec.key == "oauth_enabled"
+            && value == SettingValue::Bool(true)
+            && let Some(problem) = self.public_base.as_deref().and_then(settings::oauth_base_problem)
+        {
+            return Err(AdminError::Invalid(format!("oauth_enabled cannot be turned on: {problem}")));
+        }
         self.store().table::<StoredSetting>()?.insert(spec.key, &StoredSetting(value.clone()))?;
         self.store().flush()?;
         Ok(value)
@@ -250,32 +272,12 @@ impl AdminService {
 
     /// Creates a credential; the key is kept only as an argon2id hash.
     pub fn create_credential(&self, draft: CredentialDraft) -> AdminResult<Credential> {
-        let _guard = self.config_guard();
-        let today = OffsetDateTime::now_utc().date();
-        let draft = draft.validate(today).map_err(|e| AdminError::Invalid(e.0))?;
-        let table = self.store().table::<Credential>()?;
-        // A revoked credential frees its key, as the message promises.
-        if self.credential_for_key(&draft.key)?.is_some_and(|c| c.revoked_at.is_none()) {
-            return Err(AdminError::Conflict("this API key already has a credential; revoke that one first".into()));
-        }
-        let id = self.store().next_id()?;
-        let credential = Credential {
-            id,
-            label: draft.label,
-            user_id: draft.user_id,
-            login: draft.login,
-            scope: draft.scope,
-            expires_on: draft.expires_on,
-            company_id: draft.company_id,
-            created_at: OffsetDateTime::now_utc(),
-            revoked_at: None,
-            key_prefix: draft.key.prefix().to_string(),
-            key_hash: draft.key.hash(),
-        };
-        table.insert(&id, &credential)?;
-        self.catalog().index_credential(&credential.key_prefix, id)?;
-        self.store().flush()?;
-        Ok(credential)
+        use crate::config::catalog::CredentialRefused;
+        self.catalog().create_credential(draft).map_err(|e| match e {
+            CredentialRefused::Invalid(m) => AdminError::Invalid(m),
+            CredentialRefused::Conflict(m) => AdminError::Conflict(m),
+            CredentialRefused::Store(e) => AdminError::Store(e),
+        })
     }
 
     /// Revokes a credential, permanently. Revoking twice is refused so that
@@ -294,6 +296,8 @@ impl AdminService {
             })?
             .ok_or_else(|| AdminError::NotFound(format!("no credential with id {id}")))?;
         self.store().flush()?;
+        // Its OAuth grants go too, with the Odoo keys they kept.
+        crate::oauth::Grants::new(self.store().clone()).revoke_for_credential(id, "its credential was revoked")?;
         Ok(revoked)
     }
 
@@ -312,5 +316,27 @@ fn company_phrase(company_id: Option<u32>) -> String {
     match company_id {
         Some(c) => format!("for company {c}"),
         None => "for all companies".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_is_switched_on_only_behind_https_or_on_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let plain =
+            AdminService::new(store.clone(), Default::default()).with_public_base("http://10.0.0.5:8765".into());
+        let refused = plain.set_setting("oauth_enabled", "on").unwrap_err().to_string();
+        assert!(refused.contains("https"), "{refused}");
+        assert!(!plain.settings().unwrap().oauth.enabled, "nothing stored");
+        assert!(plain.set_setting("oauth_enabled", "off").is_ok());
+        let https = AdminService::new(store.clone(), Default::default())
+            .with_public_base("https://alpenglow.example.com".into());
+        assert!(https.set_setting("oauth_enabled", "on").is_ok());
+        let loopback = AdminService::new(store, Default::default()).with_public_base("http://127.0.0.1:8765".into());
+        assert!(loopback.set_setting("oauth_enabled", "on").is_ok());
     }
 }

@@ -37,7 +37,9 @@ pub const FORMAT: u64 = 2;
 
 /// The configuration: settings, resources and their model index,
 /// credentials (argon2 hashes and prefixes), their prefix index and usage,
-/// and `meta` (the id counter, so restored ids are never handed out again).
+/// the OAuth clients registered by DCR (their ids are stored by the
+/// assistants) and the sign-up requests admins decide on, and `meta` (the
+/// id counter, so restored ids are never handed out again).
 pub const CONFIG_TREES: &[&str] = &[
     "settings",
     "resources",
@@ -45,8 +47,14 @@ pub const CONFIG_TREES: &[&str] = &[
     "credentials",
     "credentials_by_prefix",
     "credential_usage",
+    "oauth_clients",
+    "oauth_signups",
     "meta",
 ];
+
+/// Configuration trees newer than the backup format: a file written before
+/// they existed has none, and restores them empty.
+pub const LATER_TREES: &[&str] = &["oauth_clients", "oauth_signups"];
 
 /// The audit log and its indexes (key `prefix ++ be(entry id)`), in the
 /// order a backup reads them.
@@ -54,8 +62,19 @@ pub const AUDIT_TREE: &str = "audit";
 pub const AUDIT_INDEXES: &[&str] = &["audit_by_credential", "audit_by_model"];
 
 /// What is deliberately left out: live state that a restore must not bring
-/// back (sessions, rate windows, login failures of the lockout).
-pub const NOT_BACKED_UP: &[&str] = &["sessions", "sessions_by_stream", "rate_windows", "login_failures"];
+/// back (sessions, rate windows, login failures of the lockout), and the
+/// OAuth grants, codes and tokens: a grant's sealed Odoo key opens only with
+/// the key file, which a backup never holds, so after a restore people
+/// connect their assistants again.
+pub const NOT_BACKED_UP: &[&str] = &[
+    "sessions",
+    "sessions_by_stream",
+    "rate_windows",
+    "login_failures",
+    "oauth_grants",
+    "oauth_codes",
+    "oauth_tokens",
+];
 
 /// Entries per page of `backup.audit_page` and per chunk line: a page of
 /// audit entries is a few hundred kilobytes of JSON.

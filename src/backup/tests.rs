@@ -73,6 +73,13 @@ fn every_tree_is_either_backed_up_or_deliberately_left_out() {
     let admin = admin_in(&dir.path().join("data"));
     populate(&admin, 1);
     admin.sessions_list(true).unwrap();
+    // Every OAuth table, as a server with connectors has them.
+    let store = admin.store();
+    store.table::<crate::oauth::records::RegisteredClient>().unwrap();
+    store.table::<crate::oauth::records::Grant>().unwrap();
+    store.table::<crate::oauth::records::AuthCode>().unwrap();
+    store.table::<crate::oauth::records::IssuedToken>().unwrap();
+    store.table::<crate::oauth::records::Signup>().unwrap();
     for name in admin.store().tree_names() {
         let known = CONFIG_TREES.contains(&name.as_str())
             || name == AUDIT_TREE
@@ -262,4 +269,30 @@ fn a_newer_format_and_a_foreign_file_are_refused_clearly() {
     assert!(e.contains("not an Alpenglow backup"), "{e}");
     let e = refused("name,value\nx,1\n");
     assert!(e.contains("not an Alpenglow backup (not JSON"), "{e}");
+}
+
+#[test]
+fn a_backup_written_before_the_oauth_tables_still_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = admin_in(&dir.path().join("data"));
+    populate(&admin, 0);
+    let path = dir.path().join("old.jsonl");
+    write_backup(&admin, false, PAGE, &path);
+    // What the release before them wrote: no chunk and no count for them.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    lines.retain(|l| !LATER_TREES.contains(&l["tree"].as_str().unwrap_or_default()));
+    let closing = lines.last_mut().unwrap();
+    for tree in LATER_TREES {
+        closing["counts"].as_object_mut().unwrap().remove(*tree);
+    }
+    let old: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, old).unwrap();
+    let trees = std::cell::RefCell::new(Vec::new());
+    file::read(std::io::BufReader::new(std::fs::File::open(&path).unwrap()), |tree, _| {
+        trees.borrow_mut().push(tree.to_string());
+        Ok(())
+    })
+    .unwrap();
+    assert!(trees.borrow().contains(&"credentials".to_string()));
 }

@@ -8,6 +8,7 @@
 
 mod admin_cmds;
 mod backup_cmds;
+mod oauth_cmds;
 mod output;
 mod traffic_cmds;
 
@@ -68,6 +69,9 @@ pub enum Command {
     /// List, create or revoke credentials.
     #[command(subcommand)]
     Credentials(admin_cmds::CredentialsCommand),
+    /// Remote connectors (OAuth): registered clients, grants, sign-ups.
+    #[command(subcommand)]
+    Oauth(oauth_cmds::OAuthCommand),
     /// Search, follow or export the audit log.
     #[command(subcommand)]
     Audit(traffic_cmds::AuditCommand),
@@ -237,6 +241,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Settings(cmd) => admin_cmds::settings(&api("alpenglow settings")?, cmd, json),
         Command::Resources(cmd) => admin_cmds::resources(&api("alpenglow resources")?, cmd, json),
         Command::Credentials(cmd) => admin_cmds::credentials(&api("alpenglow credentials")?, cmd, json),
+        Command::Oauth(cmd) => oauth_cmds::oauth(&api("alpenglow oauth")?, cmd, json),
         Command::Audit(cmd) => traffic_cmds::audit(&api("alpenglow audit")?, cmd, json),
         Command::Sessions(cmd) => traffic_cmds::sessions(&api("alpenglow sessions")?, cmd, json),
         Command::Jobs(cmd) => traffic_cmds::jobs(&api("alpenglow jobs")?, cmd, json),
@@ -306,7 +311,9 @@ fn doctor(boot: Result<BootConfig, String>, json: bool) -> Result<(), CliError> 
 /// directory is made if it does not exist.
 fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError> {
     let store = Store::open_for(&boot.data_dir, purpose).map_err(|e| CliError::Failed(e.to_string()))?;
-    Ok(AdminService::new(store, boot.odoo.clone()))
+    let scheme = if boot.tls.is_some() { "https" } else { "http" };
+    let public_base = boot.public_url.clone().unwrap_or_else(|| format!("{scheme}://{}", boot.listen));
+    Ok(AdminService::new(store, boot.odoo.clone()).with_public_base(public_base))
 }
 
 /// The admin service for the admin commands when no daemon answers: over an
@@ -402,7 +409,9 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
     boot.data_dir = demo_dir;
     let _log = start_logging(&boot)?;
     let admin = open_admin(&boot, "alpenglow demo")?;
+    let oauth_key_file = boot.oauth_key_file.clone().unwrap_or_else(|| boot.data_dir.join("oauth-demo.key"));
     let options = crate::demo::DemoOptions {
+        oauth_key_file,
         listen: args.listen,
         json,
         allow_remote: args.allow_remote,

@@ -62,6 +62,8 @@ struct FileConfig {
     metrics_token: Option<String>,
     /// The URL clients reach Alpenglow at, when a proxy stands in front.
     public_url: Option<String>,
+    /// The key that seals people's Odoo keys kept for OAuth grants.
+    oauth_key_file: Option<PathBuf>,
     #[serde(default)]
     tls: TlsFiles,
     #[serde(default)]
@@ -96,6 +98,9 @@ pub struct BootConfig {
     /// What clients are told to connect to (`https://alpenglow.example.com`,
     /// no trailing slash); none: the listener's own address.
     pub public_url: Option<String>,
+    /// Where the key sealing people's Odoo keys (OAuth grants) is kept: see
+    /// [`BootConfig::oauth_key_source`].
+    pub oauth_key_file: Option<PathBuf>,
     pub tls: Option<TlsPaths>,
     /// The listener's timeouts and connection cap (`[http]`).
     pub http: super::HttpLimits,
@@ -167,6 +172,7 @@ impl std::fmt::Debug for BootConfig {
             .field("allowed_origins", &self.allowed_origins)
             .field("metrics_token", &format_args!("{}", redacted(&self.metrics_token)))
             .field("public_url", &self.public_url)
+            .field("oauth_key_file", &self.oauth_key_file)
             .field("tls", &self.tls)
             .field("http", &self.http)
             .field("odoo", &self.odoo)
@@ -288,6 +294,20 @@ impl BootConfig {
             .map(|u| public_url(&u))
             .transpose()?;
 
+        // The OAuth sealing key: the file named, else a systemd credential
+        // (`LoadCredential=oauth_key:/etc/alpenglow/oauth_key`), else a file
+        // beside the data directory, made on first use: never inside the
+        // store or its backups.
+        let oauth_key_file = match env("ALPENGLOW_OAUTH_KEY_FILE").map(PathBuf::from).or(file.oauth_key_file) {
+            Some(path) if path.is_relative() => {
+                return Err(BootError(format!("oauth_key_file {} must be an absolute path", path.display())));
+            }
+            Some(path) => Some(path),
+            None => env("CREDENTIALS_DIRECTORY")
+                .map(|dir| Path::new(&dir).join(OAUTH_KEY_CREDENTIAL))
+                .filter(|path| path.exists()),
+        };
+
         let mut odoo = file.odoo;
         if let Some(url) = env("ALPENGLOW_ODOO_URL") {
             odoo.url = Some(url);
@@ -324,6 +344,7 @@ impl BootConfig {
             allowed_origins: file.allowed_origins,
             metrics_token,
             public_url,
+            oauth_key_file,
             tls,
             http: file.http,
             odoo,
@@ -331,7 +352,27 @@ impl BootConfig {
             packaged,
         })
     }
+
+    /// The file holding the key that seals people's Odoo keys for OAuth:
+    /// `oauth_key_file` or the systemd credential when given, else
+    /// `<data dir>.oauth-key` beside the data directory (outside the store,
+    /// so a copy of the database or a backup does not carry it).
+    pub fn oauth_key_path(&self) -> PathBuf {
+        match &self.oauth_key_file {
+            Some(path) => path.clone(),
+            None => sibling_key_file(&self.data_dir),
+        }
+    }
 }
+
+/// `<dir>.oauth-key`: the default place of the OAuth sealing key.
+pub fn sibling_key_file(data_dir: &Path) -> PathBuf {
+    let name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "alpenglow".into());
+    data_dir.with_file_name(format!("{name}.oauth-key"))
+}
+
+/// The systemd credential name of the OAuth sealing key.
+pub const OAUTH_KEY_CREDENTIAL: &str = "oauth_key";
 
 /// Checks a public URL and drops its trailing slash: an http(s) origin with
 /// an optional path prefix, the base the MCP path is appended to.

@@ -7,7 +7,7 @@
 
 use super::boot::OdooDefaults;
 use super::settings::SPECS;
-use super::{ApiKey, Credential, Resource, SettingSpec, SettingValue, Settings, StoredSetting, Usage};
+use super::{ApiKey, Credential, CredentialDraft, Resource, SettingSpec, SettingValue, Settings, StoredSetting, Usage};
 use crate::store::{Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -173,6 +173,39 @@ impl Catalog {
         Ok(false)
     }
 
+    /// Creates a credential under the change lock; the key is kept only as
+    /// an argon2id hash. The admin service and an OAuth sign-up both make
+    /// credentials through here, so the rules are the same.
+    pub fn create_credential(&self, draft: CredentialDraft) -> Result<Credential, CredentialRefused> {
+        let _guard = self.change_guard();
+        let now = OffsetDateTime::now_utc();
+        let draft = draft.validate(now.date()).map_err(|e| CredentialRefused::Invalid(e.0))?;
+        // A revoked credential frees its key, as the message promises.
+        if self.credential_for_key(&draft.key)?.is_some_and(|c| c.revoked_at.is_none()) {
+            return Err(CredentialRefused::Conflict(
+                "this API key already has a credential; revoke that one first".into(),
+            ));
+        }
+        let id = self.store.next_id()?;
+        let credential = Credential {
+            id,
+            label: draft.label,
+            user_id: draft.user_id,
+            login: draft.login,
+            scope: draft.scope,
+            expires_on: draft.expires_on,
+            company_id: draft.company_id,
+            created_at: now,
+            revoked_at: None,
+            key_prefix: draft.key.prefix().to_string(),
+            key_hash: draft.key.hash(),
+        };
+        self.store.table::<Credential>()?.insert(&id, &credential)?;
+        self.index_credential(&credential.key_prefix, id)?;
+        self.store.flush()?;
+        Ok(credential)
+    }
+
     /// Indexes a new credential under its key's non-secret prefix.
     pub fn index_credential(&self, prefix: &str, id: u64) -> Result<(), StoreError> {
         self.store.table::<PrefixEntry>()?.insert(&prefix_key(prefix, id), &PrefixEntry)
@@ -201,6 +234,19 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+/// Why a credential was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialRefused {
+    /// The draft is wrong; the message says what is allowed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The key already has a credential.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Today's date in UTC, the calendar credentials expire by.

@@ -25,6 +25,8 @@ pub enum TextRule {
     DatabaseName,
     /// An absolute file path, or empty.
     AbsolutePath,
+    /// Host names (or IP addresses), separated by commas or spaces; empty for none.
+    HostList,
 }
 
 /// One setting: key, label, kind, default, help.
@@ -231,7 +233,54 @@ pub const SPECS: &[SettingSpec] = &[
         default: "",
         help: "PEM file of a private CA to trust for Odoo's TLS certificate (empty: system roots).",
     },
+    SettingSpec {
+        key: "oauth_enabled",
+        label: "OAuth for Remote Connectors",
+        kind: SettingKind::Bool,
+        default: "off",
+        help: "Serve an OAuth 2.1 authorization server so claude.ai, ChatGPT, VS Code and Cursor can connect with a URL; each person signs in with their own Odoo API key. Needs public_url to be https:// (loopback addresses excepted, for tests). API keys keep working.",
+    },
+    SettingSpec {
+        key: "oauth_client_hosts",
+        label: "OAuth Client Metadata Hosts",
+        kind: SettingKind::Text(TextRule::HostList),
+        default: DEFAULT_OAUTH_CLIENT_HOSTS,
+        help: "Hosts whose client metadata documents (an https:// client_id) Alpenglow may fetch; a host also covers its subdomains. Clients from other hosts must register (DCR). Empty: fetch none.",
+    },
+    SettingSpec {
+        key: "oauth_signup_scope",
+        label: "OAuth Sign-up Scope",
+        kind: SettingKind::Choice(&["read-only", "full"]),
+        default: "read-only",
+        help: "Scope of the credential made for a person who signs in over OAuth and has none yet.",
+    },
+    SettingSpec {
+        key: "oauth_signup_company",
+        label: "OAuth Sign-up Company",
+        kind: SettingKind::Integer { min: 0, max: 2_147_483_647 },
+        default: "0",
+        help: "Company id of the credential made at an OAuth sign-up (0: all the person's companies).",
+    },
+    SettingSpec {
+        key: "oauth_signup_expiry_days",
+        label: "OAuth Sign-up Expiry (days)",
+        kind: SettingKind::Integer { min: 0, max: 3_650 },
+        default: "0",
+        help: "The credential made at an OAuth sign-up expires this many days later (0: never).",
+    },
+    SettingSpec {
+        key: "oauth_signup_approval",
+        label: "OAuth Sign-up Needs Approval",
+        kind: SettingKind::Bool,
+        default: "on",
+        help: "A person without a credential who signs in over OAuth waits until an admin approves (alpenglow oauth approve ID); then they connect again. Off: a credential is made at once with the sign-up defaults above.",
+    },
 ];
+
+/// The assistants' own hosts: where claude.ai, ChatGPT, VS Code and Cursor
+/// publish their client metadata documents.
+pub const DEFAULT_OAUTH_CLIENT_HOSTS: &str =
+    "claude.ai, claude.com, anthropic.com, chatgpt.com, openai.com, vscode.dev, github.com, cursor.com, cursor.sh";
 
 /// Why an admin's setting input was refused. The message names the setting
 /// and what it accepts.
@@ -271,6 +320,9 @@ impl SettingSpec {
                 "a database name (letters, digits, '_', '-', '.'), or empty".into()
             }
             SettingKind::Text(TextRule::AbsolutePath) => "an absolute file path, or empty".into(),
+            SettingKind::Text(TextRule::HostList) => {
+                "host names separated by commas (e.g. claude.ai, chatgpt.com), or empty".into()
+            }
         }
     }
 
@@ -292,6 +344,10 @@ impl SettingSpec {
                 let lowered = trimmed.to_ascii_lowercase();
                 options.iter().find(|o| **o == lowered).map(|o| SettingValue::Text(o.to_string())).ok_or_else(refuse)
             }
+            SettingKind::Text(TextRule::HostList) => match host_list(trimmed) {
+                Some(hosts) => Ok(SettingValue::Text(hosts.join(", "))),
+                None => Err(refuse()),
+            },
             SettingKind::Text(rule) => {
                 if trimmed.is_empty() || text_ok(rule, trimmed) {
                     Ok(SettingValue::Text(trimmed.to_string()))
@@ -320,6 +376,56 @@ pub(crate) fn http_url_problem(text: &str) -> Option<&'static str> {
     None
 }
 
+/// A host list, lower-cased and de-duplicated in order; None when an entry
+/// is not a host name or IP address (no scheme, port, path or wildcard).
+pub fn host_list(text: &str) -> Option<Vec<String>> {
+    let mut hosts: Vec<String> = Vec::new();
+    for entry in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|e| !e.is_empty()) {
+        let host = entry.trim_end_matches('.').to_ascii_lowercase();
+        let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+        let is_name = host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !is_ip && !is_name {
+            return None;
+        }
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    Some(hosts)
+}
+
+/// Why a public base URL cannot be an OAuth issuer, if it cannot: OAuth
+/// needs `https://` (plain `http://` only on a loopback address, for tests)
+/// and an origin without a path, where the well-known documents live.
+pub fn oauth_base_problem(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.trim_end_matches('/');
+    if authority.contains('/') {
+        return Some(format!(
+            "public_url {url} has a path; OAuth needs Alpenglow at the root of its own name (e.g. https://alpenglow.example.com), where /.well-known/ documents are found"
+        ));
+    }
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, port)| if port.chars().all(|c| c.is_ascii_digit()) { host } else { authority });
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" => None,
+        "http" if loopback => None,
+        _ => Some(format!(
+            "OAuth needs an https:// public_url (assistants refuse plain http); {url} is not. Put Alpenglow behind an HTTPS name and set public_url in the config file"
+        )),
+    }
+}
+
 fn text_ok(rule: TextRule, text: &str) -> bool {
     match rule {
         TextRule::HttpUrl => http_url_problem(text).is_none(),
@@ -327,6 +433,7 @@ fn text_ok(rule: TextRule, text: &str) -> bool {
             text.len() <= 63 && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         }
         TextRule::AbsolutePath => text.starts_with('/') && !text.contains('\0'),
+        TextRule::HostList => host_list(text).is_some(),
     }
 }
 
@@ -364,6 +471,21 @@ pub struct OdooConnection {
     pub ca_file: String,
 }
 
+/// The OAuth settings: the switch, the client metadata hosts and the
+/// defaults of a credential made at an OAuth sign-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthSettings {
+    pub enabled: bool,
+    pub client_hosts: Vec<String>,
+    /// True: sign-ups get a read-only credential.
+    pub signup_read_only: bool,
+    /// None: all the person's companies.
+    pub signup_company: Option<u32>,
+    /// None: never expires.
+    pub signup_expiry_days: Option<u32>,
+    pub signup_approval: bool,
+}
+
 /// The effective settings, typed. Built only by [`Settings::from_values`] so
 /// every field has passed its spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -386,6 +508,7 @@ pub struct Settings {
     pub require_credential: bool,
     pub session_timeout_minutes: u32,
     pub odoo: OdooConnection,
+    pub oauth: OAuthSettings,
 }
 
 impl Default for Settings {
@@ -435,6 +558,14 @@ impl Settings {
                 connect_timeout_seconds: number("odoo_connect_timeout_seconds"),
                 request_timeout_seconds: number("odoo_request_timeout_seconds"),
                 ca_file: text("odoo_ca_file"),
+            },
+            oauth: OAuthSettings {
+                enabled: flag("oauth_enabled"),
+                client_hosts: host_list(&text("oauth_client_hosts")).unwrap_or_default(),
+                signup_read_only: text("oauth_signup_scope") != "full",
+                signup_company: Some(number("oauth_signup_company")).filter(|c| *c > 0),
+                signup_expiry_days: Some(number("oauth_signup_expiry_days")).filter(|d| *d > 0),
+                signup_approval: flag("oauth_signup_approval"),
             },
         }
     }
@@ -526,6 +657,32 @@ mod tests {
             assert!(spec(key).unwrap().parse(bad).is_err(), "{key}={bad}");
         }
         assert!(spec("nope").unwrap_err().0.contains("known settings: enable_mcp"));
+    }
+
+    #[test]
+    fn oauth_settings_and_their_rules() {
+        let s = Settings::default();
+        assert!(!s.oauth.enabled, "OAuth is off by default");
+        assert!(s.oauth.client_hosts.contains(&"claude.ai".to_string()));
+        assert!(s.oauth.client_hosts.contains(&"chatgpt.com".to_string()));
+        assert!(s.oauth.signup_read_only && s.oauth.signup_approval);
+        assert_eq!((s.oauth.signup_company, s.oauth.signup_expiry_days), (None, None));
+        let hosts = spec("oauth_client_hosts").unwrap();
+        assert_eq!(
+            hosts.parse("Claude.ai,  127.0.0.1 claude.ai"),
+            Ok(SettingValue::Text("claude.ai, 127.0.0.1".into()))
+        );
+        assert_eq!(hosts.parse(""), Ok(SettingValue::Text(String::new())));
+        for bad in ["https://claude.ai", "claude.ai:443", "*.claude.ai", "claude.ai/x", "-bad.example"] {
+            assert!(hosts.parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(oauth_base_problem("https://alpenglow.example.com"), None);
+        assert_eq!(oauth_base_problem("http://127.0.0.1:8765"), None);
+        assert_eq!(oauth_base_problem("http://[::1]:8765"), None);
+        assert_eq!(oauth_base_problem("http://localhost:8765"), None);
+        assert!(oauth_base_problem("http://alpenglow.example.com").unwrap().contains("https"));
+        assert!(oauth_base_problem("http://10.0.0.5:8765").is_some());
+        assert!(oauth_base_problem("https://example.com/alpenglow").unwrap().contains("path"));
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub fn context(face: crate::gateway::Face, parts: &hyper::http::request::Parts, 
 pub fn status_of(error: &OpError) -> StatusCode {
     match error {
         OpError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        OpError::Disabled | OpError::Denied(_) => StatusCode::FORBIDDEN,
+        OpError::Disabled | OpError::Denied(_) | OpError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
         OpError::NotFound(_) | OpError::UnknownOperation(_) => StatusCode::NOT_FOUND,
         OpError::Invalid(_) | OpError::OdooRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -125,6 +125,10 @@ pub fn refusal_headers(error: &OpError, key_sent: bool) -> Vec<(&'static str, St
         }
         OpError::RateLimited { retry_after_secs, reset_at, .. } => {
             vec![("retry-after", retry_after_secs.to_string()), ("x-ratelimit-reset", reset_at.to_string())]
+        }
+        // RFC 6750 §3.1; the MCP endpoint adds `resource_metadata`.
+        OpError::InsufficientScope { scope } => {
+            vec![("www-authenticate", format!(r#"Bearer error="insufficient_scope", scope="{scope}""#))]
         }
         _ => Vec::new(),
     }

@@ -56,7 +56,9 @@ pub async fn handle(state: &FaceState, parts: &Parts, call: DirectCall, ip: IpAd
         Ok(result) => http::json(StatusCode::OK, json!({"jsonrpc": "2.0", "id": call.id, "result": result})),
         Err(error) => {
             let status = match &error {
-                OpError::Unauthenticated(_) | OpError::RateLimited { .. } => http::status_of(&error),
+                OpError::Unauthenticated(_) | OpError::RateLimited { .. } | OpError::InsufficientScope { .. } => {
+                    http::status_of(&error)
+                }
                 _ => StatusCode::OK,
             };
             let mut response = http::json(
@@ -77,7 +79,7 @@ fn code(error: &OpError) -> i64 {
     match error {
         OpError::Disabled => -32000,
         OpError::Unauthenticated(_) => -32001,
-        OpError::Denied(_) => -32002,
+        OpError::Denied(_) | OpError::InsufficientScope { .. } => -32002,
         OpError::NotFound(_) => -32003,
         OpError::Invalid(_) => -32602,
         OpError::UnknownOperation(_) => -32601,

@@ -15,6 +15,7 @@ mod http;
 mod jsonrpc;
 mod live;
 pub mod mcp;
+mod oauth;
 mod rest;
 pub mod tls;
 
@@ -100,7 +101,12 @@ impl Listener {
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
         let mcp = mcp::McpState::new(state.gateway.clone(), state.live.clone());
         let descriptor_room = conn::descriptor_room(state.live.current().http.max_connections);
-        Ok(Listener { listener, faces: Arc::new(Faces { state, mcp }), descriptor_room })
+        let listener = Listener { listener, faces: Arc::new(Faces { state, mcp }), descriptor_room };
+        // Without a configured public URL, OAuth's issuer is this address.
+        if let Some(oauth) = listener.faces.state.gateway.oauth() {
+            oauth.set_default_base(&listener.base_url()?);
+        }
+        Ok(listener)
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -285,8 +291,13 @@ async fn route(faces: Arc<Faces>, req: Request<Incoming>, peer: SocketAddr) -> R
         (Method::GET, "/metrics") => metrics(state, &network, &req),
         // Older clients select the database with a first `GET /web?db=`; answer it harmlessly.
         (Method::GET, "/web") => http::json(StatusCode::OK, json!({"status": "ok"})),
-        (_, MCP_PATH | "/mcp") => mcp_endpoint(&faces, req, ip).await,
+        (_, MCP_PATH | "/mcp") => {
+            let authorization_sent = req.headers().contains_key("authorization");
+            let response = mcp_endpoint(&faces, req, ip).await;
+            oauth::challenge(state, response, &path, authorization_sent)
+        }
         (_, p) if p.starts_with("/alpenglow/api/") => rest::handle(state, req, ip).await,
+        (_, p) if oauth::handles(p) => oauth::handle(state, req, ip).await,
         (method, p) => http::json(
             StatusCode::NOT_FOUND,
             json!({"error": {"code": "not_found", "message": format!("no route for {method} {p}")}}),

@@ -15,6 +15,7 @@ use super::{Grant, OpError, Principal, RequestContext, UpstreamSlot};
 use crate::config::catalog::{self, Catalog};
 use crate::config::{ApiKey, Credential, Scope, Settings};
 use crate::upstream::{OdooUser, UpstreamError};
+use crate::vocab::ScopeSet;
 use base64::Engine;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -95,18 +96,18 @@ pub struct AuthCache {
 impl AuthCache {
     /// A 128-bit keyed hash of the key: two SipHash instances with random
     /// per-process keys. The cache never holds the key itself.
-    fn slot(&self, key: &ApiKey) -> u128 {
+    pub(super) fn slot(&self, key: &ApiKey) -> u128 {
         let a = self.hasher.0.hash_one(key.expose()) as u128;
         let b = self.hasher.1.hash_one(key.expose()) as u128;
         (a << 64) | b
     }
 
-    fn get(&self, slot: u128) -> Option<(OdooUser, Option<u64>)> {
+    pub(super) fn get(&self, slot: u128) -> Option<(OdooUser, Option<u64>)> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.get(&slot).filter(|c| c.at.elapsed() < IDENTITY_TTL).map(|c| (c.user.clone(), c.credential_id))
     }
 
-    fn put(&self, slot: u128, user: OdooUser, credential_id: Option<u64>) {
+    pub(super) fn put(&self, slot: u128, user: OdooUser, credential_id: Option<u64>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() > 10_000 {
             entries.retain(|_, c| c.at.elapsed() < IDENTITY_TTL);
@@ -139,7 +140,14 @@ pub(super) async fn authenticate(
     cache: &AuthCache,
     settings: &Settings,
     ctx: &RequestContext,
+    oauth: Option<&crate::oauth::OAuth>,
 ) -> Result<Principal, OpError> {
+    // An OAuth access token (never an Odoo key: it has its own prefix).
+    if let Authorization::Bearer(token) = &ctx.authorization
+        && crate::oauth::is_access_token(token)
+    {
+        return super::oauth::authenticate_token(catalog, upstream, cache, settings, ctx, oauth, token).await;
+    }
     let (key_text, basic_login) = match &ctx.authorization {
         Authorization::Missing => {
             return Err(OpError::Unauthenticated(
@@ -248,6 +256,20 @@ pub(super) async fn authenticate(
         ));
     }
 
+    finish(catalog, ctx, user, chosen, key, None)
+}
+
+/// The caller, once its user and credential are known: counts the
+/// credential's use and settles the companies Odoo calls may touch.
+/// `token_scopes` is set for an OAuth access token.
+pub(super) fn finish(
+    catalog: &Catalog,
+    ctx: &RequestContext,
+    user: OdooUser,
+    chosen: Option<Credential>,
+    key: ApiKey,
+    token_scopes: Option<ScopeSet>,
+) -> Result<Principal, OpError> {
     if let Some(c) = &chosen {
         // Usage is bookkeeping: a failure to count must not refuse the caller.
         let _ = catalog.record_usage(c.id, ctx.client_ip);
@@ -266,7 +288,11 @@ pub(super) async fn authenticate(
         }
         None => (user.company_id, user.company_ids.clone()),
     };
-    Ok(Principal::new(user.uid, user.login, grant, home_company, company_ids, key))
+    let principal = Principal::new(user.uid, user.login, grant, home_company, company_ids, key);
+    Ok(match token_scopes {
+        Some(scopes) => principal.with_token_scopes(scopes),
+        None => principal,
+    })
 }
 
 /// Odoo cannot be asked who the key belongs to. A key that matched an

@@ -11,6 +11,7 @@
 
 mod auth;
 mod health;
+mod oauth;
 mod traffic;
 
 pub use crate::upstream::UpstreamSlot;
@@ -101,10 +102,22 @@ struct Inner {
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
     health: health::HealthCache,
+    /// The OAuth authorization server, when this gateway serves one.
+    oauth: Option<crate::oauth::OAuth>,
 }
 
 impl Gateway {
     pub fn new(rooms: Rooms, upstream: UpstreamSlot) -> Gateway {
+        Gateway::build(rooms, upstream, None)
+    }
+
+    /// A gateway that also accepts the access tokens of `oauth` (and serves
+    /// its endpoints through the faces).
+    pub fn with_oauth(rooms: Rooms, upstream: UpstreamSlot, oauth: crate::oauth::OAuth) -> Gateway {
+        Gateway::build(rooms, upstream, Some(oauth))
+    }
+
+    fn build(rooms: Rooms, upstream: UpstreamSlot, oauth: Option<crate::oauth::OAuth>) -> Gateway {
         Gateway {
             inner: Arc::new(Inner {
                 rooms,
@@ -112,6 +125,7 @@ impl Gateway {
                 auth: auth::AuthCache::default(),
                 schemas: Default::default(),
                 health: Default::default(),
+                oauth,
             }),
         }
     }
@@ -180,8 +194,15 @@ impl Gateway {
         let known = self.inner.auth.knows(&ctx.authorization);
         let attempt = traffic::admit_login(self, &settings, ctx, known)?;
         let ticket = if known { None } else { traffic::charge_ip(self, &settings, ctx)? };
-        let result =
-            auth::authenticate(self.rooms().catalog(), &self.inner.upstream, &self.inner.auth, &settings, ctx).await;
+        let result = auth::authenticate(
+            self.rooms().catalog(),
+            &self.inner.upstream,
+            &self.inner.auth,
+            &settings,
+            ctx,
+            self.inner.oauth.as_ref(),
+        )
+        .await;
         match &result {
             Ok(principal) => {
                 if let Some(attempt) = attempt {
@@ -189,11 +210,26 @@ impl Gateway {
                 }
                 traffic::refund_ip(self, &settings, ctx, principal, ticket.as_ref());
             }
+            // An access token this server issued, now expired or revoked, is
+            // no guess: clients meet that every hour, often from one shared
+            // cloud address, and must not lock it out.
+            Err(OpError::Unauthenticated(_)) if self.is_spent_oauth_token(ctx) => {}
             Err(OpError::Unauthenticated(_)) => traffic::login_failed(&settings, attempt),
             // Odoo down, a company mismatch: nothing said about the key.
             Err(_) => {}
         }
         result
+    }
+
+    /// Whether the request carries an access token this server issued (now
+    /// expired or revoked): not counted as a failed key.
+    fn is_spent_oauth_token(&self, ctx: &RequestContext) -> bool {
+        match (&ctx.authorization, self.inner.oauth.as_ref()) {
+            (Authorization::Bearer(token), Some(oauth)) => {
+                crate::oauth::is_access_token(token) && oauth.was_issued(token)
+            }
+            _ => false,
+        }
     }
 
     /// Runs one of the nine operations for `principal`. `operation` is the
@@ -242,6 +278,7 @@ impl Gateway {
         let general = traffic::charge_principal(self, &settings, ctx, principal)?;
         trace.session = traffic::touch_session(self, ctx, principal)?;
         let operation = ops::Operation::parse(name, params)?;
+        operation.check_token_scopes(principal)?;
         let extra = if name == OpName::Aggregate {
             Some(traffic::Extra::Aggregate)
         } else if operation.writes() {

@@ -3,7 +3,7 @@
 //! | job | interval | does |
 //! |---|---|---|
 //! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` |
-//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days |
+//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days; removes expired OAuth codes and tokens and closes grants none is left for |
 //! | `rate-limit-cleanup` | hourly | purges rate windows with nothing left in them |
 //!
 //! Each run happens on tokio's blocking pool (never on the request workers),
@@ -113,11 +113,16 @@ fn run_job(job: Job, rooms: &Rooms) -> Result<JobReport, String> {
             let idle = sessions.mark_idle(time::Duration::minutes(minutes), now).map_err(|e| e.to_string())?;
             let purged = sessions.purge(now - crate::sessions::RETENTION).map_err(|e| e.to_string())?;
             let days = crate::sessions::RETENTION.whole_days();
+            // Spent OAuth codes and tokens go with the stale sessions.
+            let (spent, closed) = crate::oauth::Grants::new(rooms.store().clone())
+                .purge_expired(now.unix_timestamp())
+                .map_err(|e| e.to_string())?;
             (
-                (idle + purged) as u64,
+                (idle + purged + spent + closed) as u64,
                 format!(
                     "marked {idle} sessions inactive after {minutes} minutes without activity; \
-                     deleted {purged} inactive for over {days} days"
+                     deleted {purged} inactive for over {days} days; \
+                     removed {spent} expired OAuth codes and tokens, closed {closed} unused OAuth grants"
                 ),
             )
         }

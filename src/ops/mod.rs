@@ -117,6 +117,15 @@ impl Operation {
         })
     }
 
+    /// For a caller with an OAuth access token: whether its grant's scopes
+    /// allow this operation (`policy::scopes`); the credential's own scope
+    /// still applies in `run`. Refused with the scope to ask for (step-up).
+    pub fn check_token_scopes(&self, principal: &Principal) -> Result<(), OpError> {
+        let Some(granted) = principal.token_scopes() else { return Ok(()) };
+        crate::policy::scopes::check(granted, self.name(), principal.read_only_scope())
+            .map_err(|missing| OpError::InsufficientScope { scope: missing.as_str() })
+    }
+
     pub fn name(&self) -> OpName {
         match self {
             Operation::ListModels => OpName::ListModels,

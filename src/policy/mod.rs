@@ -9,6 +9,7 @@
 //! and how the record filter and the caps shape a query.
 
 pub mod names;
+pub mod scopes;
 
 use crate::config::never;
 use crate::config::{Resource, Settings};

@@ -141,6 +141,8 @@ pub(crate) struct Shared {
     schema: Schema,
     store: Mutex<Store>,
     counters: Mutex<HashMap<(String, String), u64>>,
+    /// Model calls run, by the uid whose key they came with.
+    by_user: Mutex<HashMap<i64, u64>>,
     /// The context of the last call of each (model, method), for tests.
     contexts: Mutex<HashMap<(String, String), Value>>,
     requests: AtomicU64,
@@ -157,6 +159,7 @@ impl Shared {
             schema,
             store: Mutex::new(store),
             counters: Mutex::new(HashMap::new()),
+            by_user: Mutex::new(HashMap::new()),
             contexts: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
         }
@@ -178,6 +181,7 @@ impl Shared {
 
     /// Runs one model call as the key's user.
     fn call(&self, cred: &Credential, call: methods::Call) -> error::OdooResult<Value> {
+        *self.by_user.lock().unwrap_or_else(|p| p.into_inner()).entry(cred.uid).or_insert(0) += 1;
         let key = (call.model.clone(), call.method.clone());
         self.contexts.lock().unwrap_or_else(|p| p.into_inner()).insert(key, Value::Object(call.context.clone()));
         let mut store = self.store();
@@ -231,6 +235,11 @@ impl RunningSandbox {
     pub fn calls(&self, model: &str, method: &str) -> u64 {
         let counters = self.shared.counters.lock().unwrap_or_else(|p| p.into_inner());
         counters.get(&(model.to_string(), method.to_string())).copied().unwrap_or(0)
+    }
+
+    /// Model calls run as the user `uid` (with that user's own key).
+    pub fn calls_as(&self, uid: i64) -> u64 {
+        self.shared.by_user.lock().unwrap_or_else(|p| p.into_inner()).get(&uid).copied().unwrap_or(0)
     }
 
     /// The context the last call of this model and method carried (after

@@ -60,6 +60,19 @@ impl<T: Record> Table<T> {
         Ok(out)
     }
 
+    /// The keys of the records `select` picks, as stored (e.g. the expired
+    /// entries of a table keyed by hashes, to remove with `remove_many`).
+    pub fn raw_keys_where(&self, mut select: impl FnMut(&T) -> bool) -> StoreResult<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        for item in self.tree.iter() {
+            let (key, value) = item?;
+            if select(&decode::<T>(&value)?) {
+                out.push(key.to_vec());
+            }
+        }
+        Ok(out)
+    }
+
     /// Writes many records in one atomic batch.
     pub fn insert_many<K: TableKey>(&self, items: impl IntoIterator<Item = (K, T)>) -> StoreResult<usize> {
         let mut batch = sled::Batch::default();

@@ -6,6 +6,7 @@
 use super::audit::AuditScreen;
 use super::credentials::CredentialsScreen;
 use super::home::HomeScreen;
+use super::oauth::OAuthScreen;
 use super::resources::ResourcesScreen;
 use super::screen::{Click, Screen};
 use super::sessions::SessionsScreen;
@@ -31,6 +32,8 @@ pub enum ScreenId {
     Audit,
     Sessions,
     Setup,
+    /// Remote connectors: not a tab (Home's `o`, Credentials' `o`).
+    OAuth,
 }
 
 impl ScreenId {
@@ -60,6 +63,7 @@ impl ScreenId {
             ScreenId::Audit => "Audit log",
             ScreenId::Sessions => "Sessions",
             ScreenId::Setup => "Setup",
+            ScreenId::OAuth => "Remote connectors",
         }
     }
 }
@@ -83,6 +87,11 @@ pub enum Tag {
     ExportAudit,
     Sessions,
     EndSession,
+    OAuthGrants,
+    OAuthClients,
+    OAuthSignups,
+    RevokeGrant,
+    DecideSignup,
 }
 
 /// What the worker is asked to do.
@@ -222,6 +231,7 @@ pub struct App {
     pub audit: AuditScreen,
     pub sessions: SessionsScreen,
     pub setup: SetupScreen,
+    pub oauth: OAuthScreen,
     pub data: Data,
     pub help: bool,
     /// The status line's message (it replaces the footer's keys until the next key).
@@ -260,6 +270,7 @@ impl App {
             audit: AuditScreen::default(),
             sessions: SessionsScreen::default(),
             setup: SetupScreen::default(),
+            oauth: OAuthScreen::default(),
             data: Data::default(),
             help: false,
             message: None,
@@ -283,6 +294,7 @@ impl App {
             ScreenId::Audit => &self.audit,
             ScreenId::Sessions => &self.sessions,
             ScreenId::Setup => &self.setup,
+            ScreenId::OAuth => &self.oauth,
         }
     }
 
@@ -301,6 +313,7 @@ impl App {
             ScreenId::Audit => &mut self.audit,
             ScreenId::Sessions => &mut self.sessions,
             ScreenId::Setup => &mut self.setup,
+            ScreenId::OAuth => &mut self.oauth,
         };
         (screen, Ctx { data: &mut self.data, out: &mut self.outbox })
     }
@@ -415,10 +428,17 @@ impl App {
             self.help = true;
             return;
         }
+        let from = self.screen;
         let (shown, mut ctx) = self.parts(self.screen);
         match shown.on_key(key, &mut ctx) {
             Action::None => {}
             Action::Go(screen) => {
+                // From Credentials, the selected credential's grants; from elsewhere, everyone's.
+                if screen == ScreenId::OAuth {
+                    let credential =
+                        if from == ScreenId::Credentials { self.credentials.selected(&self.data) } else { None };
+                    self.oauth.for_credential(credential);
+                }
                 self.go(screen);
                 // The setup wizard hands over to the Add Resources wizard and the credential form.
                 let mut ctx = Ctx { data: &mut self.data, out: &mut self.outbox };
@@ -561,6 +581,9 @@ impl App {
             Tag::CreateCredential | Tag::RevokeCredential => ScreenId::Credentials,
             Tag::Audit | Tag::ExportAudit => ScreenId::Audit,
             Tag::Sessions | Tag::EndSession => ScreenId::Sessions,
+            Tag::OAuthGrants | Tag::OAuthClients | Tag::OAuthSignups | Tag::RevokeGrant | Tag::DecideSignup => {
+                ScreenId::OAuth
+            }
             _ => return,
         };
         let ok = result.is_ok();

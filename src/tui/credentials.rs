@@ -37,6 +37,11 @@ impl CredentialsScreen {
         data.credentials.iter().filter(|c| self.list.shows(&row_text(c))).collect()
     }
 
+    /// The id of the credential under the cursor.
+    pub fn selected(&self, data: &Data) -> Option<u64> {
+        self.visible(data).get(self.list.cursor).map(|c| c.id)
+    }
+
     pub fn start_form(&mut self) {
         self.mode = Mode::Form(Box::new(CredentialForm::new()));
     }
@@ -49,6 +54,8 @@ impl CredentialsScreen {
         let current = visible.get(self.list.cursor).map(|v| (*v).clone());
         match key.code {
             KeyCode::Char('a') => self.start_form(),
+            // The app opens them for the selected credential.
+            KeyCode::Char('o') => return Action::Go(ScreenId::OAuth),
             KeyCode::Char('d') | KeyCode::Delete => {
                 let Some(c) = current else { return Action::None };
                 if c.status == "revoked" {
@@ -70,14 +77,14 @@ impl Screen for CredentialsScreen {
     fn help(&self) -> &'static [&'static str] {
         &[
             "a        add a credential (user, key, scope, expiry, company)",
-            "d        revoke (asks first)",
+            "d        revoke (asks first) · o  its OAuth grants",
             "Ctrl-S   create, mid-edit too · /  search · Esc clears it",
         ]
     }
 
     fn keys(&self) -> String {
         match &self.mode {
-            Mode::List => self.list.keys("a add · d revoke · / search"),
+            Mode::List => self.list.keys("a add · d revoke · o OAuth grants · / search"),
             Mode::Form(f) => f.keys(),
             Mode::ConfirmRevoke { .. } => "y yes · n/Esc no".into(),
         }
@@ -203,7 +210,7 @@ impl Screen for CredentialsScreen {
             rows: visible.into_iter().map(row_text).collect(),
             empty: "  No credentials. Press a to add one.",
             details: details.into_iter().collect(),
-            hints: "a add · d revoke · / search",
+            hints: "a add · d revoke · o OAuth grants · / search",
         };
         self.list.draw(frame, area, DETAIL_LINES, list);
         if let Mode::ConfirmRevoke { id, label } = &self.mode {

@@ -26,6 +26,7 @@ pub const QUICK: &[(char, ScreenId)] = &[
     ('a', ScreenId::Audit),
     ('n', ScreenId::Sessions),
     ('w', ScreenId::Setup),
+    ('o', ScreenId::OAuth),
 ];
 
 impl Screen for HomeScreen {
@@ -37,7 +38,7 @@ impl Screen for HomeScreen {
         &[
             "m        turn MCP access on or off (off asks first)",
             "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
-            "w        setup wizard",
+            "w        setup wizard · o  remote connectors (OAuth grants, clients)",
         ]
     }
 

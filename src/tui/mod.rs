@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod form;
 pub mod home;
 pub mod list;
+pub mod oauth;
 pub mod resource_form;
 pub mod resources;
 pub mod screen;

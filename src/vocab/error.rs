@@ -16,6 +16,12 @@ pub enum OpError {
     /// The caller is known but may not do this.
     #[error("{0}")]
     Denied(String),
+    /// An OAuth access token whose grant lacks the scope this needs: the
+    /// client may ask the person for it (step-up).
+    #[error(
+        "insufficient scope: this connection was not granted {scope}; connect again and approve {scope} to do this"
+    )]
+    InsufficientScope { scope: &'static str },
     /// The model, record or method does not exist for this caller.
     #[error("{0}")]
     NotFound(String),
@@ -85,7 +91,7 @@ impl OpError {
     /// A short outcome name for the audit log and metrics.
     pub fn outcome(&self) -> &'static str {
         match self {
-            OpError::Disabled | OpError::Denied(_) => "denied",
+            OpError::Disabled | OpError::Denied(_) | OpError::InsufficientScope { .. } => "denied",
             OpError::Unauthenticated(_) => "unauthenticated",
             OpError::NotFound(_) => "not_found",
             OpError::Invalid(_) | OpError::UnknownOperation(_) | OpError::OdooRefused(_) => "invalid",

@@ -7,7 +7,9 @@
 mod error;
 mod op_name;
 mod principal;
+mod scopes;
 
 pub use error::{Limit, OpError};
 pub use op_name::OpName;
 pub use principal::{Grant, Identity, Principal};
+pub use scopes::{ScopeSet, TokenScope};

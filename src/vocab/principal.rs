@@ -3,6 +3,7 @@
 //! The caller's key is private here: it leaves a principal only inside the
 //! identity handed to `upstream`.
 
+use super::ScopeSet;
 use crate::config::{ApiKey, Scope};
 
 /// What a credential grants, as the policy needs it.
@@ -30,6 +31,9 @@ pub struct Principal {
     /// credential while Odoo was unreachable. Enough for the MCP handshake
     /// and the tool list; every operation is refused until Odoo answers.
     offline: Option<String>,
+    /// What an OAuth access token's grant allows (None: an API key, which
+    /// the credential alone governs).
+    token_scopes: Option<ScopeSet>,
 }
 
 impl Principal {
@@ -51,7 +55,7 @@ impl Principal {
         company_ids: Vec<i64>,
         key: ApiKey,
     ) -> Principal {
-        Principal { uid, login, grant, home_company, company_ids, key, offline: None }
+        Principal { uid, login, grant, home_company, company_ids, key, offline: None, token_scopes: None }
     }
 
     /// A caller recognised only by its stored credential while Odoo could
@@ -65,7 +69,27 @@ impl Principal {
         why: String,
     ) -> Principal {
         let company_ids = home_company.into_iter().collect();
-        Principal { uid, login, grant: Some(grant), home_company, company_ids, key, offline: Some(why) }
+        Principal {
+            uid,
+            login,
+            grant: Some(grant),
+            home_company,
+            company_ids,
+            key,
+            offline: Some(why),
+            token_scopes: None,
+        }
+    }
+
+    /// The caller came with an OAuth access token whose grant holds `scopes`.
+    pub fn with_token_scopes(mut self, scopes: ScopeSet) -> Principal {
+        self.token_scopes = Some(scopes);
+        self
+    }
+
+    /// What the caller's OAuth access token allows; None for an API key.
+    pub fn token_scopes(&self) -> Option<ScopeSet> {
+        self.token_scopes
     }
 
     /// Why Odoo could not confirm this caller, when it could not.
@@ -83,6 +107,7 @@ impl Principal {
             company_ids: home_company.into_iter().collect(),
             key,
             offline: None,
+            token_scopes: None,
         }
     }
 }

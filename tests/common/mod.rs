@@ -9,6 +9,7 @@ pub mod demo;
 pub mod demo_at;
 pub mod http;
 pub mod inproc;
+pub mod oauth;
 pub mod serve;
 pub mod tmux;
 pub mod upstream_fixture;

@@ -119,3 +119,55 @@ fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("0123456789abcdef0123456789abcdef"), "the service key was printed");
 }
+
+#[test]
+fn with_oauth_on_doctor_checks_the_public_url_the_metadata_and_the_key_file() {
+    let root = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let key_file = root.path().join("oauth.key");
+    let config = |public_url: &str| {
+        format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"{public_url}\"\noauth_key_file = \"{}\"\n",
+            key_file.display()
+        )
+    };
+    let serve = crate::common::serve::Serve::start(root.path(), &config(&format!("http://127.0.0.1:{port}")));
+    let settings = Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .arg("--config")
+        .arg(&serve.config)
+        .arg("--data-dir")
+        .arg(&serve.data_dir)
+        .args(["settings", "set", "oauth_enabled", "on"])
+        .output()
+        .unwrap();
+    assert!(settings.status.success(), "{}", String::from_utf8_lossy(&settings.stderr));
+    let (_, findings) = doctor(&serve.data_dir, Some(&serve.config));
+    let oauth = finding(&findings, "oauth");
+    assert_eq!(oauth["status"], "ok", "{oauth}");
+    assert!(oauth["message"].as_str().unwrap().contains("made on the first sign-in"), "{oauth}");
+
+    // The public name answers with someone else's metadata (nothing there).
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    serve.rewrite_config(&config(&format!("http://127.0.0.1:{elsewhere}")));
+    let (out, findings) = doctor(&serve.data_dir, Some(&serve.config));
+    assert_eq!(out.status.code(), Some(1));
+    let oauth = finding(&findings, "oauth");
+    assert_eq!(oauth["status"], "fail", "{oauth}");
+    assert!(oauth["message"].as_str().unwrap().contains("not reachable"), "{oauth}");
+
+    // Plain http on a public name.
+    serve.rewrite_config(&config("http://alpenglow.example.com"));
+    let (_, findings) = doctor(&serve.data_dir, Some(&serve.config));
+    let oauth = finding(&findings, "oauth");
+    assert_eq!(oauth["status"], "fail");
+    assert!(oauth["message"].as_str().unwrap().contains("https"), "{oauth}");
+
+    // A key file open to others.
+    serve.rewrite_config(&config(&format!("http://127.0.0.1:{port}")));
+    std::fs::write(&key_file, format!("{}\n", "ab".repeat(32))).unwrap();
+    chmod(&key_file, 0o644);
+    let (_, findings) = doctor(&serve.data_dir, Some(&serve.config));
+    let oauth = finding(&findings, "oauth");
+    assert_eq!(oauth["status"], "fail", "{oauth}");
+    assert!(oauth["fix"].as_str().unwrap().starts_with("chmod 600"), "{oauth}");
+}

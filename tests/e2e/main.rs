@@ -16,6 +16,7 @@ mod faces;
 mod hold;
 mod mcp_clients;
 mod mcp_protocol;
+mod oauth_sdk;
 mod packaging;
 mod service;
 mod tls;

@@ -35,20 +35,35 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "ops never imports gateway, faces or admin",
     ),
     (
+        "oauth",
+        &["vocab", "config", "store", "rooms", "limits", "audit", "upstream"],
+        "the authorization server keeps its own records and imports no face, gateway or admin",
+    ),
+    (
         "gateway",
-        &["vocab", "config", "domain", "store", "rooms", "limits", "audit", "sessions", "metrics", "ops", "upstream"],
+        &[
+            "vocab", "config", "domain", "store", "rooms", "limits", "audit", "sessions", "metrics", "ops", "upstream",
+            "oauth",
+        ],
         "the gateway holds its own handles: never the admin service, never a face",
     ),
     (
         "faces",
-        &["vocab", "config", "metrics", "ops", "gateway"],
-        "faces go through the gateway and never touch the store",
+        &["vocab", "config", "metrics", "ops", "gateway", "oauth"],
+        "faces go through the gateway (and OAuth's endpoints through oauth) and never touch the store",
     ),
-    ("jobs", &["store", "config", "rooms", "limits", "audit", "sessions", "metrics"], "jobs never import admin"),
+    (
+        "jobs",
+        &["store", "config", "rooms", "limits", "audit", "sessions", "metrics", "oauth"],
+        "jobs never import admin",
+    ),
     ("backup", &["store", "config", "audit"], "backup reads and writes the store's trees, nothing above"),
     (
         "admin",
-        &["vocab", "config", "domain", "store", "rooms", "limits", "audit", "sessions", "upstream", "jobs", "backup"],
+        &[
+            "vocab", "config", "domain", "store", "rooms", "limits", "audit", "sessions", "upstream", "jobs", "backup",
+            "oauth",
+        ],
         "the admin service sits beside the gateway, never under it, and knows no terminal or HTTP",
     ),
     ("admin_socket", &["admin"], "the admin socket is transport only: everything it does is an admin-service call"),
@@ -60,7 +75,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
     (
         "doctor",
-        &["admin::api", "admin_socket", "config", "faces::tls", "upstream"],
+        &["admin::api", "admin_socket", "config", "faces::tls", "upstream", "oauth::vault"],
         "doctor asks the admin API and reads files",
     ),
     ("bridge", &["config", "ops", "upstream", "vocab"], "the bridge forwards to a remote gateway"),

@@ -10,6 +10,7 @@ mod boundary;
 mod guard_rails;
 mod house;
 mod login_lockout;
+mod oauth;
 mod params;
 mod policy_matrix;
 mod policy_props;

@@ -4,8 +4,9 @@
 //! and the state logic (keys in, admin requests out) without rendering.
 
 use alpenglow::admin::api::{
-    self, ApiError, CreateCredential, EndSession, ListOdooFields, ListOdooModels, ListOdooUsers, QueryAudit,
-    RevokeCredential, SecretText, SetSetting, ShowSettings,
+    self, ApiError, ApproveSignup, CreateCredential, EndSession, ListGrants, ListOAuthClients, ListOdooFields,
+    ListOdooModels, ListOdooUsers, ListSignups, QueryAudit, RefuseSignup, RevokeCredential, RevokeGrant, SecretText,
+    SetSetting, ShowSettings,
 };
 use alpenglow::admin::{AdminContext, AdminService};
 use alpenglow::admin_socket::AdminClient;
@@ -20,7 +21,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use serde_json::{Value, json};
 
-fn render(app: &App) -> String {
+pub(crate) fn render(app: &App) -> String {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     terminal.draw(|f| view::draw(f, app)).unwrap();
     let buffer = terminal.backend().buffer().clone();
@@ -353,6 +354,101 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     assert!(render(&app).contains("a1b2c3"));
     app.on_key(key(KeyCode::Esc));
     assert_eq!(app.screen, ScreenId::Home);
+}
+
+/// Two grants as the daemon lists them: a live one and a revoked one.
+fn grants_json() -> Value {
+    json!([
+        {"id": 7, "client": "Claude", "client_id": "https://claude.ai/oauth/mcp-oauth-client-metadata",
+         "client_host": "claude.ai", "credential_id": 3, "uid": 6, "login": "ann", "scopes": "odoo.read odoo.write",
+         "created_at": "2026-11-27T10:00:00Z", "last_used": "2026-11-27T11:30:00Z", "status": "active", "key_kept": true},
+        {"id": 5, "client": "Cursor", "client_id": "agw_client_1", "client_host": "127.0.0.1", "credential_id": 3,
+         "uid": 6, "login": "ann", "scopes": "odoo.read", "created_at": "2026-11-26T09:00:00Z", "last_used": null,
+         "status": "revoked", "revoked_at": "2026-11-26T18:00:00Z", "revoked_why": "revoked by an administrator",
+         "key_kept": false}
+    ])
+}
+
+#[test]
+fn remote_connectors_list_grants_clients_and_sign_ups_and_change_them_only_after_asking() {
+    let mut app = demo_app();
+    reply(
+        &mut app,
+        Tag::Settings,
+        json!({"settings": [
+            setting("oauth_enabled", "OAuth for Remote Connectors", json!(true), "on or off"),
+            setting("oauth_client_hosts", "OAuth Client Hosts", json!("claude.ai, chatgpt.com"), "host names"),
+        ], "warnings": []}),
+    );
+    // From Home, every credential's live grants.
+    press(&mut app, "o");
+    assert_eq!(app.screen, ScreenId::OAuth);
+    assert_eq!(app.take_requests()[0].job, admin(ListGrants { credential: None, all: false }));
+    reply(&mut app, Tag::OAuthGrants, grants_json());
+    snapshot("oauth_grants", &app);
+    let text = render(&app);
+    assert!(text.contains("Claude (claude.ai)") && text.contains("rw-") && text.contains("active"), "{text}");
+    assert!(text.contains("OAuth ON (t: turn off)"), "{text}");
+    // Revoke asks first; n keeps it.
+    press(&mut app, "d");
+    snapshot("oauth_confirm_revoke", &app);
+    press(&mut app, "n");
+    assert!(app.take_requests().is_empty());
+    press(&mut app, "dy");
+    assert_eq!(app.take_requests()[0].job, admin(RevokeGrant { id: 7 }));
+    // A revoked grant is not revoked again.
+    press(&mut app, "j");
+    press(&mut app, "d");
+    assert!(app.oauth.pending.is_none() && app.take_requests().is_empty());
+    assert!(app.message.as_deref().unwrap_or_default().contains("already revoked"));
+    press(&mut app, "h");
+    assert_eq!(app.take_requests()[0].job, admin(ListGrants { credential: None, all: true }));
+    // Turning OAuth off is a setting.
+    press(&mut app, "t");
+    assert_eq!(app.take_requests()[0].job, set("oauth_enabled", "off"));
+    // The registered clients, then the sign-ups.
+    press(&mut app, "v");
+    assert_eq!(app.take_requests()[0].job, admin(ListOAuthClients {}));
+    reply(
+        &mut app,
+        Tag::OAuthClients,
+        json!([{"client_id": "agw_client_1", "name": "Cursor", "redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback"],
+                "registered_at": "2026-11-26T09:00:00Z", "registered_ip": "203.0.113.9"}]),
+    );
+    snapshot("oauth_clients", &app);
+    press(&mut app, "v");
+    assert_eq!(app.take_requests()[0].job, admin(ListSignups {}));
+    reply(
+        &mut app,
+        Tag::OAuthSignups,
+        json!([{"id": 2, "uid": 9, "login": "bob", "name": "Bob", "client": "ChatGPT", "requested_at": "2026-11-27T12:00:00Z",
+                "status": "pending"},
+               {"id": 1, "uid": 8, "login": "eve", "name": "Eve", "client": "ChatGPT", "requested_at": "2026-11-20T12:00:00Z",
+                "status": "refused", "decided_at": "2026-11-20T13:00:00Z"}]),
+    );
+    snapshot("oauth_signups", &app);
+    press(&mut app, "a");
+    assert!(app.take_requests().is_empty(), "approving asks first");
+    press(&mut app, "y");
+    assert_eq!(app.take_requests()[0].job, admin(ApproveSignup { id: 2 }));
+    press(&mut app, "dy");
+    assert_eq!(app.take_requests()[0].job, admin(RefuseSignup { id: 2 }));
+    press(&mut app, "j");
+    press(&mut app, "a");
+    assert!(app.oauth.pending.is_none(), "a decided sign-up is not decided again");
+    // From Credentials, the selected credential's grants only.
+    press(&mut app, "4");
+    app.take_requests();
+    press(&mut app, "o");
+    assert_eq!(app.screen, ScreenId::OAuth);
+    assert_eq!(app.take_requests()[0].job, admin(ListGrants { credential: Some(3), all: false }));
+    reply(&mut app, Tag::OAuthGrants, json!([]));
+    assert!(render(&app).contains("grants of credential 3"), "{}", render(&app));
+    press(&mut app, "c");
+    assert_eq!(app.take_requests()[0].job, admin(ListGrants { credential: None, all: false }));
+    // An older daemon without the operations.
+    app.on_reply(Reply { tag: Tag::OAuthGrants, result: Err(ApiError::invalid("unknown operation \"oauth.grants\"")) });
+    assert!(render(&app).contains("no OAuth operations"), "{}", render(&app));
 }
 
 #[test]
@@ -842,7 +938,8 @@ fn one_key_scheme_and_a_footer_that_tells_the_truth() {
         (ScreenId::Home, "m MCP on/off"),
         (ScreenId::Settings, "Enter/e edit or flip · / search · ? help · q quit"),
         (ScreenId::Resources, "a add · Enter/e edit · d remove · / search · ? help · q quit"),
-        (ScreenId::Credentials, "a add · d revoke · / search · ? help · q quit"),
+        (ScreenId::Credentials, "a add · d revoke · o OAuth grants · / search · ? help · q quit"),
+        (ScreenId::OAuth, "v next list · d revoke · h revoked too · t on/off · / search · ? help · q quit"),
         (ScreenId::Audit, "x export"),
         (ScreenId::Sessions, "d end session · / search · ? help · q quit"),
     ];
@@ -867,7 +964,7 @@ fn one_key_scheme_and_a_footer_that_tells_the_truth() {
     app.on_key(key(KeyCode::Esc));
     // The help shows the same keys as the footer.
     press(&mut app, "?");
-    assert!(render(&app).contains("now: a add · d revoke · / search"), "{}", render(&app));
+    assert!(render(&app).contains("now: a add · d revoke · o OAuth grants · / search"), "{}", render(&app));
     app.on_key(key(KeyCode::Esc));
     // Ctrl-R refreshes everything shown, on any screen.
     app.take_requests();

@@ -356,3 +356,57 @@ pub struct JobReportView {
 /// `backup.config` and `backup.audit_page` answer the backup's own types:
 /// raw store pairs in base64, as the backup file holds them.
 pub use crate::backup::{Page as BackupPage, RawPair, Snapshot as BackupSnapshot};
+
+/// `oauth.clients`: one client registered by Dynamic Client Registration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuthClientView {
+    pub client_id: String,
+    /// As the client named itself (not verified).
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub registered_at: Option<String>,
+    pub registered_ip: String,
+}
+
+/// One OAuth grant: a client acting as a person through a credential;
+/// never a token or the key it keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GrantView {
+    pub id: u64,
+    /// The client's name and where it lives.
+    pub client: String,
+    pub client_id: String,
+    pub client_host: String,
+    pub credential_id: u64,
+    pub uid: i64,
+    pub login: String,
+    /// Space-separated: `odoo.read odoo.write odoo.execute`.
+    pub scopes: String,
+    pub created_at: Option<String>,
+    pub last_used: Option<String>,
+    /// `active` or `revoked`.
+    pub status: String,
+    pub revoked_at: Option<String>,
+    pub revoked_why: Option<String>,
+    /// Whether the person's sealed Odoo key is still kept (never once revoked).
+    pub key_kept: bool,
+}
+
+/// One sign-up request of a person without a credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SignupView {
+    pub id: u64,
+    pub uid: i64,
+    pub login: String,
+    pub name: String,
+    pub client: String,
+    pub requested_at: Option<String>,
+    /// `pending`, `approved`, `refused` or `done`.
+    pub status: String,
+    pub decided_at: Option<String>,
+    /// The credential made for it, once done.
+    pub credential_id: Option<u64>,
+}

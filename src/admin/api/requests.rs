@@ -56,6 +56,18 @@ pub enum Request {
     BackupConfig(BackupConfig),
     #[serde(rename = "backup.audit_page")]
     BackupAuditPage(BackupAuditPage),
+    #[serde(rename = "oauth.clients")]
+    ListOAuthClients(ListOAuthClients),
+    #[serde(rename = "oauth.grants")]
+    ListGrants(ListGrants),
+    #[serde(rename = "oauth.revoke")]
+    RevokeGrant(RevokeGrant),
+    #[serde(rename = "oauth.signups")]
+    ListSignups(ListSignups),
+    #[serde(rename = "oauth.approve")]
+    ApproveSignup(ApproveSignup),
+    #[serde(rename = "oauth.refuse")]
+    RefuseSignup(RefuseSignup),
 }
 
 macro_rules! calls {
@@ -96,6 +108,12 @@ calls! {
     RunJob => JobReportView,
     BackupConfig => BackupSnapshot,
     BackupAuditPage => BackupPage,
+    ListOAuthClients => Vec<OAuthClientView>,
+    ListGrants => Vec<GrantView>,
+    RevokeGrant => GrantView,
+    ListSignups => Vec<SignupView>,
+    ApproveSignup => SignupView,
+    RefuseSignup => SignupView,
 }
 
 /// Is the daemon there, and which one: `alpenglow serve`, `alpenglow demo`, `direct`.
@@ -356,4 +374,40 @@ pub struct BackupAuditPage {
     pub after: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+}
+
+/// The clients registered by Dynamic Client Registration, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListOAuthClients {}
+
+/// OAuth grants (a client acting as a person), newest first: the live ones,
+/// or all with `all`; only one credential's with `credential`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListGrants {
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "whole_number")]
+    pub credential: Option<u64>,
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Revokes a grant: its tokens stop working and the Odoo key it kept is erased.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeGrant {
+    pub id: u64,
+}
+
+/// Sign-up requests of people without a credential, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListSignups {}
+
+/// Approves a pending sign-up: the person's next sign-in makes their credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproveSignup {
+    pub id: u64,
+}
+
+/// Refuses a pending sign-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefuseSignup {
+    pub id: u64,
 }

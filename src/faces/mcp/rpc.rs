@@ -160,7 +160,7 @@ impl RpcError {
         let (code, status) = match error {
             OpError::Disabled => (ALPENGLOW_DISABLED, StatusCode::FORBIDDEN),
             OpError::Unauthenticated(_) => (ALPENGLOW_UNAUTHENTICATED, StatusCode::UNAUTHORIZED),
-            OpError::Denied(_) => (ALPENGLOW_DENIED, StatusCode::FORBIDDEN),
+            OpError::Denied(_) | OpError::InsufficientScope { .. } => (ALPENGLOW_DENIED, StatusCode::FORBIDDEN),
             // A database this gateway does not serve: the request is wrong.
             OpError::NotFound(_) => (ALPENGLOW_NOT_FOUND, StatusCode::BAD_REQUEST),
             OpError::Invalid(_) | OpError::UnknownOperation(_) => (INVALID_PARAMS, StatusCode::BAD_REQUEST),

@@ -100,7 +100,8 @@ fn failure(error: &OpError, call: &Call<'_>) -> Result<Value, RpcError> {
             format!("Invalid arguments: {m}. Correct the arguments (see the tool's inputSchema) and call it again.")
         }
         OpError::UnknownOperation(name) => return Err(unknown_tool(name)),
-        OpError::Disabled | OpError::Unauthenticated(_) => {
+        // An HTTP 403 with the challenge, so the client can step up.
+        OpError::Disabled | OpError::Unauthenticated(_) | OpError::InsufficientScope { .. } => {
             let key_sent = !matches!(call.ctx.authorization, Authorization::Missing);
             return Err(RpcError::refusal(error, key_sent));
         }
