@@ -97,6 +97,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     drop(timers);
     admin_task.abort();
     let _ = admin_task.await;
+    crate::jobs::checkpoint_on_exit(admin.rooms());
     crate::jobs::save_on_exit(admin.rooms());
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
@@ -138,6 +139,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.log_format != new.log_format, "log_format", false);
     check(old.public_url != new.public_url, "public_url", false);
     check(old.odoo != new.odoo, "[odoo]", false);
+    check(old.audit_signing_key != new.audit_signing_key, "audit_signing_key", false);
     plan
 }
 

@@ -12,7 +12,7 @@
 //! Format 1 (one JSON document, `{"alpenglow_backup": 1, ..., "trees":
 //! {name: [[key, value], ...]}}`) is still read, as a whole.
 
-use super::{AUDIT_INDEXES, AUDIT_TREE, BackupError, CONFIG_TREES, FORMAT, RawPair};
+use super::{AUDIT_CHECKPOINTS, AUDIT_INDEXES, AUDIT_TREE, BackupError, CONFIG_TREES, FORMAT, RawPair};
 use crate::store::RawEntries;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -36,6 +36,7 @@ impl Header {
         if self.with_audit {
             trees.push(AUDIT_TREE);
             trees.extend_from_slice(AUDIT_INDEXES);
+            trees.push(AUDIT_CHECKPOINTS);
         }
         trees
     }
@@ -162,6 +163,10 @@ pub fn read(
         }
     }
     for tree in &wanted {
+        // A backup of the release before the hash chain has no checkpoints.
+        if *tree == AUDIT_CHECKPOINTS && counts.get(*tree).is_none() {
+            continue;
+        }
         let promised = counts[*tree].as_u64().ok_or_else(|| {
             invalid(format!("the backup is damaged: its closing line has no count for the {tree:?} table"))
         })?;
@@ -211,7 +216,8 @@ fn read_format1(
 ) -> Result<(), BackupError> {
     let trees: &Map<String, Value> =
         document["trees"].as_object().ok_or_else(|| invalid("the backup has no \"trees\" object"))?;
-    for tree in header.trees() {
+    // Format 1 predates the checkpoints.
+    for tree in header.trees().into_iter().filter(|t| *t != AUDIT_CHECKPOINTS) {
         let entries = trees.get(tree).ok_or_else(|| invalid(format!("the backup lacks the {tree:?} table")))?;
         chunk(tree, decode_entries(tree, entries, || format!("the {tree:?} table"))?)?;
     }

@@ -233,12 +233,29 @@ fn open_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError
     Ok(AdminService::new(store, boot.odoo.clone()))
 }
 
+/// The daemon's store, with the audit signing key loaded (made on first start).
+fn open_daemon_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError> {
+    let admin = open_admin(boot, purpose)?;
+    admin
+        .rooms()
+        .audit()
+        .load_key(&boot.audit_signing_key, true)
+        .map_err(|e| CliError::Failed(format!("the audit signing key: {e}")))?;
+    Ok(admin)
+}
+
 /// The admin API: the running daemon's socket when one answers, else the
 /// store opened here (refused with the holder's name if another process has
 /// it), so `audit export` works after the daemon is gone, even after kill -9.
 fn admin_client(boot: &BootConfig, purpose: &str) -> Result<AdminClient, CliError> {
     let open = || {
         let admin = open_admin(boot, purpose)?;
+        // The key if this user can read it (cleanup signs its prune
+        // checkpoint), else its .pub (verify); never made here, so a CLI
+        // run as another user cannot leave a key the daemon cannot read.
+        if let Err(e) = admin.rooms().audit().load_key(&boot.audit_signing_key, false) {
+            tracing::warn!(error = %e, "the audit signing key was not loaded");
+        }
         // A bad service key matters to the daemon, which refuses to start;
         // here it would only block commands that never use it.
         Ok(AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct"))
@@ -270,7 +287,7 @@ fn start_logging(boot: &BootConfig) -> Result<crate::logging::LogHandle, CliErro
 
 fn serve(boot: BootConfig, overrides: Overrides) -> Result<(), CliError> {
     let log = start_logging(&boot)?;
-    let admin = open_admin(&boot, "alpenglow serve")?;
+    let admin = open_daemon_admin(&boot, "alpenglow serve")?;
     let service_key = service_key(&boot)?;
     let reload = Box::new(move || BootConfig::load(&overrides, &process_env).map_err(|e| e.0));
     let options = crate::serve::ServeOptions { boot, reload, log, service_key };
@@ -285,7 +302,7 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
     }
     boot.data_dir = demo_dir;
     let _log = start_logging(&boot)?;
-    let admin = open_admin(&boot, "alpenglow demo")?;
+    let admin = open_daemon_admin(&boot, "alpenglow demo")?;
     let options = crate::demo::DemoOptions {
         listen: args.listen,
         json,

@@ -53,6 +53,8 @@ struct FileConfig {
     allowed_origins: Vec<String>,
     /// A bearer token `/metrics` asks for; none: `/metrics` is open.
     metrics_token: Option<String>,
+    /// The audit checkpoints' Ed25519 signing key (file 0600).
+    audit_signing_key: Option<PathBuf>,
     /// The URL clients reach Alpenglow at, when a proxy stands in front.
     public_url: Option<String>,
     #[serde(default)]
@@ -90,6 +92,10 @@ pub struct BootConfig {
     /// no trailing slash); none: the listener's own address.
     pub public_url: Option<String>,
     pub tls: Option<TlsPaths>,
+    /// The audit checkpoints' signing key: `audit_signing_key` in the file,
+    /// else the systemd credential `audit_signing_key`, else
+    /// `audit-signing.key` in the data directory (made on first start).
+    pub audit_signing_key: PathBuf,
     /// The listener's timeouts and connection cap (`[http]`).
     pub http: super::HttpLimits,
     pub odoo: OdooDefaults,
@@ -129,6 +135,7 @@ impl std::fmt::Debug for BootConfig {
             .field("metrics_token", &format_args!("{}", redacted(&self.metrics_token)))
             .field("public_url", &self.public_url)
             .field("tls", &self.tls)
+            .field("audit_signing_key", &self.audit_signing_key)
             .field("http", &self.http)
             .field("odoo", &self.odoo)
             .finish()
@@ -260,6 +267,15 @@ impl BootConfig {
             }
         }
 
+        // The signing key never sits in the store; a systemd credential
+        // (`LoadCredential=audit_signing_key:/path`) keeps it off the data directory.
+        let audit_signing_key = file.audit_signing_key.unwrap_or_else(|| {
+            env("CREDENTIALS_DIRECTORY")
+                .map(|dir| Path::new(&dir).join(SIGNING_KEY_CREDENTIAL))
+                .filter(|p| p.exists())
+                .unwrap_or_else(|| data_dir.join(SIGNING_KEY_FILE))
+        });
+
         Ok(BootConfig {
             source,
             listen,
@@ -273,6 +289,7 @@ impl BootConfig {
             metrics_token,
             public_url,
             tls,
+            audit_signing_key,
             http: file.http,
             odoo,
         })
@@ -304,6 +321,10 @@ fn public_url(text: &str) -> Result<String, BootError> {
 
 /// The systemd credential name of the gateway's own Odoo API key.
 pub const SERVICE_KEY_CREDENTIAL: &str = "odoo_service_key";
+/// The audit signing key's file in the data directory, by default.
+pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
+/// The systemd credential that may hold the audit signing key.
+pub const SIGNING_KEY_CREDENTIAL: &str = "audit_signing_key";
 
 fn read_file(path: &Path) -> Result<FileConfig, BootError> {
     let text = std::fs::read_to_string(path)

@@ -12,7 +12,7 @@
 //! goes on. `alpenglow jobs run NAME` runs one at once. The rate limiter's
 //! write-behind runs here too, every [`RATE_PERSIST_EVERY`].
 
-use crate::audit::now_micros;
+use crate::audit::{CheckpointKind, now_micros};
 use crate::rooms::Rooms;
 use std::time::{Duration, Instant};
 
@@ -103,7 +103,7 @@ fn run_job(job: Job, rooms: &Rooms) -> Result<JobReport, String> {
         Job::AuditCleanup => {
             let days = i64::from(settings.log_retention_days);
             let cutoff = now_micros() - days * 86_400_000_000;
-            let n = rooms.audit().delete_before(cutoff).map_err(|e| e.to_string())?;
+            let n = rooms.audit().delete_before(cutoff)?;
             (n as u64, format!("deleted {n} audit entries older than {days} days"))
         }
         Job::SessionCleanup => {
@@ -195,6 +195,7 @@ pub fn start(rooms: &Rooms) -> Timers {
             }
         }));
     }
+    tasks.push(tokio::spawn(checkpoints(rooms.clone())));
     let rooms = rooms.clone();
     tasks.push(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(RATE_PERSIST_EVERY);
@@ -209,6 +210,30 @@ pub fn start(rooms: &Rooms) -> Timers {
         }
     }));
     Timers { tasks }
+}
+
+/// Signs a checkpoint of the audit chain every `audit_checkpoint_minutes`
+/// (read before each wait, so a change applies from the next one), when
+/// entries came since the last.
+async fn checkpoints(rooms: Rooms) {
+    loop {
+        let minutes = rooms.catalog().settings().map(|s| s.audit_checkpoint_minutes).unwrap_or(10).max(1);
+        tokio::time::sleep(Duration::from_secs(u64::from(minutes) * 60)).await;
+        let audit = rooms.audit().clone();
+        let signed = tokio::task::spawn_blocking(move || audit.checkpoint(CheckpointKind::Periodic)).await;
+        match signed {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "audit checkpoint not written"),
+            Err(e) => tracing::error!(error = %e, "audit checkpoint stopped"),
+        }
+    }
+}
+
+/// At shutdown: a signed checkpoint of the audit chain's head.
+pub fn checkpoint_on_exit(rooms: &Rooms) {
+    if let Err(e) = rooms.audit().checkpoint(CheckpointKind::Shutdown) {
+        tracing::error!(error = %e, "audit checkpoint not written at exit");
+    }
 }
 
 /// On a clean shutdown: the rate windows not yet written, then a flush.
