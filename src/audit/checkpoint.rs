@@ -253,12 +253,12 @@ impl AuditLog {
         Checkpoint::latest(self.store())
     }
 
-    /// Removes the checkpoints below `seq` (covering entries retention
-    /// deleted; the prune checkpoint at `seq` stays, where verification starts).
+    /// Removes the checkpoints up to `seq` (covering entries retention
+    /// deleted) but the prune checkpoint at `seq`, where verification starts.
     pub(super) fn forget_checkpoints_below(&self, seq: u64) -> StoreResult<usize> {
         let table = self.store().table::<StoredCheckpoint>()?;
-        let keys: Vec<u64> =
-            table.range_u64(0, seq << 2, false).map(|r| r.map(|(k, _)| k)).collect::<StoreResult<_>>()?;
+        let below = (seq << 2) | CheckpointKind::Prune.code();
+        let keys: Vec<u64> = table.range_u64(0, below, false).map(|r| r.map(|(k, _)| k)).collect::<StoreResult<_>>()?;
         table.remove_many(keys)
     }
 }

@@ -21,7 +21,7 @@
 //! Entries written before the chain (layout 1) read as `seq` 0: the chain
 //! starts at the first entry written by a release that has it.
 
-mod chain;
+pub mod chain;
 pub mod checkpoint;
 mod commit;
 mod head;

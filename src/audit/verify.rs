@@ -92,6 +92,10 @@ fn verify(log: &AuditLog, verifier: Option<&Verifier>, start: Start) -> Result<V
         let seq = key >> 2;
         checkpoints += 1;
         match read.and_then(|c| c.check_signature(verifier).map(|()| c)) {
+            // One per sequence: the prune checkpoint, where there is one.
+            Ok(c) if c.seq == seq && c.kind == CheckpointKind::Prune => {
+                signed.insert(c.seq, c);
+            }
             Ok(c) if c.seq == seq => {
                 signed.entry(c.seq).or_insert(c);
             }
