@@ -79,6 +79,7 @@ pub enum Tag {
     CreateCredential,
     RevokeCredential,
     Audit,
+    AuditChain,
     ExportAudit,
     Sessions,
     EndSession,
@@ -501,7 +502,7 @@ impl App {
             Tag::SaveSetting(_) => ScreenId::Settings,
             Tag::SaveResource | Tag::RemoveResource => ScreenId::Resources,
             Tag::CreateCredential | Tag::RevokeCredential => ScreenId::Credentials,
-            Tag::Audit | Tag::ExportAudit => ScreenId::Audit,
+            Tag::Audit | Tag::AuditChain | Tag::ExportAudit => ScreenId::Audit,
             Tag::Sessions | Tag::EndSession => ScreenId::Sessions,
             _ => return,
         };
