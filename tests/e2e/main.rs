@@ -7,6 +7,7 @@
 mod common;
 
 mod admin_socket;
+mod audit_trail;
 mod backup;
 mod bridge;
 mod cli_admin;
