@@ -79,6 +79,9 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         config = %boot.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into()),
         "serving on {scheme}://{addr}"
     );
+    if let Some(verifier) = admin.rooms().audit().verifier() {
+        tracing::info!(key_file = %boot.audit_signing_key.display(), verifier = %verifier, "audit checkpoints are signed by {verifier}");
+    }
 
     let reloader = tokio::spawn(async move {
         let mut current = boot;

@@ -438,10 +438,7 @@ impl AuditLog {
     /// its `.pub` still lets `verify` check signatures.
     pub fn load_key(&self, path: &std::path::Path, create: bool) -> Result<(), String> {
         if create {
-            let (signer, made) = signing::load_or_create(path)?;
-            if made {
-                tracing::info!(path = %path.display(), key = %signer.verifier(), "made the audit signing key");
-            }
+            let (signer, _made) = signing::load_or_create(path)?;
             self.set_signer(Arc::new(signer));
             return Ok(());
         }

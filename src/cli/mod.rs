@@ -251,9 +251,11 @@ fn admin_client(boot: &BootConfig, purpose: &str) -> Result<AdminClient, CliErro
     let open = || {
         let admin = open_admin(boot, purpose)?;
         // The key if this user can read it (cleanup signs its prune
-        // checkpoint), else its .pub (verify); never made here, so a CLI
-        // run as another user cannot leave a key the daemon cannot read.
-        if let Err(e) = admin.rooms().audit().load_key(&boot.audit_signing_key, false) {
+        // checkpoint), else its .pub (verify). Made here only by the data
+        // directory's owner, so a CLI run as another user (root) cannot
+        // leave a key the daemon cannot read.
+        let create = owns(&boot.data_dir);
+        if let Err(e) = admin.rooms().audit().load_key(&boot.audit_signing_key, create) {
             tracing::warn!(error = %e, "the audit signing key was not loaded");
         }
         // A bad service key matters to the daemon, which refuses to start;
@@ -261,6 +263,13 @@ fn admin_client(boot: &BootConfig, purpose: &str) -> Result<AdminClient, CliErro
         Ok(AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct"))
     };
     AdminClient::connect_or_open(&boot.admin_socket, open, |e| CliError::Failed(format!("cannot start: {e}")))
+}
+
+/// Whether this process's user owns `dir`.
+fn owns(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    std::fs::metadata(dir).is_ok_and(|m| m.uid() == unsafe { libc::getuid() })
 }
 
 /// The gateway's own Odoo key from the boot config, if any.
