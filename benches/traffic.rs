@@ -1,7 +1,8 @@
 //! The cost of rate limiting, the audit log and its cleanup:
 //! `cargo bench --bench traffic` (set `TRAFFIC_BENCH_ENTRIES` to change the
-//! 1,000,000 entries of the query and cleanup figures). Prints one line per
-//! measurement.
+//! 1,000,000 entries of the query and cleanup figures; `TRAFFIC_BENCH=append`
+//! runs only the audit append figures, `limiter` or `query` only theirs).
+//! Prints one line per measurement.
 
 use alpenglow::audit::{AuditEntry, AuditLog, AuditQuery, Order, Outcome, now_micros};
 use alpenglow::limits::{Budget, Limiter, Subject};
@@ -200,7 +201,15 @@ fn bench_query_and_cleanup(total: u64) {
 
 fn main() {
     let total: u64 = std::env::var("TRAFFIC_BENCH_ENTRIES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    bench_limiter();
-    bench_append();
-    bench_query_and_cleanup(total);
+    let only = std::env::var("TRAFFIC_BENCH").unwrap_or_default();
+    let wanted = |part: &str| only.is_empty() || only == part;
+    if wanted("limiter") {
+        bench_limiter();
+    }
+    if wanted("append") {
+        bench_append();
+    }
+    if wanted("query") {
+        bench_query_and_cleanup(total);
+    }
 }

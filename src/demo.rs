@@ -145,6 +145,7 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let served = listener.serve(crate::faces::shutdown_signal()).await;
+    crate::jobs::checkpoint_on_exit(admin.rooms());
     crate::jobs::save_on_exit(admin.rooms());
     admin_task.abort();
     let _ = admin_task.await;

@@ -98,6 +98,9 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         config = %boot.source.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into()),
         "serving on {scheme}://{addr}"
     );
+    if let Some(verifier) = admin.rooms().audit().verifier() {
+        tracing::info!(key_file = %boot.audit_signing_key.display(), verifier = %verifier, "audit checkpoints are signed by {verifier}");
+    }
 
     let reloader = tokio::spawn(async move {
         let mut current = boot;
@@ -116,6 +119,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     drop(timers);
     admin_task.abort();
     let _ = admin_task.await;
+    crate::jobs::checkpoint_on_exit(admin.rooms());
     crate::jobs::save_on_exit(admin.rooms());
     tracing::info!("stopped");
     served.map_err(|e| e.to_string())
@@ -158,6 +162,7 @@ pub fn plan(old: &BootConfig, new: &BootConfig) -> ReloadPlan {
     check(old.public_url != new.public_url, "public_url", false);
     check(old.oauth_key_file != new.oauth_key_file, "oauth_key_file", false);
     check(old.odoo != new.odoo, "[odoo]", false);
+    check(old.audit_signing_key != new.audit_signing_key, "audit_signing_key", false);
     plan
 }
 

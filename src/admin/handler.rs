@@ -62,7 +62,8 @@ impl AdminContext {
 }
 
 /// Runs one operation; the answer is the operation's typed answer as JSON.
-pub async fn dispatch(ctx: &AdminContext, request: Request) -> ApiResult<Value> {
+/// Reached only through `trail::dispatch`, which audits the changes.
+pub(super) async fn handle(ctx: &AdminContext, request: Request) -> ApiResult<Value> {
     use api::encode;
     let admin = &ctx.admin;
     let today = AdminService::today();
@@ -123,6 +124,8 @@ pub async fn dispatch(ctx: &AdminContext, request: Request) -> ApiResult<Value> 
                 .map(|page| views::audit_page(&page))
                 .map_err(ApiError::from),
         ),
+        Request::GetAuditStatus(_) => encode::<api::GetAuditStatus>(audit_status(admin)),
+        Request::VerifyAudit(call) => encode::<api::VerifyAudit>(verify_audit(admin, call).await),
         Request::ListSessions(call) => encode::<api::ListSessions>(
             admin.sessions_list(call.all).map(|list| list.iter().map(views::session).collect()).map_err(ApiError::from),
         ),
@@ -164,6 +167,51 @@ pub async fn dispatch(ctx: &AdminContext, request: Request) -> ApiResult<Value> 
                 .await,
             )
         }
+    }
+}
+
+/// The chain's head, the latest checkpoint, the last verification.
+fn audit_status(admin: &AdminService) -> ApiResult<api::AuditStatus> {
+    let audit = admin.rooms().audit();
+    let (seq, hash) = audit.chain_head().map_err(|e| ApiError::failed(e.to_string()))?;
+    let checkpoint = audit.latest_checkpoint().map_err(|e| ApiError::failed(e.to_string()))?;
+    Ok(api::AuditStatus {
+        seq,
+        hash: crate::audit::hex(&hash),
+        checkpoint: checkpoint.map(|c| api::CheckpointView {
+            seq: c.seq,
+            time: c.time(),
+            kind: c.kind.name().into(),
+            note: c.note,
+        }),
+        last_verification: audit.last_verification(),
+        verifier_key: audit.verifier().map(|v| v.to_string()),
+        signing: audit.signer().is_some(),
+    })
+}
+
+/// `audit.verify`: from a stored checkpoint's sequence, a checkpoint note,
+/// or (none) the latest prune checkpoint; walks every entry, off the workers.
+async fn verify_audit(admin: &AdminService, call: api::VerifyAudit) -> ApiResult<api::AuditVerification> {
+    use crate::audit::Start;
+    let audit = admin.rooms().audit().clone();
+    let verifier = audit.verifier();
+    let start = match call.from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => Start::Default,
+        Some(text) if text.bytes().all(|b| b.is_ascii_digit()) => {
+            Start::Seq(text.parse().map_err(|_| ApiError::invalid(format!("--from {text}: not a sequence number")))?)
+        }
+        Some(text) if text.contains('\n') => Start::Note(format!("{text}\n")),
+        Some(text) => {
+            return Err(ApiError::invalid(format!(
+                "--from {text:?}: give a checkpoint's sequence number, or a file holding a checkpoint note"
+            )));
+        }
+    };
+    match tokio::task::spawn_blocking(move || audit.verify(verifier.as_ref(), start)).await {
+        Ok(Ok(verification)) => Ok(verification),
+        Ok(Err(e)) => Err(ApiError::invalid(e)),
+        Err(e) => Err(ApiError::failed(format!("the verification stopped: {e}"))),
     }
 }
 

@@ -15,9 +15,11 @@ pub mod oauth;
 mod odoo;
 mod patch;
 pub mod traffic;
+mod trail;
 pub mod views;
 
-pub use handler::{AdminContext, dispatch};
+pub use handler::AdminContext;
+pub use trail::{Actor, dispatch};
 
 pub use crate::config::catalog::{SettingSource, SettingView};
 

@@ -5,7 +5,7 @@
 //! answers, else the admin service in this process, with the same answers.
 
 use crate::admin::api::{self, ApiError, ApiResult, Call, QueryAudit, Reply, Request};
-use crate::admin::{AdminContext, dispatch};
+use crate::admin::{Actor, AdminContext, dispatch};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -125,6 +125,8 @@ enum Link {
 
 struct InProcess {
     context: AdminContext,
+    /// Who the admin trail names: the CLI, as the user running it.
+    actor: Actor,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -137,7 +139,9 @@ impl AdminClient {
     /// The admin service in this process.
     pub fn in_process(context: AdminContext) -> std::io::Result<AdminClient> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(AdminClient { link: Link::InProcess(Box::new(InProcess { context, runtime })) })
+        Ok(AdminClient {
+            link: Link::InProcess(Box::new(InProcess { context, actor: Actor::cli_no_daemon(), runtime })),
+        })
     }
 
     /// The daemon on `socket` when one answers, else `open()`'s admin
@@ -194,7 +198,7 @@ impl AdminClient {
     pub fn send(&self, request: Request) -> ApiResult<Value> {
         match &self.link {
             Link::Daemon(socket) => socket.request(&request),
-            Link::InProcess(local) => local.runtime.block_on(dispatch(&local.context, request)),
+            Link::InProcess(local) => local.runtime.block_on(dispatch(&local.context, &local.actor, request)),
         }
     }
 

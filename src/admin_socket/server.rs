@@ -6,7 +6,7 @@
 //! The file is removed again when the server is dropped.
 
 use crate::admin::api::{ApiError, Reply, Request};
-use crate::admin::{AdminContext, dispatch};
+use crate::admin::{Actor, AdminContext, dispatch};
 use serde_json::Value;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -121,6 +121,11 @@ fn resolve_group(group: &str) -> Result<u32, String> {
 
 /// One client: requests in order, one answer line each.
 async fn connection(stream: UnixStream, ctx: AdminContext) {
+    // Who is at the other end, by the kernel's word: the admin trail's actor.
+    let actor = match stream.peer_cred() {
+        Ok(cred) => Actor::peer(cred.uid(), cred.pid()),
+        Err(_) => Actor::unknown_peer(),
+    };
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -134,7 +139,7 @@ async fn connection(stream: UnixStream, ctx: AdminContext) {
                 return;
             }
             Ok(_) if line.trim().is_empty() => continue,
-            Ok(_) => answer(&ctx, &line).await,
+            Ok(_) => answer(&ctx, &actor, &line).await,
         };
         if write.write_all(format!("{answer}\n").as_bytes()).await.is_err() {
             return;
@@ -143,9 +148,9 @@ async fn connection(stream: UnixStream, ctx: AdminContext) {
 }
 
 /// The answer to one request line.
-async fn answer(ctx: &AdminContext, line: &str) -> String {
+async fn answer(ctx: &AdminContext, actor: &Actor, line: &str) -> String {
     let answer = match Request::from_line(line) {
-        Ok(request) => dispatch(ctx, request).await,
+        Ok(request) => dispatch(ctx, actor, request).await,
         Err(e) => Err(e),
     };
     line_of(answer)

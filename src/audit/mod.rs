@@ -12,18 +12,35 @@
 //! waits until a `Store::flush` that started after the insert has finished.
 //! Whoever arrives while no flush runs leads one for everyone inserted so far;
 //! the others wait on it. Under load one fsync covers many requests.
+//!
+//! Tamper evidence: every entry has its place in a hash chain (`chain.rs`:
+//! `seq`, `prev_hash`, `hash`), given under one lock together with its id,
+//! so id order is chain order. Signed checkpoints (`checkpoint.rs`, the key in
+//! `signing.rs`) fix the chain's head every few minutes, at shutdown and
+//! before retention deletes entries; `verify.rs` recomputes the chain.
+//! Entries written before the chain (layout 1) read as `seq` 0: the chain
+//! starts at the first entry written by a release that has it.
 
+pub mod chain;
+pub mod checkpoint;
 mod commit;
+mod head;
 pub mod query;
+pub mod signing;
 pub mod summary;
+pub mod verify;
 
+pub use chain::{GENESIS, Hash, hex};
+pub use checkpoint::{ChainError, Checkpoint, CheckpointKind};
 pub use query::{AuditPage, AuditQuery, Order};
+pub use verify::{Broken, Start, Verification};
 
-use crate::store::{CompositeKey, Record, Store, StoreResult};
+use crate::store::{CompositeKey, Record, RecordError, Store, StoreResult};
+use head::Head;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use signing::{Signer, Verifier};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use time::OffsetDateTime;
 
 /// How a request ended.
@@ -36,10 +53,13 @@ pub enum Outcome {
     RateLimited,
     UpstreamError,
     Unauthenticated,
+    /// An admin action that could not be carried out (the store, Odoo).
+    /// Last, so the variant numbers of the others stay as stored.
+    Failed,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Ok,
         Outcome::Denied,
         Outcome::NotFound,
@@ -47,6 +67,7 @@ impl Outcome {
         Outcome::RateLimited,
         Outcome::UpstreamError,
         Outcome::Unauthenticated,
+        Outcome::Failed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +79,7 @@ impl Outcome {
             Outcome::RateLimited => "rate_limited",
             Outcome::UpstreamError => "upstream_error",
             Outcome::Unauthenticated => "unauthenticated",
+            Outcome::Failed => "failed",
         }
     }
 
@@ -100,12 +122,94 @@ pub struct AuditEntry {
     pub error: Option<String>,
     pub records_returned: Option<u64>,
     pub duration_us: u64,
+    /// Admin actions: who (the local user behind the admin socket, or the
+    /// CLI with no daemon).
+    pub actor: Option<String>,
+    /// Admin actions: what changed, as JSON text (`target`, `old`, `new`);
+    /// never a key.
+    pub changes: Option<String>,
+    /// The entry's place in the hash chain, from 1; 0 for an entry written
+    /// before the chain (layout 1).
+    pub seq: u64,
+    /// The previous entry's hash ([`GENESIS`] for the chain's first).
+    pub prev_hash: Hash,
+    /// SHA-256 of the canonical encoding (see `chain.rs`).
+    pub hash: Hash,
 }
 
 impl Record for AuditEntry {
     const TREE: &'static str = "audit";
     const KIND: &'static str = "audit entry";
-    const VERSION: u8 = 1;
+    /// 2: the hash chain (`seq`, `prev_hash`, `hash`) and the admin
+    /// actions' `actor` and `changes`.
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, RecordError> {
+        match version {
+            1 => Ok(crate::store::decode_body::<EntryV1>(body)?.into()),
+            _ => Err(RecordError::UnknownVersion { found: version, current: Self::VERSION }),
+        }
+    }
+}
+
+/// Layout 1, before the hash chain: the same fields up to `duration_us`.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct EntryV1 {
+    id: u64,
+    time_us: i64,
+    face: String,
+    credential_id: Option<u64>,
+    credential_label: Option<String>,
+    uid: Option<i64>,
+    login: Option<String>,
+    company_id: Option<i64>,
+    client_ip: String,
+    session: Option<String>,
+    tool: String,
+    model: Option<String>,
+    record_ids: Vec<i64>,
+    record_id_count: Option<u64>,
+    domain: Option<String>,
+    fields: Option<String>,
+    values: Option<String>,
+    outcome: Outcome,
+    error: Option<String>,
+    records_returned: Option<u64>,
+    duration_us: u64,
+}
+
+/// An entry of layout 1 has no place in the chain (`seq` 0).
+impl From<EntryV1> for AuditEntry {
+    fn from(old: EntryV1) -> AuditEntry {
+        AuditEntry {
+            id: old.id,
+            time_us: old.time_us,
+            face: old.face,
+            credential_id: old.credential_id,
+            credential_label: old.credential_label,
+            uid: old.uid,
+            login: old.login,
+            company_id: old.company_id,
+            client_ip: old.client_ip,
+            session: old.session,
+            tool: old.tool,
+            model: old.model,
+            record_ids: old.record_ids,
+            record_id_count: old.record_id_count,
+            domain: old.domain,
+            fields: old.fields,
+            values: old.values,
+            outcome: old.outcome,
+            error: old.error,
+            records_returned: old.records_returned,
+            duration_us: old.duration_us,
+            actor: None,
+            changes: None,
+            seq: 0,
+            prev_hash: GENESIS,
+            hash: GENESIS,
+        }
+    }
 }
 
 /// Marker of the credential index: key `be(credential) ++ be(entry id)`.
@@ -150,6 +254,14 @@ pub fn now_micros() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64
 }
 
+/// RFC 3339 (UTC) of a Unix time in µs.
+pub fn rfc3339(micros: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 impl AuditEntry {
     /// An entry with the request's basics; the gateway fills in the rest.
     pub fn new(face: &str, client_ip: String, tool: &str) -> AuditEntry {
@@ -175,7 +287,18 @@ impl AuditEntry {
             error: None,
             records_returned: None,
             duration_us: 0,
+            actor: None,
+            changes: None,
+            seq: 0,
+            prev_hash: GENESIS,
+            hash: GENESIS,
         }
+    }
+
+    /// Whether the entry has a place in the hash chain (written by a
+    /// release with the chain).
+    pub fn chained(&self) -> bool {
+        self.seq > 0
     }
 
     pub fn time(&self) -> OffsetDateTime {
@@ -184,8 +307,11 @@ impl AuditEntry {
     }
 
     /// The JSON view (`audit query --json`, export lines, the admin socket).
+    /// `seq`, `prev_hash` and `hash` (hex) let an export be re-verified;
+    /// they are null for an entry written before the chain.
     pub fn to_json(&self) -> Value {
         let time = self.time().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let chained = |hash: &Hash| if self.chained() { json!(hex(hash)) } else { Value::Null };
         json!({
             "id": self.id,
             "time": time,
@@ -208,6 +334,13 @@ impl AuditEntry {
             "error": self.error,
             "records": self.records_returned,
             "duration_ms": self.duration_us as f64 / 1000.0,
+            "actor": self.actor,
+            "changes": self.changes,
+            "time_us": self.time_us,
+            "duration_us": self.duration_us,
+            "seq": if self.chained() { json!(self.seq) } else { Value::Null },
+            "prev_hash": chained(&self.prev_hash),
+            "hash": chained(&self.hash),
         })
     }
 
@@ -223,6 +356,8 @@ impl AuditEntry {
             self.domain.as_deref(),
             self.fields.as_deref(),
             self.error.as_deref(),
+            self.actor.as_deref(),
+            self.changes.as_deref(),
         ];
         texts.into_iter().flatten().any(|t| t.to_lowercase().contains(needle))
     }
@@ -237,10 +372,31 @@ pub struct AuditLog {
 
 struct Inner {
     store: Store,
-    /// The last id handed out (0 until read from the store).
-    last_id: AtomicU64,
-    loaded: OnceLock<()>,
+    /// The chain's head, read from the store on first use.
+    head: Mutex<Option<Head>>,
     commit: commit::GroupCommit,
+    /// Signs checkpoints; set by whoever loaded the key (the daemon, the CLI).
+    signer: RwLock<Option<Arc<Signer>>>,
+    /// Checks checkpoint signatures: the signer's public key, or the
+    /// `.pub` file when the key itself cannot be read.
+    verifier: RwLock<Option<Verifier>>,
+    last_verification: Mutex<Option<Verification>>,
+}
+
+/// The chain's head, held under its lock.
+struct HeadGuard<'a>(MutexGuard<'a, Option<Head>>);
+
+impl std::ops::Deref for HeadGuard<'_> {
+    type Target = Head;
+    fn deref(&self) -> &Head {
+        self.0.as_ref().expect("loaded before the guard is made")
+    }
+}
+
+impl std::ops::DerefMut for HeadGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Head {
+        self.0.as_mut().expect("loaded before the guard is made")
+    }
 }
 
 impl AuditLog {
@@ -248,51 +404,104 @@ impl AuditLog {
         AuditLog {
             inner: Arc::new(Inner {
                 store,
-                last_id: AtomicU64::new(0),
-                loaded: OnceLock::new(),
+                head: Mutex::new(None),
                 commit: commit::GroupCommit::default(),
+                signer: RwLock::new(None),
+                verifier: RwLock::new(None),
+                last_verification: Mutex::new(None),
             }),
         }
     }
 
-    /// A new id: the current time, and strictly after every id already
-    /// stored (so a clock stepping back cannot reorder or overwrite entries).
-    fn next_id(&self, micros: i64) -> u64 {
-        self.inner.loaded.get_or_init(|| {
-            let stored =
-                self.inner.store.table::<AuditEntry>().ok().and_then(|t| t.last_u64().ok().flatten()).unwrap_or(0);
-            self.inner.last_id.fetch_max(stored, Ordering::SeqCst);
-        });
-        let wanted = id_at(micros);
-        let mut last = self.inner.last_id.load(Ordering::SeqCst);
-        loop {
-            let id = wanted.max(last + 1);
-            match self.inner.last_id.compare_exchange_weak(last, id, Ordering::SeqCst, Ordering::SeqCst) {
-                Ok(_) => return id,
-                Err(current) => last = current,
-            }
-        }
+    /// Gives the log the key that signs its checkpoints.
+    pub fn set_signer(&self, signer: Arc<Signer>) {
+        self.set_verifier(signer.verifier());
+        *self.inner.signer.write().unwrap_or_else(|e| e.into_inner()) = Some(signer);
     }
 
-    /// Stores an entry and its index keys, without waiting for the disk.
-    /// Returns the entry's id.
+    /// Gives the log the public key that checks its checkpoints.
+    pub fn set_verifier(&self, verifier: Verifier) {
+        *self.inner.verifier.write().unwrap_or_else(|e| e.into_inner()) = Some(verifier);
+    }
+
+    pub fn signer(&self) -> Option<Arc<Signer>> {
+        self.inner.signer.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn verifier(&self) -> Option<Verifier> {
+        self.inner.verifier.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Loads the signing key at `path`: made there (0600) when `create` and
+    /// there is none (the daemon, on its first start). Without `create` (the
+    /// CLI with no daemon) an unreadable or missing key is not an error:
+    /// its `.pub` still lets `verify` check signatures.
+    pub fn load_key(&self, path: &std::path::Path, create: bool) -> Result<(), String> {
+        if create {
+            let (signer, _made) = signing::load_or_create(path)?;
+            self.set_signer(Arc::new(signer));
+            return Ok(());
+        }
+        match std::fs::metadata(path).is_ok().then(|| signing::load(path)) {
+            Some(Ok(signer)) => self.set_signer(Arc::new(signer)),
+            _ => {
+                if let Some(verifier) = signing::load_verifier(path)? {
+                    self.set_verifier(verifier);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The chain's head, under its lock (read from the store the first time).
+    fn head(&self) -> StoreResult<HeadGuard<'_>> {
+        let mut guard = self.inner.head.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(Head::load(&self.inner.store)?);
+        }
+        Ok(HeadGuard(guard))
+    }
+
+    /// The last entry's place in the chain and its hash (0 and zeros when
+    /// the chain is empty).
+    pub fn chain_head(&self) -> StoreResult<(u64, Hash)> {
+        let head = self.head()?;
+        Ok((head.seq, head.hash))
+    }
+
+    /// Forgets the cached head, after the store's audit trees were replaced
+    /// underneath the log (a restore).
+    pub fn reload(&self) {
+        *self.inner.head.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Stores an entry and its index keys as the chain's next link, without
+    /// waiting for the disk. Returns the entry's id.
     pub fn append(&self, mut entry: AuditEntry) -> StoreResult<u64> {
         if entry.time_us == 0 {
             entry.time_us = now_micros();
         }
-        let id = self.next_id(entry.time_us);
-        entry.id = id;
         let store = &self.inner.store;
+        let (entries, by_credential, by_model) =
+            (store.table::<AuditEntry>()?, store.table::<ByCredential>()?, store.table::<ByModel>()?);
+        // Under the head's lock: id, seq and hash are handed out in one
+        // order, and an entry is in the store before the next one is.
+        let mut head = self.head()?;
+        let id = head.next_id(entry.time_us);
+        entry.id = id;
+        entry.seq = head.seq + 1;
+        entry.prev_hash = head.hash;
+        entry.hash = chain::hash_of(&entry);
         if let Some(credential) = entry.credential_id {
-            store
-                .table::<ByCredential>()?
-                .insert(&CompositeKey::new(&credential_prefix(credential), id), &ByCredential)?;
+            by_credential.insert(&CompositeKey::new(&credential_prefix(credential), id), &ByCredential)?;
         }
         if let Some(model) = &entry.model {
-            store.table::<ByModel>()?.insert(&CompositeKey::new(&model_prefix(model), id), &ByModel)?;
+            by_model.insert(&CompositeKey::new(&model_prefix(model), id), &ByModel)?;
         }
         // The entry last: a reader that finds it also finds its index keys.
-        store.table::<AuditEntry>()?.insert(&id, &entry)?;
+        entries.insert(&id, &entry)?;
+        head.seq = entry.seq;
+        head.hash = entry.hash;
         Ok(id)
     }
 
@@ -330,13 +539,29 @@ impl AuditLog {
 
     /// Deletes every entry made before Unix time `before_micros`, with its
     /// index keys, in batches. Returns how many entries went.
-    pub fn delete_before(&self, before_micros: i64) -> StoreResult<usize> {
+    ///
+    /// First it writes a signed prune checkpoint at the last entry it will
+    /// delete, where verification then starts (and drops the checkpoints
+    /// below it): without the signing key, chained entries are not deleted.
+    pub fn delete_before(&self, before_micros: i64) -> Result<usize, String> {
+        let end = id_at(before_micros);
+        let entries = self.store().table::<AuditEntry>().map_err(|e| e.to_string())?;
+        let last_deleted = entries.range_u64(0, end, true).find_map(Result::ok).map(|(_, e)| e);
+        if let Some(last) = last_deleted.filter(AuditEntry::chained) {
+            let signer = self.signer().ok_or_else(|| format!("entries were not deleted: {}", checkpoint::no_key()))?;
+            let prune = Checkpoint::sign(&signer, last.seq, &last.hash, now_micros(), CheckpointKind::Prune);
+            self.keep(&prune)?;
+            self.forget_checkpoints_below(last.seq).map_err(|e| e.to_string())?;
+        }
+        self.delete_entries(end).map_err(|e| e.to_string())
+    }
+
+    fn delete_entries(&self, end: u64) -> StoreResult<usize> {
         const BATCH: usize = 10_000;
         let store = &self.inner.store;
         let entries = store.table::<AuditEntry>()?;
         let by_credential = store.table::<ByCredential>()?;
         let by_model = store.table::<ByModel>()?;
-        let end = id_at(before_micros);
         let mut deleted = 0;
         // Each batch starts after the last one: rescanning from 0 would walk
         // the emptied nodes again and again.

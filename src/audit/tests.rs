@@ -91,6 +91,7 @@ fn retention_deletes_exactly_the_old_entries_and_their_index_keys() {
         log.append(entry(if i < 8 { 60 * 24 * 40 } else { 60 }, Some(7), "res.partner", Outcome::Ok)).unwrap();
     }
     let cutoff = now_micros() - 30 * 24 * 3_600_000_000;
+    log.set_signer(test_signer());
     assert_eq!(log.delete_before(cutoff).unwrap(), 8);
     assert_eq!(log.len().unwrap(), 12);
     assert_eq!(log.delete_before(cutoff).unwrap(), 0);
@@ -109,4 +110,8 @@ fn durable_append_survives_reopen() {
     let log = AuditLog::new(Store::open(dir.path()).unwrap());
     assert_eq!(log.get(id).unwrap().unwrap().credential_id, Some(1));
     assert!(log.append(entry(0, None, "x", Outcome::Ok)).unwrap() > id);
+}
+
+fn test_signer() -> Arc<Signer> {
+    Arc::new(Signer::parse("PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz").unwrap())
 }

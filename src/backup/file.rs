@@ -12,7 +12,7 @@
 //! Format 1 (one JSON document, `{"alpenglow_backup": 1, ..., "trees":
 //! {name: [[key, value], ...]}}`) is still read, as a whole.
 
-use super::{AUDIT_INDEXES, AUDIT_TREE, BackupError, CONFIG_TREES, FORMAT, RawPair};
+use super::{AUDIT_CHECKPOINTS, AUDIT_INDEXES, AUDIT_TREE, BackupError, CONFIG_TREES, FORMAT, RawPair};
 use crate::store::RawEntries;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -36,6 +36,7 @@ impl Header {
         if self.with_audit {
             trees.push(AUDIT_TREE);
             trees.extend_from_slice(AUDIT_INDEXES);
+            trees.push(AUDIT_CHECKPOINTS);
         }
         trees
     }

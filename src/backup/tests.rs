@@ -47,6 +47,9 @@ fn write_backup(admin: &AdminService, with_audit: bool, limit: usize, path: &Pat
     for tree in CONFIG_TREES {
         writer.chunk(tree, &config.trees[*tree]).unwrap();
     }
+    if with_audit {
+        writer.chunk(AUDIT_CHECKPOINTS, &config.trees[AUDIT_CHECKPOINTS]).unwrap();
+    }
     if let Some(until) = config.audit_until {
         for tree in std::iter::once(&AUDIT_TREE).chain(AUDIT_INDEXES) {
             let mut after: Option<String> = None;
@@ -84,6 +87,7 @@ fn every_tree_is_either_backed_up_or_deliberately_left_out() {
         let known = CONFIG_TREES.contains(&name.as_str())
             || name == AUDIT_TREE
             || AUDIT_INDEXES.contains(&name.as_str())
+            || name == AUDIT_CHECKPOINTS
             || NOT_BACKED_UP.contains(&name.as_str());
         assert!(known, "tree {name:?} is neither backed up nor listed as left out");
     }

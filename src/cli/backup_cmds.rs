@@ -9,7 +9,7 @@ use super::{BackupArgs, CliError, RestoreArgs, output};
 use crate::admin::api::{BackupAuditPage, BackupConfig, BackupSnapshot};
 use crate::admin_socket::{AdminClient, daemon_answers};
 use crate::backup::file::{Header, Writer};
-use crate::backup::{AUDIT_INDEXES, AUDIT_TREE, CONFIG_TREES, PAGE};
+use crate::backup::{AUDIT_CHECKPOINTS, AUDIT_INDEXES, AUDIT_TREE, CONFIG_TREES, PAGE};
 use crate::config::boot::BootConfig;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -80,6 +80,13 @@ fn write_pages(
             writer.chunk(tree, chunk).map_err(io)?;
         }
     }
+    if header.with_audit
+        && let Some(checkpoints) = config.trees.get(AUDIT_CHECKPOINTS)
+    {
+        for chunk in checkpoints.chunks(PAGE) {
+            writer.chunk(AUDIT_CHECKPOINTS, chunk).map_err(io)?;
+        }
+    }
     let audit_until = config.audit_until;
     drop(config);
     if let Some(until) = audit_until.filter(|_| header.with_audit) {
@@ -119,10 +126,25 @@ pub fn restore(boot: &BootConfig, args: &RestoreArgs, json: bool) -> Result<(), 
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", args.file.display())))?;
     let store = crate::store::Store::open_for(&boot.data_dir, "alpenglow restore")
         .map_err(|e| CliError::Failed(e.to_string()))?;
-    let restored = crate::backup::restore(store, &args.file).map_err(|e| match e {
+    let restored = crate::backup::restore(store.clone(), &args.file).map_err(|e| match e {
         crate::backup::BackupError::Invalid(m) => CliError::Invalid(format!("{}: {m}", args.file.display())),
         crate::backup::BackupError::Failed(m) => CliError::Failed(m),
     })?;
+    // The restore itself goes in the (restored) audit log, as its next link.
+    let mut entry = crate::audit::AuditEntry::new("admin", "local".into(), "restore");
+    entry.actor = Some(crate::admin::Actor::cli_no_daemon().as_str().to_string());
+    let restored_what = json!({
+        "created_at": restored.created_at,
+        "alpenglow_version": restored.alpenglow_version,
+        "with_audit": restored.with_audit,
+        "resources": restored.resources,
+        "credentials": restored.credentials,
+    });
+    let target = args.file.display().to_string();
+    entry.changes = Some(json!({"target": target, "old": null, "new": restored_what}).to_string());
+    crate::audit::AuditLog::new(store)
+        .append_durable(entry)
+        .map_err(|e| CliError::Failed(format!("restored, but the restore's audit entry was not written: {e}")))?;
     if json {
         output::json(&json!({
             "data_dir": boot.data_dir.display().to_string(),

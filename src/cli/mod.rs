@@ -356,17 +356,43 @@ fn refuse_foreign_store_as_root(dir: &std::path::Path) -> Result<(), CliError> {
     }
 }
 
+/// The daemon's store, with the audit signing key loaded (made on first start).
+fn open_daemon_admin(boot: &BootConfig, purpose: &str) -> Result<AdminService, CliError> {
+    let admin = open_admin(boot, purpose)?;
+    admin
+        .rooms()
+        .audit()
+        .load_key(&boot.audit_signing_key, true)
+        .map_err(|e| CliError::Failed(format!("the audit signing key: {e}")))?;
+    Ok(admin)
+}
+
 /// The admin API: the running daemon's socket when one answers, else the
 /// store opened here (refused with the holder's name if another process has
 /// it), so `audit export` works after the daemon is gone, even after kill -9.
 fn admin_client(boot: &BootConfig, purpose: &str, make: Make) -> Result<AdminClient, CliError> {
     let open = || {
         let admin = open_existing_admin(boot, purpose, make)?;
+        // The key if this user can read it (cleanup signs its prune
+        // checkpoint), else its .pub (verify). Made here only by the data
+        // directory's owner, so a CLI run as another user (root) cannot
+        // leave a key the daemon cannot read.
+        let create = owns(&boot.data_dir);
+        if let Err(e) = admin.rooms().audit().load_key(&boot.audit_signing_key, create) {
+            tracing::warn!(error = %e, "the audit signing key was not loaded");
+        }
         // A bad service key matters to the daemon, which refuses to start;
         // here it would only block commands that never use it.
         Ok(AdminContext::new(admin, UpstreamSlot::default(), service_key(boot).unwrap_or(None), "direct"))
     };
     AdminClient::connect_or_open(&boot.admin_socket, open, |e| CliError::Failed(format!("cannot start: {e}")))
+}
+
+/// Whether this process's user owns `dir`.
+fn owns(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    std::fs::metadata(dir).is_ok_and(|m| m.uid() == unsafe { libc::getuid() })
 }
 
 /// The gateway's own Odoo key from the boot config, if any.
@@ -393,7 +419,7 @@ fn start_logging(boot: &BootConfig) -> Result<crate::logging::LogHandle, CliErro
 
 fn serve(boot: BootConfig, overrides: Overrides) -> Result<(), CliError> {
     let log = start_logging(&boot)?;
-    let admin = open_admin(&boot, "alpenglow serve")?;
+    let admin = open_daemon_admin(&boot, "alpenglow serve")?;
     let service_key = service_key(&boot)?;
     let reload = Box::new(move || BootConfig::load(&overrides, &process_env).map_err(|e| e.0));
     let options = crate::serve::ServeOptions { boot, reload, log, service_key };
@@ -408,7 +434,7 @@ fn demo(data_dir: &Option<PathBuf>, mut boot: BootConfig, args: DemoArgs, json: 
     }
     boot.data_dir = demo_dir;
     let _log = start_logging(&boot)?;
-    let admin = open_admin(&boot, "alpenglow demo")?;
+    let admin = open_daemon_admin(&boot, "alpenglow demo")?;
     let oauth_key_file = boot.oauth_key_file.clone().unwrap_or_else(|| boot.data_dir.join("oauth-demo.key"));
     let options = crate::demo::DemoOptions {
         oauth_key_file,

@@ -5,7 +5,7 @@
 
 use super::CliError;
 use super::output::table;
-use crate::admin::api::{AuditFields, AuditOrder, EndSession, ListSessions, QueryAudit, RunJob};
+use crate::admin::api::{AuditFields, AuditOrder, EndSession, ListSessions, QueryAudit, RunJob, VerifyAudit};
 use crate::admin_socket::AdminClient;
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -18,6 +18,18 @@ pub enum AuditCommand {
     Tail(TailArgs),
     /// Every matching entry, oldest first, one JSON object per line.
     Export(ExportArgs),
+    /// Recompute the hash chain and check every signed checkpoint; exit 1
+    /// and name the first broken link (sequence, time) if any.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Start at this checkpoint: a stored checkpoint's sequence number, or a
+    /// file holding a checkpoint note (as the journal or `audit status` shows
+    /// it). Default: the latest prune checkpoint, else the first entry.
+    #[arg(long, value_name = "CHECKPOINT")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Args, Default)]
@@ -171,7 +183,28 @@ pub fn audit(api: &AdminClient, cmd: AuditCommand, json_out: bool) -> Result<(),
         }
         AuditCommand::Tail(t) => tail(api, t, json_out),
         AuditCommand::Export(x) => export(api, &x.filters),
+        AuditCommand::Verify(v) => verify(api, v, json_out),
     }
+}
+
+/// `audit verify`: the daemon (or this process) walks the chain.
+fn verify(api: &AdminClient, args: VerifyArgs, json_out: bool) -> Result<(), CliError> {
+    let from = match args.from {
+        Some(text) if !text.trim().is_empty() && !text.trim().bytes().all(|b| b.is_ascii_digit()) => {
+            let note = std::fs::read_to_string(&text).map_err(|e| {
+                CliError::Invalid(format!("--from {text}: not a sequence number, and cannot read it as a file: {e}"))
+            })?;
+            Some(note)
+        }
+        other => other,
+    };
+    let result = api.call(VerifyAudit { from })?;
+    if json_out {
+        print_json(&result);
+    } else {
+        println!("{}", result.summary);
+    }
+    if result.ok { Ok(()) } else { Err(CliError::Failed("the audit log does not verify".into())) }
 }
 
 /// Streams every matching entry, oldest first, a page at a time.

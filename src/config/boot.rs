@@ -60,6 +60,8 @@ struct FileConfig {
     allowed_origins: Vec<String>,
     /// A bearer token `/metrics` asks for; none: `/metrics` is open.
     metrics_token: Option<String>,
+    /// The audit checkpoints' Ed25519 signing key (file 0600).
+    audit_signing_key: Option<PathBuf>,
     /// The URL clients reach Alpenglow at, when a proxy stands in front.
     public_url: Option<String>,
     /// The key that seals people's Odoo keys kept for OAuth grants.
@@ -102,6 +104,10 @@ pub struct BootConfig {
     /// [`BootConfig::oauth_key_source`].
     pub oauth_key_file: Option<PathBuf>,
     pub tls: Option<TlsPaths>,
+    /// The audit checkpoints' signing key: `audit_signing_key` in the file,
+    /// else the systemd credential `audit_signing_key`, else
+    /// `audit-signing.key` in the data directory (made on first start).
+    pub audit_signing_key: PathBuf,
     /// The listener's timeouts and connection cap (`[http]`).
     pub http: super::HttpLimits,
     pub odoo: OdooDefaults,
@@ -174,6 +180,7 @@ impl std::fmt::Debug for BootConfig {
             .field("public_url", &self.public_url)
             .field("oauth_key_file", &self.oauth_key_file)
             .field("tls", &self.tls)
+            .field("audit_signing_key", &self.audit_signing_key)
             .field("http", &self.http)
             .field("odoo", &self.odoo)
             .field("admin_socket_named", &self.admin_socket_named)
@@ -332,6 +339,15 @@ impl BootConfig {
             }
         }
 
+        // The signing key never sits in the store; a systemd credential
+        // (`LoadCredential=audit_signing_key:/path`) keeps it off the data directory.
+        let audit_signing_key = file.audit_signing_key.unwrap_or_else(|| {
+            env("CREDENTIALS_DIRECTORY")
+                .map(|dir| Path::new(&dir).join(SIGNING_KEY_CREDENTIAL))
+                .filter(|p| p.exists())
+                .unwrap_or_else(|| data_dir.join(SIGNING_KEY_FILE))
+        });
+
         Ok(BootConfig {
             source,
             listen,
@@ -346,6 +362,7 @@ impl BootConfig {
             public_url,
             oauth_key_file,
             tls,
+            audit_signing_key,
             http: file.http,
             odoo,
             admin_socket_named,
@@ -399,6 +416,10 @@ fn public_url(text: &str) -> Result<String, BootError> {
 
 /// The systemd credential name of the gateway's own Odoo API key.
 pub const SERVICE_KEY_CREDENTIAL: &str = "odoo_service_key";
+/// The audit signing key's file in the data directory, by default.
+pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
+/// The systemd credential that may hold the audit signing key.
+pub const SIGNING_KEY_CREDENTIAL: &str = "audit_signing_key";
 
 fn read_file(path: &Path, system: &SystemLayout) -> Result<FileConfig, BootError> {
     let text = std::fs::read_to_string(path).map_err(|e| {

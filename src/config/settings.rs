@@ -178,6 +178,13 @@ pub const SPECS: &[SettingSpec] = &[
         help: "Audit entries older than this are deleted by the daily cleanup.",
     },
     SettingSpec {
+        key: "audit_checkpoint_minutes",
+        label: "Audit Checkpoint (min)",
+        kind: SettingKind::Integer { min: 1, max: 1_440 },
+        default: "10",
+        help: "How often the audit log's hash chain gets a signed checkpoint (also written at shutdown and before the cleanup deletes entries).",
+    },
+    SettingSpec {
         key: "require_credential",
         label: "Require Credential",
         kind: SettingKind::Bool,
@@ -505,6 +512,7 @@ pub struct Settings {
     pub audit_logging: bool,
     pub audit_log_values: bool,
     pub log_retention_days: u32,
+    pub audit_checkpoint_minutes: u32,
     pub require_credential: bool,
     pub session_timeout_minutes: u32,
     pub odoo: OdooConnection,
@@ -549,6 +557,7 @@ impl Settings {
             audit_logging: flag("audit_logging"),
             audit_log_values: flag("audit_log_values"),
             log_retention_days: number("log_retention_days"),
+            audit_checkpoint_minutes: number("audit_checkpoint_minutes"),
             require_credential: flag("require_credential"),
             session_timeout_minutes: number("session_timeout_minutes"),
             odoo: OdooConnection {

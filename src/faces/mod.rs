@@ -381,6 +381,9 @@ fn metrics(state: &FaceState, network: &NetworkConfig, req: &Request<Incoming>) 
         }
     }
     let sessions = state.gateway.active_sessions().map(|n| n as i64);
+    if let Some((seq, checkpoint)) = state.gateway.audit_chain() {
+        crate::metrics::global().set_audit_chain(seq, checkpoint);
+    }
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", crate::metrics::CONTENT_TYPE)

@@ -150,6 +150,14 @@ impl Gateway {
         self.rooms().sessions().list(false).ok().map(|s| s.len())
     }
 
+    /// The audit chain's head and the sequence of its latest checkpoint
+    /// (`/metrics`); None when the store cannot be read.
+    pub fn audit_chain(&self) -> Option<(u64, Option<u64>)> {
+        let audit = self.rooms().audit();
+        let (seq, _) = audit.chain_head().ok()?;
+        Some((seq, audit.latest_checkpoint().ok()?.map(|c| c.seq)))
+    }
+
     /// Why the store cannot write just now (full disk, failed write), if it
     /// cannot: audited operations are refused meanwhile (`/healthz`).
     pub fn store_cannot_write(&self) -> Option<String> {

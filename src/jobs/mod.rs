@@ -2,7 +2,7 @@
 //!
 //! | job | interval | does |
 //! |---|---|---|
-//! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` |
+//! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` (after a signed prune checkpoint), then verifies the chain |
 //! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days; removes expired OAuth codes and tokens and closes grants none is left for |
 //! | `rate-limit-cleanup` | hourly | purges rate windows with nothing left in them |
 //!
@@ -12,7 +12,7 @@
 //! goes on. `alpenglow jobs run NAME` runs one at once. The rate limiter's
 //! write-behind runs here too, every [`RATE_PERSIST_EVERY`].
 
-use crate::audit::now_micros;
+use crate::audit::{CheckpointKind, now_micros};
 use crate::rooms::Rooms;
 use std::time::{Duration, Instant};
 
@@ -103,8 +103,15 @@ fn run_job(job: Job, rooms: &Rooms) -> Result<JobReport, String> {
         Job::AuditCleanup => {
             let days = i64::from(settings.log_retention_days);
             let cutoff = now_micros() - days * 86_400_000_000;
-            let n = rooms.audit().delete_before(cutoff).map_err(|e| e.to_string())?;
-            (n as u64, format!("deleted {n} audit entries older than {days} days"))
+            let audit = rooms.audit();
+            let n = audit.delete_before(cutoff)?;
+            // Then the chain is checked from the new prune checkpoint: the
+            // dashboard shows the result, a broken link is logged loudly.
+            let verified = audit.verify(audit.verifier().as_ref(), crate::audit::Start::Default)?;
+            if !verified.ok {
+                tracing::error!(summary = %verified.summary, "the audit log does not verify");
+            }
+            (n as u64, format!("deleted {n} audit entries older than {days} days; {}", verified.summary))
         }
         Job::SessionCleanup => {
             let minutes = i64::from(settings.session_timeout_minutes);
@@ -200,6 +207,7 @@ pub fn start(rooms: &Rooms) -> Timers {
             }
         }));
     }
+    tasks.push(tokio::spawn(checkpoints(rooms.clone())));
     let rooms = rooms.clone();
     tasks.push(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(RATE_PERSIST_EVERY);
@@ -214,6 +222,30 @@ pub fn start(rooms: &Rooms) -> Timers {
         }
     }));
     Timers { tasks }
+}
+
+/// Signs a checkpoint of the audit chain every `audit_checkpoint_minutes`
+/// (read before each wait, so a change applies from the next one), when
+/// entries came since the last.
+async fn checkpoints(rooms: Rooms) {
+    loop {
+        let minutes = rooms.catalog().settings().map(|s| s.audit_checkpoint_minutes).unwrap_or(10).max(1);
+        tokio::time::sleep(Duration::from_secs(u64::from(minutes) * 60)).await;
+        let audit = rooms.audit().clone();
+        let signed = tokio::task::spawn_blocking(move || audit.checkpoint(CheckpointKind::Periodic)).await;
+        match signed {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "audit checkpoint not written"),
+            Err(e) => tracing::error!(error = %e, "audit checkpoint stopped"),
+        }
+    }
+}
+
+/// At shutdown: a signed checkpoint of the audit chain's head.
+pub fn checkpoint_on_exit(rooms: &Rooms) {
+    if let Err(e) = rooms.audit().checkpoint(CheckpointKind::Shutdown) {
+        tracing::error!(error = %e, "audit checkpoint not written at exit");
+    }
 }
 
 /// On a clean shutdown: the rate windows not yet written, then a flush.

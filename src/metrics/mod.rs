@@ -63,6 +63,8 @@ pub struct Metrics {
     audit_failures: Counter,
     job_runs: Family<JobLabels, Counter>,
     active_sessions: Gauge,
+    audit_chain_seq: Gauge,
+    audit_checkpoint_seq: Gauge,
 }
 
 /// Request latencies: 1 ms to ~16 s.
@@ -104,6 +106,14 @@ impl Metrics {
         registry.register("job_runs", "Timer job runs by job and result", job_runs.clone());
         let active_sessions = Gauge::default();
         registry.register("active_sessions", "AI client sessions currently active", active_sessions.clone());
+        let audit_chain_seq = Gauge::default();
+        registry.register("audit_chain_seq", "The last audit entry's place in the hash chain", audit_chain_seq.clone());
+        let audit_checkpoint_seq = Gauge::default();
+        registry.register(
+            "audit_checkpoint_seq",
+            "The sequence the latest signed audit checkpoint covers",
+            audit_checkpoint_seq.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -115,6 +125,8 @@ impl Metrics {
             audit_failures,
             job_runs,
             active_sessions,
+            audit_chain_seq,
+            audit_checkpoint_seq,
         }
     }
 
@@ -146,6 +158,14 @@ impl Metrics {
 
     pub fn record_job(&self, job: &'static str, succeeded: bool) {
         self.job_runs.get_or_create(&JobLabels { job, result: if succeeded { "ok" } else { "failed" } }).inc();
+    }
+
+    /// The audit chain's head and latest checkpoint, read at scrape time.
+    pub fn set_audit_chain(&self, seq: u64, checkpoint_seq: Option<u64>) {
+        self.audit_chain_seq.set(i64::try_from(seq).unwrap_or(i64::MAX));
+        if let Some(checkpoint) = checkpoint_seq {
+            self.audit_checkpoint_seq.set(i64::try_from(checkpoint).unwrap_or(i64::MAX));
+        }
     }
 
     /// The exposition, with the gauges read at scrape time set first.

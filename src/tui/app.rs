@@ -84,6 +84,7 @@ pub enum Tag {
     CreateCredential,
     RevokeCredential,
     Audit,
+    AuditChain,
     ExportAudit,
     Sessions,
     EndSession,
@@ -579,7 +580,7 @@ impl App {
             Tag::SaveSetting(_) => ScreenId::Settings,
             Tag::SaveResource | Tag::RemoveResource => ScreenId::Resources,
             Tag::CreateCredential | Tag::RevokeCredential => ScreenId::Credentials,
-            Tag::Audit | Tag::ExportAudit => ScreenId::Audit,
+            Tag::Audit | Tag::AuditChain | Tag::ExportAudit => ScreenId::Audit,
             Tag::Sessions | Tag::EndSession => ScreenId::Sessions,
             Tag::OAuthGrants | Tag::OAuthClients | Tag::OAuthSignups | Tag::RevokeGrant | Tag::DecideSignup => {
                 ScreenId::OAuth

@@ -63,6 +63,8 @@ pub struct AuditScreen {
     pub export_error: Option<String>,
     /// An export was sent and is not answered yet.
     pub exporting: bool,
+    /// The hash chain: its head, the latest checkpoint, the last verification.
+    pub chain: Option<api::AuditStatus>,
 }
 
 impl AuditScreen {
@@ -98,6 +100,7 @@ impl AuditScreen {
                     self.entries = Loadable::Loading;
                 }
                 out.send(Tag::Audit, query);
+                out.send(Tag::AuditChain, api::GetAuditStatus {});
             }
             Err(e) => self.entries = Loadable::Failed(e),
         }
@@ -225,7 +228,10 @@ impl AuditScreen {
 
     fn draw_log(&self, frame: &mut Frame, area: Rect) {
         let title = format!(" Audit log{} ", if self.live { " (live)" } else { "" });
-        let block = Block::bordered().title(title);
+        let mut block = Block::bordered().title(title);
+        if let Some(chain) = &self.chain {
+            block = block.title_bottom(fit(&chain_line(chain), area.width.saturating_sub(2) as usize));
+        }
         frame.render_widget(block, area);
         let [filters, body, hint] = Self::areas(area);
         let active: Vec<String> = FILTERS
@@ -499,6 +505,11 @@ impl Screen for AuditScreen {
     fn on_reply(&mut self, tag: &Tag, result: ApiResult<Value>, _ctx: &mut Ctx) -> Option<String> {
         match tag {
             Tag::ExportAudit => Some(self.on_export(result)),
+            // A daemon of the release before the hash chain has no audit.status.
+            Tag::AuditChain => {
+                self.chain = api::decode::<api::GetAuditStatus>(result).ok();
+                None
+            }
             _ => {
                 self.on_entries(result);
                 None
@@ -528,6 +539,25 @@ impl Screen for AuditScreen {
             self.draw_export(frame, area, input);
         }
     }
+}
+
+/// The hash chain in one line: the head, the latest signed checkpoint and
+/// the last verification (`broken at seq N` when it failed).
+pub fn chain_line(chain: &api::AuditStatus) -> String {
+    let minute = |t: &str| short_time(t).get(..11).map(str::to_string).unwrap_or_default();
+    let checkpoint = match &chain.checkpoint {
+        Some(c) => format!("signed {} ({} {})", c.seq, c.kind, minute(&c.time)),
+        None => "no checkpoint yet".into(),
+    };
+    let verified = match &chain.last_verification {
+        Some(v) if v.ok => format!("verified ok {}", minute(&v.checked_at)),
+        Some(v) => match &v.broken {
+            Some(b) => format!("BROKEN at seq {} ({})", b.seq, minute(&v.checked_at)),
+            None => "verification failed".into(),
+        },
+        None => "not verified yet".into(),
+    };
+    format!(" seq {} · {checkpoint} · {verified} ", chain.seq)
 }
 
 /// `2026-11-27T10:00:05.123Z` as `11-27 10:00:05`: the year and fractions

@@ -78,6 +78,10 @@ fn every_acknowledged_request_survives_kill_9() {
     );
     eprintln!("{} acknowledged requests, all audited ({} entries)", acked.len(), logged.len());
 
+    // The hash chain survived the kill: no gap, no half-written link.
+    let verified = cli_ok(&dir, &["audit", "verify"]);
+    assert!(verified.starts_with("verified "), "{verified}");
+
     // Configuration intact.
     let settings: Value = serde_json::from_str(&cli_ok(&dir, &["settings", "show", "--json"])).unwrap();
     let value_of =

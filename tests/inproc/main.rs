@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit_chain;
 mod auth;
 mod boundary;
 mod guard_rails;

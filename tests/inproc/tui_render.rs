@@ -319,7 +319,9 @@ fn revoke_asks_first() {
 fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     let mut app = demo_app();
     press(&mut app, "a");
-    assert_eq!(app.take_requests()[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
+    let sent = app.take_requests();
+    assert_eq!(sent[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
+    assert_eq!(sent[1].job, admin(alpenglow::admin::api::GetAuditStatus {}));
     app.on_reply(Reply { tag: Tag::Audit, result: Err(ApiError::invalid("unknown operation \"audit.query\"")) });
     snapshot("audit_missing", &app);
     reply(
@@ -328,7 +330,21 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
         json!({"entries": [{"time": "2026-11-27T10:00:05Z", "credential": "Claude - Ann", "tool": "alpenglow_search", "model": "res.partner", "outcome": "ok", "ip": "10.0.0.5"},
                {"time": "2026-11-27T10:00:01Z", "credential": "Claude - Ann", "tool": "alpenglow_delete", "model": "sale.order", "outcome": "denied", "ip": "10.0.0.5"}], "next_cursor": null}),
     );
+    // The chain's line: the latest checkpoint and the last verification.
+    reply(
+        &mut app,
+        Tag::AuditChain,
+        json!({"seq": 1290, "hash": "ab", "checkpoint": {"seq": 1284, "time": "2026-11-27T10:00:00Z", "kind": "periodic", "note": "..."},
+               "last_verification": {"checked_at": "2026-11-27T10:00:03Z", "ok": true, "entries": 1284, "summary": "verified 1284 entries"}}),
+    );
     snapshot("audit", &app);
+    assert!(render(&app).contains(" seq 1290 · signed 1284 (periodic 11-27 10:00) · verified ok 11-27 10:00 "));
+    reply(
+        &mut app,
+        Tag::AuditChain,
+        json!({"seq": 1290, "last_verification": {"checked_at": "2026-11-27T10:00:03Z", "ok": false, "broken": {"seq": 77, "reason": "altered"}}}),
+    );
+    assert!(render(&app).contains("no checkpoint yet · BROKEN at seq 77 (11-27 10:00)"), "{}", render(&app));
     press(&mut app, "f");
     press(&mut app, "1h");
     app.on_key(key(KeyCode::Enter));

@@ -307,7 +307,47 @@ pub struct AuditFields {
     pub error: Option<String>,
     pub records: Option<u64>,
     pub duration_ms: f64,
+    /// Admin actions: who.
+    pub actor: Option<String>,
+    /// Admin actions: `{"target", "old", "new"}` as JSON text.
+    pub changes: Option<String>,
+    /// The entry's place in the hash chain (null before the chain).
+    pub seq: Option<u64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
+
+/// `audit.status`: where the hash chain stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditStatus {
+    /// The last entry's place in the chain (0: empty).
+    pub seq: u64,
+    /// Its hash, hex.
+    pub hash: String,
+    pub checkpoint: Option<CheckpointView>,
+    /// The last verification the daemon (or this process) ran.
+    pub last_verification: Option<AuditVerification>,
+    /// The verifier key (public), as `audit-signing.pub` holds it.
+    pub verifier_key: Option<String>,
+    /// Whether checkpoints can be signed.
+    pub signing: bool,
+}
+
+/// A signed checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckpointView {
+    pub seq: u64,
+    pub time: String,
+    /// `periodic`, `shutdown` or `prune`.
+    pub kind: String,
+    /// The signed note (C2SP checkpoint).
+    pub note: String,
+}
+
+/// `audit.verify` answers the audit log's own result.
+pub use crate::audit::Verification as AuditVerification;
 
 /// One AI client session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,6 +46,10 @@ pub enum Request {
     CheckKey(CheckKey),
     #[serde(rename = "audit.query")]
     QueryAudit(QueryAudit),
+    #[serde(rename = "audit.status")]
+    GetAuditStatus(GetAuditStatus),
+    #[serde(rename = "audit.verify")]
+    VerifyAudit(VerifyAudit),
     #[serde(rename = "sessions.list")]
     ListSessions(ListSessions),
     #[serde(rename = "sessions.end")]
@@ -103,6 +107,8 @@ calls! {
     ListOdooUsers => Vec<OdooUserView>,
     CheckKey => KeyOwner,
     QueryAudit => AuditPage,
+    GetAuditStatus => AuditStatus,
+    VerifyAudit => AuditVerification,
     ListSessions => Vec<SessionView>,
     EndSession => SessionView,
     RunJob => JobReportView,
@@ -307,6 +313,19 @@ pub struct QueryAudit {
     pub cursor: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<AuditOrder>,
+}
+
+/// The hash chain's head, the latest signed checkpoint, the last verification.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetAuditStatus {}
+
+/// Recomputes the hash chain and checks every checkpoint's signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyAudit {
+    /// Where to start: a stored checkpoint's sequence number, or a
+    /// checkpoint note's text; absent: the latest prune checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// Which end of the audit log a page starts from.
