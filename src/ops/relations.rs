@@ -127,16 +127,30 @@ pub async fn check_values(
         let link =
             Link { field: name, resource_model: resource.model.clone(), target: &target, one2many, inverse, parents };
         let mut sent = Vec::with_capacity(commands.len());
-        // A plain list of ids replaces the set, like [6, 0, ids].
-        if let Some(ids) = ids_of(value) {
+        // A plain list of ids replaces the set, like [6, 0, ids]; an empty
+        // list is no command at all in Odoo (`write_batch`), so it changes nothing.
+        if !commands.is_empty()
+            && let Some(ids) = ids_of(value)
+        {
             check_set(run, &link, &ids, plan).await?;
-            sent = match keep_hidden_links(run, &link, Some(&ids)).await? {
+            sent = match keep_hidden_links(run, &link, Some(&ids), &[]).await? {
                 Some(rewritten) => rewritten,
                 None => commands.clone(),
             };
         } else {
+            // Ids linked by the commands before, which a later [5] / [6]
+            // must unlink too when it is rewritten.
+            let mut linked: Vec<i64> = Vec::new();
             for command in commands {
-                sent.extend(Box::pin(check_command(run, &link, command, plan, depth)).await?);
+                let out = Box::pin(check_command(run, &link, command, plan, depth, &linked)).await?;
+                for c in &out {
+                    match (c.get(0).and_then(Value::as_i64), c.get(1).and_then(Value::as_i64)) {
+                        (Some(4), Some(id)) if !linked.contains(&id) => linked.push(id),
+                        (Some(3), Some(id)) => linked.retain(|l| *l != id),
+                        _ => {}
+                    }
+                }
+                sent.extend(out);
             }
         }
         out.insert(name.clone(), Value::Array(sent));
@@ -146,9 +160,15 @@ pub async fn check_values(
 
 /// For `[5]` (`ids` None) or `[6, 0, ids]` on a many2many of existing
 /// records: when the records link to members the caller cannot see, the
-/// commands that remove only the visible members and link `ids`; None when
-/// the command may go as it is (a one2many, a create, no hidden member).
-async fn keep_hidden_links(run: &Run<'_>, link: &Link<'_>, ids: Option<&[i64]>) -> Result<Option<Vec<Value>>, OpError> {
+/// commands that remove only the visible members (and those `earlier`
+/// commands of the same list linked) and link `ids`; None when the command
+/// may go as it is (a one2many, a create, no hidden member).
+async fn keep_hidden_links(
+    run: &Run<'_>,
+    link: &Link<'_>,
+    ids: Option<&[i64]>,
+    earlier: &[i64],
+) -> Result<Option<Vec<Value>>, OpError> {
     if link.one2many || link.parents.is_empty() {
         return Ok(None);
     }
@@ -171,7 +191,13 @@ async fn keep_hidden_links(run: &Run<'_>, link: &Link<'_>, ids: Option<&[i64]>) 
         return Ok(None);
     }
     let keep: &[i64] = ids.unwrap_or(&[]);
-    let mut commands: Vec<Value> = visible.iter().filter(|id| !keep.contains(id)).map(|id| json!([3, id])).collect();
+    let mut gone: Vec<i64> = visible.iter().copied().filter(|id| !keep.contains(id)).collect();
+    for id in earlier {
+        if !keep.contains(id) && !gone.contains(id) {
+            gone.push(*id);
+        }
+    }
+    let mut commands: Vec<Value> = gone.iter().map(|id| json!([3, id])).collect();
     commands.extend(keep.iter().map(|id| json!([4, id])));
     Ok(Some(commands))
 }
@@ -364,6 +390,7 @@ async fn check_command(
     command: &Value,
     plan: &mut Plan,
     depth: usize,
+    linked: &[i64],
 ) -> Result<Vec<Value>, OpError> {
     let (target, field) = (link.target, link.field);
     let parts = command.as_array().filter(|p| !p.is_empty()).ok_or_else(|| {
@@ -412,14 +439,14 @@ async fn check_command(
             let current = current_members(run, link).await?;
             check_removal(run, link, &current, plan).await?;
             plan.note(&target.model, "clear", &[], Vec::new());
-            if let Some(rewritten) = keep_hidden_links(run, link, None).await? {
+            if let Some(rewritten) = keep_hidden_links(run, link, None, linked).await? {
                 return Ok(rewritten);
             }
         }
         6 => {
             let ids = parts.get(2).and_then(ids_of).ok_or_else(bad)?;
             check_set(run, link, &ids, plan).await?;
-            if let Some(rewritten) = keep_hidden_links(run, link, Some(&ids)).await? {
+            if let Some(rewritten) = keep_hidden_links(run, link, Some(&ids), linked).await? {
                 return Ok(rewritten);
             }
         }

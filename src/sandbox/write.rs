@@ -288,7 +288,11 @@ fn prepare(
         }
         if field.ftype.is_x2many() {
             let commands = match value {
-                Value::Array(items) if items.iter().all(|i| i.is_i64()) => vec![json!([6, 0, items])],
+                // Odoo's `write_batch`: a non-empty list of ids is a set; an
+                // empty list is no command at all, so nothing changes.
+                Value::Array(items) if !items.is_empty() && items.iter().all(|i| i.is_i64()) => {
+                    vec![json!([6, 0, items])]
+                }
                 Value::Array(items) => items.clone(),
                 Value::Null | Value::Bool(false) => vec![json!([5])],
                 _ => return Err(wrong_value(&def.name, name, value)),

@@ -15,6 +15,8 @@
 //!   toggle, the field policy and (for existing lines) the record filter;
 //! - no order is saved pointing to a partner outside the partners' filter.
 
+mod boundary;
+
 use crate::common::inproc;
 
 use alpenglow::admin::AdminService;

@@ -31,11 +31,16 @@ fn categories(rig: &Rig, partner: i64) -> Vec<i64> {
 fn many2many_writes_keep_the_links_the_caller_cannot_see() {
     let rig = categories_rig();
     let partner = 11;
-    let cases: [(Value, Option<Vec<i64>>); 6] = [
+    let cases: [(Value, Option<Vec<i64>>); 9] = [
         (json!([[6, 0, [2]]]), Some(vec![2, 8])),
+        // An empty list is no command in Odoo: nothing changes.
+        (json!([]), Some(vec![5, 8])),
         (json!([2]), Some(vec![2, 8])),
         (json!([[5]]), Some(vec![8])),
         (json!([[5], [4, 3]]), Some(vec![3, 8])),
+        // A clear or a set after a link in the same list undoes that link too.
+        (json!([[4, 3], [5]]), Some(vec![8])),
+        (json!([[4, 3], [6, 0, [2]]]), Some(vec![2, 8])),
         (json!([[3, 8]]), None),
         (json!([[6, 0, [2, 8]]]), None),
     ];
