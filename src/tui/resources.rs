@@ -8,6 +8,7 @@ use super::resource_form::ResourceForm;
 use super::screen::{Click, Screen};
 use super::widgets::{Input, Picked, Picker, centered, confirm, fit};
 use crate::admin::api::{self, AddResources, ApiResult, ListResources, RemoveResource, ResourceView};
+use crate::config::never;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -293,10 +294,18 @@ impl Screen for ResourcesScreen {
     }
 }
 
+/// Odoo's models, less those no resource may expose: the picker offers only
+/// what registration would accept.
 fn model_items(data: &Data) -> Vec<(String, String)> {
     data.models
         .ready()
-        .map(|models| models.iter().map(|m| (m.model.clone(), m.name.clone())).collect())
+        .map(|models| {
+            models
+                .iter()
+                .filter(|m| never::model_reason(&m.model).is_none())
+                .map(|m| (m.model.clone(), m.name.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

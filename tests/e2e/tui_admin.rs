@@ -145,7 +145,7 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
 
     // Ctrl-S saves a form while a field is still being typed in.
     tui.keys(&["3", "a"]);
-    tui.wait_for("account.account");
+    tui.wait_for("1/2: pick models");
     tui.keys(&["/"]);
     tui.type_text("product.category");
     tui.keys(&["Enter", "Space", "Enter"]);

@@ -36,7 +36,7 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     tui.keys(&["3"]);
     tui.wait_for("a add (wizard)");
     tui.keys(&["a"]);
-    tui.wait_for("account.account");
+    tui.wait_for("1/2: pick models");
     tui.keys(&["/"]);
     tui.type_text("product.category");
     tui.keys(&["Enter"]);

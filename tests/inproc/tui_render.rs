@@ -222,6 +222,22 @@ fn add_resources_wizard_picks_models_and_applies_one_permission_set() {
 }
 
 #[test]
+fn the_model_picker_leaves_out_models_no_resource_may_expose() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    reply(
+        &mut app,
+        Tag::Models,
+        json!([{"model": "ir.config_parameter", "name": "System Parameter"},
+               {"model": "res.partner", "name": "Contact"}, {"model": "ir.rule", "name": "Record Rule"}]),
+    );
+    let alpenglow::tui::resources::Mode::PickModels(picker) = &app.resources.mode else { panic!("not picking") };
+    let offered: Vec<&str> = picker.items.iter().map(|(model, _)| model.as_str()).collect();
+    assert_eq!(offered, ["res.partner"], "registration refuses the others, so they are not offered");
+}
+
+#[test]
 fn field_policy_picks_from_the_models_real_fields() {
     let mut app = demo_app();
     app.go(ScreenId::Resources);
