@@ -43,7 +43,7 @@ const DETAIL_LINES: u16 = 0;
 
 impl ResourcesScreen {
     pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a ResourceView> {
-        data.resources.iter().filter(|r| self.list.shows(&row_text(r))).collect()
+        data.resources.iter().filter(|r| self.list.shows(&row_text(r, MODEL_WIDTH))).collect()
     }
 
     /// Opens the wizard (also used by the setup wizard).
@@ -246,13 +246,14 @@ impl Screen for ResourcesScreen {
             form.draw(frame, area, data);
             return;
         }
+        let model = model_width(area.width);
         let list = ListFrame {
             title: " Resources ",
             header: format!(
-                "  {:<4} {:<24} {:<7} {:<4} {:<22} {}",
+                "  {:<4} {:<model$} {:<7} {:<4} {:<OPERATIONS_WIDTH$} {}",
                 "ID", "MODEL", "COMPANY", "RO", "OPERATIONS", "FIELDS / FILTER"
             ),
-            rows: self.visible(data).into_iter().map(row_text).collect(),
+            rows: self.visible(data).into_iter().map(|r| row_text(r, model)).collect(),
             empty: "  No resources: AI clients see no model. Press a to add some.",
             details: Vec::new(),
             hints: "a add (wizard) · Enter/e edit · d remove · / search",
@@ -309,7 +310,17 @@ fn model_items(data: &Data) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn row_text(r: &ResourceView) -> String {
+/// The model column at 80 columns; a wider terminal gives it a third of
+/// the extra width (the fields and filter column takes the rest).
+const MODEL_WIDTH: usize = 22;
+/// `read,create,write,delete`, the longest operations text, fits whole.
+const OPERATIONS_WIDTH: usize = 24;
+
+fn model_width(area_width: u16) -> usize {
+    MODEL_WIDTH + usize::from(area_width.saturating_sub(80)) / 3
+}
+
+fn row_text(r: &ResourceView, model_width: usize) -> String {
     let company = r.company_id.map_or_else(|| "all".to_string(), |c| c.to_string());
     let policy = if r.fields.is_empty() {
         r.field_policy.clone()
@@ -322,9 +333,9 @@ fn row_text(r: &ResourceView) -> String {
         r.record_filter.clone()
     };
     format!(
-        "{:<4} {:<24} {:<7} {:<4} {:<22} {}{}",
+        "{:<4} {:<model_width$} {:<7} {:<4} {:<OPERATIONS_WIDTH$} {}{}",
         r.id,
-        r.model,
+        fit(&r.model, model_width),
         company,
         if r.read_only { "yes" } else { "no" },
         r.effective_operations.join(","),
