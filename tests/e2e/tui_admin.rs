@@ -111,7 +111,7 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
     let footers = [
         ("2", "Enter/e edit or flip · / search · ? help · q quit"),
         ("3", "a add · Enter/e edit · d remove · / search · ? help · q quit"),
-        ("4", "a add · d revoke · / search · ? help · q quit"),
+        ("4", "a add · d revoke · r show revoked · / search · ? help · q quit"),
         ("5", "↵ detail · [ ] page · t time · f filter · l live · x export · ? help · q quit"),
         ("6", "d end session · / search · ? help · q quit"),
         ("1", "m MCP on/off · s r c a n w go to · ? help · q quit"),

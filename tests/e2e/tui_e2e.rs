@@ -116,7 +116,8 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let written = std::fs::read_to_string(&path).unwrap();
     let count = written.lines().count();
     assert!(written.contains("alpenglow_list_models"), "{written}");
-    assert!(screen.contains(&format!("exported {count} entries to {}", path.display())), "{screen}");
+    let noun = if count == 1 { "entry" } else { "entries" };
+    assert!(screen.contains(&format!("exported {count} {noun} to {}", path.display())), "{screen}");
     tui.keys(&["x", "C-u"]);
     tui.type_text("/nonexistent-alpenglow-dir/audit.jsonl");
     tui.keys(&["Enter"]);
