@@ -51,6 +51,106 @@ impl DesktopEntry {
     }
 }
 
+/// The MCP clients `alpenglow client-config` writes configuration for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum McpClient {
+    ClaudeDesktop,
+    ClaudeCode,
+    Cursor,
+    Vscode,
+}
+
+/// Which bridge a client starts: the original's (Python, via uvx) or this binary's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BridgeKind {
+    Official,
+    Builtin,
+}
+
+/// Ready-to-paste configuration for one client, and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// One line: JSON for a config file, or a shell command.
+    pub text: String,
+    pub place: &'static str,
+}
+
+/// The configuration of `client` for the gateway at `base_url`, with `token`
+/// as the key. Claude Desktop starts a command, so it always has a bridge
+/// (the official one unless `bridge` says otherwise); the others speak
+/// streamable HTTP to the MCP URL unless a bridge is asked for.
+pub fn client_config(client: McpClient, bridge: Option<BridgeKind>, base_url: &str, token: &str) -> ClientConfig {
+    let base_url = base_url.trim_end_matches('/');
+    let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
+    let bearer = format!("Bearer {token}");
+    let [official, builtin] = DesktopEntry::both(base_url, token);
+    let entry = match bridge {
+        Some(BridgeKind::Builtin) => Some(builtin),
+        Some(BridgeKind::Official) => Some(official),
+        None if client == McpClient::ClaudeDesktop => Some(official),
+        None => None,
+    };
+    let (text, place) = match (client, entry) {
+        (McpClient::ClaudeDesktop, Some(entry)) => (one_line(&entry.config()), "claude_desktop_config.json"),
+        (McpClient::ClaudeCode, Some(entry)) => {
+            let words: Vec<String> = [entry.command.to_string()]
+                .into_iter()
+                .chain(entry.args.iter().cloned())
+                .map(|w| shell_word(&w))
+                .collect();
+            (format!("claude mcp add {SERVER_NAME} -- {}", words.join(" ")), "a shell (Claude Code's `claude` command)")
+        }
+        (McpClient::ClaudeCode, None) => (
+            format!(
+                "claude mcp add --transport http {SERVER_NAME} {} --header {}",
+                shell_word(&mcp_url),
+                shell_word(&format!("Authorization: {bearer}"))
+            ),
+            "a shell (Claude Code's `claude` command)",
+        ),
+        (McpClient::Cursor, Some(entry)) => (one_line(&entry.config()), ".cursor/mcp.json (or ~/.cursor/mcp.json)"),
+        (McpClient::Cursor, None) => (
+            one_line(&json!({"mcpServers": {SERVER_NAME: {"url": mcp_url, "headers": {"Authorization": bearer}}}})),
+            ".cursor/mcp.json (or ~/.cursor/mcp.json)",
+        ),
+        (McpClient::Vscode, Some(entry)) => (
+            one_line(
+                &json!({"servers": {SERVER_NAME: {"type": "stdio", "command": entry.command, "args": entry.args}}}),
+            ),
+            ".vscode/mcp.json",
+        ),
+        (McpClient::Vscode, None) => (
+            one_line(
+                &json!({"servers": {SERVER_NAME: {"type": "http", "url": mcp_url, "headers": {"Authorization": bearer}}}}),
+            ),
+            ".vscode/mcp.json",
+        ),
+        (McpClient::ClaudeDesktop, None) => unreachable!("Claude Desktop always has a bridge"),
+    };
+    ClientConfig { text, place }
+}
+
+/// JSON on one line with a space after each `,` and `:`: a terminal that
+/// wraps it breaks only between tokens, so text copied from the wrapped rows
+/// is still valid JSON.
+pub fn one_line(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let members: Vec<String> =
+                map.iter().map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), one_line(v))).collect();
+            format!("{{{}}}", members.join(", "))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(one_line).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
+}
+
+/// A word for a POSIX shell: as is when plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    if plain { word.to_string() } else { format!("'{}'", word.replace('\'', r"'\''")) }
+}
+
 pub struct BridgeOptions {
     /// The remote Alpenglow's base URL; `/alpenglow/mcp` is appended.
     pub url: String,
@@ -235,4 +335,60 @@ impl Bridge {
 
 fn text_result(text: &str, is_error: bool) -> Value {
     json!({"content": [{"type": "text", "text": text}], "isError": is_error})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://alpenglow.example.com/";
+    const MCP: &str = "https://alpenglow.example.com/alpenglow/mcp";
+
+    fn parsed(client: McpClient, bridge: Option<BridgeKind>) -> Value {
+        let config = client_config(client, bridge, BASE, "KEY");
+        assert!(!config.text.contains('\n'), "one line: {}", config.text);
+        serde_json::from_str(&config.text).unwrap_or_else(|e| panic!("{e}: {}", config.text))
+    }
+
+    #[test]
+    fn each_client_gets_its_own_shape_on_one_line() {
+        let desktop = parsed(McpClient::ClaudeDesktop, None);
+        assert_eq!(
+            desktop["mcpServers"][SERVER_NAME],
+            json!({"command": "uvx", "args": ["alpenglow-mcp-bridge", "--url", "https://alpenglow.example.com", "--token", "KEY"]})
+        );
+        let builtin = parsed(McpClient::ClaudeDesktop, Some(BridgeKind::Builtin));
+        assert_eq!(builtin["mcpServers"][SERVER_NAME]["command"], "alpenglow");
+        assert_eq!(builtin["mcpServers"][SERVER_NAME]["args"][0], "bridge");
+        let cursor = parsed(McpClient::Cursor, None);
+        assert_eq!(cursor["mcpServers"][SERVER_NAME], json!({"url": MCP, "headers": {"Authorization": "Bearer KEY"}}));
+        let vscode = parsed(McpClient::Vscode, None);
+        assert_eq!(
+            vscode["servers"][SERVER_NAME],
+            json!({"type": "http", "url": MCP, "headers": {"Authorization": "Bearer KEY"}})
+        );
+        let vscode_bridge = parsed(McpClient::Vscode, Some(BridgeKind::Official));
+        assert_eq!(vscode_bridge["servers"][SERVER_NAME]["type"], "stdio");
+        assert_eq!(vscode_bridge["servers"][SERVER_NAME]["command"], "uvx");
+
+        let code = client_config(McpClient::ClaudeCode, None, BASE, "KEY").text;
+        assert_eq!(
+            code,
+            format!("claude mcp add --transport http {SERVER_NAME} {MCP} --header 'Authorization: Bearer KEY'")
+        );
+        let code = client_config(McpClient::ClaudeCode, Some(BridgeKind::Builtin), BASE, "KEY").text;
+        assert_eq!(
+            code,
+            format!("claude mcp add {SERVER_NAME} -- alpenglow bridge --url https://alpenglow.example.com --token KEY")
+        );
+    }
+
+    #[test]
+    fn one_line_json_breaks_only_between_tokens() {
+        let value = json!({"a": [1, "x y"], "b": {"c": null}});
+        let text = one_line(&value);
+        assert_eq!(text, r#"{"a": [1, "x y"], "b": {"c": null}}"#);
+        assert_eq!(serde_json::from_str::<Value>(&text.replace(", ", ",\n")).unwrap(), value);
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
 }

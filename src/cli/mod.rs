@@ -93,6 +93,8 @@ pub enum Command {
     Doctor,
     /// MCP over stdio for Claude Desktop, forwarding to a remote Alpenglow.
     Bridge(BridgeArgs),
+    /// Print ready-to-paste configuration for an MCP client, for this gateway.
+    ClientConfig(ClientConfigArgs),
     /// Run the Odoo-compatible sandbox (JSON-2, JSON-RPC, XML-RPC over a sample dataset).
     Sandbox(SandboxArgs),
 }
@@ -139,6 +141,22 @@ pub struct BridgeArgs {
     /// Odoo database name (sent as X-Odoo-Database).
     #[arg(long, env = "ALPENGLOW_DB", value_name = "NAME")]
     pub db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientConfigArgs {
+    /// The client to configure.
+    #[arg(value_enum)]
+    pub client: crate::bridge::McpClient,
+    /// Start a bridge (a local command) instead of speaking HTTP to the MCP
+    /// URL: `official` (alpenglow-mcp-bridge via uvx) or `builtin`
+    /// (`alpenglow bridge`). Claude Desktop always has one (default official).
+    #[arg(long, value_enum)]
+    pub bridge: Option<crate::bridge::BridgeKind>,
+    /// The gateway's base URL as clients reach it. Default: what the running
+    /// daemon reports, else the config's public_url, else its listener.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +264,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Sessions(cmd) => traffic_cmds::sessions(&api("alpenglow sessions")?, cmd, json),
         Command::Jobs(cmd) => traffic_cmds::jobs(&api("alpenglow jobs")?, cmd, json),
         Command::Tui => crate::tui::run(&boot.admin_socket, boot.packaged).map_err(CliError::Failed),
+        Command::ClientConfig(args) => client_config(&boot, args, json),
         Command::Backup(args) => backup_cmds::backup(&api("alpenglow backup")?, &args, json),
         Command::Restore(args) => backup_cmds::restore(&boot, &args, json),
     }
@@ -283,6 +302,39 @@ fn init(boot: &BootConfig, json: bool) -> Result<(), CliError> {
         println!("made {} (mode 0700) with an empty store", dir.display());
     }
     Ok(())
+}
+
+/// `alpenglow client-config`: the configuration on stdout (one line, to
+/// paste), where it goes on stderr.
+fn client_config(boot: &BootConfig, args: ClientConfigArgs, json: bool) -> Result<(), CliError> {
+    let base = match args.url {
+        Some(url) => match crate::config::settings::http_url_problem(url.trim()) {
+            Some(why) => {
+                return Err(CliError::Invalid(format!("--url {url:?} {why}; give an http:// or https:// URL")));
+            }
+            None => url.trim().to_string(),
+        },
+        None => gateway_url(boot),
+    };
+    let token = crate::tui::setup::KEY_PLACEHOLDER;
+    let config = crate::bridge::client_config(args.client, args.bridge, &base, token);
+    if json {
+        output::json(&serde_json::json!({"text": config.text, "place": config.place, "url": base}));
+    } else {
+        println!("{}", config.text);
+        eprintln!("paste into {}; put the user's Odoo API key for {token}", config.place);
+    }
+    Ok(())
+}
+
+/// The base URL clients reach: the running daemon's own word, else the
+/// config's public_url, else its listener.
+fn gateway_url(boot: &BootConfig) -> String {
+    let reported = AdminClient::connect(&boot.admin_socket)
+        .ok()
+        .and_then(|client| client.call(crate::admin::api::GetStatus {}).ok()?.gateway.map(|g| g.url));
+    let scheme = if boot.tls.is_some() { "https" } else { "http" };
+    reported.or_else(|| boot.public_url.clone()).unwrap_or_else(|| format!("{scheme}://{}", boot.listen))
 }
 
 /// `alpenglow doctor`: every finding, then exit 1 if any check failed.

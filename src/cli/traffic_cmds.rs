@@ -175,8 +175,8 @@ pub fn audit(api: &AdminClient, cmd: AuditCommand, json_out: bool) -> Result<(),
                     println!("{}", entry_line(e.fields()));
                 }
                 match page.next_cursor {
-                    Some(c) => eprintln!("{} entries; more with --cursor {c}", page.entries.len()),
-                    None => eprintln!("{} entries", page.entries.len()),
+                    Some(c) => eprintln!("{}; more with --cursor {c}", entries(page.entries.len())),
+                    None => eprintln!("{}", entries(page.entries.len())),
                 }
             }
             Ok(())
@@ -302,4 +302,9 @@ pub fn jobs(api: &AdminClient, cmd: JobsCommand, json_out: bool) -> Result<(), C
         println!("{}: {} ({:.1} ms)", report.job, report.summary, report.elapsed_ms);
     }
     Ok(())
+}
+
+/// "1 entry", "2 entries".
+fn entries(n: usize) -> String {
+    format!("{n} {}", if n == 1 { "entry" } else { "entries" })
 }

@@ -33,6 +33,42 @@ pub struct OdooDefaults {
     pub service_key: Option<String>,
 }
 
+impl OdooDefaults {
+    /// Refuses a value the `odoo_*` setting of the same name would refuse,
+    /// naming it as `name(key)` does: a bad value must stop the daemon at
+    /// load, not be dropped and leave it talking to the wrong Odoo.
+    fn check(&self, name: impl Fn(&str) -> String) -> Result<(), BootError> {
+        let numbers = [
+            ("connect_timeout_seconds", self.connect_timeout_seconds),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+        ];
+        let texts = [
+            ("url", &self.url),
+            ("database", &self.database),
+            ("protocol", &self.protocol),
+            ("ca_file", &self.ca_file),
+        ];
+        for (key, value) in texts.into_iter().filter_map(|(k, v)| Some((k, v.clone()?))) {
+            check_odoo_value(key, &value, &name(key))?;
+        }
+        for (key, value) in numbers.into_iter().filter_map(|(k, v)| Some((k, v?))) {
+            check_odoo_value(key, &value.to_string(), &name(key))?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks one `[odoo]` value with the rule of its `odoo_KEY` setting.
+fn check_odoo_value(key: &str, value: &str, named: &str) -> Result<(), BootError> {
+    let spec = super::settings::spec(&format!("odoo_{key}")).map_err(|e| BootError(e.0))?;
+    spec.parse(value).map(drop).map_err(|_| {
+        BootError(format!(
+            "{named} must be {}; got {value:?} (the setting odoo_{key} has the same rule)",
+            spec.range_text()
+        ))
+    })
+}
+
 /// The `[tls]` section: serve HTTPS with this certificate chain and key
 /// (PEM). Both or neither. Re-read on SIGHUP, so a renewed certificate is
 /// picked up without a restart.
@@ -316,14 +352,20 @@ impl BootConfig {
         };
 
         let mut odoo = file.odoo;
-        if let Some(url) = env("ALPENGLOW_ODOO_URL") {
-            odoo.url = Some(url);
-        }
-        if let Some(db) = env("ALPENGLOW_ODOO_DATABASE") {
-            odoo.database = Some(db);
-        }
-        if let Some(protocol) = env("ALPENGLOW_ODOO_PROTOCOL") {
-            odoo.protocol = Some(protocol);
+        odoo.check(|key| format!("[odoo] {key}"))?;
+        for (var, key) in [
+            ("ALPENGLOW_ODOO_URL", "url"),
+            ("ALPENGLOW_ODOO_DATABASE", "database"),
+            ("ALPENGLOW_ODOO_PROTOCOL", "protocol"),
+        ] {
+            if let Some(value) = env(var) {
+                check_odoo_value(key, &value, var)?;
+                match key {
+                    "url" => odoo.url = Some(value),
+                    "database" => odoo.database = Some(value),
+                    _ => odoo.protocol = Some(value),
+                }
+            }
         }
         // The service key may come as a systemd credential
         // (`LoadCredential=odoo_service_key:/path`), so it need not sit in the
@@ -619,6 +661,26 @@ mod tests {
         assert!(BootConfig::load(&o, &env_of(&[])).unwrap_err().0.contains("nonsense_key"));
         let missing = Overrides { config: Some(dir.path().join("missing.toml")), ..Default::default() };
         assert!(BootConfig::load(&missing, &env_of(&[])).unwrap_err().0.contains("cannot read the config file"));
+        for (line, named) in [
+            ("url = \"odoo.local\"", "[odoo] url must be an http:// or https:// URL"),
+            ("protocol = \"grpc\"", "[odoo] protocol must be one of auto, json2, jsonrpc, xmlrpc"),
+            ("database = \"my db\"", "[odoo] database must be a database name"),
+            ("connect_timeout_seconds = 0", "[odoo] connect_timeout_seconds must be a whole number from 1 to 300"),
+            (
+                "request_timeout_seconds = 99999",
+                "[odoo] request_timeout_seconds must be a whole number from 1 to 3,600",
+            ),
+            ("ca_file = \"ca.pem\"", "[odoo] ca_file must be an absolute file path"),
+        ] {
+            std::fs::write(&file, format!("[odoo]\n{line}\n")).unwrap();
+            let refused = BootConfig::load(&o, &env_of(&[])).unwrap_err().0;
+            assert!(refused.contains(named), "{line}: {refused}");
+        }
+        std::fs::write(&file, "[odoo]\nurl = \"https://erp.example.com\"\nconnect_timeout_seconds = 5\n").unwrap();
+        assert!(BootConfig::load(&o, &env_of(&[])).is_ok(), "good [odoo] values load");
+        let env = env_of(&[("ALPENGLOW_ODOO_URL", "odoo.local")]);
+        let refused = BootConfig::load(&Overrides::default(), &env).unwrap_err().0;
+        assert!(refused.contains("ALPENGLOW_ODOO_URL must be an http:// or https:// URL"), "{refused}");
         let env = env_of(&[("ALPENGLOW_LISTEN", "nowhere")]);
         assert!(BootConfig::load(&Overrides::default(), &env).unwrap_err().0.contains("IP:PORT"));
         let env = env_of(&[("ALPENGLOW_LOG_LEVEL", "loud")]);

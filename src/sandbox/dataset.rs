@@ -281,6 +281,12 @@ mod tests {
             assert!(schema.credentials.iter().all(|c| c.key.len() == 40));
             let partner = schema.model("res.partner").unwrap();
             assert_eq!(partner.field("child_ids").unwrap().inverse.as_deref(), Some("parent_id"));
+            let listed: Vec<&str> =
+                store.table("ir.model").unwrap().values().filter_map(|r| r.get("model")?.as_str()).collect();
+            let served: Vec<&str> = schema.models.keys().map(String::as_str).collect();
+            let mut sorted = listed.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, served, "ir.model lists exactly the models served, as a real Odoo does");
         }
     }
 }

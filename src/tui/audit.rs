@@ -122,7 +122,8 @@ impl AuditScreen {
             Ok(done) => {
                 self.export = None;
                 self.export_error = None;
-                format!("exported {} entries to {}", done.entries, done.path)
+                let noun = if done.entries == 1 { "entry" } else { "entries" };
+                format!("exported {} {noun} to {}", done.entries, done.path)
             }
             Err(e) => {
                 let message = format!("not exported: {}", e.message);

@@ -27,6 +27,8 @@ pub enum Mode {
 pub struct CredentialsScreen {
     pub list: ListView,
     pub mode: Mode,
+    /// Revoked credentials stay listed for the record, hidden until `r`.
+    pub show_revoked: bool,
 }
 
 /// Lines between the rows and the hints: the selected credential's details.
@@ -34,7 +36,19 @@ const DETAIL_LINES: u16 = 1;
 
 impl CredentialsScreen {
     pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a CredentialView> {
-        data.credentials.iter().filter(|c| self.list.shows(&row_text(c))).collect()
+        data.credentials
+            .iter()
+            .filter(|c| self.show_revoked || c.status != "revoked")
+            .filter(|c| self.list.shows(&row_text(c, Widths::at(80))))
+            .collect()
+    }
+
+    fn hints(&self) -> &'static str {
+        if self.show_revoked {
+            "a add · d revoke · r hide revoked · o OAuth · / search"
+        } else {
+            "a add · d revoke · r show revoked · o OAuth · / search"
+        }
     }
 
     /// The id of the credential under the cursor.
@@ -56,6 +70,10 @@ impl CredentialsScreen {
             KeyCode::Char('a') => self.start_form(),
             // The app opens them for the selected credential.
             KeyCode::Char('o') => return Action::Go(ScreenId::OAuth),
+            KeyCode::Char('r') => {
+                self.show_revoked = !self.show_revoked;
+                self.list.cursor = 0;
+            }
             KeyCode::Char('d') | KeyCode::Delete => {
                 let Some(c) = current else { return Action::None };
                 if c.status == "revoked" {
@@ -78,13 +96,14 @@ impl Screen for CredentialsScreen {
         &[
             "a        add a credential (user, key, scope, expiry, company)",
             "d        revoke (asks first) · o  its OAuth grants",
+            "r        show or hide revoked credentials (hidden at first)",
             "Ctrl-S   create, mid-edit too · /  search · Esc clears it",
         ]
     }
 
     fn keys(&self) -> String {
         match &self.mode {
-            Mode::List => self.list.keys("a add · d revoke · o OAuth grants · / search"),
+            Mode::List => self.list.keys(self.hints()),
             Mode::Form(f) => f.keys(),
             Mode::ConfirmRevoke { .. } => "y yes · n/Esc no".into(),
         }
@@ -191,6 +210,13 @@ impl Screen for CredentialsScreen {
             return;
         }
         let visible = self.visible(data);
+        let hidden =
+            if self.show_revoked { 0 } else { data.credentials.iter().filter(|c| c.status == "revoked").count() };
+        let empty = if hidden > 0 {
+            format!("  No active credentials ({hidden} revoked, hidden: r shows them). Press a to add one.")
+        } else {
+            "  No credentials. Press a to add one.".to_string()
+        };
         let details = visible.get(self.list.cursor).map(|c| {
             format!(
                 "{}: company {} · key {}… · last IP {} · created {}",
@@ -201,16 +227,26 @@ impl Screen for CredentialsScreen {
                 c.created_at.as_deref().unwrap_or_default().chars().take(10).collect::<String>()
             )
         });
+        let widths = Widths::at(area.width);
         let list = ListFrame {
             title: " Credentials ",
             header: format!(
-                "  {:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
-                "ID", "LABEL", "USER", "SCOPE", "STATUS", "EXPIRES", "LAST USED", "REQS"
+                "  {:<3} {:<label$} {:<user$} {:<9} {:<8} {:<10} {:<10} {}",
+                "ID",
+                "LABEL",
+                "USER",
+                "SCOPE",
+                "STATUS",
+                "EXPIRES",
+                "LAST USED",
+                "REQS",
+                label = widths.label,
+                user = widths.user
             ),
-            rows: visible.into_iter().map(row_text).collect(),
-            empty: "  No credentials. Press a to add one.",
+            rows: visible.into_iter().map(|c| row_text(c, widths)).collect(),
+            empty: &empty,
             details: details.into_iter().collect(),
-            hints: "a add · d revoke · o OAuth grants · / search",
+            hints: self.hints(),
         };
         self.list.draw(frame, area, DETAIL_LINES, list);
         if let Mode::ConfirmRevoke { id, label } = &self.mode {
@@ -226,16 +262,33 @@ fn or(v: &Option<String>, fallback: &str) -> String {
     }
 }
 
-fn row_text(c: &CredentialView) -> String {
+/// The label and user columns: 18 and 14 at 80 columns; a wider terminal
+/// gives them half and a quarter of the extra width.
+#[derive(Debug, Clone, Copy)]
+struct Widths {
+    label: usize,
+    user: usize,
+}
+
+impl Widths {
+    fn at(area_width: u16) -> Widths {
+        let extra = usize::from(area_width.saturating_sub(80));
+        Widths { label: 18 + extra / 2, user: 14 + extra / 4 }
+    }
+}
+
+fn row_text(c: &CredentialView, widths: Widths) -> String {
     format!(
-        "{:<3} {:<18} {:<14} {:<9} {:<8} {:<10} {:<10} {}",
+        "{:<3} {:<label$} {:<user$} {:<9} {:<8} {:<10} {:<10} {}",
         c.id,
-        fit(&c.label, 18),
-        fit(&c.login, 14),
+        fit(&c.label, widths.label),
+        fit(&c.login, widths.user),
         c.scope,
         c.status,
         or(&c.expires_on, "never"),
         or(&c.last_used, "never").chars().take(10).collect::<String>(),
-        c.request_count
+        c.request_count,
+        label = widths.label,
+        user = widths.user
     )
 }

@@ -8,6 +8,7 @@ use super::resource_form::ResourceForm;
 use super::screen::{Click, Screen};
 use super::widgets::{Input, Picked, Picker, centered, confirm, fit};
 use crate::admin::api::{self, AddResources, ApiResult, ListResources, RemoveResource, ResourceView};
+use crate::config::never;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -42,7 +43,7 @@ const DETAIL_LINES: u16 = 0;
 
 impl ResourcesScreen {
     pub fn visible<'a>(&self, data: &'a Data) -> Vec<&'a ResourceView> {
-        data.resources.iter().filter(|r| self.list.shows(&row_text(r))).collect()
+        data.resources.iter().filter(|r| self.list.shows(&row_text(r, MODEL_WIDTH))).collect()
     }
 
     /// Opens the wizard (also used by the setup wizard).
@@ -245,13 +246,14 @@ impl Screen for ResourcesScreen {
             form.draw(frame, area, data);
             return;
         }
+        let model = model_width(area.width);
         let list = ListFrame {
             title: " Resources ",
             header: format!(
-                "  {:<4} {:<24} {:<7} {:<4} {:<22} {}",
+                "  {:<4} {:<model$} {:<7} {:<4} {:<OPERATIONS_WIDTH$} {}",
                 "ID", "MODEL", "COMPANY", "RO", "OPERATIONS", "FIELDS / FILTER"
             ),
-            rows: self.visible(data).into_iter().map(row_text).collect(),
+            rows: self.visible(data).into_iter().map(|r| row_text(r, model)).collect(),
             empty: "  No resources: AI clients see no model. Press a to add some.",
             details: Vec::new(),
             hints: "a add (wizard) · Enter/e edit · d remove · / search",
@@ -293,14 +295,32 @@ impl Screen for ResourcesScreen {
     }
 }
 
+/// Odoo's models, less those no resource may expose: the picker offers only
+/// what registration would accept.
 fn model_items(data: &Data) -> Vec<(String, String)> {
     data.models
         .ready()
-        .map(|models| models.iter().map(|m| (m.model.clone(), m.name.clone())).collect())
+        .map(|models| {
+            models
+                .iter()
+                .filter(|m| never::model_reason(&m.model).is_none())
+                .map(|m| (m.model.clone(), m.name.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-fn row_text(r: &ResourceView) -> String {
+/// The model column at 80 columns; a wider terminal gives it a third of
+/// the extra width (the fields and filter column takes the rest).
+const MODEL_WIDTH: usize = 22;
+/// `read,create,write,delete`, the longest operations text, fits whole.
+const OPERATIONS_WIDTH: usize = 24;
+
+fn model_width(area_width: u16) -> usize {
+    MODEL_WIDTH + usize::from(area_width.saturating_sub(80)) / 3
+}
+
+fn row_text(r: &ResourceView, model_width: usize) -> String {
     let company = r.company_id.map_or_else(|| "all".to_string(), |c| c.to_string());
     let policy = if r.fields.is_empty() {
         r.field_policy.clone()
@@ -313,9 +333,9 @@ fn row_text(r: &ResourceView) -> String {
         r.record_filter.clone()
     };
     format!(
-        "{:<4} {:<24} {:<7} {:<4} {:<22} {}{}",
+        "{:<4} {:<model_width$} {:<7} {:<4} {:<OPERATIONS_WIDTH$} {}{}",
         r.id,
-        r.model,
+        fit(&r.model, model_width),
         company,
         if r.read_only { "yes" } else { "no" },
         r.effective_operations.join(","),

@@ -111,7 +111,7 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
     let footers = [
         ("2", "Enter/e edit or flip · / search · ? help · q quit"),
         ("3", "a add · Enter/e edit · d remove · / search · ? help · q quit"),
-        ("4", "a add · d revoke · o OAuth grants · / search · ? help · q quit"),
+        ("4", "a add · d revoke · r show revoked · o OAuth · / search · ? help · q quit"),
         ("5", "↵ detail · [ ] page · t time · f filter · l live · x export · ? help · q quit"),
         ("6", "d end session · / search · ? help · q quit"),
         ("1", "m MCP on/off · s r c a n w go to · ? help · q quit"),
@@ -145,7 +145,7 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
 
     // Ctrl-S saves a form while a field is still being typed in.
     tui.keys(&["3", "a"]);
-    tui.wait_for("account.account");
+    tui.wait_for("1/2: pick models");
     tui.keys(&["/"]);
     tui.type_text("product.category");
     tui.keys(&["Enter", "Space", "Enter"]);

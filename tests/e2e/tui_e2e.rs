@@ -24,11 +24,27 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     // The demo's sandbox database is named, not shown as "-".
     tui.wait_for(&format!("{} (database demo)", demo.sandbox_url));
     tui.wait_for(&demo.mcp_url);
-    // The setup wizard's last step: this daemon's URL in both Claude Desktop forms.
-    tui.keys(&["w", "s", "s", "s", "s", "s"]);
-    tui.wait_for("Step 6 of 6");
-    let screen = tui.wait_for(r#""alpenglow-mcp-bridge", "--url""#);
-    assert!(screen.contains(&format!(r#""bridge", "--url", "{}","#, demo.base())), "{screen}");
+    // The setup wizard's last step: this daemon's URL in the Claude Desktop
+    // entry, which copied off the terminal's rows parses as it is.
+    tui.keys(&["w", "s", "s", "s", "s", "s", "s", "s"]);
+    tui.wait_for("Step 8 of 8");
+    let screen = tui.wait_for("YOUR_ODOO_API_KEY\"]}}}");
+    let rows: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let first = rows.iter().position(|r| r.starts_with(r#"{"mcpServers""#)).expect(&screen);
+    let last = first + rows[first..].iter().position(|r| r.ends_with("}}}")).expect(&screen);
+    let copied: serde_json::Value = serde_json::from_str(&rows[first..=last].join("\n")).expect(&screen);
+    assert_eq!(copied["mcpServers"]["alpenglow-odoo"]["args"][2], demo.base(), "{screen}");
+    // `client-config` prints the same, and the other clients' forms, with the
+    // URL the daemon reports.
+    let printed = client_config(&socket, &["claude-desktop"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&printed).unwrap(), copied);
+    let cursor: serde_json::Value = serde_json::from_str(&client_config(&socket, &["cursor"])).unwrap();
+    assert_eq!(cursor["mcpServers"]["alpenglow-odoo"]["url"], demo.mcp_url);
+    let code = client_config(&socket, &["claude-code", "--bridge", "builtin"]);
+    assert!(
+        code.starts_with(&format!("claude mcp add alpenglow-odoo -- alpenglow bridge --url {}", demo.base())),
+        "{code}"
+    );
     tui.keys(&["Escape"]);
     tui.wait_for("Quick actions");
 
@@ -36,7 +52,7 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     tui.keys(&["3"]);
     tui.wait_for("a add (wizard)");
     tui.keys(&["a"]);
-    tui.wait_for("account.account");
+    tui.wait_for("1/2: pick models");
     tui.keys(&["/"]);
     tui.type_text("product.category");
     tui.keys(&["Enter"]);
@@ -100,7 +116,8 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let written = std::fs::read_to_string(&path).unwrap();
     let count = written.lines().count();
     assert!(written.contains("alpenglow_list_models"), "{written}");
-    assert!(screen.contains(&format!("exported {count} entries to {}", path.display())), "{screen}");
+    let noun = if count == 1 { "entry" } else { "entries" };
+    assert!(screen.contains(&format!("exported {count} {noun} to {}", path.display())), "{screen}");
     tui.keys(&["x", "C-u"]);
     tui.type_text("/nonexistent-alpenglow-dir/audit.jsonl");
     tui.keys(&["Enter"]);
@@ -114,4 +131,18 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
         (tui.flag("mouse_any_flag"), tui.flag("mouse_sgr_flag"), tui.flag("alternate_on")),
         ("0".into(), "0".into(), "0".into())
     );
+}
+
+/// `alpenglow client-config ARGS` against the demo's daemon: its one line.
+fn client_config(socket: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alpenglow"))
+        .env("ALPENGLOW_ADMIN_SOCKET", socket)
+        .arg("client-config")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "one line: {text}");
+    text.trim_end().to_string()
 }

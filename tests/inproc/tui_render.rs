@@ -223,6 +223,22 @@ fn add_resources_wizard_picks_models_and_applies_one_permission_set() {
 }
 
 #[test]
+fn the_model_picker_leaves_out_models_no_resource_may_expose() {
+    let mut app = demo_app();
+    app.go(ScreenId::Resources);
+    press(&mut app, "a");
+    reply(
+        &mut app,
+        Tag::Models,
+        json!([{"model": "ir.config_parameter", "name": "System Parameter"},
+               {"model": "res.partner", "name": "Contact"}, {"model": "ir.rule", "name": "Record Rule"}]),
+    );
+    let alpenglow::tui::resources::Mode::PickModels(picker) = &app.resources.mode else { panic!("not picking") };
+    let offered: Vec<&str> = picker.items.iter().map(|(model, _)| model.as_str()).collect();
+    assert_eq!(offered, ["res.partner"], "registration refuses the others, so they are not offered");
+}
+
+#[test]
 fn field_policy_picks_from_the_models_real_fields() {
     let mut app = demo_app();
     app.go(ScreenId::Resources);
@@ -499,39 +515,99 @@ fn first_run_opens_the_setup_wizard() {
 }
 
 #[test]
-fn setup_ends_with_this_daemons_mcp_url_in_both_claude_desktop_forms() {
+fn setup_ends_with_this_daemons_client_configuration_copyable_from_the_screen() {
     let mut app = demo_app();
     press(&mut app, "w");
-    for _ in 0..5 {
+    for _ in 0..7 {
         press(&mut app, "s");
     }
-    assert_eq!(app.setup.step, 5);
+    assert_eq!(app.setup.step, 7);
     snapshot("setup_claude_desktop", &app);
     let screen = render(&app);
     assert!(screen.contains("MCP URL: http://127.0.0.1:8765/alpenglow/mcp"), "{screen}");
-    assert!(!screen.contains("<this gateway>"), "{screen}");
-    // Each form is valid JSON as shown, and is the entry the README documents.
-    let lines = alpenglow::tui::setup::desktop_lines(app.data.status.as_ref());
-    let entries = alpenglow::bridge::DesktopEntry::both("http://127.0.0.1:8765", "YOUR_ODOO_API_KEY");
-    let mut commands = Vec::new();
-    for entry in &entries {
-        let shown = alpenglow::tui::setup::entry_lines(entry);
-        assert!(shown.iter().all(|l| lines.contains(l)), "{shown:?} in {lines:?}");
-        assert!(shown.iter().all(|l| l.chars().count() <= 78), "{shown:?}");
-        let parsed: Value = serde_json::from_str(&shown.concat()).unwrap();
-        let server = &parsed["mcpServers"]["alpenglow-odoo"];
-        commands.push((server["command"].clone(), server["args"].clone()));
-    }
-    assert_eq!(
-        commands,
-        vec![
-            (
-                json!("uvx"),
-                json!(["alpenglow-mcp-bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])
-            ),
-            (json!("alpenglow"), json!(["bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"])),
-        ]
+    assert!(screen.contains("alpenglow client-config claude-desktop"), "{screen}");
+    // The entry as a terminal copies it: the rows it wraps onto, with no
+    // border, joined by line breaks; it parses, and is `client-config`'s.
+    let rows: Vec<&str> = screen.lines().collect();
+    let first = rows.iter().position(|r| r.starts_with(r#"{"mcpServers""#)).expect(&screen);
+    let last = first + rows[first..].iter().position(|r| r.ends_with("}}}")).expect(&screen);
+    assert!(last > first, "at 80 columns the entry wraps: {screen}");
+    let copied = rows[first..=last].join("\n");
+    assert!(!copied.contains('│'), "{copied}");
+    let parsed: Value = serde_json::from_str(&copied).unwrap_or_else(|e| panic!("{e}: {copied}"));
+    let printed = alpenglow::bridge::client_config(
+        alpenglow::bridge::McpClient::ClaudeDesktop,
+        None,
+        "http://127.0.0.1:8765",
+        "YOUR_ODOO_API_KEY",
     );
+    assert_eq!(parsed, serde_json::from_str::<Value>(&printed.text).unwrap());
+    assert_eq!(
+        parsed["mcpServers"]["alpenglow-odoo"],
+        json!({"command": "uvx", "args": ["alpenglow-mcp-bridge", "--url", "http://127.0.0.1:8765", "--token", "YOUR_ODOO_API_KEY"]})
+    );
+}
+
+#[test]
+fn setup_asks_about_require_credential_and_the_service_key_and_turns_mcp_on_only_when_someone_can_get_in() {
+    let mut app = demo_app();
+    reply(
+        &mut app,
+        Tag::Status,
+        json!({"mcp_enabled": false, "credentials_active": 0, "odoo": {"configured": true, "connected": true, "service_key": false}}),
+    );
+    reply(
+        &mut app,
+        Tag::Settings,
+        json!({"settings": [setting("require_credential", "Require Credential", json!(true), "on or off")], "warnings": []}),
+    );
+    app.take_requests();
+    press(&mut app, "w");
+    app.on_key(key(KeyCode::Right));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.setup.step, 2);
+    let screen = render(&app);
+    assert!(screen.contains("No service key") && screen.contains("service_key = \"...\""), "{screen}");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.setup.step, 3);
+    snapshot("setup_require_credential", &app);
+    // n turns it off, through the admin API; the answer moves on.
+    press(&mut app, "n");
+    let sent: Vec<Job> = app.take_requests().into_iter().map(|r| r.job).collect();
+    assert_eq!(sent, vec![set("require_credential", "off")]);
+    reply(
+        &mut app,
+        Tag::SaveSetting("require_credential".into()),
+        json!({"key": "require_credential", "value": false}),
+    );
+    assert_eq!(app.setup.step, 4);
+    press(&mut app, "b");
+    reply(
+        &mut app,
+        Tag::Settings,
+        json!({"settings": [setting("require_credential", "Require Credential", json!(true), "on or off")], "warnings": []}),
+    );
+    // Models and the credential are skipped: with Require Credential on and
+    // no credential, MCP stays off and the wizard says why.
+    press(&mut app, "sss");
+    assert_eq!(app.setup.step, 6);
+    app.take_requests();
+    press(&mut app, "y");
+    assert!(app.take_requests().iter().all(|r| r.job != set("enable_mcp", "on")), "not turned on");
+    let screen = render(&app);
+    assert!(screen.contains("MCP stays off until a credential exists"), "{screen}");
+    assert!(screen.contains("no credential exists, so every client"), "{screen}");
+    // Once a credential is active, y turns it on.
+    reply(
+        &mut app,
+        Tag::Status,
+        json!({"mcp_enabled": false, "credentials_active": 1, "odoo": {"configured": true, "connected": true}}),
+    );
+    press(&mut app, "y");
+    let sent: Vec<Job> = app.take_requests().into_iter().map(|r| r.job).collect();
+    assert!(sent.contains(&set("enable_mcp", "on")), "{sent:?}");
+    reply(&mut app, Tag::SaveSetting("enable_mcp".into()), json!({"key": "enable_mcp", "value": true}));
+    assert_eq!(app.setup.step, 7);
 }
 
 /// The daemon's own answers, from a fresh store through the admin handler.
@@ -615,6 +691,8 @@ fn audit_export_asks_for_the_path_and_reports_where_and_how_many() {
     reply(&mut app, Tag::ExportAudit, json!({"path": "/srv/exports/quiet.jsonl", "entries": 42}));
     assert_eq!(app.audit.export, None);
     assert_eq!(app.message.as_deref(), Some("exported 42 entries to /srv/exports/quiet.jsonl"));
+    reply(&mut app, Tag::ExportAudit, json!({"path": "/srv/exports/one.jsonl", "entries": 1}));
+    assert_eq!(app.message.as_deref(), Some("exported 1 entry to /srv/exports/one.jsonl"));
     // Esc closes the prompt and sends nothing.
     press(&mut app, "x");
     app.on_key(key(KeyCode::Esc));
@@ -954,7 +1032,7 @@ fn one_key_scheme_and_a_footer_that_tells_the_truth() {
         (ScreenId::Home, "m MCP on/off"),
         (ScreenId::Settings, "Enter/e edit or flip · / search · ? help · q quit"),
         (ScreenId::Resources, "a add · Enter/e edit · d remove · / search · ? help · q quit"),
-        (ScreenId::Credentials, "a add · d revoke · o OAuth grants · / search · ? help · q quit"),
+        (ScreenId::Credentials, "a add · d revoke · r show revoked · o OAuth · / search · ? help · q quit"),
         (ScreenId::OAuth, "v next list · d revoke · h revoked too · t on/off · / search · ? help · q quit"),
         (ScreenId::Audit, "x export"),
         (ScreenId::Sessions, "d end session · / search · ? help · q quit"),
@@ -980,7 +1058,7 @@ fn one_key_scheme_and_a_footer_that_tells_the_truth() {
     app.on_key(key(KeyCode::Esc));
     // The help shows the same keys as the footer.
     press(&mut app, "?");
-    assert!(render(&app).contains("now: a add · d revoke · o OAuth grants · / search"), "{}", render(&app));
+    assert!(render(&app).contains("now: a add · d revoke · r show revoked · o OAuth"), "{}", render(&app));
     app.on_key(key(KeyCode::Esc));
     // Ctrl-R refreshes everything shown, on any screen.
     app.take_requests();
@@ -1132,4 +1210,75 @@ impl WithControl for KeyEvent {
     fn with_control(self) -> Self {
         KeyEvent::new(self.code, KeyModifiers::CONTROL)
     }
+}
+
+fn render_at(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    (0..buffer.area.height)
+        .map(|y| (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn columns_widen_on_wide_terminals_and_every_operation_fits() {
+    let mut app = demo_app();
+    reply(
+        &mut app,
+        Tag::Resources,
+        json!([{"id": 1, "model": "account.analytic.distribution.model", "company_id": null, "read_only": false,
+                "can_read": true, "can_create": true, "can_write": true, "can_delete": true,
+                "effective_operations": ["read", "create", "write", "delete"], "field_policy": "all", "fields": [],
+                "record_filter": "[('active', '=', True)]", "execute_methods": []}]),
+    );
+    app.go(ScreenId::Resources);
+    let narrow = render_at(&app, 80, 24);
+    let row = narrow.lines().find(|l| l.contains("account.analytic")).expect(&narrow);
+    assert!(!row.contains("distribution.model"), "cut at 80 columns: {row}");
+    assert!(row.contains("read,create,write,delete all"), "operations whole, then a space: {row}");
+    let wide = render_at(&app, 200, 50);
+    let row = wide.lines().find(|l| l.contains("account.analytic")).expect(&wide);
+    assert!(row.contains("account.analytic.distribution.model "), "whole at 200 columns: {row}");
+    assert!(row.contains("read,create,write,delete all [('active', '=', True)]"), "{row}");
+
+    app.go(ScreenId::Credentials);
+    let long = "Claude for the finance team's quarterly close";
+    reply(
+        &mut app,
+        Tag::Credentials,
+        json!([{"id": 3, "label": long, "user_id": 6, "login": "ann", "scope": "read-only", "expires_on": null,
+                "company_id": null, "status": "active", "created_at": "2026-11-27T10:00:00Z", "revoked_at": null,
+                "key_prefix": "5f3c9a7e", "last_used": null, "last_ip": null, "request_count": 0}]),
+    );
+    let row = |screen: String| screen.lines().find(|l| l.contains("> 3")).expect(&screen).to_string();
+    assert!(!row(render_at(&app, 80, 24)).contains(long), "cut at 80 columns");
+    assert!(row(render_at(&app, 200, 50)).contains(&format!("{long} ")), "whole at 200 columns");
+}
+
+#[test]
+fn revoked_credentials_are_hidden_until_r_shows_them() {
+    let mut app = demo_app();
+    let credential = |id: u64, label: &str, status: &str| {
+        json!({"id": id, "label": label, "user_id": 6, "login": "ann", "scope": "read-only", "expires_on": null,
+               "company_id": null, "status": status, "created_at": "2026-11-27T10:00:00Z", "revoked_at": null,
+               "key_prefix": "5f3c9a7e", "last_used": null, "last_ip": null, "request_count": 0})
+    };
+    reply(
+        &mut app,
+        Tag::Credentials,
+        json!([credential(3, "Claude - Ann", "active"), credential(4, "Old laptop", "revoked")]),
+    );
+    app.go(ScreenId::Credentials);
+    let screen = render(&app);
+    assert!(screen.contains("Claude - Ann") && !screen.contains("Old laptop"), "{screen}");
+    assert!(screen.contains("r show revoked"), "{screen}");
+    press(&mut app, "r");
+    let screen = render(&app);
+    assert!(screen.contains("Old laptop") && screen.contains("r hide revoked"), "{screen}");
+    press(&mut app, "r");
+    reply(&mut app, Tag::Credentials, json!([credential(4, "Old laptop", "revoked")]));
+    let screen = render(&app);
+    assert!(screen.contains("No active credentials (1 revoked, hidden: r shows them)"), "{screen}");
 }

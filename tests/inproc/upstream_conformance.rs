@@ -250,6 +250,13 @@ impl Suite<'_> {
         let all = self.api.list_models(&self.admin, None).await.unwrap_or_else(|e| panic!("{tag}: {e}"));
         assert_eq!(all.len(), self.data.all("ir.model").len(), "{tag}");
         assert!(all.windows(2).all(|w| w[0].model <= w[1].model), "{tag}: ordered by model");
+        // As in a real Odoo, every listed model answers: a picker built from
+        // this list never offers a model that registration then refuses.
+        let attributes = strings(&["type"]);
+        for info in &all {
+            let fields = self.api.fields_get(&self.admin, &info.model, None, Some(&attributes)).await;
+            assert!(fields.is_ok_and(|f| f.contains_key("id")), "{tag}: {} is listed but not served", info.model);
+        }
         let partner = self.api.list_models(&self.viewer, Some("res.partner")).await.unwrap_or_else(|e| panic!("{e}"));
         let got: BTreeSet<&str> = partner.iter().map(|m| m.model.as_str()).collect();
         let models = self.data.all("ir.model");
