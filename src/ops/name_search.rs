@@ -16,9 +16,9 @@ use super::execute::dropped_note;
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::{Domain, Operator};
-use crate::vocab::OpError;
 use crate::policy::{self, Action, names};
 use crate::upstream::SearchQuery;
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
 /// Odoo's default.

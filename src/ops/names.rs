@@ -15,9 +15,9 @@
 
 use super::{Run, upstream_error};
 use crate::config::Resource;
-use crate::vocab::OpError;
 use crate::policy::{self, Action, Refusal, names};
 use crate::upstream::Record;
+use crate::vocab::OpError;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 

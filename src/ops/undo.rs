@@ -15,8 +15,8 @@
 use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::Domain;
-use crate::vocab::OpError;
 use crate::upstream::{Record, SearchQuery};
+use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 

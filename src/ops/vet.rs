@@ -7,9 +7,9 @@ use super::names::Related;
 use super::{Run, relations, upstream_error};
 use crate::config::Resource;
 use crate::domain::{Domain, Operator};
-use crate::vocab::OpError;
 use crate::policy::{self, Refusal};
 use crate::upstream::SearchQuery;
+use crate::vocab::OpError;
 use serde_json::{Value, json};
 
 impl Run<'_> {
