@@ -13,6 +13,7 @@ mod login_lockout;
 mod params;
 mod policy_matrix;
 mod policy_props;
+mod round_trips;
 mod sandbox_api;
 mod sandbox_domain;
 mod sandbox_odoo;
