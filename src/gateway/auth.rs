@@ -10,6 +10,8 @@
 //! argon2 runs once per key: verified keys are cached under a keyed hash
 //! (never the key itself), and each request re-reads the credential from the
 //! store, so a revocation or edit takes effect on the very next request.
+//! Concurrent first requests with the same key verify it once (single
+//! flight, [`AuthCache::single_flight`]): the others wait for that verdict.
 
 use super::{Grant, OpError, Principal, RequestContext, UpstreamSlot};
 use crate::config::catalog::{self, Catalog};
@@ -19,7 +21,7 @@ use crate::vocab::ScopeSet;
 use base64::Engine;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a key's Odoo identity (uid, companies) is trusted before asking
@@ -86,11 +88,32 @@ struct Cached {
     at: Instant,
 }
 
-/// Verified keys by keyed hash.
+/// Verified keys by keyed hash, and the verifications in flight.
 #[derive(Default)]
 pub struct AuthCache {
     hasher: (RandomState, RandomState),
     entries: Mutex<HashMap<u128, Cached>>,
+    /// One lock per key being verified (by keyed hash): held by the request
+    /// that verifies it, awaited by the others.
+    flights: Mutex<HashMap<u128, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to verify one key: while a request holds it, other requests
+/// with the same key wait in [`AuthCache::single_flight`].
+pub(super) struct Flight<'a> {
+    cache: &'a AuthCache,
+    slot: u128,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // The map's handle and this guard's: nobody else waits, so the entry goes.
+        if flights.get(&self.slot).is_some_and(|lock| Arc::strong_count(lock) <= 2) {
+            flights.remove(&self.slot);
+        }
+    }
 }
 
 impl AuthCache {
@@ -123,6 +146,21 @@ impl AuthCache {
             Authorization::Missing | Authorization::Malformed(_) => return false,
         };
         ApiKey::parse(key).is_ok_and(|key| self.get(self.slot(&key)).is_some())
+    }
+
+    /// Waits for any verification of the same key in flight, then holds
+    /// the right to verify it. None for a request without a usable key
+    /// (nothing to verify). After the wait, the key may be known: the
+    /// caller asks [`AuthCache::knows`] again.
+    pub(super) async fn single_flight(&self, authorization: &Authorization) -> Option<Flight<'_>> {
+        let key = match authorization {
+            Authorization::Bearer(key) | Authorization::Basic { key, .. } => key,
+            Authorization::Missing | Authorization::Malformed(_) => return None,
+        };
+        let slot = self.slot(&ApiKey::parse(key).ok()?);
+        let lock = self.flights.lock().unwrap_or_else(|e| e.into_inner()).entry(slot).or_default().clone();
+        let turn = lock.lock_owned().await;
+        Some(Flight { cache: self, slot, _turn: turn })
     }
 
     fn forget(&self, slot: u128) {

@@ -199,8 +199,17 @@ impl Gateway {
             return Err(OpError::Disabled);
         }
         self.check_database(ctx, &settings)?;
-        let known = self.inner.auth.knows(&ctx.authorization);
-        let attempt = traffic::admit_login(self, &settings, ctx, known)?;
+        let mut known = self.inner.auth.knows(&ctx.authorization);
+        // Concurrent first requests with one key: one verifies, the others
+        // wait and find it known (neither pending nor charged to the IP).
+        let _flight = if known {
+            None
+        } else {
+            let flight = self.inner.auth.single_flight(&ctx.authorization).await;
+            known = self.inner.auth.knows(&ctx.authorization);
+            if known { None } else { flight }
+        };
+        let attempt = traffic::admit_login(self, &settings, ctx, known).await?;
         let ticket = if known { None } else { traffic::charge_ip(self, &settings, ctx)? };
         let result = auth::authenticate(
             self.rooms().catalog(),

@@ -60,12 +60,19 @@ fn lockout_rules(settings: &Settings) -> LockoutRules {
     }
 }
 
+/// How long an attempt waits for the attempts in flight from its IP to be
+/// judged, when all of them failing would lock it.
+const LOCKOUT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The login lockout's gate: refuses a locked-out client IP whatever it
 /// sends; otherwise the attempt to settle once the key is judged (None when
 /// no key was sent: asking without one, as MCP clients do to discover the
 /// challenge, is not a failed key). A key verified recently is not held
-/// against the limit while it is checked.
-pub(super) fn admit_login<'g>(
+/// against the limit while it is checked. An attempt that could pass the
+/// limit only if those in flight all failed waits for their verdicts: only
+/// judged failures lock. A refusal leaves the lockout's own `RateLimit-*`
+/// status (its limit, nothing remaining, the seconds to wait).
+pub(super) async fn admit_login<'g>(
     gw: &'g Gateway,
     settings: &Settings,
     ctx: &RequestContext,
@@ -73,18 +80,16 @@ pub(super) fn admit_login<'g>(
 ) -> Result<Option<Attempt<'g>>, OpError> {
     let lockouts = gw.rooms().limiter().lockouts();
     let missing = matches!(ctx.authorization, Authorization::Missing);
-    match lockouts.admit(
-        crate::limits::budget_ip(ctx.client_ip),
-        &lockout_rules(settings),
-        !known_key && !missing,
-        now_ms(),
-    ) {
+    let rules = lockout_rules(settings);
+    let pending = !known_key && !missing;
+    let ip = crate::limits::budget_ip(ctx.client_ip);
+    match lockouts.admit_waiting(ip, &rules, pending, now_ms, LOCKOUT_PATIENCE).await {
         Ok(attempt) => Ok((!missing).then_some(attempt)),
-        Err(locked) => Err(OpError::RateLimited {
-            limit: Limit::Lockout,
-            retry_after_secs: locked.retry_after_ms.div_ceil(1000).max(1),
-            reset_at: locked.reset_at_unix,
-        }),
+        Err(locked) => {
+            let retry_after_secs = locked.retry_after_ms.div_ceil(1000).max(1);
+            ctx.rate.set(RateStatus { limit: rules.max_failures, remaining: 0, reset_secs: retry_after_secs });
+            Err(OpError::RateLimited { limit: Limit::Lockout, retry_after_secs, reset_at: locked.reset_at_unix })
+        }
     }
 }
 

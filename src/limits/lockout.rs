@@ -6,9 +6,13 @@
 //! Exact under concurrency: an attempt with a key not verified yet is
 //! admitted as *pending* and counts against the limit until it settles (a
 //! failure is kept, a success given back), so 50 wrong keys sent at once
-//! still get only `max_failures` verified. A key verified recently is not
-//! held as pending (it is expected to succeed); if its credential turns out
-//! revoked or expired, that failure is recorded afterwards.
+//! still get only `max_failures` verified. An attempt that would pass the
+//! limit only because others are still in flight waits for them to settle
+//! ([`Lockouts::admit_waiting`]): only judged failures lock an IP, so a burst
+//! of good keys from one address is never refused for being a burst. A key
+//! verified recently is not held as pending (it is expected to succeed); if
+//! its credential turns out revoked or expired, that failure is recorded
+//! afterwards.
 //!
 //! Failures and locks are written behind to the store with the rate windows
 //! and loaded at start, so a restart does not lift a lock.
@@ -19,6 +23,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Notify;
 
 const SHARDS: usize = 16;
 
@@ -90,6 +96,17 @@ fn locked_out(retry_after_ms: u64, now: u64) -> LockedOut {
     LockedOut { retry_after_ms, reset_at_unix: (now + retry_after_ms).div_ceil(1000) }
 }
 
+/// Why an attempt was not admitted just now.
+enum NotYet {
+    Locked(LockedOut),
+    /// Attempts in flight would reach the limit if they all failed.
+    Busy,
+}
+
+/// What a busy IP is told when its attempts in flight have not settled in
+/// time: try again in a second (one key verification).
+const BUSY_RETRY_MS: u64 = 1000;
+
 /// Failed logins per client IP.
 pub struct Lockouts {
     store: Option<Store>,
@@ -97,6 +114,8 @@ pub struct Lockouts {
     shards: Vec<Mutex<HashMap<IpAddr, IpState>>>,
     dirty: Mutex<HashSet<IpAddr>>,
     persisting: Mutex<()>,
+    /// Woken whenever an attempt settles, for those waiting their turn.
+    settled: Notify,
 }
 
 impl Lockouts {
@@ -109,6 +128,7 @@ impl Lockouts {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             dirty: Mutex::new(HashSet::new()),
             persisting: Mutex::new(()),
+            settled: Notify::new(),
         };
         let stored = lockouts.store.as_ref().map(|s| s.table::<StoredLockout>().and_then(|t| t.text_entries()));
         match stored {
@@ -137,16 +157,50 @@ impl Lockouts {
     /// locked (or while its pending attempts would reach the limit). With
     /// `pending`, the attempt is held against the limit until it settles.
     pub fn admit(&self, ip: IpAddr, rules: &LockoutRules, pending: bool, now: u64) -> Result<Attempt<'_>, LockedOut> {
+        self.try_admit(ip, rules, pending, now).map_err(|refused| match refused {
+            NotYet::Locked(locked) => locked,
+            NotYet::Busy => locked_out(BUSY_RETRY_MS, now),
+        })
+    }
+
+    /// [`Lockouts::admit`], but an attempt refused only because others are
+    /// still in flight waits (up to `patience`) for them to settle, then is
+    /// judged again: refused if they locked the IP, admitted otherwise.
+    pub async fn admit_waiting(
+        &self,
+        ip: IpAddr,
+        rules: &LockoutRules,
+        pending: bool,
+        now: impl Fn() -> u64,
+        patience: Duration,
+    ) -> Result<Attempt<'_>, LockedOut> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            // Registered before the check, so a settle in between is not missed.
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            match self.try_admit(ip, rules, pending, now()) {
+                Ok(attempt) => return Ok(attempt),
+                Err(NotYet::Locked(locked)) => return Err(locked),
+                Err(NotYet::Busy) => {
+                    if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                        return Err(locked_out(BUSY_RETRY_MS, now()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn try_admit(&self, ip: IpAddr, rules: &LockoutRules, pending: bool, now: u64) -> Result<Attempt<'_>, NotYet> {
         let mut shard = self.shard(&ip).lock().unwrap_or_else(|e| e.into_inner());
         if let Some(state) = shard.get_mut(&ip) {
             state.expire(rules, now);
             if let Some(at) = state.locked_at {
-                return Err(locked_out(at + rules.cooldown_ms - now, now));
+                return Err(NotYet::Locked(locked_out(at + rules.cooldown_ms - now, now)));
             }
             if pending && state.failures.len() as u64 + u64::from(state.pending) >= u64::from(rules.max_failures) {
-                // Attempts in flight would reach the limit: they settle in
-                // about a second (one key verification).
-                return Err(locked_out(1000, now));
+                return Err(NotYet::Busy);
             }
         }
         if pending {
@@ -156,6 +210,14 @@ impl Lockouts {
     }
 
     fn settle(&self, ip: IpAddr, pending: bool, failure: Option<(&LockoutRules, u64)>) -> bool {
+        let locked = self.settle_locked(ip, pending, failure);
+        if pending {
+            self.settled.notify_waiters();
+        }
+        locked
+    }
+
+    fn settle_locked(&self, ip: IpAddr, pending: bool, failure: Option<(&LockoutRules, u64)>) -> bool {
         let mut shard = self.shard(&ip).lock().unwrap_or_else(|e| e.into_inner());
         let Some((rules, now)) = failure else {
             if let Some(state) = shard.get_mut(&ip) {
@@ -328,6 +390,51 @@ mod tests {
         // Dropped unsettled: counts for nothing.
         drop(admitted);
         assert!(l.admit(ip(4), &RULES, true, t).is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_attempt_over_the_limit_in_flight_waits_for_a_verdict_instead_of_being_refused() {
+        let l = Lockouts::new(None);
+        let t = 9_500_000;
+        let now = move || t;
+        let patience = Duration::from_secs(5);
+        let first: Vec<Attempt<'_>> = (0..3).map(|_| l.admit(ip(8), &RULES, true, t).unwrap()).collect();
+        // A fourth would pass the limit if the three failed: it waits.
+        let waiting = l.admit_waiting(ip(8), &RULES, true, now, patience);
+        tokio::pin!(waiting);
+        assert!(futures_poll_once(waiting.as_mut()).await.is_none(), "waits while three are in flight");
+        let mut first = first.into_iter();
+        first.next().unwrap().succeeded();
+        waiting.await.expect("admitted once one succeeded").succeeded();
+        drop(first);
+
+        // Three in flight that all fail lock the IP: the waiter is refused.
+        let failing: Vec<Attempt<'_>> = (0..3).map(|_| l.admit(ip(9), &RULES, true, t).unwrap()).collect();
+        let waiting = l.admit_waiting(ip(9), &RULES, true, now, patience);
+        tokio::pin!(waiting);
+        assert!(futures_poll_once(waiting.as_mut()).await.is_none());
+        for attempt in failing {
+            attempt.failed(&RULES, t);
+        }
+        let refused = waiting.await.err().expect("locked by the judged failures");
+        assert_eq!(refused.retry_after_ms, RULES.cooldown_ms);
+
+        // Nothing settles in time: refused with a retry of a second.
+        let _held: Vec<Attempt<'_>> = (0..3).map(|_| l.admit(ip(10), &RULES, true, t).unwrap()).collect();
+        let refused = l.admit_waiting(ip(10), &RULES, true, now, Duration::from_millis(20)).await.err().unwrap();
+        assert_eq!(refused.retry_after_ms, BUSY_RETRY_MS);
+    }
+
+    /// Polls a future once: its output if it is ready, None if it waits.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(mut f: F) -> Option<F::Output> {
+        use std::task::Poll;
+        std::future::poll_fn(|cx| {
+            Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+                Poll::Ready(v) => Some(v),
+                Poll::Pending => None,
+            })
+        })
+        .await
     }
 
     #[test]

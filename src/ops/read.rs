@@ -5,7 +5,7 @@ use super::{Run, upstream_error};
 use crate::config::Resource;
 use crate::domain::Domain;
 use crate::policy::{self, Action};
-use crate::upstream::{Record, SearchQuery};
+use crate::upstream::{Record, SearchQuery, UpstreamError};
 use crate::vocab::OpError;
 use serde_json::{Map, Value, json};
 
@@ -320,20 +320,33 @@ impl Search {
         let choice = fields_to_read(run, resource, self.fields.as_deref()).await?;
         let (limit, capped) = policy::cap_limit(self.limit, run.settings);
         let domain = run.scoped(resource, &vetted)?;
-        let who = run.principal.identity();
         let query = SearchQuery {
-            domain: domain.clone(),
+            domain,
             fields: Some(choice.fields),
             offset: Some(self.offset),
             limit: Some(limit),
             order: self.order.clone(),
         };
-        let records = run.upstream.search_read(&who, &self.model, &query).await.map_err(upstream_error)?;
-        let total = run.upstream.search_count(&who, &self.model, &domain).await.map_err(upstream_error)?;
-        let mut records: Vec<Value> = records.into_iter().map(|r| redact(resource, r)).collect();
+        let schema = run.schema(&self.model).await?;
+        let many2one: Vec<String> = query
+            .fields
+            .iter()
+            .flatten()
+            .filter(|f| schema.field(f).is_some_and(|info| info.kind == "many2one"))
+            .cloned()
+            .collect();
+        let page = search_page(run, &self.model, &query, &many2one).await?;
+        let mut records: Vec<Value> = page.records.into_iter().map(|r| redact(resource, r)).collect();
         run.redact_relations(resource, &mut records).await?;
-        let mut out = json!({"records": [], "total": total, "limit": limit, "offset": self.offset});
+        let mut out = json!({"records": [], "total": page.total, "limit": limit, "offset": self.offset});
         let mut notes = Vec::new();
+        if page.total_is_lower_bound {
+            out["total_is_lower_bound"] = json!(true);
+            notes.push(format!(
+                "at least {} records match: counting stops at {COUNT_LIMIT}; narrow the domain for an exact total",
+                page.total
+            ));
+        }
         if capped {
             out["capped"] = json!(true);
             let asked =
@@ -361,21 +374,64 @@ impl Search {
     }
 }
 
+/// How many matching records a search counts at most: past it, `total` is
+/// a lower bound (`total_is_lower_bound`), so a broad search over a large
+/// table does not make Odoo count every row.
+pub const COUNT_LIMIT: u64 = 10_000;
+
+/// A page of records and the total behind it.
+struct Page {
+    records: Vec<Record>,
+    total: u64,
+    total_is_lower_bound: bool,
+}
+
+/// One Odoo call where Odoo has `web_search_read` (16-19): the page and its
+/// count together, Odoo counting only when the page is full. Odoo answers 0
+/// for an empty page past the end, so only then is the count asked apart.
+/// A server without it gets `search_read` with one record more than the
+/// page, and a count only when that extra record came back.
+async fn search_page(run: &Run<'_>, model: &str, query: &SearchQuery, many2one: &[String]) -> Result<Page, OpError> {
+    let who = run.principal.identity();
+    let offset = query.offset.unwrap_or(0);
+    let count = || async {
+        let n =
+            run.upstream.search_count_at_most(&who, model, &query.domain, COUNT_LIMIT).await.map_err(upstream_error)?;
+        Ok::<_, OpError>((n, n >= COUNT_LIMIT))
+    };
+    match run.upstream.search_page(&who, model, query, many2one, COUNT_LIMIT).await {
+        Ok(page) if page.records.is_empty() && offset > 0 => {
+            let (total, total_is_lower_bound) = count().await?;
+            Ok(Page { records: Vec::new(), total, total_is_lower_bound })
+        }
+        Ok(page) => {
+            Ok(Page { total_is_lower_bound: page.length >= COUNT_LIMIT, total: page.length, records: page.records })
+        }
+        Err(UpstreamError::UnknownMethod(_)) => {
+            let probe = SearchQuery { limit: query.limit.map(|l| l + 1), ..query.clone() };
+            let mut records = run.upstream.search_read(&who, model, &probe).await.map_err(upstream_error)?;
+            let more = query.limit.is_some_and(|l| records.len() as u64 > l);
+            if let Some(limit) = query.limit {
+                records.truncate(limit as usize);
+            }
+            let (total, total_is_lower_bound) = if more || (records.is_empty() && offset > 0) {
+                count().await?
+            } else {
+                (offset + records.len() as u64, false)
+            };
+            Ok(Page { records, total, total_is_lower_bound })
+        }
+        Err(e) => Err(upstream_error(e)),
+    }
+}
+
 pub(super) async fn read(run: &Run<'_>, model: &str, ids: &[i64], fields: Option<&[String]>) -> Result<Value, OpError> {
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Read)?;
     policy::check_id_count(ids, run.settings)?;
     let choice = fields_to_read(run, resource, fields).await?;
     // Ids outside the record filter read exactly like missing ones.
-    let visible = run.visible_ids(resource, ids).await?;
-    let rows = if visible.is_empty() {
-        Vec::new()
-    } else {
-        run.upstream
-            .read(&run.principal.identity(), model, &visible, Some(&choice.fields))
-            .await
-            .map_err(upstream_error)?
-    };
+    let rows = run.visible_rows(resource, ids, &choice.fields).await?;
     let found: Vec<i64> = rows.iter().filter_map(|r| r.get("id").and_then(Value::as_i64)).collect();
     let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
     let mut records: Vec<Value> = rows.into_iter().map(|r| redact(resource, r)).collect();

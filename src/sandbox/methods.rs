@@ -121,9 +121,27 @@ const SIGS: &[Sig] = &[
     Sig { name: "action_cancel", record: true, params: &[], op: Some(Op::Write) },
 ];
 
+/// Odoo 16's `web_search_read(domain=None, fields=None, offset=0,
+/// limit=None, order=None, count_limit=None)`: `fields` where 17 has a
+/// specification, search_read's record shapes.
+const WEB_SEARCH_READ_16: Sig = Sig {
+    name: "web_search_read",
+    record: false,
+    params: &[
+        ("domain", false),
+        ("fields", false),
+        ("offset", false),
+        ("limit", false),
+        ("order", false),
+        ("count_limit", false),
+    ],
+    op: Some(Op::Read),
+};
+
 fn signature(version: OdooVersion, model: &str, method: &str) -> Option<&'static Sig> {
     let sig = SIGS.iter().find(|s| s.name == method)?;
     match (version, method) {
+        (OdooVersion::V16, "web_search_read") => Some(&WEB_SEARCH_READ_16),
         (OdooVersion::V16 | OdooVersion::V17, "formatted_read_group" | "has_access") => None,
         (_, "context_get") if model != "res.users" => None,
         (_, "action_confirm" | "action_cancel") if model != "sale.order" => None,
@@ -479,10 +497,18 @@ fn run(
             let domain = domain_of("domain")?;
             let order = order_of("order")?;
             let all = search(ctx, def, &domain, &order);
-            let length = all.len();
-            let found = page(all, int_arg(bound, "offset", "bigint")?, limit_arg(bound)?);
-            let spec = bound.get("specification").and_then(Value::as_object).cloned().unwrap_or_default();
-            let records = found.iter().map(|id| web_row(ctx, def, *id, &spec)).collect::<OdooResult<Vec<_>>>()?;
+            let matching = all.len();
+            let offset = int_arg(bound, "offset", "bigint")?;
+            let limit = limit_arg(bound)?;
+            let found = page(all, offset, limit);
+            let records = if version == OdooVersion::V16 {
+                read_rows(ctx, def, &found, &str_list(bound.get("fields")))?
+            } else {
+                let spec = bound.get("specification").and_then(Value::as_object).cloned().unwrap_or_default();
+                found.iter().map(|id| web_row(ctx, def, *id, &spec)).collect::<OdooResult<Vec<_>>>()?
+            };
+            let count_limit = int_arg(bound, "count_limit", "bigint")?.filter(|l| *l != 0).map(|l| l.max(0) as usize);
+            let length = web_search_length(version, records.len(), offset, limit, count_limit, matching);
             Ok(json!({"length": length, "records": records}))
         }
         "web_read" => {
@@ -515,6 +541,33 @@ fn run(
         }
         "context_get" => Ok(json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": env.uid})),
         _ => Err(OdooError::new(Kind::AttributeError, format!("The method '{}.{method}' does not exist", def.name))),
+    }
+}
+
+/// `web_search_read`'s `length`, as Odoo's `_format_web_search_read_results`
+/// (17+) and 16's `web_search_read` compute it: 0 for an empty page (even
+/// past the end), the records up to here when the page is not full, else a
+/// `search_count` stopped at `count_limit`; 17+ skip that count once the
+/// records up to here reach `count_limit`, which then is a lower bound.
+/// (Odoo's `force_search_count` context key is not modelled.)
+fn web_search_length(
+    version: OdooVersion,
+    returned: usize,
+    offset: Option<i64>,
+    limit: Option<usize>,
+    count_limit: Option<usize>,
+    matching: usize,
+) -> usize {
+    if returned == 0 {
+        return 0;
+    }
+    let current = returned + offset.unwrap_or(0).max(0) as usize;
+    let limit_reached = limit == Some(returned);
+    let count_limit_reached = version != OdooVersion::V16 && count_limit.is_some_and(|c| c <= current);
+    if limit.is_some() && limit_reached && !count_limit_reached {
+        count_limit.map_or(matching, |c| matching.min(c))
+    } else {
+        current
     }
 }
 

@@ -103,6 +103,11 @@ impl OdooApi for Json2Client {
         Ok(true)
     }
 
+    /// JSON-2 is Odoo 19 or later: `web_search_read` takes a specification.
+    async fn web_search_read_takes_specification(&self) -> Result<bool> {
+        Ok(true)
+    }
+
     /// `res.users/context_get` with the key alone: its `uid` is the key's user.
     async fn whoami(&self, key: &ApiKey, _login: Option<&str>) -> Result<i64> {
         let ctx = self.post(key, "res.users", "context_get", &serde_json::Map::new()).await?;

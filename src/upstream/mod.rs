@@ -121,6 +121,35 @@ pub trait OdooApi: Send + Sync {
         v.as_u64().ok_or_else(|| ops::shape("search_count", "a count"))
     }
 
+    /// `search_count` that stops counting at `limit`.
+    async fn search_count_at_most(&self, who: &Identity, model: &str, domain: &Json, limit: u64) -> Result<u64> {
+        let v = self.execute(who, ops::search_count_at_most(model, domain, limit)).await?;
+        v.as_u64().ok_or_else(|| ops::shape("search_count", "a count"))
+    }
+
+    /// Whether `web_search_read` takes a `specification` (Odoo 17+) rather
+    /// than `fields` (16).
+    async fn web_search_read_takes_specification(&self) -> Result<bool> {
+        Ok(self.version().await?.major >= 17)
+    }
+
+    /// A page of records and how many match, in one call
+    /// (`web_search_read`, Odoo 16-19): `many2one` names the fields to
+    /// return as `[id, name]`; counting stops at `count_limit`. Servers
+    /// without it answer `UnknownMethod`.
+    async fn search_page(
+        &self,
+        who: &Identity,
+        model: &str,
+        q: &SearchQuery,
+        many2one: &[String],
+        count_limit: u64,
+    ) -> Result<SearchPage> {
+        let specification = self.web_search_read_takes_specification().await?;
+        let op = ops::web_search_read(model, q, many2one, specification, count_limit);
+        ops::search_page(self.execute(who, op).await?, many2one)
+    }
+
     /// Reads by id. Missing ids are silently absent from the result (Odoo's behaviour).
     async fn read(&self, who: &Identity, model: &str, ids: &[i64], fields: Option<&[String]>) -> Result<Vec<Record>> {
         ops::records(self.execute(who, ops::read(model, ids, fields)).await?)

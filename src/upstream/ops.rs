@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 
 use super::Record;
 use super::error::{Result, UpstreamError};
-use super::types::{FormattedReadGroupQuery, Identity, ReadGroupQuery, SearchQuery};
+use super::types::{FormattedReadGroupQuery, Identity, ReadGroupQuery, SearchPage, SearchQuery};
 
 /// One model method call.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +137,59 @@ pub fn search(model: &str, q: &SearchQuery) -> Op {
 
 pub fn search_count(model: &str, domain: &Json) -> Op {
     Op::new(model, "search_count", None).arg("domain", domain.clone()).positional(1)
+}
+
+/// `search_count(domain, limit=...)` (16+): counting stops at `limit`.
+pub fn search_count_at_most(model: &str, domain: &Json, limit: u64) -> Op {
+    Op::new(model, "search_count", None).arg("domain", domain.clone()).arg("limit", limit).positional(1)
+}
+
+/// `web_search_read`: a page of records and how many match, in one call.
+/// Odoo 17+ take a `specification` (each field `{}`, a many2one asked with
+/// `{"fields": {"display_name": {}}}` so it comes back named, as
+/// `{id, display_name}`); 16 takes `fields` and answers search_read's shapes.
+/// Odoo counts only when the page is full, and then at most `count_limit`.
+pub fn web_search_read(model: &str, q: &SearchQuery, many2one: &[String], specification: bool, count_limit: u64) -> Op {
+    let op = Op::new(model, "web_search_read", None).arg("domain", q.domain.clone());
+    let op = if specification {
+        let spec: Map<String, Json> = q
+            .fields
+            .iter()
+            .flatten()
+            .map(|f| {
+                let sub = if many2one.contains(f) {
+                    serde_json::json!({"fields": {"display_name": {}}})
+                } else {
+                    Json::Object(Map::new())
+                };
+                (f.clone(), sub)
+            })
+            .collect();
+        op.arg("specification", Json::Object(spec))
+    } else {
+        op.opt("fields", q.fields.as_deref().map(strings))
+    };
+    op.opt("offset", q.offset).opt("limit", q.limit).opt("order", q.order.clone()).arg("count_limit", count_limit)
+}
+
+/// Reads `web_search_read`'s `{length, records}`, a many2one given as
+/// `{id, display_name}` (17+) turned into search_read's `[id, name]`.
+pub fn search_page(v: Json, many2one: &[String]) -> Result<SearchPage> {
+    let mut page = object(v)?;
+    let length = page.get("length").and_then(Json::as_u64).ok_or_else(|| shape("web_search_read", "a length"))?;
+    let mut records = records(page.remove("records").unwrap_or(Json::Null))?;
+    for record in &mut records {
+        for field in many2one {
+            if let Some(Json::Object(named)) = record.get(field) {
+                let pair = Json::Array(vec![
+                    named.get("id").cloned().unwrap_or(Json::Bool(false)),
+                    named.get("display_name").cloned().unwrap_or(Json::Bool(false)),
+                ]);
+                record.insert(field.clone(), pair);
+            }
+        }
+    }
+    Ok(SearchPage { records, length })
 }
 
 pub fn read(model: &str, ids: &[i64], fields: Option<&[String]>) -> Op {

@@ -142,6 +142,12 @@ impl OdooApi for RpcClient {
         Ok(version.has_any_operator())
     }
 
+    /// Asked once per client, as above.
+    async fn web_search_read_takes_specification(&self) -> Result<bool> {
+        let version = self.version_once.get_or_try_init(|| self.version()).await?;
+        Ok(version.major >= 17)
+    }
+
     /// `common.authenticate(db, login, key, {})`: the uid, or `false` for a
     /// wrong login or key.
     async fn whoami(&self, key: &ApiKey, login: Option<&str>) -> Result<i64> {

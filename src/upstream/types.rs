@@ -177,6 +177,14 @@ pub struct SearchQuery {
     pub order: Option<String>,
 }
 
+/// One page of a search and how many records match (`web_search_read`'s
+/// `length`: exact below the count limit asked for, else a lower bound).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub records: Vec<super::Record>,
+    pub length: u64,
+}
+
 impl Default for SearchQuery {
     fn default() -> Self {
         SearchQuery { domain: Json::Array(Vec::new()), fields: None, offset: None, limit: None, order: None }

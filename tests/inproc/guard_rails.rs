@@ -267,6 +267,7 @@ async fn never_exposed_models_fields_and_methods() {
     denied(&r, "never exposed");
     assert_eq!(s.writes(), 0);
     assert_eq!(s.sandbox.calls("ir.config_parameter", "search_read"), 0);
+    assert_eq!(s.sandbox.calls("ir.config_parameter", "web_search_read"), 0);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! MCP), a good key included, until the cool-down ends; other IPs go on;
 //! revoked and expired credentials count; a burst cannot pass the limit;
 //! behind a trusted proxy the forwarded client is locked, not the proxy;
-//! the audit log has every attempt and no key.
+//! the audit log has every attempt and no key; a burst of good keys from
+//! one address is verified once per key and never locked out.
 
 use crate::common::http;
 use crate::common::inproc;
@@ -84,6 +85,18 @@ fn assert_locked(r: &http::HttpResponse, face: Face, cooldown_secs: u64) {
         Face::Mcp => assert_eq!(code, -31005),
     }
     assert!(message.contains("locked out") && message.contains(&format!("retry in {retry} s")), "{message}");
+    assert_rate_headers(r, face);
+}
+
+/// Every 429 says, in the `RateLimit-*` headers, that nothing remains and
+/// when to come back.
+fn assert_rate_headers(r: &http::HttpResponse, face: Face) {
+    let header = |name: &str| -> u64 {
+        r.header(name).unwrap_or_else(|| panic!("{face:?}: a 429 without {name}")).parse().unwrap()
+    };
+    assert!(header("ratelimit-limit") >= 1, "{face:?}");
+    assert_eq!(header("ratelimit-remaining"), 0, "{face:?}");
+    assert!(header("ratelimit-reset") >= 1, "{face:?}");
 }
 
 fn audit_from(s: &Setup, ip: IpAddr) -> Vec<AuditEntry> {
@@ -231,4 +244,50 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_locked_not_the_proxy() {
     assert_eq!(call_with(addr, loopback(7), Face::Rest, &good, &attacker).await.status, 200);
     let entries = audit_from(&s, "198.51.100.1".parse().unwrap());
     assert_eq!(entries.len(), 4, "{entries:#?}");
+}
+
+/// 64 concurrent first requests from one address, with three good keys
+/// nobody has verified yet, and a lockout limit of 2: each key is verified
+/// once (the others wait for that verdict), none is refused by the lockout
+/// (nothing failed), and any 429 is the rate limit, with its headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_concurrent_first_requests_with_good_keys_all_pass() {
+    let s = setup().await;
+    s.admin.set_setting("lockout_max_failures", "2").unwrap();
+    let keys: Vec<String> = ["admin", "sales", "viewer"]
+        .into_iter()
+        .map(|role| {
+            s.credential(role, Scope::Full, None);
+            s.sandbox.user(role).unwrap().key
+        })
+        .collect();
+    let addr = s.serve(Vec::new()).await;
+    let from = loopback(8);
+    let verifications = s.sandbox.calls("res.users", "context_get");
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(64));
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let (key, barrier) = (keys[i % 3].clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                (FACES[i % 3], call(addr, from, FACES[i % 3], &key).await)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (face, r) = task.await.unwrap();
+        match r.status {
+            200 => {}
+            429 => {
+                assert!(!r.text().contains("locked out"), "{face:?}: a good key locked out: {}", r.text());
+                assert_rate_headers(&r, face);
+            }
+            other => panic!("{face:?}: {other} {}", r.text()),
+        }
+    }
+    assert_eq!(
+        s.sandbox.calls("res.users", "context_get") - verifications,
+        3,
+        "each key verified once, however many asked at the same time"
+    );
 }

@@ -15,6 +15,7 @@ mod oauth;
 mod params;
 mod policy_matrix;
 mod policy_props;
+mod round_trips;
 mod sandbox_api;
 mod sandbox_domain;
 mod sandbox_odoo;

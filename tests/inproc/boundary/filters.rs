@@ -6,8 +6,8 @@ use super::rig::{Rig, refused_everywhere};
 use alpenglow::config::{Operations, Resource};
 use serde_json::json;
 
-const PARTNER_METHODS: [&str; 8] =
-    ["search_read", "search", "search_count", "read", "create", "write", "unlink", "read_group"];
+const PARTNER_METHODS: [&str; 9] =
+    ["search_read", "web_search_read", "search", "search_count", "read", "create", "write", "unlink", "read_group"];
 
 #[test]
 fn a_stored_filter_that_no_longer_parses_refuses_every_request() {

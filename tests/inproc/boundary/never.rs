@@ -51,7 +51,7 @@ fn the_new_never_exposed_models_are_refused_at_registration_and_on_every_request
         refused_everywhere(&rig.all("admin", "alpenglow_search", json!({"model": model})), "denied", "never exposed");
         let create = json!({"model": model, "values": {"name": "x"}});
         refused_everywhere(&rig.all("admin", "alpenglow_create", create), "denied", "never exposed");
-        for method in ["search_read", "create", "fields_get"] {
+        for method in ["search_read", "web_search_read", "create", "fields_get"] {
             assert_eq!(rig.calls(model, method), 0, "{model} reached Odoo");
         }
     }
@@ -81,7 +81,7 @@ fn attachment_content_is_never_read_filtered_on_or_written() {
         let write = json!({"model": "ir.attachment", "values": {"name": "x", field: "aGVsbG8="}});
         refused_everywhere(&rig.all("admin", "alpenglow_create", write), "denied", "never exposed");
     }
-    for method in ["search_read", "create"] {
+    for method in ["search_read", "web_search_read", "create"] {
         assert_eq!(rig.calls("ir.attachment", method), 0);
     }
 }

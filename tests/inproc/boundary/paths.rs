@@ -74,7 +74,10 @@ fn orders_rig() -> Rig {
 fn every_hop_of_a_group_by_or_order_path_passes_the_policy() {
     let rig = orders_rig();
     let calls = || {
-        ["read_group", "formatted_read_group", "search_read"].iter().map(|m| rig.calls("sale.order", m)).sum::<u64>()
+        ["read_group", "formatted_read_group", "search_read", "web_search_read"]
+            .iter()
+            .map(|m| rig.calls("sale.order", m))
+            .sum::<u64>()
     };
     let before = calls();
     let refusals = [
