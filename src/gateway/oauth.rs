@@ -102,7 +102,7 @@ impl Gateway {
     pub async fn verify_person(&self, ip: IpAddr, login: Option<&str>, key: &ApiKey) -> Result<OdooUser, OpError> {
         let settings = self.settings();
         let ctx = RequestContext::new(Face::Mcp, ip, super::Authorization::Bearer(String::new()));
-        let attempt = traffic::admit_login(self, &settings, &ctx, false)?;
+        let attempt = traffic::admit_login(self, &settings, &ctx, false).await?;
         let result = self.check_key_with_odoo(&settings, login, key).await;
         match &result {
             Ok(_) => {
