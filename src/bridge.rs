@@ -81,7 +81,7 @@ pub struct ClientConfig {
 /// streamable HTTP to the MCP URL unless a bridge is asked for.
 pub fn client_config(client: McpClient, bridge: Option<BridgeKind>, base_url: &str, token: &str) -> ClientConfig {
     let base_url = base_url.trim_end_matches('/');
-    let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
+    let mcp_url = format!("{base_url}{}", crate::vocab::MCP_PATH);
     let bearer = format!("Bearer {token}");
     let [official, builtin] = DesktopEntry::both(base_url, token);
     let entry = match bridge {

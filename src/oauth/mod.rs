@@ -54,7 +54,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 /// Where the MCP endpoint lives under the public URL.
-pub const MCP_PATH: &str = "/alpenglow/mcp";
+pub use crate::vocab::MCP_PATH;
 /// The MCP endpoint's short alias.
 pub const MCP_ALIAS: &str = "/mcp";
 pub const AUTHORIZE_PATH: &str = "/alpenglow/oauth/authorize";

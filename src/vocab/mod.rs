@@ -9,6 +9,10 @@ mod op_name;
 mod principal;
 mod scopes;
 
+/// Where the gateway serves MCP and the direct JSON-RPC face; the URL
+/// clients are given ends with it.
+pub const MCP_PATH: &str = "/alpenglow/mcp";
+
 pub use error::{Limit, OpError};
 pub use op_name::OpName;
 pub use principal::{Grant, Identity, Principal};
