@@ -116,6 +116,19 @@ fn a_resource_and_a_credential_made_in_the_dashboard_work_on_the_demo() {
     let written = std::fs::read_to_string(&path).unwrap();
     let count = written.lines().count();
     assert!(written.contains("alpenglow_list_models"), "{written}");
+    // The dashboard's changes are in the admin trail, with the local user the
+    // kernel reports behind the socket (this test's own uid) as their actor.
+    let uid = unsafe { libc::getuid() };
+    let admin: Vec<serde_json::Value> = written
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["face"] == "admin")
+        .collect();
+    for op in ["resources.add", "credentials.revoke", "credentials.create"] {
+        let entry = admin.iter().find(|e| e["tool"] == op).unwrap_or_else(|| panic!("no {op} entry: {admin:#?}"));
+        let actor = entry["actor"].as_str().unwrap_or_default();
+        assert!(actor.contains(&format!("(uid {uid}, pid ")), "{op}: {actor}");
+    }
     let noun = if count == 1 { "entry" } else { "entries" };
     assert!(screen.contains(&format!("exported {count} {noun} to {}", path.display())), "{screen}");
     tui.keys(&["x", "C-u"]);
