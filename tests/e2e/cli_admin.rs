@@ -325,7 +325,7 @@ fn a_report_piped_into_a_reader_that_left_ends_without_a_panic() {
     use std::os::unix::process::ExitStatusExt;
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("data");
-    std::fs::create_dir(root.path().join("data")).unwrap();
+    std::fs::create_dir(&dir).unwrap();
     assert!(alpenglow(&dir, &["settings", "set", "requests_per_minute", "50"]).status.success());
     for args in [&["settings", "show", "--json"][..], &["audit", "export", "--format", "jsonl"], &["resources", "list"]]
     {

@@ -80,9 +80,7 @@ fn a_healthy_installation_passes_and_each_problem_is_named_with_its_fix() {
     let elsewhere = root.path().join("elsewhere");
     let config = root.path().join("wrong-db.toml");
     std::fs::write(&config, format!("[odoo]\nurl = \"{sandbox_url}\"\ndatabase = \"nosuch\"\n")).unwrap();
-    let init =
-        Command::new(env!("CARGO_BIN_EXE_alpenglow")).arg("--data-dir").arg(&elsewhere).arg("init").output().unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    demo_at::cli_ok(&elsewhere, &["init"]);
     let (out, findings) = doctor(&elsewhere, Some(&config));
     assert_eq!(out.status.code(), Some(1), "{findings:#?}");
     let odoo = finding(&findings, "odoo");
