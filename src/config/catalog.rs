@@ -10,6 +10,7 @@ use super::settings::SPECS;
 use super::{ApiKey, Credential, CredentialDraft, Resource, SettingSpec, SettingValue, Settings, StoredSetting, Usage};
 use crate::store::{Store, StoreError};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use time::{Date, OffsetDateTime};
 
@@ -52,11 +53,25 @@ pub struct Catalog {
     /// Held by every configuration change and by a backup's read of the
     /// configuration, so a backup sees all of a change or none of it.
     lock: Arc<Mutex<()>>,
+    /// Set by [`Catalog::lower_key_hash_cost_for_tests`].
+    test_key_hash_cost: Arc<AtomicBool>,
 }
 
 impl Catalog {
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> Catalog {
-        Catalog { store, odoo_defaults, lock: Default::default() }
+        Catalog { store, odoo_defaults, lock: Default::default(), test_key_hash_cost: Default::default() }
+    }
+
+    /// Credentials created through this catalog (and its clones) from now on
+    /// keep argon2 hashes of the minimum cost: for property tests that create
+    /// a credential per case, where hashing at the default cost was most of
+    /// their time. A no-op in release builds, so a shipped binary always
+    /// hashes at full cost; nothing but tests calls it.
+    #[doc(hidden)]
+    pub fn lower_key_hash_cost_for_tests(&self) {
+        if cfg!(debug_assertions) {
+            self.test_key_hash_cost.store(true, Ordering::Relaxed);
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -198,7 +213,11 @@ impl Catalog {
             created_at: now,
             revoked_at: None,
             key_prefix: draft.key.prefix().to_string(),
-            key_hash: draft.key.hash(),
+            key_hash: if self.test_key_hash_cost.load(Ordering::Relaxed) {
+                draft.key.hash_at_test_cost()
+            } else {
+                draft.key.hash()
+            },
         };
         self.store.table::<Credential>()?.insert(&id, &credential)?;
         self.index_credential(&credential.key_prefix, id)?;
@@ -273,5 +292,35 @@ struct PrefixKey(Vec<u8>);
 impl crate::store::TableKey for PrefixKey {
     fn key_bytes(&self) -> Vec<u8> {
         self.0.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Scope;
+
+    fn draft(key: &str) -> CredentialDraft {
+        CredentialDraft {
+            label: "hash cost".into(),
+            user_id: 2,
+            login: "admin".into(),
+            scope: Scope::Full,
+            expires_on: None,
+            company_id: None,
+            key: ApiKey::parse(key).unwrap(),
+        }
+    }
+
+    #[test]
+    fn credentials_keep_full_cost_hashes_unless_a_test_lowered_the_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::new(Store::open(dir.path()).unwrap(), Default::default());
+        let full = catalog.create_credential(draft("0123456789abcdef0123456789abcdef01234567")).unwrap();
+        assert!(full.key_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", full.key_hash);
+        // Lowered through a clone: every clone of the catalog shares it.
+        catalog.clone().lower_key_hash_cost_for_tests();
+        let cheap = catalog.create_credential(draft("76543210fedcba9876543210fedcba9876543210")).unwrap();
+        assert!(cheap.key_hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{}", cheap.key_hash);
     }
 }

@@ -52,8 +52,21 @@ impl ApiKey {
 
     /// An argon2id hash in PHC string form, with a random salt.
     pub fn hash(&self) -> String {
+        self.hash_with(&Argon2::default())
+    }
+
+    /// [`ApiKey::hash`] at argon2's minimum cost (8 KiB, one pass), for the
+    /// stores of tests that create hundreds of credentials and do not test
+    /// hashing (see `Catalog::lower_key_hash_cost_for_tests`). Verification
+    /// reads the cost from each stored hash, so hashes of either cost verify.
+    pub(crate) fn hash_at_test_cost(&self) -> String {
+        let cheapest = argon2::Params::new(argon2::Params::MIN_M_COST, 1, 1, None).expect("argon2's own minimum");
+        self.hash_with(&Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, cheapest))
+    }
+
+    fn hash_with(&self, argon2: &Argon2) -> String {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(self.0.as_bytes(), &salt).expect("argon2 with default params").to_string()
+        argon2.hash_password(self.0.as_bytes(), &salt).expect("argon2 with valid params").to_string()
     }
 
     /// Whether this key matches a stored PHC hash.
@@ -219,6 +232,17 @@ mod tests {
         assert!(!key.verify("not a hash"));
         assert_eq!(key.prefix(), "01234567");
         assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+        // The default cost, which a store keeps unless a test lowered it.
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    }
+
+    #[test]
+    fn a_test_cost_hash_says_its_cost_and_verifies_like_any_other() {
+        let key = ApiKey::parse("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let hash = key.hash_at_test_cost();
+        assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
+        assert!(key.verify(&hash));
+        assert!(!ApiKey::parse("0123456789abcdef0123456789abcdef01234568").unwrap().verify(&hash));
     }
 
     #[test]

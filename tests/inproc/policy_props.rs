@@ -204,6 +204,8 @@ async fn run_case(policy: Policy, caller: Caller, request: Request) -> Result<()
     let w = world();
     let dir = tempfile::tempdir().unwrap();
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    // A credential per case: hashing at full cost was most of these tests' time.
+    admin.catalog().lower_key_hash_cost_for_tests();
     admin.set_setting("enable_mcp", "on").unwrap();
     admin.add_resources(vec![partner_resource(&policy)]).unwrap();
     // The country model is readable, so dotted paths through it are allowed.
@@ -491,6 +493,8 @@ async fn run_nested_case(
     let w = world();
     let dir = tempfile::tempdir().unwrap();
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    // A credential per case: hashing at full cost was most of these tests' time.
+    admin.catalog().lower_key_hash_cost_for_tests();
     admin.set_setting("enable_mcp", "on").unwrap();
     let mut orders = ResourceDraft::new("sale.order", false);
     orders.operations = Operations::ALL;

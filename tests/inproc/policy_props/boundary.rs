@@ -55,6 +55,8 @@ async fn gateway_with(
     caller: &Caller,
 ) -> (AdminService, Gateway, RequestContext) {
     let admin = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    // A credential per case: hashing at full cost was most of these tests' time.
+    admin.catalog().lower_key_hash_cost_for_tests();
     admin.set_setting("enable_mcp", "on").unwrap();
     admin.add_resources(drafts).unwrap();
     let user = w.sandbox.user(caller.role).unwrap();
