@@ -86,6 +86,8 @@ enum Old {
     Resource(String),
     Credential(u64),
     Session(String),
+    Grant(u64),
+    Signup(u64),
 }
 
 impl Change {
@@ -130,9 +132,9 @@ impl Change {
             Request::RevokeCredential(c) => change("credentials.revoke", c.id.to_string(), Old::Credential(c.id)),
             Request::EndSession(c) => change("sessions.end", c.id.clone(), Old::Session(c.id.clone())),
             Request::RunJob(c) => change("jobs.run", c.name.clone(), Old::None),
-            Request::RevokeGrant(c) => change("oauth.revoke", format!("grant {}", c.id), Old::None),
-            Request::ApproveSignup(c) => change("oauth.approve", format!("sign-up {}", c.id), Old::None),
-            Request::RefuseSignup(c) => change("oauth.refuse", format!("sign-up {}", c.id), Old::None),
+            Request::RevokeGrant(c) => change("oauth.revoke", format!("grant {}", c.id), Old::Grant(c.id)),
+            Request::ApproveSignup(c) => change("oauth.approve", format!("sign-up {}", c.id), Old::Signup(c.id)),
+            Request::RefuseSignup(c) => change("oauth.refuse", format!("sign-up {}", c.id), Old::Signup(c.id)),
             Request::BackupConfig(c) => {
                 change("backup", if c.with_audit { "with the audit log" } else { "configuration" }.into(), Old::None)
             }
@@ -160,6 +162,16 @@ impl Change {
                 .sessions_list(true)
                 .ok()
                 .and_then(|all| all.iter().find(|s| s.id == *id).map(views::session))
+                .and_then(|s| serde_json::to_value(s).ok()),
+            Old::Grant(id) => admin
+                .oauth_grants(None, true)
+                .ok()
+                .and_then(|all| all.into_iter().find(|g| g.id == *id))
+                .and_then(|g| serde_json::to_value(g).ok()),
+            Old::Signup(id) => admin
+                .oauth_signups()
+                .ok()
+                .and_then(|all| all.into_iter().find(|s| s.id == *id))
                 .and_then(|s| serde_json::to_value(s).ok()),
         };
         value.unwrap_or(Value::Null)

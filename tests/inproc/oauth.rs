@@ -260,6 +260,16 @@ async fn expired_and_revoked_tokens_get_401() {
     assert!(!revoked.key_kept);
     let again = s.admin_call(RevokeGrant { id: grant.id }).unwrap_err();
     assert!(again.message.contains("already revoked"), "{again:?}");
+    // The admin trail says what the grant was before and after.
+    let trail = s.audit().into_iter().filter(|e| e["tool"] == "oauth.revoke").find(|e| !e["changes"].is_null());
+    let trail = trail.unwrap_or_else(|| panic!("no admin oauth.revoke entry in {:#?}", s.audit()));
+    let changes: Value = serde_json::from_str(trail["changes"].as_str().unwrap()).unwrap();
+    assert_eq!(changes["target"], format!("grant {}", grant.id));
+    assert_eq!(
+        (&changes["old"]["status"], &changes["new"]["status"]),
+        (&json!("active"), &json!("revoked")),
+        "{changes}"
+    );
     assert_eq!(flow::tool_call(s.addr, &access, "alpenglow_search", args).await.status, 401);
     // An unknown token is answered 200 and changes nothing.
     let unknown = flow::post_form(s.addr, "/alpenglow/oauth/revoke", &[("token", "agw_rt_nothing")], &[]).await;
@@ -449,6 +459,13 @@ async fn a_person_without_a_credential_waits_for_an_admin_then_signs_up() {
     let id = signups[0].id;
     assert_eq!(signups[0].status, "pending");
     assert_eq!(s.admin_call(ApproveSignup { id }).unwrap().status, "approved");
+    let trail = s.audit().into_iter().find(|e| e["tool"] == "oauth.approve").expect("an oauth.approve entry");
+    let changes: Value = serde_json::from_str(trail["changes"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (&changes["old"]["status"], &changes["new"]["status"]),
+        (&json!("pending"), &json!("approved")),
+        "{changes}"
+    );
 
     let page = flow::consent_page(s.addr, &params).await;
     let approved = flow::submit(s.addr, &page, &login, &key, &["odoo.read", "odoo.write"], "approve").await;
