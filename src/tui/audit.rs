@@ -277,9 +277,13 @@ impl AuditScreen {
         }
         let [list, detail] = Self::panes(body);
         let width = list.width as usize;
+        let Widths { who, tool, model } = Widths::at(area.width);
         let mut lines = vec![Line::styled(
             fit(
-                &format!("  {:<14} {:<14} {:<12} {:<18} {}", "TIME (UTC)", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"),
+                &format!(
+                    "  {:<14} {:<who$} {:<tool$} {:<model$} {}",
+                    "TIME (UTC)", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"
+                ),
                 width,
             ),
             bold(),
@@ -288,14 +292,14 @@ impl AuditScreen {
         for (i, e) in entries.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let e = e.fields();
-            let who = [&e.credential, &e.login].into_iter().flatten().find(|t| !t.is_empty());
+            let by = [&e.credential, &e.login].into_iter().flatten().find(|t| !t.is_empty());
             let row = format!(
-                "{} {:<14} {:<14} {:<12} {:<18} {}",
+                "{} {:<14} {:<who$} {:<tool$} {:<model$} {}",
                 if focused { ">" } else { " " },
                 short_time(&e.time),
-                fit(who.map_or("", |w| w.as_str()), 14),
-                fit(e.tool.trim_start_matches("alpenglow_"), 12),
-                fit(e.model.as_deref().unwrap_or_default(), 18),
+                fit(by.map_or("", |w| w.as_str()), who),
+                fit(e.tool.trim_start_matches("alpenglow_"), tool),
+                fit(e.model.as_deref().unwrap_or_default(), model),
                 e.outcome
             );
             let line = Line::from(fit(&row, width));
@@ -539,6 +543,23 @@ impl Screen for AuditScreen {
         if let Some(input) = &self.export {
             self.draw_export(frame, area, input);
         }
+    }
+}
+
+/// The credential, tool and model columns: 14, 12 and 18 at 80 columns; a
+/// wider terminal gives them a third, a sixth and a third of the extra width
+/// (the outcome takes the rest).
+#[derive(Debug, Clone, Copy)]
+struct Widths {
+    who: usize,
+    tool: usize,
+    model: usize,
+}
+
+impl Widths {
+    fn at(area_width: u16) -> Widths {
+        let extra = usize::from(area_width.saturating_sub(80));
+        Widths { who: 14 + extra / 3, tool: 12 + extra / 6, model: 18 + extra / 3 }
     }
 }
 

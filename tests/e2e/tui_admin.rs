@@ -114,12 +114,19 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
         ("4", "a add · d revoke · r show revoked · o OAuth · / search · ? help · q quit"),
         ("5", "↵ detail · [ ] page · t time · f filter · l live · x export · ? help · q quit"),
         ("6", "d end session · / search · ? help · q quit"),
-        ("1", "m MCP on/off · s r c a n w go to · ? help · q quit"),
+        ("1", "m MCP on/off · s r c l n w go to · ? help · q quit"),
     ];
     for (tab, footer) in footers {
         tui.keys(&[tab]);
         tui.wait_until(footer, |s| s.lines().last().is_some_and(|l| l.contains(footer)));
     }
+    // Home's quick action for the audit log is `l`: `a` is add everywhere.
+    // (Had `a` opened the log, `l` would have turned its live tail on.)
+    tui.keys(&["a", "l"]);
+    let screen = tui.wait_for("[5:Audit]");
+    assert!(!screen.contains("Audit log (live)"), "a stayed on Home, l opened the log: {screen}");
+    tui.keys(&["1"]);
+    tui.wait_for("[1:Home]");
     // `/` searches on Sessions too, and Esc clears the search before leaving.
     tui.keys(&["6", "/"]);
     tui.wait_for("type to search · Enter keep · Esc close");

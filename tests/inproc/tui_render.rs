@@ -35,7 +35,17 @@ pub(crate) fn render(app: &App) -> String {
 }
 
 fn snapshot(name: &str, app: &App) {
-    let text = render(app);
+    snapshot_text(name, render(app));
+}
+
+/// A snapshot drawn at `width` × `height`.
+fn snapshot_at(name: &str, app: &App, width: u16, height: u16) {
+    let mut text = render_at(app, width, height).lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    snapshot_text(name, text);
+}
+
+fn snapshot_text(name: &str, text: String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tui").join(format!("{name}.txt"));
     if std::env::var_os("ALPENGLOW_BLESS").is_some() || !path.exists() {
         std::fs::write(&path, &text).unwrap();
@@ -334,7 +344,7 @@ fn revoke_asks_first() {
 #[test]
 fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     let mut app = demo_app();
-    press(&mut app, "a");
+    press(&mut app, "l");
     let sent = app.take_requests();
     assert_eq!(sent[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
     assert_eq!(sent[1].job, admin(alpenglow::admin::api::GetAuditStatus {}));
@@ -800,7 +810,7 @@ fn clicks_pick_tabs_and_quick_actions() {
     click(&mut app, (12, 0));
     assert_eq!(app.screen, ScreenId::Home);
     // Home's quick actions, where they are drawn.
-    let audit = find(&app, "[a] Audit log");
+    let audit = find(&app, "[l] Audit log");
     click(&mut app, (audit.0 + 5, audit.1));
     assert_eq!(app.screen, ScreenId::Audit);
     let loads = matches!(app.take_requests()[0].job, Job::Admin(api::Request::QueryAudit(_)));
@@ -1041,6 +1051,16 @@ fn one_key_scheme_and_a_footer_that_tells_the_truth() {
         app.go(screen);
         assert!(footer(&app).contains(keys), "{screen:?}: {}", footer(&app));
     }
+    // `a` is add on every screen, so Home's quick action for the audit log is `l`.
+    app.go(ScreenId::Home);
+    press(&mut app, "a");
+    assert_eq!(app.screen, ScreenId::Home, "a adds, and Home has nothing to add");
+    press(&mut app, "l");
+    assert_eq!(app.screen, ScreenId::Audit);
+    app.go(ScreenId::Home);
+    press(&mut app, "?");
+    assert!(render(&app).contains("s r c l n  Settings, Resources, Credentials, audit Log"), "{}", render(&app));
+    app.on_key(key(KeyCode::Esc));
     app.go(ScreenId::Resources);
     press(&mut app, "d");
     assert_eq!(footer(&app).split_at(2).1, "y yes · n/Esc no", "after the spinner: the dialog's keys only");
@@ -1281,4 +1301,47 @@ fn revoked_credentials_are_hidden_until_r_shows_them() {
     reply(&mut app, Tag::Credentials, json!([credential(4, "Old laptop", "revoked")]));
     let screen = render(&app);
     assert!(screen.contains("No active credentials (1 revoked, hidden: r shows them)"), "{screen}");
+}
+
+#[test]
+fn audit_and_sessions_columns_widen_on_wide_terminals() {
+    let mut app = demo_app();
+    let label = "Claude for the finance team's quarterly close";
+    let model = "account.analytic.distribution.model";
+    app.go(ScreenId::Audit);
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "credential": label, "tool": "alpenglow_aggregate",
+                             "model": model, "outcome": "ok", "ip": "10.0.0.5"}], "next_cursor": null}),
+    );
+    let row = |screen: String| screen.lines().find(|l| l.contains("> 11-27")).expect(&screen).to_string();
+    let narrow = row(render_at(&app, 80, 24));
+    assert!(!narrow.contains(label) && !narrow.contains(model), "cut at 80 columns: {narrow}");
+    let wide = row(render_at(&app, 200, 50));
+    assert!(wide.contains(&format!("{label} ")) && wide.contains(&format!("{model} ")), "whole at 200: {wide}");
+    snapshot_at("audit_80x24", &app, 80, 24);
+    snapshot_at("audit_200x50", &app, 200, 50);
+
+    app.go(ScreenId::Sessions);
+    let id = "9f86d081884c7d659a2feaa0c55ad015";
+    let ip = "2001:db8:85a3::8a2e:370:7334";
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": id, "client": {"name": "claude-ai", "version": "0.14.2"}, "credential": label,
+                "ip": ip, "last_activity": "2026-11-27T10:00:05Z", "requests": 7}]),
+    );
+    let row = |screen: String| screen.lines().find(|l| l.contains("> 9f86")).expect(&screen).to_string();
+    let narrow = row(render_at(&app, 80, 24));
+    assert!(!narrow.contains(id) && !narrow.contains(label) && !narrow.contains(ip), "cut at 80: {narrow}");
+    let wide = row(render_at(&app, 200, 50));
+    for whole in [id, label, ip, "claude-ai 0.14.2"] {
+        assert!(wide.contains(&format!("{whole} ")), "{whole} whole at 200 columns: {wide}");
+    }
+    snapshot_at("sessions_80x24", &app, 80, 24);
+    snapshot_at("sessions_200x50", &app, 200, 50);
+    // The search finds what a narrow terminal cuts.
+    press(&mut app, "/quarterly close");
+    assert!(render(&app).contains("> 9f86"), "{}", render(&app));
 }
