@@ -65,12 +65,16 @@ pub struct AuditScreen {
     pub exporting: bool,
     /// The hash chain: its head, the latest checkpoint, the last verification.
     pub chain: Option<api::AuditStatus>,
+    /// How many entries the filters match, and how many precede the page
+    /// (none from a daemon of the release before).
+    pub count: Option<api::AuditCount>,
 }
 
 impl AuditScreen {
     /// The `audit.query` request, or why the filters cannot make one.
     pub fn query(&self) -> Result<QueryAudit, String> {
-        let mut query = QueryAudit { limit: Some(PAGE), cursor: self.page_cursor, ..QueryAudit::default() };
+        let mut query =
+            QueryAudit { limit: Some(PAGE), cursor: self.page_cursor, count: true, ..QueryAudit::default() };
         for ((name, _), input) in FILTERS.iter().zip(&self.filters) {
             let text = input.text.trim();
             if text.is_empty() {
@@ -141,20 +145,29 @@ impl AuditScreen {
         self.selected_id = None;
     }
 
-    /// Which entries the page shows: `entries 201–400 · page 2`.
+    /// Where the selection is in the whole filtered log, and which entries
+    /// the page shows: `entry 230 of 1450 · page 2 (201–400)`.
     pub fn position(&self) -> String {
         let shown = self.entries.ready().map_or(0, Vec::len);
-        let first = self.pages.len() * PAGE as usize;
-        let mut text = if shown == 0 {
-            format!("page {}", self.pages.len() + 1)
-        } else {
-            format!(
-                "entry {} of {}–{} · page {}",
-                first + self.cursor + 1,
-                first + 1,
-                first + shown,
-                self.pages.len() + 1
-            )
+        let page = self.pages.len() + 1;
+        let mut text = match (self.count, shown) {
+            (Some(count), 0) => format!("{} · page {page}", entries_total(count)),
+            (None, 0) => format!("page {page}"),
+            (Some(count), _) => {
+                let first = count.before as usize;
+                format!(
+                    "entry {} of {} · page {page} ({}–{})",
+                    first + self.cursor + 1,
+                    total(count),
+                    first + 1,
+                    first + shown
+                )
+            }
+            // A daemon that does not count: the page's own numbers.
+            (None, _) => {
+                let first = self.pages.len() * PAGE as usize;
+                format!("entry {} of {}–{} · page {page}", first + self.cursor + 1, first + 1, first + shown)
+            }
         };
         text.push_str(match (self.pages.is_empty(), self.next_cursor.is_some()) {
             (true, true) => " · ] older",
@@ -169,6 +182,7 @@ impl AuditScreen {
         self.entries = match api::decode::<QueryAudit>(result) {
             Ok(page) => {
                 self.next_cursor = page.next_cursor;
+                self.count = page.count;
                 // The selection stays on its entry as new ones arrive.
                 if let Some(at) = self.selected_id.and_then(|id| page.entries.iter().position(|e| e.fields().id == id))
                 {
@@ -418,7 +432,7 @@ impl Screen for AuditScreen {
                 KeyCode::Enter => {
                     let path = input.text.trim().to_string();
                     let filters = match self.query() {
-                        Ok(query) => QueryAudit { limit: None, ..query },
+                        Ok(query) => QueryAudit { limit: None, count: false, ..query },
                         Err(e) => {
                             let said = format!("not exported: {e}");
                             self.export_error = Some(e);
@@ -543,6 +557,20 @@ impl Screen for AuditScreen {
         if let Some(input) = &self.export {
             self.draw_export(frame, area, input);
         }
+    }
+}
+
+/// `1450`, or `100000+` when a filtered count stopped early.
+fn total(count: api::AuditCount) -> String {
+    if count.exact { count.total.to_string() } else { format!("{}+", count.total) }
+}
+
+/// `no entries`, `1 entry`, `1450 entries`.
+fn entries_total(count: api::AuditCount) -> String {
+    match (count.total, count.exact) {
+        (0, true) => "no entries".into(),
+        (1, true) => "1 entry".into(),
+        _ => format!("{} entries", total(count)),
     }
 }
 

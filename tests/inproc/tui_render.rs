@@ -346,7 +346,7 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     let mut app = demo_app();
     press(&mut app, "l");
     let sent = app.take_requests();
-    assert_eq!(sent[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
+    assert_eq!(sent[0].job, admin(QueryAudit { limit: Some(200), count: true, ..QueryAudit::default() }));
     assert_eq!(sent[1].job, admin(alpenglow::admin::api::GetAuditStatus {}));
     app.on_reply(Reply { tag: Tag::Audit, result: Err(ApiError::invalid("unknown operation \"audit.query\"")) });
     snapshot("audit_missing", &app);
@@ -374,7 +374,7 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     press(&mut app, "f");
     press(&mut app, "1h");
     app.on_key(key(KeyCode::Enter));
-    let since = QueryAudit { limit: Some(200), from: Some("1h".into()), ..QueryAudit::default() };
+    let since = QueryAudit { limit: Some(200), from: Some("1h".into()), count: true, ..QueryAudit::default() };
     assert_eq!(app.take_requests()[0].job, admin(since));
     assert!(matches!(app.audit.entries, Loadable::Ready(_)));
     press(&mut app, "6");
@@ -1141,18 +1141,19 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
         entries[app.audit.cursor].fields().model.clone().unwrap()
     };
     assert_eq!(model(&app), "model.450", "newest first");
-    assert!(render(&app).contains("entry 1 of 1–200 · page 1 · ] older"), "{}", render(&app));
+    // "N of M" over the whole log.
+    assert!(render(&app).contains("entry 1 of 450 · page 1 (1–200) · ] older"), "{}", render(&app));
     // Past the newest 200: every entry is reachable, page by page.
     press(&mut app, "]");
     fetch(&mut app, &api);
     assert_eq!(model(&app), "model.250");
     press(&mut app, "G");
-    assert!(render(&app).contains("entry 400 of 201–400 · page 2 · [ newer ] older"), "{}", render(&app));
+    assert!(render(&app).contains("entry 400 of 450 · page 2 (201–400) · [ newer ] older"), "{}", render(&app));
     press(&mut app, "]");
     fetch(&mut app, &api);
     press(&mut app, "G");
     assert_eq!(model(&app), "model.1");
-    assert!(render(&app).contains("entry 450 of 401–450 · page 3 · [ newer · oldest page"), "{}", render(&app));
+    assert!(render(&app).contains("entry 450 of 450 · page 3 (401–450) · [ newer · oldest page"), "{}", render(&app));
     press(&mut app, "]");
     assert!(app.take_requests().is_empty());
     assert_eq!(app.message.as_deref(), Some("this is the oldest page"));
@@ -1173,9 +1174,16 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
     let first = app.audit.entries.ready().unwrap()[0].fields().model.clone().unwrap();
     let n: usize = first.trim_start_matches("model.").parse().unwrap();
     assert!(n < 300 && n > 250, "the newest entry before {jump_to}: {first}");
+    assert!(render(&app).contains(&format!("entry 1 of {n} · page 1 (1–200)")), "{}", render(&app));
+    // A filter counts what it matches: model.4 and model.40-49.
+    press(&mut app, "/");
+    press(&mut app, "model.4");
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    assert!(render(&app).contains("entry 1 of 11 · page 1 (1–11) · all entries"), "{}", render(&app));
     app.on_key(key(KeyCode::Esc));
     fetch(&mut app, &api);
-    assert_eq!(model(&app), "model.450", "Esc cleared the jump");
+    assert_eq!(model(&app), "model.450", "Esc cleared the jump and the search");
 
     // Live: new entries arrive, the selection stays on its entry.
     press(&mut app, "jjj");
@@ -1193,6 +1201,7 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
     assert_eq!(app.audit.entries.ready().unwrap()[0].fields().model.as_deref(), Some("model.455"));
     assert_eq!(model(&app), "model.447", "pinned to its entry, not to its row");
     assert_eq!(app.audit.cursor, 8);
+    assert!(render(&app).contains("entry 9 of 455 · page 1 (1–200)"), "{}", render(&app));
 }
 
 #[test]
