@@ -218,3 +218,28 @@ fn the_audit_browser_pages_past_the_newest_200_and_shows_an_entry_whole() {
     tui.keys(&["["]);
     tui.wait_for("· page 1 (1–200)");
 }
+
+#[test]
+fn field_names_are_typed_when_odoo_cannot_list_them() {
+    // A fresh serve: no Odoo configured, no service key, so no field list.
+    let root = tempfile::tempdir().unwrap();
+    let serve = Serve::start(root.path(), CONFIG);
+    let socket = serve.data_dir.join("admin.sock");
+    cli_socket(&socket, &["resources", "add", "res.partner"]);
+    let tui = dashboard(&serve);
+    tui.keys(&["3"]);
+    tui.wait_for("res.partner");
+    tui.keys(&["Enter"]);
+    tui.wait_for("Field Policy");
+    // Field Policy: all -> allowlist -> denylist; then the Fields row.
+    tui.keys(&["j", "j", "j", "j", "j", "j", "Enter", "Enter", "j", "Enter"]);
+    tui.wait_for("Odoo's field list is not available: type the field names");
+    tui.type_text("email,phone");
+    // Saved while the row is still being typed in.
+    tui.keys(&["C-s"]);
+    tui.wait_gone("Field Policy");
+    let listed = cli_socket(&socket, &["--json", "resources", "list"]);
+    let resources: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(resources[0]["field_policy"], "denylist", "{resources}");
+    assert_eq!(resources[0]["fields"], serde_json::json!(["email", "phone"]), "{resources}");
+}

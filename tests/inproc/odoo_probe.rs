@@ -29,7 +29,10 @@ fn the_dashboard_and_healthz_share_one_probe_of_odoo() {
     for _ in 0..10 {
         let status = api.call(GetStatus {}).unwrap();
         assert!(status.odoo.connected, "{status:?}");
-        assert_eq!((status.odoo.version.as_deref(), status.odoo.database_exists), (Some("19.0+e-20251227"), Some(true)));
+        assert_eq!(
+            (status.odoo.version.as_deref(), status.odoo.database_exists),
+            (Some("19.0+e-20251227"), Some(true))
+        );
         let health = runtime.block_on(gateway.odoo_health());
         assert_eq!((&health["reachable"], &health["database"]), (&true.into(), &"exists".into()), "{health}");
     }
