@@ -265,6 +265,18 @@ fn without_the_config_file_the_dashboard_and_the_cli_go_to_the_socket_alone() {
     tui.wait_for("dashboard exited with 0");
     assert_eq!(tree(home.path()), Vec::<PathBuf>::new());
 
+    // Not root: the real thing too, a config file this user may not read.
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    if unsafe { libc::geteuid() } != 0 {
+        std::fs::remove_dir(&unreadable).unwrap();
+        std::fs::write(&unreadable, "listen = \"127.0.0.1:0\"\n").unwrap();
+        std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let out = alpenglow_in(home.path(), &env, &["settings", "show"]);
+        assert!(out.status.success(), "a 000 file: {}", stderr(&out));
+        std::fs::remove_file(&unreadable).unwrap();
+        std::fs::create_dir(&unreadable).unwrap();
+    }
+
     // Neither the file nor a daemon: both named, and what to do.
     drop(service);
     let out = alpenglow_in(home.path(), &env, &["tui"]);
