@@ -68,6 +68,8 @@ pub struct AuditScreen {
     /// How many entries the filters match, and how many precede the page
     /// (none from a daemon of the release before).
     pub count: Option<api::AuditCount>,
+    /// The newest entry of the first page as last shown.
+    pub newest_id: Option<u64>,
 }
 
 impl AuditScreen {
@@ -96,9 +98,14 @@ impl AuditScreen {
         Ok(query)
     }
 
-    /// Asks for the entries the filters match.
+    /// Asks for the entries the filters match, and how many they are.
     pub fn load(&mut self, out: &mut Outbox) {
-        match self.query() {
+        self.load_counting(out, true);
+    }
+
+    /// [`AuditScreen::load`]; `count` asks for the whole filtered log's size.
+    fn load_counting(&mut self, out: &mut Outbox, count: bool) {
+        match self.query().map(|query| QueryAudit { count, ..query }) {
             Ok(query) => {
                 if matches!(self.entries, Loadable::NotAsked) {
                     self.entries = Loadable::Loading;
@@ -178,11 +185,34 @@ impl AuditScreen {
         text
     }
 
+    /// Whether the daemon counts the current filters without reading
+    /// entries: none, a time range, one credential or one model.
+    fn count_is_cheap(&self) -> bool {
+        let set =
+            |name: &str| FILTERS.iter().zip(&self.filters).any(|((n, _), i)| *n == name && !i.text.trim().is_empty());
+        let reads_entries = set("tool") || set("outcome") || set("text") || (set("credential") && set("model"));
+        !reads_entries
+    }
+
     fn on_entries(&mut self, result: ApiResult<Value>) {
         self.entries = match api::decode::<QueryAudit>(result) {
             Ok(page) => {
                 self.next_cursor = page.next_cursor;
-                self.count = page.count;
+                let first_page = self.pages.is_empty();
+                let newest = page.entries.first().map(|e| e.fields().id);
+                self.count = match (page.count, self.count) {
+                    (Some(count), _) => Some(count),
+                    // Not counted again (live tail): the newest page's new entries.
+                    (None, Some(mut count)) if first_page => {
+                        let since = self.newest_id.unwrap_or(u64::MAX);
+                        count.total += page.entries.iter().filter(|e| e.fields().id > since).count() as u64;
+                        Some(count)
+                    }
+                    (None, kept) => kept,
+                };
+                if first_page {
+                    self.newest_id = newest;
+                }
                 // The selection stays on its entry as new ones arrive.
                 if let Some(at) = self.selected_id.and_then(|id| page.entries.iter().position(|e| e.fields().id == id))
                 {
@@ -414,8 +444,12 @@ impl Screen for AuditScreen {
         self.live.then_some(Tag::Audit)
     }
 
+    /// With the live tail on, a count that reads entries (a tool, outcome or
+    /// text filter) is not asked every two seconds: the newest page's new
+    /// entries are added to the last one instead.
     fn refresh(&mut self, ctx: &mut Ctx) {
-        self.load(ctx.out);
+        let count = !self.live || self.count.is_none() || self.count_is_cheap();
+        self.load_counting(ctx.out, count);
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
@@ -560,7 +594,7 @@ impl Screen for AuditScreen {
     }
 }
 
-/// `1450`, or `100000+` when a filtered count stopped early.
+/// `1450`, or `1031+` when a filtered count stopped early.
 fn total(count: api::AuditCount) -> String {
     if count.exact { count.total.to_string() } else { format!("{}+", count.total) }
 }

@@ -1202,6 +1202,36 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
     assert_eq!(model(&app), "model.447", "pinned to its entry, not to its row");
     assert_eq!(app.audit.cursor, 8);
     assert!(render(&app).contains("entry 9 of 455 · page 1 (1–200)"), "{}", render(&app));
+
+    // A text filter is counted by reading entries: with the live tail on it
+    // is counted once, then the newest page's new entries are added.
+    press(&mut app, "/");
+    press(&mut app, "model.45");
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    assert!(render(&app).contains("entry 1 of 7 · page 1 (1–7)"), "45, 450-455: {}", render(&app));
+    for i in 456..=457 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_read");
+        e.model = Some(format!("model.{i}"));
+        admin.audit().append(e).unwrap();
+    }
+    for _ in 0..20 {
+        app.on_tick();
+    }
+    let sent = app.take_requests();
+    let asked = sent.iter().find_map(|r| match &r.job {
+        Job::Admin(api::Request::QueryAudit(q)) => Some(q.clone()),
+        _ => None,
+    });
+    assert_eq!(asked.map(|q| q.count), Some(false), "not counted again every two seconds");
+    for request in sent {
+        let result = api.send(match request.job {
+            Job::Admin(call) => call,
+            other => panic!("{other:?}"),
+        });
+        app.on_reply(Reply { tag: request.tag, result });
+    }
+    assert!(render(&app).contains(" of 9 · page 1 (1–9)"), "{}", render(&app));
 }
 
 #[test]

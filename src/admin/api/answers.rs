@@ -248,7 +248,7 @@ pub struct AuditPage {
 
 /// The whole filtered log, by number: the page shows entries `before + 1`
 /// to `before + entries` of `total`. Not `exact` when a filtered count
-/// stopped early (100,000 entries read): `total` is then a lower bound.
+/// stopped early (50,000 entries read): `total` is then a lower bound.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AuditCount {
