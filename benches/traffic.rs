@@ -169,6 +169,37 @@ fn bench_query_and_cleanup(total: u64) {
         line(&format!("audit query over {total}: {name} -> {found}"), start.elapsed(), runs);
     }
 
+    // The dashboard's "entry N of M": asked with every page and live refresh.
+    let third_page = {
+        let first = log.query(&AuditQuery { limit: Some(200), ..Default::default() }).unwrap();
+        log.query(&AuditQuery { limit: Some(200), cursor: first.next_cursor, ..Default::default() })
+            .unwrap()
+            .next_cursor
+    };
+    let counts: Vec<(&str, AuditQuery)> = vec![
+        ("no filter (hash chain seq)", AuditQuery::default()),
+        ("no filter, third page (seq)", AuditQuery { cursor: third_page, ..Default::default() }),
+        (
+            "one day 30 days ago (seq)",
+            AuditQuery {
+                from_us: Some(now_micros() - 30 * 86_400_000_000),
+                to_us: Some(now_micros() - 29 * 86_400_000_000),
+                ..Default::default()
+            },
+        ),
+        ("credential 7 (index keys)", AuditQuery { credential_id: Some(7), ..Default::default() }),
+        ("outcome denied (scan, budget)", AuditQuery { outcome: Some(Outcome::Denied), ..Default::default() }),
+    ];
+    for (name, q) in counts {
+        let runs = if name.contains("budget") { 3 } else { 50 };
+        let start = Instant::now();
+        let mut counted = Default::default();
+        for _ in 0..runs {
+            counted = log.count(&q).unwrap();
+        }
+        line(&format!("audit count over {total}: {name} -> {counted:?}"), start.elapsed(), runs);
+    }
+
     let start = Instant::now();
     let mut cursor = None;
     let mut exported = 0u64;

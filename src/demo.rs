@@ -117,22 +117,23 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
             fetch: Default::default(),
         },
     );
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()), oauth);
+    let upstream = UpstreamSlot::pinned(client.clone());
+    let admin_upstream = UpstreamSlot::pinned(client).sharing_probe(upstream.probe());
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth);
     let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
     let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await
         .map_err(|e| DemoError::Failed(e.to_string()))?;
     let base_url = listener.base_url().map_err(|e| DemoError::Failed(e.to_string()))?;
     let mcp_url = format!("{base_url}{}", crate::faces::MCP_PATH);
-    let context =
-        crate::admin::AdminContext::new(admin.clone(), UpstreamSlot::pinned(client), service_key, "alpenglow demo")
-            .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
-            .with_gateway(
-                base_url,
-                mcp_url.clone(),
-                listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?,
-                false,
-            );
+    let context = crate::admin::AdminContext::new(admin.clone(), admin_upstream, service_key, "alpenglow demo")
+        .with_pinned_odoo(sandbox.url(), sandbox.database().to_string())
+        .with_gateway(
+            base_url,
+            mcp_url.clone(),
+            listener.local_addr().map_err(|e| DemoError::Failed(e.to_string()))?,
+            false,
+        );
     let admin_task = tokio::spawn(socket.serve(context));
     let _timers = crate::jobs::start(admin.rooms());
     if options.json {

@@ -65,7 +65,11 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
             fetch: Default::default(),
         },
     );
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::default(), oauth.clone());
+    // The gateway and the admin service each keep their Odoo client, and
+    // share one probe of Odoo's state (`/healthz`, the dashboard's Home).
+    let upstream = UpstreamSlot::default();
+    let admin_upstream = UpstreamSlot::default().sharing_probe(upstream.probe());
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth.clone());
     let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -75,8 +79,12 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
         Some(url) => url.clone(),
         None => listener.base_url().map_err(|e| e.to_string())?,
     };
-    let context = AdminContext::new(admin.clone(), UpstreamSlot::default(), service_key, "alpenglow serve")
-        .with_gateway(base_url.clone(), format!("{base_url}{}", crate::faces::MCP_PATH), addr, boot.tls.is_some());
+    let context = AdminContext::new(admin.clone(), admin_upstream, service_key, "alpenglow serve").with_gateway(
+        base_url.clone(),
+        format!("{base_url}{}", crate::faces::MCP_PATH),
+        addr,
+        boot.tls.is_some(),
+    );
     let admin_task = tokio::spawn(socket.serve(context));
     let timers = crate::jobs::start(admin.rooms());
     if let Ok(settings) = admin.settings()

@@ -118,12 +118,7 @@ pub(super) async fn handle(ctx: &AdminContext, request: Request) -> ApiResult<Va
             };
             encode::<api::CheckKey>(odoo::check_key(ctx, &key, call.login.as_deref()).await)
         }
-        Request::QueryAudit(call) => encode::<api::QueryAudit>(
-            super::traffic::audit_query(&call)
-                .and_then(|q| admin.audit_query(&q))
-                .map(|page| views::audit_page(&page))
-                .map_err(ApiError::from),
-        ),
+        Request::QueryAudit(call) => encode::<api::QueryAudit>(query_audit(admin, call).await),
         Request::GetAuditStatus(_) => encode::<api::GetAuditStatus>(audit_status(admin)),
         Request::VerifyAudit(call) => encode::<api::VerifyAudit>(verify_audit(admin, call).await),
         Request::ListSessions(call) => encode::<api::ListSessions>(
@@ -306,6 +301,23 @@ async fn create_credential(ctx: &AdminContext, call: api::CreateCredential) -> A
         .await
         .map_err(|e| ApiError::failed(format!("credential creation stopped: {e}")))??;
     Ok(views::credential(&created, &Default::default(), AdminService::today()))
+}
+
+/// `audit.query`: a page, and with `count` the whole filtered log's size
+/// (a filtered count may read many entries: off the async workers).
+async fn query_audit(admin: &AdminService, call: api::QueryAudit) -> ApiResult<api::AuditPage> {
+    let query = super::traffic::audit_query(&call)?;
+    let admin = admin.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut page = views::audit_page(&admin.audit_query(&query)?);
+        if call.count {
+            let n = admin.audit().count(&query).map_err(super::AdminError::from)?;
+            page.count = Some(api::AuditCount { total: n.total, before: n.before, exact: n.exact });
+        }
+        Ok(page)
+    })
+    .await
+    .map_err(|e| ApiError::failed(format!("the audit query stopped: {e}")))?
 }
 
 /// The Home screen's numbers: what is configured, and Odoo's state.

@@ -8,6 +8,7 @@ use super::handler::AdminContext;
 use crate::config::{ApiKey, ResourceDraft};
 use crate::domain::Domain;
 use crate::upstream::UpstreamSlot;
+use crate::upstream::probe::{CHECK_TIMEOUT, ProbeError};
 use crate::upstream::{Identity, OdooApi, Record, SearchQuery, UpstreamError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -93,19 +94,22 @@ pub async fn status(ctx: &AdminContext) -> OdooStatus {
         out.message = Some("Odoo is not configured yet: set odoo_url and odoo_database".into());
         return out;
     }
-    match client(ctx).await {
-        Err(e) => out.message = Some(e.message),
-        Ok(client) => match client.version().await {
-            Ok(v) => {
-                out.connected = true;
-                out.version = Some(v.version);
-                out.protocol = Some(client.protocol().to_string());
-                // A server that answers may still lack the database: every
-                // call would then fail, so say it here.
-                out.database_exists = client.database_exists().await.unwrap_or(None);
-            }
-            Err(e) => out.message = Some(format!("cannot reach Odoo: {e}")),
-        },
+    // The probe `/healthz` shares: a dashboard refreshing Home every two
+    // seconds does not ask Odoo each time.
+    match ctx.odoo.slot.odoo_state(&settings).await.0 {
+        Ok(state) => {
+            out.connected = true;
+            out.version = Some(state.version);
+            out.protocol = Some(state.protocol);
+            // A server that answers may still lack the database: every
+            // call would then fail, so say it here.
+            out.database_exists = state.database_exists;
+        }
+        Err(ProbeError::NoClient(e)) => out.message = Some(e),
+        Err(ProbeError::Unreachable(e)) => out.message = Some(format!("cannot reach Odoo: {e}")),
+        Err(ProbeError::TimedOut) => {
+            out.message = Some(format!("cannot reach Odoo: no answer within {} s", CHECK_TIMEOUT.as_secs()))
+        }
     }
     out
 }

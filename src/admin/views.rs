@@ -118,5 +118,5 @@ pub fn audit_page(page: &crate::audit::AuditPage) -> AuditPage {
         serde_json::Value::Object(json) => AuditRecord::from(json),
         _ => AuditRecord::default(),
     };
-    AuditPage { entries: page.entries.iter().map(record).collect(), next_cursor: page.next_cursor }
+    AuditPage { entries: page.entries.iter().map(record).collect(), next_cursor: page.next_cursor, count: None }
 }

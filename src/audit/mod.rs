@@ -591,6 +591,11 @@ impl AuditLog {
         query::run(self, q)
     }
 
+    /// How many entries `q` matches, and how many come before its page.
+    pub fn count(&self, q: &AuditQuery) -> StoreResult<query::AuditCount> {
+        query::count(self, q)
+    }
+
     fn store(&self) -> &Store {
         &self.inner.store
     }

@@ -72,56 +72,189 @@ impl AuditQuery {
     }
 }
 
-pub(super) fn run(log: &AuditLog, q: &AuditQuery) -> StoreResult<AuditPage> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    // `search` finds `alpenglow_search`; MCP's own methods match as given.
+/// The tool and text filters as compared: `search` finds
+/// `alpenglow_search` (MCP's own methods match as given), text in lower case;
+/// empty ones are none.
+fn normalized(q: &AuditQuery) -> (Option<String>, Option<String>) {
     let tool = q.tool.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| match t.strip_prefix("alpenglow_") {
         Some(_) => t.to_string(),
         None if crate::vocab::OpName::parse(&format!("alpenglow_{t}")).is_some() => format!("alpenglow_{t}"),
         None => t.to_string(),
     });
     let text = q.text.as_ref().map(|t| t.to_lowercase()).filter(|t| !t.is_empty());
-    let (start, end) = q.id_range();
+    (tool, text)
+}
+
+/// Every entry in ids `[start, end)` the query's filters let through, in the
+/// query's order, until `visit` says stop (true). `examined` counts the
+/// entries read, matching or not.
+fn scan(
+    log: &AuditLog,
+    q: &AuditQuery,
+    (start, end): (u64, u64),
+    mut visit: impl FnMut(AuditEntry) -> bool,
+    mut examined: impl FnMut() -> bool,
+) -> StoreResult<()> {
+    if start >= end {
+        return Ok(());
+    }
+    let (tool, text) = normalized(q);
     let reverse = q.order == Order::NewestFirst;
     let store = log.store();
     let entries = store.table::<AuditEntry>()?;
-    let mut page = Vec::new();
     let mut accept = |entry: AuditEntry| -> bool {
-        if q.matches(&entry, tool.as_deref(), text.as_deref()) {
-            page.push(entry);
+        if q.matches(&entry, tool.as_deref(), text.as_deref()) && visit(entry) {
+            return true;
         }
-        page.len() >= limit
+        examined()
     };
-    if start < end {
-        let indexed: Option<Box<dyn Iterator<Item = StoreResult<u64>>>> = match (&q.credential_id, &q.model) {
-            (Some(c), _) => {
-                Some(Box::new(store.table::<ByCredential>()?.ids_in_range(&credential_prefix(*c), start, end, reverse)))
-            }
-            (None, Some(m)) => {
-                Some(Box::new(store.table::<ByModel>()?.ids_in_range(&model_prefix(m), start, end, reverse)))
-            }
-            (None, None) => None,
-        };
-        match indexed {
-            Some(ids) => {
-                for id in ids {
-                    // An index key whose entry was cleaned up is skipped.
-                    if let Some(entry) = entries.get(&id?)?
-                        && accept(entry)
-                    {
-                        break;
-                    }
+    let indexed: Option<Box<dyn Iterator<Item = StoreResult<u64>>>> = match (&q.credential_id, &q.model) {
+        (Some(c), _) => {
+            Some(Box::new(store.table::<ByCredential>()?.ids_in_range(&credential_prefix(*c), start, end, reverse)))
+        }
+        (None, Some(m)) => {
+            Some(Box::new(store.table::<ByModel>()?.ids_in_range(&model_prefix(m), start, end, reverse)))
+        }
+        (None, None) => None,
+    };
+    match indexed {
+        Some(ids) => {
+            for id in ids {
+                // An index key whose entry was cleaned up is skipped.
+                if let Some(entry) = entries.get(&id?)?
+                    && accept(entry)
+                {
+                    break;
                 }
             }
-            None => {
-                for item in entries.range_u64(start, end, reverse) {
-                    if accept(item?.1) {
-                        break;
-                    }
+        }
+        None => {
+            for item in entries.range_u64(start, end, reverse) {
+                if accept(item?.1) {
+                    break;
                 }
             }
         }
     }
+    Ok(())
+}
+
+pub(super) fn run(log: &AuditLog, q: &AuditQuery) -> StoreResult<AuditPage> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let mut page = Vec::new();
+    scan(
+        log,
+        q,
+        q.id_range(),
+        |entry| {
+            page.push(entry);
+            page.len() >= limit
+        },
+        || false,
+    )?;
     let next_cursor = if page.len() >= limit { page.last().map(|e| e.id) } else { None };
     Ok(AuditPage { entries: page, next_cursor })
+}
+
+/// How many entries a query matches over its whole time range (its cursor
+/// and page size aside), and how many of them come before its page in the
+/// page's order: the page shows entries `before + 1` on, of `total`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditCount {
+    pub total: u64,
+    pub before: u64,
+    /// False when a filtered count stopped at [`COUNT_BUDGET`]: the numbers
+    /// are then lower bounds (`before` is exact once the scan passed the page).
+    pub exact: bool,
+}
+
+/// The most entries a filtered count reads. Without filters a count reads
+/// four entries whatever the log's size, with one credential or one model
+/// only that index's keys; other filters read the entries themselves.
+pub const COUNT_BUDGET: usize = 50_000;
+
+pub(super) fn count(log: &AuditLog, q: &AuditQuery) -> StoreResult<AuditCount> {
+    count_within(log, q, COUNT_BUDGET)
+}
+
+/// [`count`], reading at most `budget` entries for a filtered count.
+pub(super) fn count_within(log: &AuditLog, q: &AuditQuery, budget: usize) -> StoreResult<AuditCount> {
+    let whole = AuditQuery { cursor: None, ..q.clone() };
+    let (start, end) = whole.id_range();
+    // The page continues after its cursor: the entries before it are the
+    // cursor's side of the range, the cursor's own entry included.
+    let before_range = match (q.cursor, q.order) {
+        (None, Order::NewestFirst) => (end, end),
+        (None, Order::OldestFirst) => (start, start),
+        (Some(c), Order::NewestFirst) => (c.clamp(start, end), end),
+        (Some(c), Order::OldestFirst) => (start, c.saturating_add(1).clamp(start, end)),
+    };
+    let (tool, text) = normalized(q);
+    let unfiltered =
+        q.credential_id.is_none() && q.model.is_none() && tool.is_none() && q.outcome.is_none() && text.is_none();
+    if unfiltered
+        && let (Some(total), Some(before)) = (count_by_seq(log, (start, end))?, count_by_seq(log, before_range)?)
+    {
+        return Ok(AuditCount { total, before, exact: true });
+    }
+    // One credential or one model and nothing else: its index keys, no entry read.
+    let by_index = tool.is_none() && q.outcome.is_none() && text.is_none();
+    if by_index && (q.credential_id.is_some() != q.model.is_some()) {
+        let total = count_index_keys(log, q, (start, end))?;
+        let before = count_index_keys(log, q, before_range)?;
+        return Ok(AuditCount { total, before, exact: true });
+    }
+    let (mut total, mut before, mut examined) = (0u64, 0u64, 0usize);
+    let in_before = |id: u64| before_range.0 <= id && id < before_range.1;
+    scan(
+        log,
+        &whole,
+        (start, end),
+        |entry| {
+            total += 1;
+            before += u64::from(in_before(entry.id));
+            false
+        },
+        || {
+            examined += 1;
+            examined >= budget
+        },
+    )?;
+    Ok(AuditCount { total, before, exact: examined < budget })
+}
+
+/// The index keys of the query's credential (else model) in ids `[start, end)`.
+fn count_index_keys(log: &AuditLog, q: &AuditQuery, (start, end): (u64, u64)) -> StoreResult<u64> {
+    if start >= end {
+        return Ok(0);
+    }
+    let store = log.store();
+    let mut n = 0;
+    let ids: Box<dyn Iterator<Item = StoreResult<u64>>> = match (&q.credential_id, &q.model) {
+        (Some(c), _) => {
+            Box::new(store.table::<ByCredential>()?.ids_in_range(&credential_prefix(*c), start, end, false))
+        }
+        (None, Some(m)) => Box::new(store.table::<ByModel>()?.ids_in_range(&model_prefix(m), start, end, false)),
+        (None, None) => return Ok(0),
+    };
+    for id in ids {
+        id?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Entries in ids `[start, end)` from their places in the hash chain: links
+/// are consecutive (one is stored only after the one before it, and
+/// retention deletes from the oldest), so the first and the last tell how
+/// many lie between. None when the range holds entries from before the
+/// chain (they have no place): those are counted one by one.
+fn count_by_seq(log: &AuditLog, (start, end): (u64, u64)) -> StoreResult<Option<u64>> {
+    if start >= end {
+        return Ok(Some(0));
+    }
+    let entries = log.store().table::<AuditEntry>()?;
+    let Some((_, first)) = entries.range_u64(start, end, false).next().transpose()? else { return Ok(Some(0)) };
+    let Some((_, last)) = entries.range_u64(start, end, true).next().transpose()? else { return Ok(Some(0)) };
+    Ok((first.chained() && last.seq >= first.seq).then(|| last.seq - first.seq + 1))
 }

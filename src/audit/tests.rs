@@ -115,3 +115,50 @@ fn durable_append_survives_reopen() {
 fn test_signer() -> Arc<Signer> {
     Arc::new(Signer::parse("PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz").unwrap())
 }
+
+#[test]
+fn counts_cover_the_whole_filtered_log_and_place_the_page() {
+    use super::query::{AuditCount, COUNT_BUDGET};
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::new(Store::open(dir.path()).unwrap());
+    for i in 0..300u64 {
+        let mut e =
+            AuditEntry::new("mcp", "10.0.0.1".into(), if i % 3 == 0 { "alpenglow_search" } else { "alpenglow_read" });
+        e.model = Some(format!("m{}", i % 2));
+        log.append(e).unwrap();
+    }
+    let page = |q: &AuditQuery| log.query(q).unwrap();
+    let count = |q: &AuditQuery| log.count(q).unwrap();
+    let newest = AuditQuery { limit: Some(50), ..AuditQuery::default() };
+    assert_eq!(count(&newest), AuditCount { total: 300, before: 0, exact: true });
+    // The third page: 100 entries before it, whichever way it is counted.
+    let mut q = newest.clone();
+    for _ in 0..2 {
+        q.cursor = page(&q).next_cursor;
+    }
+    assert_eq!(count(&q), AuditCount { total: 300, before: 100, exact: true });
+    let oldest = AuditQuery { order: Order::OldestFirst, cursor: q.cursor, ..newest.clone() };
+    assert_eq!(count(&oldest).before, 201, "oldest first: the cursor's entry and the 200 older ones");
+    // Filtered: by the index (model), by scanning (tool).
+    let model = AuditQuery { model: Some("m1".into()), ..newest.clone() };
+    assert_eq!(count(&model), AuditCount { total: 150, before: 0, exact: true });
+    let tool = AuditQuery {
+        tool: Some("search".into()),
+        cursor: page(&AuditQuery { tool: Some("search".into()), ..newest.clone() }).next_cursor,
+        ..newest.clone()
+    };
+    assert_eq!(count(&tool), AuditCount { total: 100, before: 50, exact: true });
+    // A time range: unfiltered counts agree with a scan.
+    let ids: Vec<AuditEntry> =
+        page(&AuditQuery { limit: Some(300), order: Order::OldestFirst, ..AuditQuery::default() }).entries;
+    let to_us = ids[200].time_us;
+    let before_time = AuditQuery { to_us: Some(to_us), ..newest.clone() };
+    let expected = ids.iter().filter(|e| e.time_us < to_us).count() as u64;
+    assert_eq!(count(&before_time).total, expected);
+    assert_eq!(count(&AuditQuery { outcome: Some(Outcome::Ok), ..before_time }).total, expected);
+    // A filtered count past its budget says so, with what it found so far.
+    let search = AuditQuery { tool: Some("search".into()), ..newest };
+    let partial = super::query::count_within(&log, &search, 120).unwrap();
+    assert_eq!(partial, AuditCount { total: 40, before: 0, exact: false });
+    assert_eq!(super::query::count_within(&log, &search, COUNT_BUDGET).unwrap().total, 100);
+}

@@ -8,6 +8,7 @@
 
 mod admin_cmds;
 mod backup_cmds;
+mod daemon;
 mod oauth_cmds;
 mod output;
 mod traffic_cmds;
@@ -243,7 +244,14 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     if let Command::Doctor = command {
         return doctor(loaded.map_err(|e| e.0), json);
     }
-    let boot = loaded.map_err(|e| CliError::Invalid(e.0))?;
+    let boot = match loaded {
+        Ok(boot) => boot,
+        // A config file this user may not read: the daemon's socket may still let them in.
+        Err(e) if daemon::needs_only_the_socket(&command) && daemon::config_unreadable(&overrides) => {
+            return daemon::without_config(command, &overrides, e.0, json);
+        }
+        Err(e) => return Err(CliError::Invalid(e.0)),
+    };
     // The demo uses ./alpenglow-demo unless a data directory was named.
     let cli_data_dir = cli.data_dir.clone().or_else(|| process_env("ALPENGLOW_DATA_DIR").map(PathBuf::from));
     // A data directory named here is asked for: a change of the configuration
@@ -263,7 +271,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Audit(cmd) => traffic_cmds::audit(&api("alpenglow audit")?, cmd, json),
         Command::Sessions(cmd) => traffic_cmds::sessions(&api("alpenglow sessions")?, cmd, json),
         Command::Jobs(cmd) => traffic_cmds::jobs(&api("alpenglow jobs")?, cmd, json),
-        Command::Tui => crate::tui::run(&boot.admin_socket, boot.packaged).map_err(CliError::Failed),
+        Command::Tui => daemon::dashboard(&boot.admin_socket, boot.packaged),
         Command::ClientConfig(args) => client_config(&boot, args, json),
         Command::Backup(args) => backup_cmds::backup(&api("alpenglow backup")?, &args, json),
         Command::Restore(args) => backup_cmds::restore(&boot, &args, json),

@@ -257,21 +257,9 @@ impl BootConfig {
         let under_systemd = env("INVOCATION_ID").is_some();
         let system = SystemLayout::from_env(env);
         let use_system = !overrides.ignore_system_layout;
-        let explicit = overrides.config.clone().or_else(|| env("ALPENGLOW_CONFIG").map(PathBuf::from));
-        let local = PathBuf::from("alpenglow.toml");
-        let default_file = match env("CONFIGURATION_DIRECTORY") {
-            Some(dir) => Some(PathBuf::from(dir).join("alpenglow.toml")),
-            None if under_systemd => Some(system.config()),
-            None if local.exists() => Some(local),
-            None if use_system && system.config().exists() => Some(system.config()),
-            None => None,
-        };
-        let (file, source) = match explicit {
+        let (file, source) = match BootConfig::file_to_read(overrides, env) {
             Some(path) => (read_file(&path, &system)?, Some(path)),
-            None => match default_file.filter(|f| f.exists()) {
-                Some(path) => (read_file(&path, &system)?, Some(path)),
-                None => (FileConfig::default(), None),
-            },
+            None => (FileConfig::default(), None),
         };
         // The packaged install's own file, or its daemon's socket: its layout.
         let packaged = use_system && (source.as_ref() == Some(&system.config()) || system.admin_socket().exists());
@@ -410,6 +398,48 @@ impl BootConfig {
             admin_socket_named,
             packaged,
         })
+    }
+
+    /// The config file [`BootConfig::load`] reads: the one named (`--config`,
+    /// `ALPENGLOW_CONFIG`), else the first default that exists; none when no
+    /// default exists.
+    pub fn file_to_read(overrides: &Overrides, env: Env<'_>) -> Option<PathBuf> {
+        let explicit = overrides.config.clone().or_else(|| env("ALPENGLOW_CONFIG").map(PathBuf::from));
+        if explicit.is_some() {
+            return explicit;
+        }
+        let system = SystemLayout::from_env(env);
+        let local = PathBuf::from("alpenglow.toml");
+        let default_file = match env("CONFIGURATION_DIRECTORY") {
+            Some(dir) => Some(PathBuf::from(dir).join("alpenglow.toml")),
+            None if env("INVOCATION_ID").is_some() => Some(system.config()),
+            None if local.exists() => Some(local),
+            None if !overrides.ignore_system_layout && system.config().exists() => Some(system.config()),
+            None => None,
+        };
+        default_file.filter(|f| f.exists())
+    }
+
+    /// The daemon's admin socket as found without the config file (which
+    /// this user may not be allowed to read): `ALPENGLOW_ADMIN_SOCKET`, the
+    /// runtime directory's, a named data directory's, the packaged
+    /// install's, else `./alpenglow-data/admin.sock`. The same places
+    /// [`BootConfig::load`] picks when the file names no `admin_socket` or
+    /// `data_dir`; and whether they are the packaged install's.
+    pub fn daemon_socket(overrides: &Overrides, env: Env<'_>) -> (PathBuf, bool) {
+        let system = SystemLayout::from_env(env);
+        let packaged = !overrides.ignore_system_layout && (system.config().exists() || system.admin_socket().exists());
+        if let Some(named) = env("ALPENGLOW_ADMIN_SOCKET") {
+            return (PathBuf::from(named), false);
+        }
+        if let Some(dir) = env("RUNTIME_DIRECTORY") {
+            return (PathBuf::from(dir).join("admin.sock"), false);
+        }
+        match overrides.data_dir.clone().or_else(|| env("ALPENGLOW_DATA_DIR").map(PathBuf::from)) {
+            Some(dir) if !(packaged && dir == system.data_dir()) => (dir.join("admin.sock"), false),
+            _ if packaged => (system.admin_socket(), true),
+            _ => (PathBuf::from("alpenglow-data/admin.sock"), false),
+        }
     }
 
     /// The file holding the key that seals people's Odoo keys for OAuth:
@@ -598,6 +628,24 @@ mod tests {
             std::fs::write(layout.admin_socket(), "").unwrap();
         }
         root
+    }
+
+    #[test]
+    fn the_daemons_socket_is_found_without_reading_the_file() {
+        let root = packaged_root("", true);
+        let at = |p: &str| root.path().join(p);
+        let system = root.path().to_str().unwrap();
+        let env = env_of(&[("ALPENGLOW_SYSTEM_ROOT", system)]);
+        let none = Overrides::default();
+        assert_eq!(BootConfig::daemon_socket(&none, &env), (at("run/alpenglow/admin.sock"), true));
+        let named = env_of(&[("ALPENGLOW_SYSTEM_ROOT", system), ("ALPENGLOW_ADMIN_SOCKET", "/tmp/a.sock")]);
+        assert_eq!(BootConfig::daemon_socket(&none, &named), (PathBuf::from("/tmp/a.sock"), false));
+        let elsewhere = Overrides { data_dir: Some("/srv/ag".into()), ..Overrides::default() };
+        assert_eq!(BootConfig::daemon_socket(&elsewhere, &env), (PathBuf::from("/srv/ag/admin.sock"), false));
+        let nothing = tempfile::tempdir().unwrap();
+        let env = env_of(&[("ALPENGLOW_SYSTEM_ROOT", nothing.path().to_str().unwrap())]);
+        assert_eq!(BootConfig::daemon_socket(&none, &env), (PathBuf::from("alpenglow-data/admin.sock"), false));
+        assert_eq!(BootConfig::file_to_read(&none, &env), None);
     }
 
     #[test]

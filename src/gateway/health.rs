@@ -1,80 +1,52 @@
-//! Odoo's reachability for `/healthz`: the last known answer, refreshed at
-//! most every [`FRESH_FOR`] and never waited on longer than [`CHECK_TIMEOUT`],
-//! so a health probe stays fast when Odoo is slow or down.
+//! Odoo's reachability for `/healthz`: the shared probe of the upstream slot
+//! ([`crate::upstream::probe`]), which the admin status reads too, so a
+//! health probe never waits on Odoo longer than its timeout and the
+//! dashboard and the probes ask Odoo once between them.
 
 use super::Gateway;
+use crate::upstream::probe::{CHECK_TIMEOUT, ProbeError};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
-
-/// A check younger than this is answered from the cache.
-pub const FRESH_FOR: Duration = Duration::from_secs(15);
-/// The longest a probe waits for Odoo (connect and `/web/version` together).
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-
-#[derive(Default)]
-pub(super) struct HealthCache {
-    last: Mutex<Option<(Instant, Value)>>,
-}
 
 impl Gateway {
     /// `{"configured", "reachable", "version", "protocol", "error", "checked_seconds_ago"}`.
     /// Never the URL (it may carry credentials) nor any key.
     pub async fn odoo_health(&self) -> Value {
-        // Concurrent probes wait for one check rather than each asking Odoo.
-        let mut last = self.inner.health.last.lock().await;
-        let fresh = last.as_ref().filter(|(at, _)| at.elapsed() < FRESH_FOR);
-        let (at, value) = match fresh {
-            Some((at, value)) => (*at, value.clone()),
-            None => {
-                let value = self.check_odoo().await;
-                *last = Some((Instant::now(), value.clone()));
-                (Instant::now(), value)
-            }
-        };
-        let mut value = value;
-        value["checked_seconds_ago"] = json!(at.elapsed().as_secs());
-        value
-    }
-
-    async fn check_odoo(&self) -> Value {
         let settings = self.settings();
         let configured = self.inner.upstream.is_pinned() || !settings.odoo.url.is_empty();
         if !configured {
-            return json!({"configured": false, "reachable": false, "error": "odoo_url is not set"});
+            return json!({"configured": false, "reachable": false, "error": "odoo_url is not set",
+                "checked_seconds_ago": 0});
         }
         // The URL may carry a user and password: messages name it `odoo_url`.
         let redact =
             |e: String| if settings.odoo.url.is_empty() { e } else { e.replace(&settings.odoo.url, "odoo_url") };
-        let check = async {
-            let client = self.inner.upstream.get(&settings).await.map_err(|e| redact(e.to_string()))?;
-            let version = client.version().await.map_err(|e| redact(e.to_string()))?;
-            // A server that answers is no use if the configured database is not on it.
-            let database = client.database_exists().await.unwrap_or(None);
-            Ok::<_, String>((version.version, client.protocol().to_string(), database))
-        };
-        match tokio::time::timeout(CHECK_TIMEOUT, check).await {
-            Ok(Ok((version, protocol, Some(false)))) => {
+        let (probed, age) = self.inner.upstream.odoo_state(&settings).await;
+        let mut value = match probed {
+            Ok(state) if state.database_exists == Some(false) => {
                 let name = if settings.odoo.database.is_empty() {
                     "configured".to_string()
                 } else {
                     format!("{:?}", settings.odoo.database)
                 };
-                json!({"configured": true, "reachable": true, "version": version, "protocol": protocol,
+                json!({"configured": true, "reachable": true, "version": state.version, "protocol": state.protocol,
                     "database": "missing",
                     "error": format!("the {name} database does not exist on this Odoo (set odoo_database to one of its databases)")})
             }
-            Ok(Ok((version, protocol, database))) => {
-                let mut value =
-                    json!({"configured": true, "reachable": true, "version": version, "protocol": protocol});
-                if database == Some(true) {
+            Ok(state) => {
+                let mut value = json!({"configured": true, "reachable": true, "version": state.version,
+                    "protocol": state.protocol});
+                if state.database_exists == Some(true) {
                     value["database"] = json!("exists");
                 }
                 value
             }
-            Ok(Err(e)) => json!({"configured": true, "reachable": false, "error": e}),
-            Err(_) => json!({"configured": true, "reachable": false,
+            Err(ProbeError::NoClient(e) | ProbeError::Unreachable(e)) => {
+                json!({"configured": true, "reachable": false, "error": redact(e)})
+            }
+            Err(ProbeError::TimedOut) => json!({"configured": true, "reachable": false,
                 "error": format!("no answer within {} s", CHECK_TIMEOUT.as_secs())}),
-        }
+        };
+        value["checked_seconds_ago"] = json!(age.as_secs());
+        value
     }
 }

@@ -101,7 +101,6 @@ struct Inner {
     upstream: UpstreamSlot,
     auth: auth::AuthCache,
     schemas: ops::schema::SchemaCache,
-    health: health::HealthCache,
     /// The OAuth authorization server, when this gateway serves one.
     oauth: Option<crate::oauth::OAuth>,
 }
@@ -124,7 +123,6 @@ impl Gateway {
                 upstream,
                 auth: auth::AuthCache::default(),
                 schemas: Default::default(),
-                health: Default::default(),
                 oauth,
             }),
         }

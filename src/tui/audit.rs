@@ -65,12 +65,18 @@ pub struct AuditScreen {
     pub exporting: bool,
     /// The hash chain: its head, the latest checkpoint, the last verification.
     pub chain: Option<api::AuditStatus>,
+    /// How many entries the filters match, and how many precede the page
+    /// (none from a daemon of the release before).
+    pub count: Option<api::AuditCount>,
+    /// The newest entry of the first page as last shown.
+    pub newest_id: Option<u64>,
 }
 
 impl AuditScreen {
     /// The `audit.query` request, or why the filters cannot make one.
     pub fn query(&self) -> Result<QueryAudit, String> {
-        let mut query = QueryAudit { limit: Some(PAGE), cursor: self.page_cursor, ..QueryAudit::default() };
+        let mut query =
+            QueryAudit { limit: Some(PAGE), cursor: self.page_cursor, count: true, ..QueryAudit::default() };
         for ((name, _), input) in FILTERS.iter().zip(&self.filters) {
             let text = input.text.trim();
             if text.is_empty() {
@@ -92,9 +98,14 @@ impl AuditScreen {
         Ok(query)
     }
 
-    /// Asks for the entries the filters match.
+    /// Asks for the entries the filters match, and how many they are.
     pub fn load(&mut self, out: &mut Outbox) {
-        match self.query() {
+        self.load_counting(out, true);
+    }
+
+    /// [`AuditScreen::load`]; `count` asks for the whole filtered log's size.
+    fn load_counting(&mut self, out: &mut Outbox, count: bool) {
+        match self.query().map(|query| QueryAudit { count, ..query }) {
             Ok(query) => {
                 if matches!(self.entries, Loadable::NotAsked) {
                     self.entries = Loadable::Loading;
@@ -141,20 +152,29 @@ impl AuditScreen {
         self.selected_id = None;
     }
 
-    /// Which entries the page shows: `entries 201–400 · page 2`.
+    /// Where the selection is in the whole filtered log, and which entries
+    /// the page shows: `entry 230 of 1450 · page 2 (201–400)`.
     pub fn position(&self) -> String {
         let shown = self.entries.ready().map_or(0, Vec::len);
-        let first = self.pages.len() * PAGE as usize;
-        let mut text = if shown == 0 {
-            format!("page {}", self.pages.len() + 1)
-        } else {
-            format!(
-                "entry {} of {}–{} · page {}",
-                first + self.cursor + 1,
-                first + 1,
-                first + shown,
-                self.pages.len() + 1
-            )
+        let page = self.pages.len() + 1;
+        let mut text = match (self.count, shown) {
+            (Some(count), 0) => format!("{} · page {page}", entries_total(count)),
+            (None, 0) => format!("page {page}"),
+            (Some(count), _) => {
+                let first = count.before as usize;
+                format!(
+                    "entry {} of {} · page {page} ({}–{})",
+                    first + self.cursor + 1,
+                    total(count),
+                    first + 1,
+                    first + shown
+                )
+            }
+            // A daemon that does not count: the page's own numbers.
+            (None, _) => {
+                let first = self.pages.len() * PAGE as usize;
+                format!("entry {} of {}–{} · page {page}", first + self.cursor + 1, first + 1, first + shown)
+            }
         };
         text.push_str(match (self.pages.is_empty(), self.next_cursor.is_some()) {
             (true, true) => " · ] older",
@@ -165,10 +185,34 @@ impl AuditScreen {
         text
     }
 
+    /// Whether the daemon counts the current filters without reading
+    /// entries: none, a time range, one credential or one model.
+    fn count_is_cheap(&self) -> bool {
+        let set =
+            |name: &str| FILTERS.iter().zip(&self.filters).any(|((n, _), i)| *n == name && !i.text.trim().is_empty());
+        let reads_entries = set("tool") || set("outcome") || set("text") || (set("credential") && set("model"));
+        !reads_entries
+    }
+
     fn on_entries(&mut self, result: ApiResult<Value>) {
         self.entries = match api::decode::<QueryAudit>(result) {
             Ok(page) => {
                 self.next_cursor = page.next_cursor;
+                let first_page = self.pages.is_empty();
+                let newest = page.entries.first().map(|e| e.fields().id);
+                self.count = match (page.count, self.count) {
+                    (Some(count), _) => Some(count),
+                    // Not counted again (live tail): the newest page's new entries.
+                    (None, Some(mut count)) if first_page => {
+                        let since = self.newest_id.unwrap_or(u64::MAX);
+                        count.total += page.entries.iter().filter(|e| e.fields().id > since).count() as u64;
+                        Some(count)
+                    }
+                    (None, kept) => kept,
+                };
+                if first_page {
+                    self.newest_id = newest;
+                }
                 // The selection stays on its entry as new ones arrive.
                 if let Some(at) = self.selected_id.and_then(|id| page.entries.iter().position(|e| e.fields().id == id))
                 {
@@ -277,9 +321,13 @@ impl AuditScreen {
         }
         let [list, detail] = Self::panes(body);
         let width = list.width as usize;
+        let Widths { who, tool, model } = Widths::at(area.width);
         let mut lines = vec![Line::styled(
             fit(
-                &format!("  {:<14} {:<14} {:<12} {:<18} {}", "TIME (UTC)", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"),
+                &format!(
+                    "  {:<14} {:<who$} {:<tool$} {:<model$} {}",
+                    "TIME (UTC)", "CREDENTIAL", "TOOL", "MODEL", "OUTCOME"
+                ),
                 width,
             ),
             bold(),
@@ -288,14 +336,14 @@ impl AuditScreen {
         for (i, e) in entries.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
             let e = e.fields();
-            let who = [&e.credential, &e.login].into_iter().flatten().find(|t| !t.is_empty());
+            let by = [&e.credential, &e.login].into_iter().flatten().find(|t| !t.is_empty());
             let row = format!(
-                "{} {:<14} {:<14} {:<12} {:<18} {}",
+                "{} {:<14} {:<who$} {:<tool$} {:<model$} {}",
                 if focused { ">" } else { " " },
                 short_time(&e.time),
-                fit(who.map_or("", |w| w.as_str()), 14),
-                fit(e.tool.trim_start_matches("alpenglow_"), 12),
-                fit(e.model.as_deref().unwrap_or_default(), 18),
+                fit(by.map_or("", |w| w.as_str()), who),
+                fit(e.tool.trim_start_matches("alpenglow_"), tool),
+                fit(e.model.as_deref().unwrap_or_default(), model),
                 e.outcome
             );
             let line = Line::from(fit(&row, width));
@@ -396,8 +444,12 @@ impl Screen for AuditScreen {
         self.live.then_some(Tag::Audit)
     }
 
+    /// With the live tail on, a count that reads entries (a tool, outcome or
+    /// text filter) is not asked every two seconds: the newest page's new
+    /// entries are added to the last one instead.
     fn refresh(&mut self, ctx: &mut Ctx) {
-        self.load(ctx.out);
+        let count = !self.live || self.count.is_none() || self.count_is_cheap();
+        self.load_counting(ctx.out, count);
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Action {
@@ -414,7 +466,7 @@ impl Screen for AuditScreen {
                 KeyCode::Enter => {
                     let path = input.text.trim().to_string();
                     let filters = match self.query() {
-                        Ok(query) => QueryAudit { limit: None, ..query },
+                        Ok(query) => QueryAudit { limit: None, count: false, ..query },
                         Err(e) => {
                             let said = format!("not exported: {e}");
                             self.export_error = Some(e);
@@ -539,6 +591,37 @@ impl Screen for AuditScreen {
         if let Some(input) = &self.export {
             self.draw_export(frame, area, input);
         }
+    }
+}
+
+/// `1450`, or `1031+` when a filtered count stopped early.
+fn total(count: api::AuditCount) -> String {
+    if count.exact { count.total.to_string() } else { format!("{}+", count.total) }
+}
+
+/// `no entries`, `1 entry`, `1450 entries`.
+fn entries_total(count: api::AuditCount) -> String {
+    match (count.total, count.exact) {
+        (0, true) => "no entries".into(),
+        (1, true) => "1 entry".into(),
+        _ => format!("{} entries", total(count)),
+    }
+}
+
+/// The credential, tool and model columns: 14, 12 and 18 at 80 columns; a
+/// wider terminal gives them a third, a sixth and a third of the extra width
+/// (the outcome takes the rest).
+#[derive(Debug, Clone, Copy)]
+struct Widths {
+    who: usize,
+    tool: usize,
+    model: usize,
+}
+
+impl Widths {
+    fn at(area_width: u16) -> Widths {
+        let extra = usize::from(area_width.saturating_sub(80));
+        Widths { who: 14 + extra / 3, tool: 12 + extra / 6, model: 18 + extra / 3 }
     }
 }
 

@@ -18,12 +18,13 @@ pub struct HomeScreen {
     pub confirming_off: bool,
 }
 
-/// The quick actions: key, screen.
+/// The quick actions: key, screen. None is a key of the one scheme (`a` is
+/// add everywhere, `d` remove, `e` edit, `x` export): the audit log is `l`.
 pub const QUICK: &[(char, ScreenId)] = &[
     ('s', ScreenId::Settings),
     ('r', ScreenId::Resources),
     ('c', ScreenId::Credentials),
-    ('a', ScreenId::Audit),
+    ('l', ScreenId::Audit),
     ('n', ScreenId::Sessions),
     ('w', ScreenId::Setup),
     ('o', ScreenId::OAuth),
@@ -37,7 +38,7 @@ impl Screen for HomeScreen {
     fn help(&self) -> &'static [&'static str] {
         &[
             "m        turn MCP access on or off (off asks first)",
-            "s r c a n  Settings, Resources, Credentials, Audit, Sessions",
+            "s r c l n  Settings, Resources, Credentials, audit Log, Sessions",
             "w        setup wizard · o  remote connectors (OAuth grants, clients)",
         ]
     }
@@ -52,7 +53,7 @@ impl Screen for HomeScreen {
     }
 
     fn keys(&self) -> String {
-        if self.confirming_off { "y yes · n/Esc no".into() } else { "m MCP on/off · s r c a n w go to".into() }
+        if self.confirming_off { "y yes · n/Esc no".into() } else { "m MCP on/off · s r c l n w go to".into() }
     }
 
     fn modal(&self) -> bool {

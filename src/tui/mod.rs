@@ -31,20 +31,11 @@ use crate::admin_socket::AdminClient;
 use app::App;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use ratatui::crossterm::execute;
-use std::path::Path;
 use std::time::Duration;
 
-/// Runs the dashboard against the daemon answering on `socket` (the
-/// packaged service's when `packaged`: the message says how to start it).
-pub fn run(socket: &Path, packaged: bool) -> Result<(), String> {
-    let client = AdminClient::connect(socket).map_err(|e| {
-        let start = if packaged {
-            "start the service first (systemctl enable --now alpenglow), then run alpenglow tui as root or the alpenglow user"
-        } else {
-            "start `alpenglow serve` (or `alpenglow demo`), or name the socket with ALPENGLOW_ADMIN_SOCKET"
-        };
-        format!("no daemon answers on the admin socket {} ({e}); {start}", socket.display())
-    })?;
+/// Runs the dashboard over `client`: the daemon's admin socket, the only
+/// thing it needs (not the config file, which this user may not read).
+pub fn run(client: AdminClient) -> Result<(), String> {
     let worker = worker::Worker::start(client);
     let mut terminal = ratatui::try_init().map_err(|e| format!("cannot use this terminal: {e}"))?;
     // Mouse reporting is switched off again on every way out, a panic included.

@@ -35,10 +35,11 @@ impl SessionsScreen {
         out.send(Tag::Sessions, ListSessions::default());
     }
 
-    /// The sessions the search lets through.
+    /// The sessions the search lets through (it looks at whole values, not
+    /// at what a narrow terminal shows of them).
     pub fn visible(&self) -> Vec<&SessionView> {
         let all = self.sessions.ready().map(Vec::as_slice).unwrap_or_default();
-        all.iter().filter(|s| matches(&self.search.text, &row_text(s))).collect()
+        all.iter().filter(|s| matches(&self.search.text, &row_text(s, Widths::WHOLE))).collect()
     }
 
     /// The list's rows: under the header, above the blank line and the hints.
@@ -157,11 +158,21 @@ impl Screen for SessionsScreen {
             }
         };
         let width = inner.width as usize;
+        let w = Widths::at(area.width);
         let mut lines = vec![Line::styled(
             fit(
                 &format!(
-                    "  {:<10} {:<14} {:<14} {:<15} {:<14} {}",
-                    "SESSION", "CLIENT", "CREDENTIAL", "IP", "LAST ACTIVITY", "REQS"
+                    "  {:<id$} {:<client$} {:<credential$} {:<ip$} {:<14} {}",
+                    "SESSION",
+                    "CLIENT",
+                    "CREDENTIAL",
+                    "IP",
+                    "LAST ACTIVITY",
+                    "REQS",
+                    id = w.id,
+                    client = w.client,
+                    credential = w.credential,
+                    ip = w.ip
                 ),
                 width,
             ),
@@ -170,7 +181,7 @@ impl Screen for SessionsScreen {
         let rows = self.rows(area);
         for (i, s) in sessions.iter().enumerate().skip(rows.start).take(rows.height()) {
             let focused = i == self.cursor;
-            let row = format!("{} {}", if focused { ">" } else { " " }, row_text(s));
+            let row = format!("{} {}", if focused { ">" } else { " " }, row_text(s, w));
             let line = Line::from(fit(&row, width));
             lines.push(if focused { line.style(selected()) } else { line });
         }
@@ -195,14 +206,40 @@ impl Screen for SessionsScreen {
     }
 }
 
-/// A session's columns, as shown and searched.
-fn row_text(s: &SessionView) -> String {
+/// The session, client, credential and IP columns: 10, 14, 14 and 15 at
+/// 80 columns; a wider terminal shares the extra width out among them (an
+/// IP needs at most 39, an IPv6 address).
+#[derive(Debug, Clone, Copy)]
+struct Widths {
+    id: usize,
+    client: usize,
+    credential: usize,
+    ip: usize,
+}
+
+impl Widths {
+    /// Every value whole (what the search looks at).
+    const WHOLE: Widths = Widths { id: usize::MAX, client: usize::MAX, credential: usize::MAX, ip: usize::MAX };
+
+    fn at(area_width: u16) -> Widths {
+        let extra = usize::from(area_width.saturating_sub(80));
+        let ip = 15 + (extra / 6).min(24);
+        let rest = extra - (ip - 15);
+        Widths { id: 10 + rest / 4, client: 14 + rest * 3 / 8, credential: 14 + rest * 3 / 8, ip }
+    }
+}
+
+/// A session's columns, each cut to its width.
+fn row_text(s: &SessionView, w: Widths) -> String {
+    let column = |text: &str, width: usize| {
+        if width == usize::MAX { text.to_string() } else { format!("{:<width$}", fit(text, width)) }
+    };
     format!(
-        "{:<10} {:<14} {:<14} {:<15} {:<14} {}",
-        fit(&s.id, 10),
-        fit(&client(&s.client), 14),
-        fit(s.credential.as_deref().unwrap_or_default(), 14),
-        fit(&s.ip, 15),
+        "{} {} {} {} {:<14} {}",
+        column(&s.id, w.id),
+        column(&client(&s.client), w.client),
+        column(s.credential.as_deref().unwrap_or_default(), w.credential),
+        column(&s.ip, w.ip),
         super::audit::short_time(&s.last_activity),
         s.requests
     )

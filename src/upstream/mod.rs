@@ -11,6 +11,7 @@
 pub mod error;
 pub mod json2;
 pub mod ops;
+pub mod probe;
 pub mod rpc;
 mod slot;
 pub mod transport;

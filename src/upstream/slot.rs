@@ -3,6 +3,7 @@
 //! starts: the gateway must still start, and say so per request.
 
 use crate::config::{OdooConnection, Settings};
+use crate::upstream::probe::{OdooProbe, Probed};
 use crate::upstream::{self, OdooApi, UpstreamConfig};
 use crate::vocab::OpError;
 use std::sync::Arc;
@@ -12,11 +13,13 @@ pub struct UpstreamSlot {
     current: Mutex<Option<(OdooConnection, Arc<dyn OdooApi>)>>,
     /// A client pinned by the caller (the demo's sandbox), used whatever the settings say.
     pinned: Option<Arc<dyn OdooApi>>,
+    /// Odoo's state as last probed, shared with the slots given it.
+    probe: Arc<OdooProbe>,
 }
 
 impl Default for UpstreamSlot {
     fn default() -> Self {
-        UpstreamSlot { current: Mutex::new(None), pinned: None }
+        UpstreamSlot { current: Mutex::new(None), pinned: None, probe: Arc::default() }
     }
 }
 
@@ -24,7 +27,26 @@ impl UpstreamSlot {
     /// Always this client: the demo points at its own sandbox without
     /// touching the `odoo_*` settings stored in the data directory.
     pub fn pinned(client: Arc<dyn OdooApi>) -> UpstreamSlot {
-        UpstreamSlot { current: Mutex::new(None), pinned: Some(client) }
+        UpstreamSlot { pinned: Some(client), ..UpstreamSlot::default() }
+    }
+
+    /// This slot probes Odoo's state through `probe`, which another slot
+    /// shares: the daemon's gateway (`/healthz`) and its admin service (the
+    /// dashboard's status) then ask Odoo once between them.
+    pub fn sharing_probe(mut self, probe: Arc<OdooProbe>) -> UpstreamSlot {
+        self.probe = probe;
+        self
+    }
+
+    /// The probe to share with another slot.
+    pub fn probe(&self) -> Arc<OdooProbe> {
+        self.probe.clone()
+    }
+
+    /// Odoo's state for `settings` (configured ones), and how old it is:
+    /// see [`OdooProbe::state`].
+    pub async fn odoo_state(&self, settings: &Settings) -> (Probed, std::time::Duration) {
+        self.probe.state(self, settings).await
     }
 
     pub fn is_pinned(&self) -> bool {

@@ -140,8 +140,12 @@ struct Service {
 
 impl Service {
     fn start(root: &Path) -> Service {
-        let (etc, state, run) =
-            (root.join("etc/alpenglow"), root.join("var/lib/alpenglow"), root.join("run/alpenglow"));
+        Service::start_with_config(root, &root.join("etc/alpenglow"))
+    }
+
+    /// As [`Service::start`], its config file in `etc` instead.
+    fn start_with_config(root: &Path, etc: &Path) -> Service {
+        let (state, run) = (root.join("var/lib/alpenglow"), root.join("run/alpenglow"));
         for dir in [&state, &run] {
             std::fs::create_dir_all(dir).unwrap();
         }
@@ -152,7 +156,7 @@ impl Service {
         }
         let mut child = command
             .current_dir(cwd.path())
-            .env("CONFIGURATION_DIRECTORY", &etc)
+            .env("CONFIGURATION_DIRECTORY", etc)
             .env("STATE_DIRECTORY", &state)
             .env("RUNTIME_DIRECTORY", &run)
             .args(["--log-format", "json", "serve"])
@@ -224,4 +228,66 @@ fn a_packaged_layout_is_found_by_settings_tui_and_doctor() {
     let line = tui.line_with("Requests per Minute");
     assert!(line.contains(" 50 "), "{line}");
     assert_eq!(tree(home.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn without_the_config_file_the_dashboard_and_the_cli_go_to_the_socket_alone() {
+    // The service reads its own config; the admin may not read the packaged
+    // one. A directory in its place cannot be read as a file by anyone, root
+    // included (a 0640 root:alpenglow file fails the same way for a user
+    // outside the group), so this runs as root too.
+    let root = tempfile::tempdir().unwrap();
+    let service_etc = tempfile::tempdir().unwrap();
+    std::fs::write(service_etc.path().join("alpenglow.toml"), "listen = \"127.0.0.1:0\"\n").unwrap();
+    let unreadable = root.path().join("etc/alpenglow/alpenglow.toml");
+    std::fs::create_dir_all(&unreadable).unwrap();
+    let service = Service::start_with_config(root.path(), service_etc.path());
+    let home = tempfile::tempdir().unwrap();
+    let env = [("ALPENGLOW_SYSTEM_ROOT", root.path())];
+
+    // The CLI: the packaged socket, found without the file.
+    let out = alpenglow_in(home.path(), &env, &["settings", "set", "requests_per_minute", "73"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = alpenglow_in(home.path(), &env, &["--json", "settings", "show"]);
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    let rate = shown["settings"].as_array().unwrap().iter().find(|s| s["key"] == "requests_per_minute").unwrap();
+    assert_eq!(rate["value"], 73);
+
+    // The dashboard: everything it shows comes from the daemon.
+    let tui = Tmux::dashboard(home.path(), &[("ALPENGLOW_SYSTEM_ROOT", root.path().to_str().unwrap())]);
+    tui.wait_for("Setup wizard");
+    tui.keys(&["Escape"]);
+    tui.wait_for("alpenglow serve");
+    tui.keys(&["2"]);
+    let line = tui.line_with("Requests per Minute");
+    assert!(line.contains(" 73 "), "{line}");
+    tui.keys(&["q"]);
+    tui.wait_for("dashboard exited with 0");
+    assert_eq!(tree(home.path()), Vec::<PathBuf>::new());
+
+    // Not root: the real thing too, a config file this user may not read.
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    if unsafe { libc::geteuid() } != 0 {
+        std::fs::remove_dir(&unreadable).unwrap();
+        std::fs::write(&unreadable, "listen = \"127.0.0.1:0\"\n").unwrap();
+        std::fs::set_permissions(&unreadable, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let out = alpenglow_in(home.path(), &env, &["settings", "show"]);
+        assert!(out.status.success(), "a 000 file: {}", stderr(&out));
+        std::fs::remove_file(&unreadable).unwrap();
+        std::fs::create_dir(&unreadable).unwrap();
+    }
+
+    // Neither the file nor a daemon: both named, and what to do.
+    drop(service);
+    let out = alpenglow_in(home.path(), &env, &["tui"]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = stderr(&out);
+    assert!(said.contains(&format!("cannot read the config file {}", unreadable.display())), "{said}");
+    assert!(said.contains("run/alpenglow/admin.sock") && said.contains("systemctl enable --now alpenglow"), "{said}");
+    // A config that does not parse is still refused as such: only an unreadable one is worked around.
+    std::fs::remove_dir(&unreadable).unwrap();
+    std::fs::write(&unreadable, "listen = 5\n").unwrap();
+    let out = alpenglow_in(home.path(), &env, &["settings", "show"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is invalid"), "{}", stderr(&out));
 }

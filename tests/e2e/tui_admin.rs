@@ -114,12 +114,19 @@ fn one_key_scheme_ctrl_s_mid_edit_and_mcp_off_asks_first_on_the_demo() {
         ("4", "a add · d revoke · r show revoked · o OAuth · / search · ? help · q quit"),
         ("5", "↵ detail · [ ] page · t time · f filter · l live · x export · ? help · q quit"),
         ("6", "d end session · / search · ? help · q quit"),
-        ("1", "m MCP on/off · s r c a n w go to · ? help · q quit"),
+        ("1", "m MCP on/off · s r c l n w go to · ? help · q quit"),
     ];
     for (tab, footer) in footers {
         tui.keys(&[tab]);
         tui.wait_until(footer, |s| s.lines().last().is_some_and(|l| l.contains(footer)));
     }
+    // Home's quick action for the audit log is `l`: `a` is add everywhere.
+    // (Had `a` opened the log, `l` would have turned its live tail on.)
+    tui.keys(&["a", "l"]);
+    let screen = tui.wait_for("[5:Audit]");
+    assert!(!screen.contains("Audit log (live)"), "a stayed on Home, l opened the log: {screen}");
+    tui.keys(&["1"]);
+    tui.wait_for("[1:Home]");
     // `/` searches on Sessions too, and Esc clears the search before leaving.
     tui.keys(&["6", "/"]);
     tui.wait_for("type to search · Enter keep · Esc close");
@@ -184,11 +191,19 @@ fn the_audit_browser_pages_past_the_newest_200_and_shows_an_entry_whole() {
         Tmux::dashboard_sized(demo.data_dir.path(), &[("ALPENGLOW_ADMIN_SOCKET", socket.to_str().unwrap())], 80, 24);
     tui.wait_for("connected · Odoo 19");
     tui.keys(&["5"]);
-    tui.wait_for("entry 1 of 1–200 · page 1 · ] older");
+    // "N of M" over the whole log: the 230 calls and the demo's own entries.
+    let line = tui.line_with("· page 1 (1–200) · ] older");
+    let total: usize = line
+        .split("entry 1 of ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(total >= 230, "{line}");
     tui.keys(&["]"]);
-    tui.wait_for("entry 201 of 201–");
+    tui.wait_for(&format!("entry 201 of {total} · page 2 (201–"));
     tui.keys(&["G"]);
-    let screen = tui.wait_for("page 2 · [ newer");
+    let screen = tui.wait_for(&format!("page 2 (201–{total}) · [ newer"));
     assert!(screen.contains("list_models"), "{screen}");
     // The entry's detail, full screen and scrollable at 80x24.
     tui.keys(&["Enter"]);
@@ -201,5 +216,30 @@ fn the_audit_browser_pages_past_the_newest_200_and_shows_an_entry_whole() {
     tui.keys(&["Escape"]);
     tui.wait_gone("Detail (full screen");
     tui.keys(&["["]);
-    tui.wait_for("entry 1 of 1–200 · page 1");
+    tui.wait_for("· page 1 (1–200)");
+}
+
+#[test]
+fn field_names_are_typed_when_odoo_cannot_list_them() {
+    // A fresh serve: no Odoo configured, no service key, so no field list.
+    let root = tempfile::tempdir().unwrap();
+    let serve = Serve::start(root.path(), CONFIG);
+    let socket = serve.data_dir.join("admin.sock");
+    cli_socket(&socket, &["resources", "add", "res.partner"]);
+    let tui = dashboard(&serve);
+    tui.keys(&["3"]);
+    tui.wait_for("res.partner");
+    tui.keys(&["Enter"]);
+    tui.wait_for("Field Policy");
+    // Field Policy: all -> allowlist -> denylist; then the Fields row.
+    tui.keys(&["j", "j", "j", "j", "j", "j", "Enter", "Enter", "j", "Enter"]);
+    tui.wait_for("Odoo's field list is not available: type the field names");
+    tui.type_text("email,phone");
+    // Saved while the row is still being typed in.
+    tui.keys(&["C-s"]);
+    tui.wait_gone("Field Policy");
+    let listed = cli_socket(&socket, &["--json", "resources", "list"]);
+    let resources: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(resources[0]["field_policy"], "denylist", "{resources}");
+    assert_eq!(resources[0]["fields"], serde_json::json!(["email", "phone"]), "{resources}");
 }

@@ -12,6 +12,7 @@ mod guard_rails;
 mod house;
 mod login_lockout;
 mod oauth;
+mod odoo_probe;
 mod params;
 mod policy_matrix;
 mod policy_props;

@@ -35,7 +35,17 @@ pub(crate) fn render(app: &App) -> String {
 }
 
 fn snapshot(name: &str, app: &App) {
-    let text = render(app);
+    snapshot_text(name, render(app));
+}
+
+/// A snapshot drawn at `width` × `height`.
+fn snapshot_at(name: &str, app: &App, width: u16, height: u16) {
+    let mut text = render_at(app, width, height).lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    text.push('\n');
+    snapshot_text(name, text);
+}
+
+fn snapshot_text(name: &str, text: String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tui").join(format!("{name}.txt"));
     if std::env::var_os("ALPENGLOW_BLESS").is_some() || !path.exists() {
         std::fs::write(&path, &text).unwrap();
@@ -334,9 +344,9 @@ fn revoke_asks_first() {
 #[test]
 fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     let mut app = demo_app();
-    press(&mut app, "a");
+    press(&mut app, "l");
     let sent = app.take_requests();
-    assert_eq!(sent[0].job, admin(QueryAudit { limit: Some(200), ..QueryAudit::default() }));
+    assert_eq!(sent[0].job, admin(QueryAudit { limit: Some(200), count: true, ..QueryAudit::default() }));
     assert_eq!(sent[1].job, admin(alpenglow::admin::api::GetAuditStatus {}));
     app.on_reply(Reply { tag: Tag::Audit, result: Err(ApiError::invalid("unknown operation \"audit.query\"")) });
     snapshot("audit_missing", &app);
@@ -364,7 +374,7 @@ fn audit_and_sessions_render_entries_or_say_what_is_missing() {
     press(&mut app, "f");
     press(&mut app, "1h");
     app.on_key(key(KeyCode::Enter));
-    let since = QueryAudit { limit: Some(200), from: Some("1h".into()), ..QueryAudit::default() };
+    let since = QueryAudit { limit: Some(200), from: Some("1h".into()), count: true, ..QueryAudit::default() };
     assert_eq!(app.take_requests()[0].job, admin(since));
     assert!(matches!(app.audit.entries, Loadable::Ready(_)));
     press(&mut app, "6");
@@ -800,7 +810,7 @@ fn clicks_pick_tabs_and_quick_actions() {
     click(&mut app, (12, 0));
     assert_eq!(app.screen, ScreenId::Home);
     // Home's quick actions, where they are drawn.
-    let audit = find(&app, "[a] Audit log");
+    let audit = find(&app, "[l] Audit log");
     click(&mut app, (audit.0 + 5, audit.1));
     assert_eq!(app.screen, ScreenId::Audit);
     let loads = matches!(app.take_requests()[0].job, Job::Admin(api::Request::QueryAudit(_)));
@@ -1041,6 +1051,16 @@ fn one_key_scheme_and_a_footer_that_tells_the_truth() {
         app.go(screen);
         assert!(footer(&app).contains(keys), "{screen:?}: {}", footer(&app));
     }
+    // `a` is add on every screen, so Home's quick action for the audit log is `l`.
+    app.go(ScreenId::Home);
+    press(&mut app, "a");
+    assert_eq!(app.screen, ScreenId::Home, "a adds, and Home has nothing to add");
+    press(&mut app, "l");
+    assert_eq!(app.screen, ScreenId::Audit);
+    app.go(ScreenId::Home);
+    press(&mut app, "?");
+    assert!(render(&app).contains("s r c l n  Settings, Resources, Credentials, audit Log"), "{}", render(&app));
+    app.on_key(key(KeyCode::Esc));
     app.go(ScreenId::Resources);
     press(&mut app, "d");
     assert_eq!(footer(&app).split_at(2).1, "y yes · n/Esc no", "after the spinner: the dialog's keys only");
@@ -1121,18 +1141,19 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
         entries[app.audit.cursor].fields().model.clone().unwrap()
     };
     assert_eq!(model(&app), "model.450", "newest first");
-    assert!(render(&app).contains("entry 1 of 1–200 · page 1 · ] older"), "{}", render(&app));
+    // "N of M" over the whole log.
+    assert!(render(&app).contains("entry 1 of 450 · page 1 (1–200) · ] older"), "{}", render(&app));
     // Past the newest 200: every entry is reachable, page by page.
     press(&mut app, "]");
     fetch(&mut app, &api);
     assert_eq!(model(&app), "model.250");
     press(&mut app, "G");
-    assert!(render(&app).contains("entry 400 of 201–400 · page 2 · [ newer ] older"), "{}", render(&app));
+    assert!(render(&app).contains("entry 400 of 450 · page 2 (201–400) · [ newer ] older"), "{}", render(&app));
     press(&mut app, "]");
     fetch(&mut app, &api);
     press(&mut app, "G");
     assert_eq!(model(&app), "model.1");
-    assert!(render(&app).contains("entry 450 of 401–450 · page 3 · [ newer · oldest page"), "{}", render(&app));
+    assert!(render(&app).contains("entry 450 of 450 · page 3 (401–450) · [ newer · oldest page"), "{}", render(&app));
     press(&mut app, "]");
     assert!(app.take_requests().is_empty());
     assert_eq!(app.message.as_deref(), Some("this is the oldest page"));
@@ -1153,9 +1174,16 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
     let first = app.audit.entries.ready().unwrap()[0].fields().model.clone().unwrap();
     let n: usize = first.trim_start_matches("model.").parse().unwrap();
     assert!(n < 300 && n > 250, "the newest entry before {jump_to}: {first}");
+    assert!(render(&app).contains(&format!("entry 1 of {n} · page 1 (1–200)")), "{}", render(&app));
+    // A filter counts what it matches: model.4 and model.40-49.
+    press(&mut app, "/");
+    press(&mut app, "model.4");
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    assert!(render(&app).contains("entry 1 of 11 · page 1 (1–11) · all entries"), "{}", render(&app));
     app.on_key(key(KeyCode::Esc));
     fetch(&mut app, &api);
-    assert_eq!(model(&app), "model.450", "Esc cleared the jump");
+    assert_eq!(model(&app), "model.450", "Esc cleared the jump and the search");
 
     // Live: new entries arrive, the selection stays on its entry.
     press(&mut app, "jjj");
@@ -1173,6 +1201,37 @@ fn the_audit_browser_pages_through_the_whole_log_and_keeps_the_selection_in_live
     assert_eq!(app.audit.entries.ready().unwrap()[0].fields().model.as_deref(), Some("model.455"));
     assert_eq!(model(&app), "model.447", "pinned to its entry, not to its row");
     assert_eq!(app.audit.cursor, 8);
+    assert!(render(&app).contains("entry 9 of 455 · page 1 (1–200)"), "{}", render(&app));
+
+    // A text filter is counted by reading entries: with the live tail on it
+    // is counted once, then the newest page's new entries are added.
+    press(&mut app, "/");
+    press(&mut app, "model.45");
+    app.on_key(key(KeyCode::Enter));
+    fetch(&mut app, &api);
+    assert!(render(&app).contains("entry 1 of 7 · page 1 (1–7)"), "45, 450-455: {}", render(&app));
+    for i in 456..=457 {
+        let mut e = AuditEntry::new("mcp", "10.0.0.1".into(), "alpenglow_read");
+        e.model = Some(format!("model.{i}"));
+        admin.audit().append(e).unwrap();
+    }
+    for _ in 0..20 {
+        app.on_tick();
+    }
+    let sent = app.take_requests();
+    let asked = sent.iter().find_map(|r| match &r.job {
+        Job::Admin(api::Request::QueryAudit(q)) => Some(q.clone()),
+        _ => None,
+    });
+    assert_eq!(asked.map(|q| q.count), Some(false), "not counted again every two seconds");
+    for request in sent {
+        let result = api.send(match request.job {
+            Job::Admin(call) => call,
+            other => panic!("{other:?}"),
+        });
+        app.on_reply(Reply { tag: request.tag, result });
+    }
+    assert!(render(&app).contains(" of 9 · page 1 (1–9)"), "{}", render(&app));
 }
 
 #[test]
@@ -1281,4 +1340,47 @@ fn revoked_credentials_are_hidden_until_r_shows_them() {
     reply(&mut app, Tag::Credentials, json!([credential(4, "Old laptop", "revoked")]));
     let screen = render(&app);
     assert!(screen.contains("No active credentials (1 revoked, hidden: r shows them)"), "{screen}");
+}
+
+#[test]
+fn audit_and_sessions_columns_widen_on_wide_terminals() {
+    let mut app = demo_app();
+    let label = "Claude for the finance team's quarterly close";
+    let model = "account.analytic.distribution.model";
+    app.go(ScreenId::Audit);
+    reply(
+        &mut app,
+        Tag::Audit,
+        json!({"entries": [{"time": "2026-11-27T10:00:05Z", "credential": label, "tool": "alpenglow_aggregate",
+                             "model": model, "outcome": "ok", "ip": "10.0.0.5"}], "next_cursor": null}),
+    );
+    let row = |screen: String| screen.lines().find(|l| l.contains("> 11-27")).expect(&screen).to_string();
+    let narrow = row(render_at(&app, 80, 24));
+    assert!(!narrow.contains(label) && !narrow.contains(model), "cut at 80 columns: {narrow}");
+    let wide = row(render_at(&app, 200, 50));
+    assert!(wide.contains(&format!("{label} ")) && wide.contains(&format!("{model} ")), "whole at 200: {wide}");
+    snapshot_at("audit_80x24", &app, 80, 24);
+    snapshot_at("audit_200x50", &app, 200, 50);
+
+    app.go(ScreenId::Sessions);
+    let id = "9f86d081884c7d659a2feaa0c55ad015";
+    let ip = "2001:db8:85a3::8a2e:370:7334";
+    reply(
+        &mut app,
+        Tag::Sessions,
+        json!([{"id": id, "client": {"name": "claude-ai", "version": "0.14.2"}, "credential": label,
+                "ip": ip, "last_activity": "2026-11-27T10:00:05Z", "requests": 7}]),
+    );
+    let row = |screen: String| screen.lines().find(|l| l.contains("> 9f86")).expect(&screen).to_string();
+    let narrow = row(render_at(&app, 80, 24));
+    assert!(!narrow.contains(id) && !narrow.contains(label) && !narrow.contains(ip), "cut at 80: {narrow}");
+    let wide = row(render_at(&app, 200, 50));
+    for whole in [id, label, ip, "claude-ai 0.14.2"] {
+        assert!(wide.contains(&format!("{whole} ")), "{whole} whole at 200 columns: {wide}");
+    }
+    snapshot_at("sessions_80x24", &app, 80, 24);
+    snapshot_at("sessions_200x50", &app, 200, 50);
+    // The search finds what a narrow terminal cuts.
+    press(&mut app, "/quarterly close");
+    assert!(render(&app).contains("> 9f86"), "{}", render(&app));
 }

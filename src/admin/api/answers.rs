@@ -240,6 +240,21 @@ pub struct KeyOwner {
 pub struct AuditPage {
     pub entries: Vec<AuditRecord>,
     pub next_cursor: Option<u64>,
+    /// With `count`: how many entries the filters match, and where this page
+    /// starts among them (a daemon of the release before leaves it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<AuditCount>,
+}
+
+/// The whole filtered log, by number: the page shows entries `before + 1`
+/// to `before + entries` of `total`. Not `exact` when a filtered count
+/// stopped early (50,000 entries read): `total` is then a lower bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditCount {
+    pub total: u64,
+    pub before: u64,
+    pub exact: bool,
 }
 
 /// One audit entry: the JSON object the audit log exports (`audit export`

@@ -313,6 +313,9 @@ pub struct QueryAudit {
     pub cursor: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<AuditOrder>,
+    /// Also count the entries the filters match ([`AuditPage::count`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub count: bool,
 }
 
 /// The hash chain's head, the latest signed checkpoint, the last verification.
