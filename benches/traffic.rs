@@ -218,6 +218,10 @@ fn bench_query_and_cleanup(total: u64) {
     }
     line("audit: export every entry as JSON lines (pages of 1000)", start.elapsed(), exported);
 
+    // Retention signs a prune checkpoint: the daemon's key, made here.
+    let keys = tempfile::tempdir().unwrap();
+    let (signer, _) = alpenglow::audit::signing::load_or_create(&keys.path().join("audit-signing.key")).unwrap();
+    log.set_signer(Arc::new(signer));
     let start = Instant::now();
     let deleted = log.delete_before(now_micros() - 30 * 86_400_000_000).unwrap();
     line(
