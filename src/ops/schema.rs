@@ -93,9 +93,13 @@ fn fresh<T: Clone>(map: &PerUser<T>, model: &str, uid: i64) -> Option<T> {
     map.get(model).and_then(|by_user| by_user.get(&uid)).filter(|(at, _)| at.elapsed() < TTL).map(|(_, v)| v.clone())
 }
 
+/// Keeps `value`; the model's entries of users not seen within the TTL go,
+/// so memory follows the users of the last minutes.
 fn keep<T>(map: &PerUser<T>, model: &str, uid: i64, value: T) {
     let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    map.entry(model.to_string()).or_default().insert(uid, (Instant::now(), value));
+    let by_user = map.entry(model.to_string()).or_default();
+    by_user.retain(|_, (at, _)| at.elapsed() < TTL);
+    by_user.insert(uid, (Instant::now(), value));
 }
 
 impl SchemaCache {
