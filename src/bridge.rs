@@ -249,7 +249,7 @@ impl Bridge {
     fn tools(&self) -> Vec<Value> {
         let modern = self.version.as_str() >= "2025-06-18";
         tool_specs()
-            .into_iter()
+            .iter()
             .map(|t| {
                 let mut tool = json!({
                     "name": t.name,
@@ -259,7 +259,7 @@ impl Bridge {
                 });
                 if modern {
                     tool["title"] = json!(t.title);
-                    tool["outputSchema"] = t.output_schema;
+                    tool["outputSchema"] = t.output_schema.clone();
                 }
                 tool
             })

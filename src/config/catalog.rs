@@ -8,7 +8,7 @@
 use super::boot::OdooDefaults;
 use super::settings::SPECS;
 use super::{ApiKey, Credential, CredentialDraft, Resource, SettingSpec, SettingValue, Settings, StoredSetting, Usage};
-use crate::store::{Store, StoreError};
+use crate::store::{Record, Store, StoreError};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,11 +55,45 @@ pub struct Catalog {
     lock: Arc<Mutex<()>>,
     /// Set by [`Catalog::lower_key_hash_cost_for_tests`].
     test_key_hash_cost: Arc<AtomicBool>,
+    /// What every request reads, decoded and validated once per change.
+    snapshots: Arc<Snapshots>,
+}
+
+/// The effective settings and the resources as of a generation of their
+/// trees ([`Store::generation`]): re-read only after a write to the tree.
+#[derive(Default)]
+struct Snapshots {
+    settings: std::sync::RwLock<Option<(u64, Arc<Settings>)>>,
+    resources: std::sync::RwLock<Option<(u64, Arc<Vec<Resource>>)>>,
+}
+
+/// The snapshot in `slot` if it is of `generation`, else `load`'s, kept.
+/// The generation is read before the data, so a write in between only
+/// makes the next reader load again.
+fn snapshot<T>(
+    slot: &std::sync::RwLock<Option<(u64, Arc<T>)>>,
+    generation: u64,
+    load: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<Arc<T>, StoreError> {
+    if let Some((at, value)) = slot.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+        && *at == generation
+    {
+        return Ok(value.clone());
+    }
+    let value = Arc::new(load()?);
+    *slot.write().unwrap_or_else(|e| e.into_inner()) = Some((generation, value.clone()));
+    Ok(value)
 }
 
 impl Catalog {
     pub fn new(store: Store, odoo_defaults: OdooDefaults) -> Catalog {
-        Catalog { store, odoo_defaults, lock: Default::default(), test_key_hash_cost: Default::default() }
+        Catalog {
+            store,
+            odoo_defaults,
+            lock: Default::default(),
+            test_key_hash_cost: Default::default(),
+            snapshots: Default::default(),
+        }
     }
 
     /// Credentials created through this catalog (and its clones) from now on
@@ -72,6 +106,25 @@ impl Catalog {
         if cfg!(debug_assertions) {
             self.test_key_hash_cost.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// The effective settings, decoded and validated once per change of
+    /// the stored settings (what the gateway reads on every request).
+    pub fn settings_snapshot(&self) -> Result<Arc<Settings>, StoreError> {
+        let generation = self.store.generation(StoredSetting::TREE);
+        snapshot(&self.snapshots.settings, generation, || self.settings())
+    }
+
+    /// How many changes the stored resources have had in this process: a
+    /// cache of what depends on them compares it.
+    pub fn resources_generation(&self) -> u64 {
+        self.store.generation(Resource::TREE)
+    }
+
+    /// Every resource, decoded once per change of the stored resources.
+    pub fn resources_snapshot(&self) -> Result<Arc<Vec<Resource>>, StoreError> {
+        let generation = self.store.generation(Resource::TREE);
+        snapshot(&self.snapshots.resources, generation, || self.resources())
     }
 
     pub fn store(&self) -> &Store {

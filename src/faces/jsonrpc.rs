@@ -29,11 +29,11 @@ pub struct DirectCall {
 /// `alpenglow_serch` is answered -32601 with the nine names, not sent to
 /// the MCP face to be told about sessions. A request that says it is MCP
 /// (`mcp_headers`: a session, revision or method header; or `_meta` in its
-/// params) stays MCP's, as does a notification. Everything else is MCP.
-pub fn direct_call(body: &[u8], mcp_headers: bool) -> Option<DirectCall> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let object = value.as_object()?;
-    let method = object.get("method")?.as_str()?;
+/// params) stays MCP's, as does a notification. Everything else is MCP,
+/// and gets the parsed body back (it is parsed once).
+pub fn direct_call(value: Value, mcp_headers: bool) -> Result<DirectCall, Value> {
+    let Value::Object(mut object) = value else { return Err(value) };
+    let Some(method) = object.get("method").and_then(Value::as_str) else { return Err(Value::Object(object)) };
     let mcp_method = mcp_headers
         || method.contains('/')
         || method == "initialize"
@@ -41,12 +41,13 @@ pub fn direct_call(body: &[u8], mcp_headers: bool) -> Option<DirectCall> {
         || !object.contains_key("id")
         || object.get("params").is_some_and(|p| p.get("_meta").is_some());
     if OpName::parse(method).is_none() && mcp_method {
-        return None;
+        return Err(Value::Object(object));
     }
-    Some(DirectCall {
-        id: object.get("id").cloned().unwrap_or(Value::Null),
-        method: method.to_string(),
-        params: object.get("params").cloned().unwrap_or(Value::Null),
+    let method = method.to_string();
+    Ok(DirectCall {
+        id: object.remove("id").unwrap_or(Value::Null),
+        method,
+        params: object.remove("params").unwrap_or(Value::Null),
     })
 }
 

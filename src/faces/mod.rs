@@ -29,7 +29,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -309,7 +309,7 @@ async fn route(faces: Arc<Faces>, req: Request<Incoming>, peer: SocketAddr) -> R
 async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if parts.method != Method::POST {
-        return mcp::handle(&faces.mcp, Request::from_parts(parts, Bytes::new()), ip).await;
+        return mcp::handle(&faces.mcp, Request::from_parts(parts, Bytes::new()), None, ip).await;
     }
     let timeout = faces.state.live.current().http.body_read_timeout();
     let bytes = match http::read_body(body, MAX_BODY_BYTES, timeout).await {
@@ -318,10 +318,16 @@ async fn mcp_endpoint(faces: &Faces, req: Request<Incoming>, ip: IpAddr) -> Resp
     };
     let mcp_headers =
         ["mcp-session-id", "mcp-protocol-version", "mcp-method"].iter().any(|h| parts.headers.contains_key(*h));
-    if let Some(call) = jsonrpc::direct_call(&bytes, mcp_headers) {
-        return jsonrpc::handle(&faces.state, &parts, call, ip).await;
-    }
-    mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), ip).await
+    // Parsed once: a direct call goes on as its parts, MCP gets the value.
+    let parsed = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value) => match jsonrpc::direct_call(value, mcp_headers) {
+            Ok(call) => return jsonrpc::handle(&faces.state, &parts, call, ip).await,
+            Err(value) => Some(value),
+        },
+        // MCP answers a body that is not JSON in its own way (after its header checks).
+        Err(_) => None,
+    };
+    mcp::handle(&faces.mcp, Request::from_parts(parts, bytes), parsed, ip).await
 }
 
 /// Process up, store open and writable, Odoo reachable: separate fields,

@@ -132,10 +132,11 @@ impl Gateway {
         &self.inner.rooms
     }
 
-    /// The current settings; a store failure reads as the safe defaults
-    /// (MCP off), never as "everything allowed".
-    pub fn settings(&self) -> Settings {
-        self.stored_settings().unwrap_or_default()
+    /// The current settings: a snapshot decoded and validated once per
+    /// change of the stored settings, not per request. A store failure reads
+    /// as the safe defaults (MCP off), never as "everything allowed".
+    pub fn settings(&self) -> Arc<Settings> {
+        self.rooms().catalog().settings_snapshot().unwrap_or_default()
     }
 
     /// The current settings, or why the store cannot give them (`/healthz`).
@@ -315,7 +316,10 @@ impl Gateway {
         {
             return Err(traffic::unauditable(name.as_str(), &why));
         }
-        let resources = self.rooms().catalog().resources().map_err(|e| OpError::Unavailable(e.to_string()))?;
+        let catalog = self.rooms().catalog();
+        // Cached schemas and labels are fetched again after a resources change.
+        self.inner.schemas.sync(catalog.resources_generation());
+        let resources = catalog.resources_snapshot().map_err(|e| OpError::Unavailable(e.to_string()))?;
         let upstream = self.inner.upstream.get(&settings).await?;
         let audit = ops::AuditNote::default();
         let run = ops::Run {

@@ -90,9 +90,7 @@ impl Operation {
     }
 
     pub fn parse(name: OpName, raw: &Value) -> Result<Operation, OpError> {
-        let names = parameter_names(name.as_str());
-        let allowed: Vec<&str> = names.iter().map(String::as_str).collect();
-        let p = Params::new(name.as_str(), raw, &allowed)?;
+        let p = Params::new(name.as_str(), raw, parameter_names(name.as_str()))?;
         let model = || params::model_name(name.as_str(), &p);
         Ok(match name {
             OpName::ListModels => Operation::ListModels,

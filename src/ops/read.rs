@@ -201,32 +201,29 @@ pub(super) async fn list_models(run: &Run<'_>) -> Result<Value, OpError> {
     Ok(json!({"models": models}))
 }
 
-/// Display labels from `ir.model`; a caller without access to it gets the
-/// technical names instead of an error.
+/// Display labels from `ir.model` (cached per user); a caller without
+/// access to it gets the technical names instead of an error.
 async fn model_labels(run: &Run<'_>, models: &[&str]) -> Map<String, Value> {
-    let mut out = Map::new();
     if models.is_empty() {
-        return out;
+        return Map::new();
     }
-    let query = SearchQuery {
-        domain: json!([["model", "in", models]]),
-        fields: Some(vec!["model".into(), "name".into()]),
-        ..Default::default()
-    };
-    if let Ok(rows) = run.upstream.search_read(&run.principal.identity(), "ir.model", &query).await {
-        for row in rows {
-            if let (Some(model), Some(name)) = (row.get("model").and_then(Value::as_str), row.get("name")) {
-                out.insert(model.to_string(), name.clone());
-            }
-        }
-    }
-    out
+    run.schemas.labels(run.upstream, &run.principal.identity(), models).await
 }
 
 pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpError> {
     let resource = run.resource(model)?;
     policy::check_action(resource, run.caller(), Action::Read)?;
-    let schema = run.schema(model).await?;
+    // Independent: the fields and the label (both cached), and the count.
+    let scoped = run.scoped(resource, &Domain::empty())?;
+    let identity = run.principal.identity();
+    let models = [model];
+    let (schema, record_count, labels) = tokio::join!(
+        run.schema(model),
+        run.upstream.search_count(&identity, model, &scoped),
+        model_labels(run, &models),
+    );
+    let schema = schema?;
+    let record_count = record_count.ok();
     let mut fields = Map::new();
     for field in schema.fields.iter().filter(|f| resource.allows_field(&f.name)) {
         let mut out = Map::new();
@@ -237,12 +234,6 @@ pub(super) async fn describe(run: &Run<'_>, model: &str) -> Result<Value, OpErro
         }
         fields.insert(field.name.clone(), Value::Object(out));
     }
-    let record_count = run
-        .upstream
-        .search_count(&run.principal.identity(), model, &run.scoped(resource, &Domain::empty())?)
-        .await
-        .ok();
-    let labels = model_labels(run, &[model]).await;
     let mut operations = resource.effective_operations().names();
     if run.principal.read_only_scope() {
         operations.retain(|o| *o == "read");

@@ -3,6 +3,7 @@
 //! the README's API reference and the parameter checks' allowed names.
 
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 /// One tool, as MCP lists it.
 #[derive(Debug, Clone)]
@@ -53,8 +54,14 @@ fn records_output() -> Value {
     json!({"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}})
 }
 
-/// Every tool, in a fixed order (`tools/list` is deterministic).
-pub fn tool_specs() -> Vec<ToolSpec> {
+/// Every tool, in a fixed order (`tools/list` is deterministic). Built
+/// once: every operation's parse asks for its parameter names.
+pub fn tool_specs() -> &'static [ToolSpec] {
+    static SPECS: LazyLock<Vec<ToolSpec>> = LazyLock::new(build_tool_specs);
+    &SPECS
+}
+
+fn build_tool_specs() -> Vec<ToolSpec> {
     vec![
         ToolSpec {
             name: "alpenglow_list_models",
@@ -255,11 +262,17 @@ keyword kwargs. Methods starting with '_' are never allowed.",
     ]
 }
 
-/// The parameter names a tool accepts, from its input schema.
-pub fn parameter_names(tool: &str) -> Vec<String> {
-    tool_specs()
-        .into_iter()
-        .find(|t| t.name == tool)
-        .and_then(|t| t.input_schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()))
-        .unwrap_or_default()
+/// The parameter names a tool accepts, from its input schema (empty for
+/// an unknown tool).
+pub fn parameter_names(tool: &str) -> &'static [&'static str] {
+    static NAMES: LazyLock<Vec<(&'static str, Vec<&'static str>)>> = LazyLock::new(|| {
+        tool_specs()
+            .iter()
+            .map(|t| {
+                let names = t.input_schema.get("properties").and_then(Value::as_object);
+                (t.name, names.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default())
+            })
+            .collect()
+    });
+    NAMES.iter().find(|(name, _)| *name == tool).map(|(_, names)| names.as_slice()).unwrap_or_default()
 }

@@ -26,9 +26,10 @@ pub use record::{Record, RecordError, decode_body};
 pub use scan::CompositeKey;
 
 use health::WriteHealth;
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -83,6 +84,11 @@ struct Inner {
     /// The open sled database; None only while [`Store::reopen`] swaps it.
     db: RwLock<Option<sled::Db>>,
     health: Arc<WriteHealth>,
+    /// A counter per tree, bumped after every write to it through this
+    /// store: what a reader's snapshot (the settings, the resources) is
+    /// checked against. One process owns the directory, so nothing else
+    /// writes behind it.
+    generations: RwLock<HashMap<String, Arc<AtomicU64>>>,
     _lock: DirLock,
 }
 
@@ -119,6 +125,7 @@ impl Store {
                 dir: dir.to_path_buf(),
                 db: RwLock::new(Some(db)),
                 health: Arc::new(WriteHealth::default()),
+                generations: Default::default(),
                 _lock: lock,
             }),
         })
@@ -149,7 +156,27 @@ impl Store {
 
     /// The typed table for records of type `T`.
     pub fn table<T: Record>(&self) -> StoreResult<Table<T>> {
-        Ok(Table { tree: self.db()?.open_tree(T::TREE)?, writes: self.writes(), _marker: PhantomData })
+        Ok(Table {
+            tree: self.db()?.open_tree(T::TREE)?,
+            writes: self.writes(),
+            generation: self.generation_cell(T::TREE),
+            _marker: PhantomData,
+        })
+    }
+
+    fn generation_cell(&self, tree: &str) -> Arc<AtomicU64> {
+        if let Some(cell) = self.inner.generations.read().unwrap_or_else(|e| e.into_inner()).get(tree) {
+            return cell.clone();
+        }
+        let mut generations = self.inner.generations.write().unwrap_or_else(|e| e.into_inner());
+        generations.entry(tree.to_string()).or_default().clone()
+    }
+
+    /// How many writes tree `tree` has had through this store: a value read
+    /// before the tree's data and still the same later means the data has
+    /// not changed since.
+    pub fn generation(&self, tree: &str) -> u64 {
+        self.generation_cell(tree).load(Ordering::Acquire)
     }
 
     /// A unique index: a key claims at most one record id.
@@ -214,6 +241,7 @@ impl Store {
         for name in names {
             let tree = self.db()?.open_tree(name)?;
             self.writes().track(tree.clear())?;
+            self.generation_cell(name).fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
     }
@@ -225,7 +253,9 @@ impl Store {
             batch.insert(key.as_slice(), value.as_slice());
         }
         let tree = self.db()?.open_tree(name)?;
-        self.writes().track(tree.apply_batch(batch))
+        let applied = self.writes().track(tree.apply_batch(batch));
+        self.generation_cell(name).fetch_add(1, Ordering::AcqRel);
+        applied
     }
 
     /// Writes everything buffered to disk and waits for it. A failure marks
@@ -412,6 +442,8 @@ impl TableKey for String {
 pub struct Table<T: Record> {
     tree: sled::Tree,
     writes: Writes,
+    /// Bumped after each write (see [`Store::generation`]).
+    generation: Arc<AtomicU64>,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -424,13 +456,22 @@ impl<T: Record> Table<T> {
     }
 
     pub fn insert<K: TableKey + ?Sized>(&self, key: &K, value: &T) -> StoreResult<()> {
-        self.writes.track(self.tree.insert(key.key_bytes(), record::encode(value)))?;
+        let written = self.writes.track(self.tree.insert(key.key_bytes(), record::encode(value)));
+        self.changed();
+        written?;
         Ok(())
     }
 
     /// Removes a record; returns whether it existed.
     pub fn remove<K: TableKey + ?Sized>(&self, key: &K) -> StoreResult<bool> {
-        Ok(self.writes.track(self.tree.remove(key.key_bytes()))?.is_some())
+        let removed = self.writes.track(self.tree.remove(key.key_bytes()));
+        self.changed();
+        Ok(removed?.is_some())
+    }
+
+    /// After a write (even a failed one: a reader re-reads, no harm done).
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// All records in key order.
@@ -459,6 +500,7 @@ impl<T: Record> Table<T> {
                 }
             }
         });
+        self.changed();
         self.writes.track(updated)?;
         match decode_error {
             Some(e) => Err(e),

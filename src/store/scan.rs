@@ -81,7 +81,9 @@ impl<T: Record> Table<T> {
             batch.insert(key.key_bytes(), record::encode(&value));
             n += 1;
         }
-        self.writes.track(self.tree.apply_batch(batch))?;
+        let applied = self.writes.track(self.tree.apply_batch(batch));
+        self.changed();
+        applied?;
         Ok(n)
     }
 
@@ -93,7 +95,9 @@ impl<T: Record> Table<T> {
             batch.remove(key.key_bytes());
             n += 1;
         }
-        self.writes.track(self.tree.apply_batch(batch))?;
+        let applied = self.writes.track(self.tree.apply_batch(batch));
+        self.changed();
+        applied?;
         Ok(n)
     }
 }

@@ -21,6 +21,7 @@ mod sandbox_api;
 mod sandbox_domain;
 mod sandbox_odoo;
 mod sandbox_wire;
+mod snapshots;
 mod tui_render;
 mod upstream_conformance;
 mod upstream_recorded;

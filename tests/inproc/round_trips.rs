@@ -161,3 +161,44 @@ async fn a_total_past_the_count_limit_is_a_lower_bound_and_says_so() {
     assert_eq!(page["total"], 1_111, "{page}");
     assert!(page.get("total_is_lower_bound").is_none(), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_and_list_models_ask_odoo_only_what_is_not_cached() {
+    let s = setup_on(OdooVersion::V19).await;
+    s.credential("admin", Scope::Full, None);
+    let describe = json!({"model": "res.partner"});
+    let fields_gets = || s.sandbox.calls("res.partner", "fields_get");
+    let labels = || s.sandbox.calls("ir.model", "search_read");
+
+    // Cold: the fields, the label and the count (sent together).
+    s.call("admin", "alpenglow_list_models", json!({})).await.unwrap();
+    let before = (s.sandbox.total_calls(), fields_gets(), labels());
+    let cold = s.call("admin", "alpenglow_describe", describe.clone()).await.unwrap();
+    assert_eq!(s.sandbox.total_calls() - before.0, 2, "fields_get and search_count; the label is cached: {cold}");
+    assert_eq!((fields_gets() - before.1, labels() - before.2), (1, 0));
+    assert_eq!(cold["label"], "Contact", "{cold}");
+    // Warm: only the count, which is live.
+    let (calls, warm) = odoo_calls(&s, "alpenglow_describe", describe.clone()).await;
+    assert_eq!(calls, 1, "describe with the fields and label cached: {warm}");
+    assert_eq!(warm, cold);
+    let (calls, _) = odoo_calls(&s, "alpenglow_list_models", json!({})).await;
+    assert_eq!(calls, 0, "list_models with the labels cached");
+
+    // Another Odoo user is never served the first one's fields: Odoo
+    // leaves out what a user's groups may not read.
+    s.credential("sales", Scope::Full, None);
+    let before = fields_gets();
+    s.call("sales", "alpenglow_describe", describe.clone()).await.unwrap();
+    assert_eq!(fields_gets() - before, 1, "the sales user's own fields_get");
+    s.call("sales", "alpenglow_describe", describe.clone()).await.unwrap();
+    assert_eq!(fields_gets() - before, 1, "then cached for that user");
+
+    // A resources edit is when a changed Odoo is looked at again.
+    s.edit_resource("res.partner", |d| d.operations = alpenglow::config::Operations::ALL);
+    let before = (fields_gets(), labels());
+    s.call("admin", "alpenglow_describe", describe.clone()).await.unwrap();
+    assert_eq!((fields_gets() - before.0, labels() - before.1), (1, 1), "asked again after the edit");
+    let search = json!({"model": "res.partner", "fields": ["name"], "limit": 2});
+    let (calls, _) = odoo_calls(&s, "alpenglow_search", search).await;
+    assert_eq!(calls, 1, "and cached again");
+}

@@ -65,16 +65,16 @@ impl McpState {
 }
 
 /// Answers one HTTP request to the MCP endpoint. `req`'s body is already
-/// read (empty for GET and DELETE); `client_ip` is after trusted-proxy
-/// resolution.
-pub async fn handle(state: &McpState, req: Request<Bytes>, client_ip: IpAddr) -> Response<Body> {
+/// read (empty for GET and DELETE), and `parsed` is it as JSON when the
+/// router already parsed it; `client_ip` is after trusted-proxy resolution.
+pub async fn handle(state: &McpState, req: Request<Bytes>, parsed: Option<Value>, client_ip: IpAddr) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if let Err(why) = transport::check_origin(&parts.headers, &state.live.current().allowed_origins, client_ip) {
         let error = RpcError::invalid_request(format!("Forbidden: {why}")).with_status(StatusCode::FORBIDDEN);
         return transport::error(&error, &Value::Null, Format::Json);
     }
     match parts.method {
-        Method::POST => post(state, parts, body, client_ip).await,
+        Method::POST => post(state, parts, body, parsed, client_ip).await,
         Method::DELETE if parts.headers.contains_key("mcp-session-id") => delete(state, &parts, client_ip).await,
         Method::DELETE => transport::method_not_allowed(
             "POST",
@@ -89,9 +89,15 @@ pub async fn handle(state: &McpState, req: Request<Bytes>, client_ip: IpAddr) ->
 
 /// Answers a POST, with the `RateLimit-*` headers of the budget the gateway
 /// applied (if it got that far), as the other faces do.
-async fn post(state: &McpState, parts: hyper::http::request::Parts, body: Bytes, client_ip: IpAddr) -> Response<Body> {
+async fn post(
+    state: &McpState,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+    parsed: Option<Value>,
+    client_ip: IpAddr,
+) -> Response<Body> {
     let mut ctx = http::context(Face::Mcp, &parts, client_ip);
-    let mut response = answer_post(state, &parts, body, &mut ctx).await;
+    let mut response = answer_post(state, &parts, body, parsed, &mut ctx).await;
     http::add_rate_headers(&mut response, &ctx);
     response
 }
@@ -100,6 +106,7 @@ async fn answer_post(
     state: &McpState,
     parts: &hyper::http::request::Parts,
     body: Bytes,
+    parsed: Option<Value>,
     ctx: &mut RequestContext,
 ) -> Response<Body> {
     let Some(format) = transport::reply_format(&parts.headers) else {
@@ -114,7 +121,7 @@ async fn answer_post(
             .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
         return transport::error(&error, &Value::Null, format);
     }
-    let value: Value = match serde_json::from_slice(&body) {
+    let value: Value = match parsed.map_or_else(|| serde_json::from_slice(&body), Ok) {
         Ok(value) => value,
         Err(e) => return transport::error(&RpcError::parse_error(e), &Value::Null, format),
     };

@@ -140,8 +140,13 @@ pub fn check_origin(headers: &HeaderMap, allowed: &[String], client_ip: IpAddr) 
 
 /// A JSON-RPC message (or batch) as the reply to a POST, in `format`.
 pub fn message(status: StatusCode, body: &Value, format: Format) -> Response<Body> {
+    message_text(status, body.to_string(), format)
+}
+
+/// A JSON-RPC message already serialised (`body` is compact JSON text).
+pub fn message_text(status: StatusCode, body: String, format: Format) -> Response<Body> {
     let (content_type, bytes) = match format {
-        Format::Json => (JSON, body.to_string()),
+        Format::Json => (JSON, body),
         // One event carries the whole answer; the stream then ends.
         Format::Sse => (EVENT_STREAM, format!("event: message\ndata: {body}\n\n")),
     };
