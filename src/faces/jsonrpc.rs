@@ -40,7 +40,8 @@ pub fn direct_call(body: &[u8], mcp_headers: bool) -> Option<DirectCall> {
         || method == "ping"
         || !object.contains_key("id")
         || object.get("params").is_some_and(|p| p.get("_meta").is_some());
-    if OpName::parse(method).is_none() && mcp_method {
+    let ours = OpName::parse(method).is_some() || method == crate::vocab::APPROVAL_STATUS_TOOL;
+    if !ours && mcp_method {
         return None;
     }
     Some(DirectCall {

@@ -9,6 +9,7 @@
 //! the caller's budgets after it, the session, and one audit entry for every
 //! outcome, written durably before the answer goes back to the face.
 
+mod approval;
 mod auth;
 mod health;
 mod oauth;
@@ -16,6 +17,7 @@ mod traffic;
 
 pub use crate::upstream::UpstreamSlot;
 pub use crate::vocab::{Grant, Limit, OpError, Principal};
+pub use approval::HeldSlot;
 pub use auth::Authorization;
 pub use traffic::SessionRefusal;
 
@@ -71,6 +73,8 @@ pub struct RequestContext {
     /// Filled by the gateway: the rate budget that applied, for the
     /// `RateLimit-*` headers.
     pub rate: crate::limits::RateSlot,
+    /// Filled by the gateway: the answer is a call held for approval.
+    pub held: HeldSlot,
 }
 
 impl RequestContext {
@@ -84,6 +88,7 @@ impl RequestContext {
             client: None,
             protocol: None,
             rate: Default::default(),
+            held: Default::default(),
         }
     }
 }
@@ -270,7 +275,11 @@ impl Gateway {
         params: &Value,
         mut trace: traffic::Trace,
     ) -> Result<Value, OpError> {
-        let result = self.run_limited(principal, ctx, operation, params, &mut trace).await;
+        let result = if operation == crate::vocab::APPROVAL_STATUS_TOOL {
+            approval::status(self, principal, ctx, params, &mut trace).await
+        } else {
+            self.run_limited(principal, ctx, operation, params, &mut trace, None).await
+        };
         let audited = traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
         match (result, audited) {
             (Ok(value), Err(why)) => Err(traffic::withheld(operation, &value, &why)),
@@ -278,7 +287,9 @@ impl Gateway {
         }
     }
 
-    /// The operation behind the caller's budgets and session.
+    /// The operation behind the caller's budgets and session. A write the
+    /// resource's approval rules hold is stored for approval, not run;
+    /// `approved` is the approval an approved call runs under.
     async fn run_limited(
         &self,
         principal: &Principal,
@@ -286,6 +297,7 @@ impl Gateway {
         operation: &str,
         params: &Value,
         trace: &mut traffic::Trace,
+        approved: Option<&crate::approvals::Approval>,
     ) -> Result<Value, OpError> {
         let name = OpName::parse(operation).ok_or_else(|| OpError::UnknownOperation(operation.to_string()))?;
         let settings = self.settings();
@@ -328,7 +340,14 @@ impl Gateway {
             schemas: &self.inner.schemas,
             audit: &audit,
         };
-        let result = operation.run(&run).await;
+        let result = match approved {
+            Some(approval) => approval::run_approved(self, approval, &operation, &run).await,
+            None => match operation.approval_needed(&run) {
+                Ok(Some(rule)) => approval::hold(self, principal, ctx, &settings, &operation, rule, params, trace),
+                Ok(None) => operation.run(&run).await,
+                Err(refused) => Err(refused),
+            },
+        };
         trace.detail = audit.take();
         result
     }
