@@ -248,3 +248,25 @@ fn a_pending_approval_survives_a_restart_and_a_changed_operation_or_policy_refus
     let names = category_names(&demo);
     assert!(!names.iter().any(|n| n == "Tampered name" || n == "Approved name" || n == "Another name"), "{names:?}");
 }
+
+#[test]
+fn concurrent_checks_of_an_approved_create_make_exactly_one_record() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let demo = DemoAt::start(&dir, "approvals-race");
+    let (addr, admin) = (demo.addr, demo.key("admin"));
+    let call = json!({"model": "res.partner.category", "values": {"name": "Raced tag"}});
+    let id = held_id(&rpc(addr, &admin, "alpenglow_create", call), "confirm");
+    cli_ok(&dir, &["approvals", "approve", &id.to_string()]);
+
+    // Eight checks at once: one runs it, the others are told it is taken.
+    let answers: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8).map(|_| s.spawn(|| status(addr, &admin, id))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ran: Vec<&Value> = answers.iter().filter(|a| a["result"]["ids"].is_array()).collect();
+    assert_eq!(ran.len(), 1, "{answers:?}");
+    assert!(answers.iter().filter(|a| a.get("error").is_some()).count() == 7, "{answers:?}");
+    let names = category_names(&demo);
+    assert_eq!(names.iter().filter(|n| *n == "Raced tag").count(), 1, "{names:?}");
+}
