@@ -123,7 +123,8 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
             fetch: Default::default(),
         },
     );
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()), oauth);
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::pinned(client.clone()), oauth)
+        .with_approval_key(crate::approvals::state::StateKey::beside(admin.store().dir()));
     let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
     let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await

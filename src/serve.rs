@@ -65,7 +65,8 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
             fetch: Default::default(),
         },
     );
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::default(), oauth.clone());
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), UpstreamSlot::default(), oauth.clone())
+        .with_approval_key(crate::approvals::state::StateKey::beside(admin.store().dir()));
     let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -16,6 +16,8 @@
 //! operation is sent to Odoo, so an approval runs at most once, even across
 //! a crash (a `running` approval found after a restart is never run again).
 
+pub mod state;
+
 use crate::config::ApprovalRule;
 use crate::store::{Record, Store, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};

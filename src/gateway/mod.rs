@@ -17,7 +17,7 @@ mod traffic;
 
 pub use crate::upstream::UpstreamSlot;
 pub use crate::vocab::{Grant, Limit, OpError, Principal};
-pub use approval::HeldSlot;
+pub use approval::{Elicitation, HeldSlot};
 pub use auth::Authorization;
 pub use traffic::SessionRefusal;
 
@@ -75,6 +75,9 @@ pub struct RequestContext {
     pub rate: crate::limits::RateSlot,
     /// Filled by the gateway: the answer is a call held for approval.
     pub held: HeldSlot,
+    /// Set by the MCP face for a client that can be asked to confirm
+    /// (2026-07-28 with form elicitation), with its answer on a retry.
+    pub elicitation: Option<Elicitation>,
 }
 
 impl RequestContext {
@@ -89,6 +92,7 @@ impl RequestContext {
             protocol: None,
             rate: Default::default(),
             held: Default::default(),
+            elicitation: None,
         }
     }
 }
@@ -109,6 +113,9 @@ struct Inner {
     health: health::HealthCache,
     /// The OAuth authorization server, when this gateway serves one.
     oauth: Option<crate::oauth::OAuth>,
+    /// Signs the request state of a confirmation asked in a stateless
+    /// exchange; without it such clients get the pending flow.
+    approval_key: Option<Arc<crate::approvals::state::StateKey>>,
 }
 
 impl Gateway {
@@ -131,8 +138,18 @@ impl Gateway {
                 schemas: Default::default(),
                 health: Default::default(),
                 oauth,
+                approval_key: None,
             }),
         }
+    }
+
+    /// The key that signs confirmation request states (a file outside the
+    /// store). Called while building, before the gateway is shared.
+    pub fn with_approval_key(mut self, key: crate::approvals::state::StateKey) -> Gateway {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.approval_key = Some(Arc::new(key));
+        }
+        self
     }
 
     fn rooms(&self) -> &Rooms {
@@ -343,7 +360,10 @@ impl Gateway {
         let result = match approved {
             Some(approval) => approval::run_approved(self, approval, &operation, &run).await,
             None => match operation.approval_needed(&run) {
-                Ok(Some(rule)) => approval::hold(self, principal, ctx, &settings, &operation, rule, params, trace),
+                Ok(Some(rule)) => {
+                    let held = approval::Held { settings: &settings, operation: &operation, rule, params };
+                    approval::hold_or_ask(self, principal, ctx, held, &run, trace).await
+                }
                 Ok(None) => operation.run(&run).await,
                 Err(refused) => Err(refused),
             },

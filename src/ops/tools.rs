@@ -282,12 +282,13 @@ makes the change (once) and returns the operation's own result; a denied or expi
 
 /// A write's output schema that also admits the answer of a call held for
 /// approval (`status: pending_approval`, an `approval_id`, a summary, the
-/// expiry): the root stays an object, the write's own required fields become
+/// expiry) or refused by the person (`declined`, `cancelled`): the root stays an object, the write's own required fields become
 /// one alternative.
 fn holdable(mut schema: Value) -> Value {
     let required = schema.as_object_mut().and_then(|o| o.remove("required")).unwrap_or(json!([]));
     if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
-        properties.insert("status".into(), json!({"type": "string", "enum": ["pending_approval"]}));
+        properties
+            .insert("status".into(), json!({"type": "string", "enum": ["pending_approval", "declined", "cancelled"]}));
         properties.insert("approval_id".into(), json!({"type": "integer"}));
         properties.insert("summary".into(), json!({"type": "string"}));
         properties.insert("expires_at".into(), json!({"type": "string"}));

@@ -7,7 +7,9 @@
 
 use crate::common::demo_at::{DemoAt, cli, cli_ok, export};
 use crate::common::http;
-use alpenglow::approvals::Approval;
+use alpenglow::approvals::{Approval, operation_hash};
+use alpenglow::audit::hex;
+use alpenglow::ops::{OpName, Operation};
 use alpenglow::store::Store;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -269,4 +271,126 @@ fn concurrent_checks_of_an_approved_create_make_exactly_one_record() {
     assert!(answers.iter().filter(|a| a.get("error").is_some()).count() == 7, "{answers:?}");
     let names = category_names(&demo);
     assert_eq!(names.iter().filter(|n| *n == "Raced tag").count(), 1, "{names:?}");
+}
+
+/// Runs the Python SDK 2.x client that answers the confirmation with
+/// `answer`; its one JSON line.
+fn sdk_confirms(demo: &DemoAt, answer: &str, name: &str) -> Value {
+    crate::common::clients::ensure();
+    let script = crate::common::clients::path("python/elicit_client.py");
+    let url = format!("http://{}/alpenglow/mcp", demo.addr);
+    let out = std::process::Command::new(crate::common::clients::path("python/.venv2/bin/python"))
+        .arg(&script)
+        .args([url.as_str(), &demo.key("admin"), answer, name])
+        .current_dir(script.parent().unwrap())
+        .output()
+        .expect("the client runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn the_python_sdk_answers_the_confirmation_in_a_stateless_exchange() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let demo = DemoAt::start(&dir, "approvals-elicit");
+    let count = |name: &str| category_names(&demo).iter().filter(|n| *n == name).count();
+
+    // Accept: asked once, in form mode, naming the operation, model, count and database; then made.
+    let accepted = sdk_confirms(&demo, "accept", "Confirmed tag");
+    assert_eq!(accepted["version"], "2026-07-28", "{accepted}");
+    let asked = accepted["asked"].as_array().unwrap();
+    assert_eq!(asked.len(), 1, "{accepted}");
+    let message = asked[0]["message"].as_str().unwrap();
+    for part in ["alpenglow_create", "res.partner.category", "1 record", "Confirmed tag", "\"demo\""] {
+        assert!(message.contains(part), "{part} missing from {message}");
+    }
+    assert_eq!(asked[0]["mode"], "form");
+    assert_eq!(accepted["is_error"], false, "{accepted}");
+    assert!(accepted["structured"]["ids"].is_array(), "{accepted}");
+    assert_eq!(count("Confirmed tag"), 1);
+
+    // Decline and cancel: a refusal that is not an error; nothing made.
+    for (answer, name) in [("decline", "Declined tag"), ("cancel", "Cancelled tag")] {
+        let refused = sdk_confirms(&demo, answer, name);
+        assert_eq!(refused["is_error"], false, "{refused}");
+        let status = if answer == "decline" { "declined" } else { "cancelled" };
+        assert_eq!(refused["structured"]["status"], status, "{refused}");
+        assert_eq!(count(name), 0, "{answer}");
+    }
+
+    // A client without the capability is never asked: the pending flow.
+    let plain = sdk_confirms(&demo, "none", "Unasked tag");
+    assert!(plain["asked"].as_array().unwrap().is_empty(), "{plain}");
+    assert_eq!(plain["structured"]["status"], "pending_approval", "{plain}");
+    assert_eq!(count("Unasked tag"), 0);
+
+    // The person's answers are in the queue and the audit log, by approval.
+    let all: Value = serde_json::from_str(&cli_ok(&dir, &["approvals", "list", "--all", "--json"])).unwrap();
+    let states: Vec<(String, String)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["summary"].as_str().unwrap().to_string(), a["state"].as_str().unwrap().to_string()))
+        .collect();
+    let state_of = |tag: &str| states.iter().find(|(s, _)| s.contains(tag)).map(|(_, st)| st.clone());
+    assert_eq!(state_of("Confirmed tag").as_deref(), Some("done"), "{states:?}");
+    assert_eq!(state_of("Declined tag").as_deref(), Some("denied"), "{states:?}");
+    assert_eq!(state_of("Cancelled tag").as_deref(), Some("denied"), "{states:?}");
+    assert_eq!(state_of("Unasked tag").as_deref(), Some("pending"), "{states:?}");
+}
+
+#[test]
+fn a_request_state_is_bound_to_its_operation_and_works_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("data");
+    let demo = DemoAt::start(&dir, "approvals-state");
+    let auth = format!("Bearer {}", demo.key("admin"));
+    let call = |arguments: Value, extra: Value| {
+        let mut params = json!({"name": "alpenglow_create", "arguments": arguments, "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}}}});
+        for (k, v) in extra.as_object().unwrap() {
+            params[k] = v.clone();
+        }
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "alpenglow_create"),
+        ];
+        http::post_json(demo.addr, "/alpenglow/mcp", &headers, &body).json()
+    };
+    let tag = |name: &str| json!({"model": "res.partner.category", "values": {"name": name}});
+    let yes = json!({"confirm": {"action": "accept", "content": {"approve": true}}});
+    let asked = call(tag("Bound tag"), json!({}));
+    assert_eq!(asked["result"]["resultType"], "input_required", "{asked}");
+    let state = asked["result"]["requestState"].clone();
+
+    // The same state for another operation: refused, nothing made.
+    let swapped = call(tag("Swapped tag"), json!({"requestState": state, "inputResponses": yes}));
+    assert_eq!(swapped["result"]["isError"], true, "{swapped}");
+    assert!(swapped["result"]["content"][0]["text"].as_str().unwrap().contains("another call"), "{swapped}");
+    // A forged state: its claims rebound to another operation under the old tag.
+    let text = state.as_str().unwrap();
+    let (body, signature) = text.split_once('.').unwrap();
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: Value = serde_json::from_slice(&base64::Engine::decode(&engine, body).unwrap()).unwrap();
+    let other = Operation::parse(OpName::Create, &tag("Forged tag")).unwrap();
+    claims["operation_hash"] = json!(hex(&operation_hash(&other.canonical())));
+    let rebound = base64::Engine::encode(&engine, claims.to_string());
+    let forged_state = format!("{rebound}.{signature}");
+    let forged = call(tag("Forged tag"), json!({"requestState": forged_state, "inputResponses": yes}));
+    assert_eq!(forged["result"]["isError"], true, "{forged}");
+    assert!(!category_names(&demo).iter().any(|n| n.ends_with("tag")));
+
+    // The right one runs once; its replay is refused.
+    let ran = call(tag("Bound tag"), json!({"requestState": state, "inputResponses": yes}));
+    assert_eq!(ran["result"]["isError"], false, "{ran}");
+    let replay = call(tag("Bound tag"), json!({"requestState": state, "inputResponses": yes}));
+    assert!(replay["result"]["content"][0]["text"].as_str().unwrap().contains("already used"), "{replay}");
+    assert_eq!(category_names(&demo).iter().filter(|n| *n == "Bound tag").count(), 1);
 }

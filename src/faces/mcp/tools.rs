@@ -59,6 +59,8 @@ pub async fn call(call: &Call<'_>, params: &Map<String, Value>) -> Result<Value,
         Some(_) => return Err(RpcError::invalid_params("Invalid params: \"arguments\" must be an object")),
     };
     match call.run(name, &arguments).await {
+        // A question for the person (2026-07-28): the result is the question.
+        Ok(_) if let Some(question) = call.ctx.held.input_required() => Ok(question),
         Ok(result) => Ok(success(result, call.revision)),
         Err(error) => failure(&error, call),
     }
