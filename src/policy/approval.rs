@@ -5,7 +5,8 @@
 //! is set; update when its rule is set and it touches more records than
 //! the threshold (or whatever the count, with no threshold); execute when
 //! its rule is set and the method is one of the named ones (or any method,
-//! with none named). A dry run writes nothing and never waits.
+//! with none named; never `name_search`, which is served as a search). A
+//! dry run writes nothing and never waits.
 
 use crate::config::{ApprovalRule, Resource};
 
@@ -33,6 +34,8 @@ pub fn required(resource: &Resource, write: Write<'_>, dry_run: bool) -> Option<
             Some(threshold) if count <= threshold as usize => ApprovalRule::None,
             _ => rules.write,
         },
+        // name_search is served as a policy-checked search: it writes nothing.
+        Write::Execute(crate::config::never::NAME_SEARCH) => ApprovalRule::None,
         Write::Execute(method) => {
             if rules.execute_methods.is_empty() || rules.execute_methods.iter().any(|m| m == method) {
                 rules.execute
@@ -95,6 +98,9 @@ mod tests {
         assert_eq!(required(&r, Write::Execute("action_cancel"), false), None);
         // A dry run writes nothing.
         assert_eq!(required(&r, Write::Delete, true), None);
+        let any_method = resource(ApprovalPolicy { execute: ApprovalRule::Admin, ..Default::default() });
+        assert_eq!(required(&any_method, Write::Execute("action_cancel"), false), Some(ApprovalRule::Admin));
+        assert_eq!(required(&any_method, Write::Execute("name_search"), false), None);
         let every = resource(ApprovalPolicy { write: ApprovalRule::Confirm, ..Default::default() });
         assert_eq!(required(&every, Write::Update(1), false), Some(ApprovalRule::Confirm));
         assert!(still_covers(true, Some(ApprovalRule::Admin)));
