@@ -179,6 +179,9 @@ fn denied_and_expired_approvals_say_so_on_every_face_and_nothing_reaches_odoo() 
 
     // Expired: the clock moved past it while the daemon was stopped.
     demo.kill9();
+    // With no daemon, the CLI reads the queue from the store itself.
+    let offline: Value = serde_json::from_str(&cli_ok(&dir, &["approvals", "list", "--all", "--json"])).unwrap();
+    assert_eq!(offline.as_array().unwrap().len(), 2, "{offline}");
     alter_stored(&dir, expiring_id, |a| a.expires_us = a.created_us + 1);
     let demo = DemoAt::start(&dir, "approvals-deny-2");
     let expired = status(demo.addr, &admin, expiring_id);
@@ -325,6 +328,13 @@ fn the_python_sdk_answers_the_confirmation_in_a_stateless_exchange() {
     assert!(plain["asked"].as_array().unwrap().is_empty(), "{plain}");
     assert_eq!(plain["structured"]["status"], "pending_approval", "{plain}");
     assert_eq!(count("Unasked tag"), 0);
+    // Nor is a 2025-11-25 session, even one that declared elicitation
+    // (elicitation/create during a call is not served yet): pending too.
+    let legacy = sdk_confirms(&demo, "legacy", "Legacy tag");
+    assert_eq!(legacy["version"], "2025-11-25", "{legacy}");
+    assert!(legacy["asked"].as_array().unwrap().is_empty(), "{legacy}");
+    assert_eq!(legacy["structured"]["status"], "pending_approval", "{legacy}");
+    assert_eq!(count("Legacy tag"), 0);
 
     // The person's answers are in the queue and the audit log, by approval.
     let all: Value = serde_json::from_str(&cli_ok(&dir, &["approvals", "list", "--all", "--json"])).unwrap();

@@ -2,7 +2,8 @@
 Python SDK 2.x (2026-07-28: the input_required round trip, SEP-2322).
 
 Usage: elicit_client.py URL KEY ANSWER NAME, where ANSWER is accept,
-decline, cancel or none (a client without the elicitation capability).
+decline, cancel, none (a client without the elicitation capability) or
+legacy (accepting, but in a 2025-11-25 session, where the call is held).
 Creates a res.partner.category named NAME (the demo holds those writes for
 confirmation) and prints one JSON line: the negotiated version, what the
 elicitation asked (if it was asked), and the tool result."""
@@ -28,6 +29,9 @@ async def main(url, key, answer, name):
         return types.ElicitResult(action=answer)
 
     options = {} if answer == "none" else {"elicitation_callback": elicit}
+    if answer == "legacy":
+        options["mode"] = "legacy"
+        answer = "accept"
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
         async with Client(streamable_http_client(url, http_client=http), **options) as client:
             result = await client.call_tool(
