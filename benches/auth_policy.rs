@@ -34,6 +34,7 @@ fn resources(n: usize) -> Vec<Resource> {
             field_policy: FieldPolicy::Denylist(vec!["email".into(), "phone".into()]),
             record_filter: "[('active', '=', True)]".into(),
             execute_methods: vec![],
+            approvals: Default::default(),
         })
         .collect();
     admin.add_resources(drafts).unwrap();

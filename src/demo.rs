@@ -9,7 +9,9 @@
 //! `{"mcp_url", "sandbox_url", "keys": {"admin", "sales", "readonly"}}`.
 
 use crate::admin::{AdminError, AdminService};
-use crate::config::{ApiKey, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope};
+use crate::config::{
+    ApiKey, ApprovalPolicy, ApprovalRule, CredentialDraft, FieldPolicy, Operations, ResourceDraft, Scope,
+};
 use crate::faces::{FaceState, Listener, LiveConfig};
 use crate::gateway::Gateway;
 use crate::sandbox::{self, OdooVersion, SandboxOptions};
@@ -21,11 +23,15 @@ use std::net::SocketAddr;
 /// The demo's resources: (model, operations, execute methods).
 const RESOURCES: &[(&str, Operations, &[&str])] = &[
     ("res.partner", Operations::ALL, &["name_search"]),
-    ("res.partner.category", Operations::READ_ONLY, &[]),
+    ("res.partner.category", Operations::ALL, &[]),
     ("res.country", Operations::READ_ONLY, &[]),
     ("res.company", Operations::READ_ONLY, &[]),
     ("product.product", Operations::READ_ONLY, &[]),
-    ("sale.order", Operations { read: true, create: true, write: true, delete: false }, &[]),
+    (
+        "sale.order",
+        Operations { read: true, create: true, write: true, delete: false },
+        &["action_confirm", "action_cancel"],
+    ),
     ("sale.order.line", Operations::READ_ONLY, &[]),
 ];
 
@@ -119,7 +125,8 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     );
     let upstream = UpstreamSlot::pinned(client.clone());
     let admin_upstream = UpstreamSlot::pinned(client).sharing_probe(upstream.probe());
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth);
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth)
+        .with_approval_key(crate::approvals::state::StateKey::beside(admin.store().dir()));
     let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
     let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await
@@ -154,6 +161,26 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     served.map_err(|e| DemoError::Failed(e.to_string()))
 }
 
+/// The demo's approval rules: tags (`res.partner.category`) wait for the
+/// person's confirmation on every write; confirming or cancelling a sale
+/// order waits for an admin. The demo's other writes run at once.
+fn demo_approvals(model: &str) -> ApprovalPolicy {
+    match model {
+        "res.partner.category" => ApprovalPolicy {
+            create: ApprovalRule::Confirm,
+            write: ApprovalRule::Confirm,
+            delete: ApprovalRule::Confirm,
+            ..Default::default()
+        },
+        "sale.order" => ApprovalPolicy {
+            execute: ApprovalRule::Admin,
+            execute_methods: vec!["action_confirm".into(), "action_cancel".into()],
+            ..Default::default()
+        },
+        _ => ApprovalPolicy::default(),
+    }
+}
+
 fn add_missing_resources(admin: &AdminService) -> Result<(), DemoError> {
     let existing = admin.resources()?;
     let drafts: Vec<ResourceDraft> = RESOURCES
@@ -167,6 +194,7 @@ fn add_missing_resources(admin: &AdminService) -> Result<(), DemoError> {
             field_policy: FieldPolicy::All,
             record_filter: String::new(),
             execute_methods: methods.iter().map(|m| m.to_string()).collect(),
+            approvals: demo_approvals(model),
         })
         .collect();
     if !drafts.is_empty() {

@@ -647,6 +647,7 @@ mod tests {
             execute_methods: vec![],
             created_at: now,
             updated_at: now,
+            approvals: Default::default(),
         };
         let good = crate::admin::views::resource(&resource(1, "[('active', '=', True)]"));
         let broken = crate::admin::views::resource(&resource(2, "[('active', '='"));

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod admin_socket;
+pub mod approvals;
 pub mod audit;
 pub mod backup;
 pub mod bridge;

@@ -1,9 +1,10 @@
 //! The live rooms of one opened store, made once and shared: the stored
-//! configuration ([`Catalog`]), the rate limiter, the audit log and the
-//! sessions. The daemon hands the same set to the gateway, the admin service
+//! configuration ([`Catalog`]), the rate limiter, the audit log, the
+//! sessions and the approval queue. The daemon hands the same set to the gateway, the admin service
 //! and the timers, so each holds its own handles and none reaches the
 //! others' through another room. Cheap to clone.
 
+use crate::approvals::Approvals;
 use crate::audit::AuditLog;
 use crate::config::boot::OdooDefaults;
 use crate::config::catalog::Catalog;
@@ -19,6 +20,7 @@ pub struct Rooms {
     limiter: Arc<Limiter>,
     audit: AuditLog,
     sessions: Sessions,
+    approvals: Approvals,
 }
 
 impl Rooms {
@@ -30,6 +32,7 @@ impl Rooms {
             limiter: Arc::new(Limiter::new(Some(store.clone()))),
             audit: AuditLog::new(store.clone()),
             sessions: Sessions::new(store.clone()),
+            approvals: Approvals::new(store.clone()),
             store,
         }
     }
@@ -52,5 +55,10 @@ impl Rooms {
 
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// Writes waiting for a person's approval.
+    pub fn approvals(&self) -> &Approvals {
+        &self.approvals
     }
 }

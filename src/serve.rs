@@ -69,7 +69,8 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     // share one probe of Odoo's state (`/healthz`, the dashboard's Home).
     let upstream = UpstreamSlot::default();
     let admin_upstream = UpstreamSlot::default().sharing_probe(upstream.probe());
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth.clone());
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth.clone())
+        .with_approval_key(crate::approvals::state::StateKey::beside(admin.store().dir()));
     let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -3,7 +3,7 @@
 //! client both call [`dispatch`], so the two cannot drift apart.
 
 use super::api::{self as api, ApiError, ApiResult, Request};
-use super::{AdminService, odoo, views};
+use super::{AdminService, approvals, odoo, views};
 use crate::config::credential::parse_date;
 use crate::config::{ApiKey, CredentialDraft, ResourceDraft, Scope};
 use crate::upstream::UpstreamSlot;
@@ -144,6 +144,24 @@ pub(super) async fn handle(ctx: &AdminContext, request: Request) -> ApiResult<Va
         Request::RefuseSignup(call) => {
             encode::<api::RefuseSignup>(admin.decide_signup(call.id, false).await.map_err(ApiError::from))
         }
+        Request::ListApprovals(call) => encode::<api::ListApprovals>(
+            admin.approvals_list(call.all).map(|all| all.iter().map(approvals::view).collect()).map_err(ApiError::from),
+        ),
+        Request::GetApproval(call) => {
+            encode::<api::GetApproval>(admin.approval(call.id).map(|a| approvals::view(&a)).map_err(ApiError::from))
+        }
+        Request::ApproveApproval(call) => encode::<api::ApproveApproval>(
+            admin
+                .decide_approval(call.id, true, &call.actor, call.reason.as_deref())
+                .map(|a| approvals::view(&a))
+                .map_err(ApiError::from),
+        ),
+        Request::DenyApproval(call) => encode::<api::DenyApproval>(
+            admin
+                .decide_approval(call.id, false, &call.actor, call.reason.as_deref())
+                .map(|a| approvals::view(&a))
+                .map_err(ApiError::from),
+        ),
         Request::BackupConfig(call) => {
             let catalog = ctx.admin.catalog().clone();
             let with_audit = call.with_audit;

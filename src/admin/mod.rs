@@ -10,6 +10,7 @@
 //! before the call returns (see the durability rule in `store`).
 
 pub mod api;
+pub mod approvals;
 mod handler;
 pub mod oauth;
 mod odoo;
@@ -194,6 +195,7 @@ impl AdminService {
                 execute_methods: draft.execute_methods,
                 created_at: now,
                 updated_at: now,
+                approvals: draft.approvals,
             };
             table.insert(&id, &resource)?;
             added.push(resource);
@@ -229,6 +231,7 @@ impl AdminService {
             field_policy: draft.field_policy,
             record_filter: draft.record_filter,
             execute_methods: draft.execute_methods,
+            approvals: draft.approvals,
             updated_at: OffsetDateTime::now_utc(),
             ..old
         };

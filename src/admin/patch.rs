@@ -3,7 +3,7 @@
 //! draft's value. Validation of the result is the draft's own.
 
 use super::api::{ApiError, ApiResult, ResourcePatch};
-use crate::config::{FieldPolicy, Operations, ResourceDraft};
+use crate::config::{ApprovalRule, FieldPolicy, Operations, ResourceDraft};
 
 impl ResourcePatch {
     /// Applies the patch (`company_id`, `read_only`, `ops`, `field_policy` +
@@ -36,6 +36,23 @@ impl ResourcePatch {
         }
         if let Some(methods) = &self.execute_methods {
             draft.execute_methods = methods.clone();
+        }
+        let rules = &mut draft.approvals;
+        for (given, rule) in [
+            (&self.approve_create, &mut rules.create),
+            (&self.approve_write, &mut rules.write),
+            (&self.approve_delete, &mut rules.delete),
+            (&self.approve_execute, &mut rules.execute),
+        ] {
+            if let Some(text) = given {
+                *rule = ApprovalRule::parse(text).map_err(ApiError::invalid)?;
+            }
+        }
+        if let Some(over) = self.approve_write_over {
+            rules.write_over = (over > 0).then_some(over);
+        }
+        if let Some(methods) = &self.approve_methods {
+            rules.execute_methods = methods.clone();
         }
         Ok(())
     }

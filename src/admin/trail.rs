@@ -59,7 +59,13 @@ fn user_name(uid: u32) -> Option<String> {
 
 /// Runs one admin request as `actor`; a change is recorded in the audit log
 /// (durably, before the answer goes back), refused and failed attempts too.
-pub async fn dispatch(ctx: &AdminContext, actor: &Actor, request: Request) -> ApiResult<Value> {
+pub async fn dispatch(ctx: &AdminContext, actor: &Actor, mut request: Request) -> ApiResult<Value> {
+    // A decision records who made it: the actor, never what the wire says.
+    match &mut request {
+        Request::ApproveApproval(c) => c.actor = actor.as_str().to_string(),
+        Request::DenyApproval(c) => c.actor = actor.as_str().to_string(),
+        _ => {}
+    }
     let Some(change) = Change::of(&request) else { return handle(ctx, request).await };
     let old = change.old(ctx.admin());
     let started = Instant::now();
@@ -77,6 +83,8 @@ struct Change {
     target: String,
     model: Option<String>,
     old: Old,
+    /// The approval a decision is about (links the entry to the request's and the run's).
+    approval_id: Option<u64>,
 }
 
 /// How to read the value before the change.
@@ -88,13 +96,21 @@ enum Old {
     Session(String),
     Grant(u64),
     Signup(u64),
+    Approval(u64),
 }
 
 impl Change {
     /// The change a request makes, None for reads. Every variant is named:
     /// a new operation must say whether it changes anything.
     fn of(request: &Request) -> Option<Change> {
-        let change = |op, target: String, old| Some(Change { op, target, model: None, old });
+        let change = |op, target: String, old| Some(Change { op, target, model: None, old, approval_id: None });
+        let decision = |op, id: u64, reason: &Option<String>| {
+            let target = match reason {
+                Some(r) => format!("approval {id}: {r}"),
+                None => format!("approval {id}"),
+            };
+            Some(Change { op, target, model: None, old: Old::Approval(id), approval_id: Some(id) })
+        };
         match request {
             Request::Ping(_)
             | Request::GetStatus(_)
@@ -114,13 +130,18 @@ impl Change {
             | Request::BackupAuditPage(_)
             | Request::ListOAuthClients(_)
             | Request::ListGrants(_)
-            | Request::ListSignups(_) => None,
+            | Request::ListSignups(_)
+            | Request::ListApprovals(_)
+            | Request::GetApproval(_) => None,
+            Request::ApproveApproval(c) => decision("approvals.approve", c.id, &c.reason),
+            Request::DenyApproval(c) => decision("approvals.deny", c.id, &c.reason),
             Request::SetSetting(c) => change("settings.set", c.key.clone(), Old::Setting(c.key.clone())),
             Request::AddResources(c) => Some(Change {
                 op: "resources.add",
                 target: c.models.join(", "),
                 model: (c.models.len() == 1).then(|| c.models[0].clone()),
                 old: Old::None,
+                approval_id: None,
             }),
             Request::EditResource(c) => change("resources.edit", c.resource.clone(), Old::Resource(c.resource.clone())),
             Request::RemoveResource(c) => {
@@ -173,6 +194,9 @@ impl Change {
                 .ok()
                 .and_then(|all| all.into_iter().find(|s| s.id == *id))
                 .and_then(|s| serde_json::to_value(s).ok()),
+            Old::Approval(id) => {
+                admin.approval(*id).ok().and_then(|a| serde_json::to_value(super::approvals::view(&a)).ok())
+            }
         };
         value.unwrap_or(Value::Null)
     }
@@ -180,6 +204,7 @@ impl Change {
     fn entry(&self, actor: &Actor, old: Value, answer: &ApiResult<Value>, elapsed: std::time::Duration) -> AuditEntry {
         let mut entry = AuditEntry::new("admin", "local".into(), self.op);
         entry.actor = Some(actor.as_str().to_string());
+        entry.approval_id = self.approval_id;
         entry.duration_us = elapsed.as_micros().min(u128::from(u64::MAX)) as u64;
         let new = match answer {
             Ok(value) => new_value(self.op, value),

@@ -4,7 +4,8 @@
 
 use super::SettingView;
 use super::api::{
-    AuditPage, AuditRecord, ClientView, CredentialView, JobReportView, ResourceView, Scalar, SessionView, SettingEntry,
+    ApprovalRulesView, AuditPage, AuditRecord, ClientView, CredentialView, JobReportView, ResourceView, Scalar,
+    SessionView, SettingEntry,
 };
 use crate::config::{Credential, Resource, SettingValue, Usage};
 use crate::jobs::JobReport;
@@ -52,6 +53,15 @@ pub fn resource(r: &Resource) -> ResourceView {
         record_filter: r.record_filter.clone(),
         record_filter_error: r.record_filter_domain().err().map(|e| e.0),
         execute_methods: r.execute_methods.clone(),
+        approvals: ApprovalRulesView {
+            create: r.approvals.create.name().into(),
+            write: r.approvals.write.name().into(),
+            delete: r.approvals.delete.name().into(),
+            execute: r.approvals.execute.name().into(),
+            write_over: r.approvals.write_over,
+            execute_methods: r.approvals.execute_methods.clone(),
+            summary: r.approvals.describe(),
+        },
         created_at: timestamp(r.created_at),
         updated_at: timestamp(r.updated_at),
         warning: None,

@@ -49,6 +49,7 @@ pub fn canonical(e: &AuditEntry) -> Vec<u8> {
     let mut w = Writer { out: Vec::with_capacity(512), first: true };
     w.out.push(b'{');
     w.text("actor", e.actor.as_deref());
+    w.uint("approval_id", e.approval_id);
     w.text("changes", e.changes.as_deref());
     w.int("company_id", e.company_id);
     w.text("credential", e.credential_label.as_deref());

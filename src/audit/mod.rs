@@ -25,6 +25,7 @@ pub mod chain;
 pub mod checkpoint;
 mod commit;
 mod head;
+mod layouts;
 pub mod query;
 pub mod signing;
 pub mod summary;
@@ -56,10 +57,12 @@ pub enum Outcome {
     /// An admin action that could not be carried out (the store, Odoo).
     /// Last, so the variant numbers of the others stay as stored.
     Failed,
+    /// A write held for a person's approval: not run, not refused.
+    PendingApproval,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Ok,
         Outcome::Denied,
         Outcome::NotFound,
@@ -68,6 +71,7 @@ impl Outcome {
         Outcome::UpstreamError,
         Outcome::Unauthenticated,
         Outcome::Failed,
+        Outcome::PendingApproval,
     ];
 
     pub fn name(self) -> &'static str {
@@ -80,6 +84,7 @@ impl Outcome {
             Outcome::UpstreamError => "upstream_error",
             Outcome::Unauthenticated => "unauthenticated",
             Outcome::Failed => "failed",
+            Outcome::PendingApproval => "pending_approval",
         }
     }
 
@@ -135,79 +140,23 @@ pub struct AuditEntry {
     pub prev_hash: Hash,
     /// SHA-256 of the canonical encoding (see `chain.rs`).
     pub hash: Hash,
+    /// The approval this entry belongs to: the held request, the admin's
+    /// decision, the run (layout 3).
+    pub approval_id: Option<u64>,
 }
 
 impl Record for AuditEntry {
     const TREE: &'static str = "audit";
     const KIND: &'static str = "audit entry";
     /// 2: the hash chain (`seq`, `prev_hash`, `hash`) and the admin
-    /// actions' `actor` and `changes`.
-    const VERSION: u8 = 2;
+    /// actions' `actor` and `changes`. 3: `approval_id`.
+    const VERSION: u8 = 3;
 
     fn upgrade(version: u8, body: &[u8]) -> Result<Self, RecordError> {
         match version {
-            1 => Ok(crate::store::decode_body::<EntryV1>(body)?.into()),
+            1 => Ok(crate::store::decode_body::<layouts::EntryV1>(body)?.into()),
+            2 => Ok(crate::store::decode_body::<layouts::EntryV2>(body)?.into()),
             _ => Err(RecordError::UnknownVersion { found: version, current: Self::VERSION }),
-        }
-    }
-}
-
-/// Layout 1, before the hash chain: the same fields up to `duration_us`.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct EntryV1 {
-    id: u64,
-    time_us: i64,
-    face: String,
-    credential_id: Option<u64>,
-    credential_label: Option<String>,
-    uid: Option<i64>,
-    login: Option<String>,
-    company_id: Option<i64>,
-    client_ip: String,
-    session: Option<String>,
-    tool: String,
-    model: Option<String>,
-    record_ids: Vec<i64>,
-    record_id_count: Option<u64>,
-    domain: Option<String>,
-    fields: Option<String>,
-    values: Option<String>,
-    outcome: Outcome,
-    error: Option<String>,
-    records_returned: Option<u64>,
-    duration_us: u64,
-}
-
-/// An entry of layout 1 has no place in the chain (`seq` 0).
-impl From<EntryV1> for AuditEntry {
-    fn from(old: EntryV1) -> AuditEntry {
-        AuditEntry {
-            id: old.id,
-            time_us: old.time_us,
-            face: old.face,
-            credential_id: old.credential_id,
-            credential_label: old.credential_label,
-            uid: old.uid,
-            login: old.login,
-            company_id: old.company_id,
-            client_ip: old.client_ip,
-            session: old.session,
-            tool: old.tool,
-            model: old.model,
-            record_ids: old.record_ids,
-            record_id_count: old.record_id_count,
-            domain: old.domain,
-            fields: old.fields,
-            values: old.values,
-            outcome: old.outcome,
-            error: old.error,
-            records_returned: old.records_returned,
-            duration_us: old.duration_us,
-            actor: None,
-            changes: None,
-            seq: 0,
-            prev_hash: GENESIS,
-            hash: GENESIS,
         }
     }
 }
@@ -292,6 +241,7 @@ impl AuditEntry {
             seq: 0,
             prev_hash: GENESIS,
             hash: GENESIS,
+            approval_id: None,
         }
     }
 
@@ -336,6 +286,7 @@ impl AuditEntry {
             "duration_ms": self.duration_us as f64 / 1000.0,
             "actor": self.actor,
             "changes": self.changes,
+            "approval_id": self.approval_id,
             "time_us": self.time_us,
             "duration_us": self.duration_us,
             "seq": if self.chained() { json!(self.seq) } else { Value::Null },

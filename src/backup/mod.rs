@@ -69,7 +69,7 @@ pub const AUDIT_CHECKPOINTS: &str = "audit_checkpoints";
 /// back (sessions, rate windows, login failures of the lockout), and the
 /// OAuth grants, codes and tokens: a grant's sealed Odoo key opens only with
 /// the key file, which a backup never holds, so after a restore people
-/// connect their assistants again.
+/// connect their assistants again. Pending approvals are live state too.
 pub const NOT_BACKED_UP: &[&str] = &[
     "sessions",
     "sessions_by_stream",
@@ -78,6 +78,9 @@ pub const NOT_BACKED_UP: &[&str] = &[
     "oauth_grants",
     "oauth_codes",
     "oauth_tokens",
+    // Writes waiting for approval are bound to this moment: a restore must
+    // not bring back an approval to run later.
+    "approvals",
 ];
 
 /// Entries per page of `backup.audit_page` and per chunk line: a page of

@@ -88,6 +88,24 @@ pub struct PermissionArgs {
     /// Methods alpenglow_execute may call (comma-separated; "" to clear).
     #[arg(long, value_name = "METHODS")]
     execute: Option<String>,
+    /// Approval for creates: none, confirm (the person using the client) or admin.
+    #[arg(long, value_name = "RULE")]
+    approve_create: Option<String>,
+    /// Approval for updates: none, confirm or admin (see --approve-write-over).
+    #[arg(long, value_name = "RULE")]
+    approve_write: Option<String>,
+    /// Approval for deletes (every delete, when set): none, confirm or admin.
+    #[arg(long, value_name = "RULE")]
+    approve_delete: Option<String>,
+    /// Approval for alpenglow_execute: none, confirm or admin (see --approve-methods).
+    #[arg(long, value_name = "RULE")]
+    approve_execute: Option<String>,
+    /// Only updates of more than N records need approval (0: every update).
+    #[arg(long, value_name = "N")]
+    approve_write_over: Option<u32>,
+    /// Only these methods need approval (comma-separated; "" for every method).
+    #[arg(long, value_name = "METHODS")]
+    approve_methods: Option<String>,
 }
 
 fn split_list(text: &str) -> Vec<String> {
@@ -124,6 +142,12 @@ impl PermissionArgs {
             fields,
             record_filter: self.filter.clone(),
             execute_methods: self.execute.as_deref().map(split_list),
+            approve_create: self.approve_create.clone(),
+            approve_write: self.approve_write.clone(),
+            approve_delete: self.approve_delete.clone(),
+            approve_execute: self.approve_execute.clone(),
+            approve_write_over: self.approve_write_over,
+            approve_methods: self.approve_methods.as_deref().map(split_list),
         }
     }
 }
@@ -233,10 +257,11 @@ fn print_resources(resources: &[ResourceView], as_json: bool) {
                     format!("{}: {}", r.field_policy, r.fields.join(","))
                 },
                 filter_cell(r),
+                r.approvals.summary.clone(),
             ]
         })
         .collect();
-    table(&["ID", "MODEL", "COMPANY", "READ-ONLY", "OPERATIONS", "FIELDS", "FILTER"], &rows);
+    table(&["ID", "MODEL", "COMPANY", "READ-ONLY", "OPERATIONS", "FIELDS", "FILTER", "APPROVALS"], &rows);
 }
 
 /// The filter, flagged when it does not parse (the resource then refuses

@@ -7,6 +7,7 @@
 //! one line on stderr.
 
 mod admin_cmds;
+mod approval_cmds;
 mod backup_cmds;
 mod daemon;
 mod oauth_cmds;
@@ -79,6 +80,9 @@ pub enum Command {
     /// List AI client sessions, or end one.
     #[command(subcommand)]
     Sessions(traffic_cmds::SessionsCommand),
+    /// Writes held for approval: list, show, approve or deny them.
+    #[command(subcommand)]
+    Approvals(approval_cmds::ApprovalsCommand),
     /// Run one of the timers' jobs now.
     #[command(subcommand)]
     Jobs(traffic_cmds::JobsCommand),
@@ -271,6 +275,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Audit(cmd) => traffic_cmds::audit(&api("alpenglow audit")?, cmd, json),
         Command::Sessions(cmd) => traffic_cmds::sessions(&api("alpenglow sessions")?, cmd, json),
         Command::Jobs(cmd) => traffic_cmds::jobs(&api("alpenglow jobs")?, cmd, json),
+        Command::Approvals(cmd) => approval_cmds::approvals(&api("alpenglow approvals")?, cmd, json),
         Command::Tui => daemon::dashboard(&boot.admin_socket, boot.packaged),
         Command::ClientConfig(args) => client_config(&boot, args, json),
         Command::Backup(args) => backup_cmds::backup(&api("alpenglow backup")?, &args, json),

@@ -4,6 +4,7 @@
 //! Everything an admin can type is validated here, once; the admin service
 //! stores only values that passed, and the policy reads them as types.
 
+pub mod approval;
 pub mod boot;
 pub mod catalog;
 pub mod credential;
@@ -12,6 +13,7 @@ pub mod never;
 pub mod resource;
 pub mod settings;
 
+pub use approval::{ApprovalPolicy, ApprovalRule};
 pub use credential::{ApiKey, Credential, CredentialDraft, CredentialError, Scope, Usage};
 pub use http_limits::HttpLimits;
 pub use resource::{FieldPolicy, Operations, Resource, ResourceDraft, ResourceError};
@@ -69,6 +71,7 @@ mod layout_tests {
                 execute_methods: vec!["name_search".into()],
                 created_at: at,
                 updated_at: at,
+                approvals: Default::default(),
             },
         );
         check(

@@ -4,8 +4,9 @@
 //! is the one place its fields are checked (model and field name syntax,
 //! record filter syntax, execute allowlist). A stored [`Resource`] has passed it.
 
+use super::approval::ApprovalPolicy;
 use crate::domain::{Domain, is_valid_path};
-use crate::store::Record;
+use crate::store::{Record, RecordError, decode_body};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -109,12 +110,55 @@ pub struct Resource {
     pub execute_methods: Vec<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Which writes wait for a person's approval (layout 2).
+    pub approvals: ApprovalPolicy,
 }
 
 impl Record for Resource {
     const TREE: &'static str = "resources";
     const KIND: &'static str = "resource";
-    const VERSION: u8 = 1;
+    /// 2: the approval rules.
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, body: &[u8]) -> Result<Self, RecordError> {
+        match version {
+            1 => Ok(decode_body::<ResourceV1>(body)?.into()),
+            _ => Err(RecordError::UnknownVersion { found: version, current: Self::VERSION }),
+        }
+    }
+}
+
+/// Layout 1, before approvals: a resource stored then asks for none.
+#[derive(Serialize, Deserialize)]
+struct ResourceV1 {
+    id: u64,
+    model: String,
+    company_id: Option<u32>,
+    read_only: bool,
+    operations: Operations,
+    field_policy: FieldPolicy,
+    record_filter: String,
+    execute_methods: Vec<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<ResourceV1> for Resource {
+    fn from(old: ResourceV1) -> Resource {
+        Resource {
+            id: old.id,
+            model: old.model,
+            company_id: old.company_id,
+            read_only: old.read_only,
+            operations: old.operations,
+            field_policy: old.field_policy,
+            record_filter: old.record_filter,
+            execute_methods: old.execute_methods,
+            created_at: old.created_at,
+            updated_at: old.updated_at,
+            approvals: ApprovalPolicy::default(),
+        }
+    }
 }
 
 impl Resource {
@@ -156,6 +200,7 @@ impl Resource {
             field_policy: self.field_policy.clone(),
             record_filter: self.record_filter.clone(),
             execute_methods: self.execute_methods.clone(),
+            approvals: self.approvals.clone(),
         }
     }
 }
@@ -177,6 +222,7 @@ pub struct ResourceDraft {
     pub field_policy: FieldPolicy,
     pub record_filter: String,
     pub execute_methods: Vec<String>,
+    pub approvals: ApprovalPolicy,
 }
 
 /// Why a resource draft was refused.
@@ -211,6 +257,7 @@ impl ResourceDraft {
             field_policy: FieldPolicy::All,
             record_filter: String::new(),
             execute_methods: Vec::new(),
+            approvals: ApprovalPolicy::default(),
         }
     }
 
@@ -259,6 +306,7 @@ impl ResourceDraft {
             }
         }
         self.execute_methods = methods;
+        self.approvals = self.approvals.validate().map_err(ResourceError)?;
         Ok(self)
     }
 }
@@ -352,6 +400,7 @@ mod tests {
             execute_methods: vec![],
             created_at: now,
             updated_at: now,
+            approvals: ApprovalPolicy::default(),
         };
         assert_eq!(r.effective_operations(), Operations::READ_ONLY);
         assert_eq!(Resource { read_only: false, ..r.clone() }.effective_operations(), Operations::ALL);

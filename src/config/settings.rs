@@ -199,6 +199,13 @@ pub const SPECS: &[SettingSpec] = &[
         help: "Sessions with no activity for this long are marked inactive by the hourly cleanup.",
     },
     SettingSpec {
+        key: "approval_expiry_minutes",
+        label: "Approval Expiry (minutes)",
+        kind: SettingKind::Integer { min: 1, max: 1_440 },
+        default: "15",
+        help: "How long a write waiting for approval may be approved, and once approved, run; after that it expires and must be asked again.",
+    },
+    SettingSpec {
         key: "odoo_url",
         label: "Odoo URL",
         kind: SettingKind::Text(TextRule::HttpUrl),
@@ -515,6 +522,7 @@ pub struct Settings {
     pub audit_checkpoint_minutes: u32,
     pub require_credential: bool,
     pub session_timeout_minutes: u32,
+    pub approval_expiry_minutes: u32,
     pub odoo: OdooConnection,
     pub oauth: OAuthSettings,
 }
@@ -560,6 +568,7 @@ impl Settings {
             audit_checkpoint_minutes: number("audit_checkpoint_minutes"),
             require_credential: flag("require_credential"),
             session_timeout_minutes: number("session_timeout_minutes"),
+            approval_expiry_minutes: number("approval_expiry_minutes"),
             odoo: OdooConnection {
                 url: text("odoo_url"),
                 database: text("odoo_database"),
@@ -605,6 +614,7 @@ mod tests {
         assert_eq!(s.log_retention_days, 30);
         assert!(!s.require_credential);
         assert_eq!(s.session_timeout_minutes, 30);
+        assert_eq!(s.approval_expiry_minutes, 15);
         assert_eq!(s.odoo.protocol, OdooProtocol::Auto);
         assert_eq!(s.odoo.url, "");
     }

@@ -40,7 +40,8 @@ pub fn direct_call(value: Value, mcp_headers: bool) -> Result<DirectCall, Value>
         || method == "ping"
         || !object.contains_key("id")
         || object.get("params").is_some_and(|p| p.get("_meta").is_some());
-    if OpName::parse(method).is_none() && mcp_method {
+    let ours = OpName::parse(method).is_some() || method == crate::vocab::APPROVAL_STATUS_TOOL;
+    if !ours && mcp_method {
         return Err(Value::Object(object));
     }
     let method = method.to_string();

@@ -13,6 +13,11 @@
 //! | DELETE | `/alpenglow/api/models/<model>/records/<id>` | delete |
 //! | POST | `/alpenglow/api/models/<model>/aggregate` (aggregate parameters) | aggregate |
 //! | POST | `/alpenglow/api/models/<model>/execute/<method>` (`{"args", "kwargs"}`) | execute |
+//! | POST | `/alpenglow/api/approvals/<id>` | approval status (runs an approved call) |
+//!
+//! A write held for approval answers 202 Accepted with the pending body
+//! (`status: pending_approval`, `approval_id`, ...), on its own route and on
+//! the approval route while it still waits.
 
 use super::http::{self, Body};
 use super::{FaceState, MAX_BODY_BYTES};
@@ -129,6 +134,14 @@ fn operation(
         (&Method::POST, ["models", model, "aggregate"]) => {
             ("alpenglow_aggregate", with_model(model, body), StatusCode::OK)
         }
+        (&Method::POST, ["approvals", id]) if body.is_empty() => {
+            let id = id
+                .parse::<u64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| invalid(format!("{id:?} is not an approval id")))?;
+            (crate::vocab::APPROVAL_STATUS_TOOL, json!({"approval_id": id}), StatusCode::OK)
+        }
         (&Method::POST, ["models", model, "execute", method_name]) => {
             let mut body = body;
             body.insert("method".into(), json!(method_name));
@@ -156,6 +169,7 @@ pub async fn handle(state: &FaceState, req: Request<Incoming>, ip: IpAddr) -> Re
     let planned = parse_json(&bytes).and_then(|body| operation(&parts.method, &segments, parts.uri.query(), body));
     let mut response = match planned {
         Ok((name, params, success)) => match state.gateway.call(&ctx, name, &params).await {
+            Ok(result) if ctx.held.is_held() => http::json(StatusCode::ACCEPTED, result),
             Ok(result) => http::json(success, result),
             Err(e) => error_response(&e, key_sent),
         },

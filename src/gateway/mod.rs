@@ -9,6 +9,7 @@
 //! the caller's budgets after it, the session, and one audit entry for every
 //! outcome, written durably before the answer goes back to the face.
 
+mod approval;
 mod auth;
 mod health;
 mod oauth;
@@ -16,6 +17,7 @@ mod traffic;
 
 pub use crate::upstream::UpstreamSlot;
 pub use crate::vocab::{Grant, Limit, OpError, Principal};
+pub use approval::{Elicitation, HeldSlot};
 pub use auth::Authorization;
 pub use traffic::SessionRefusal;
 
@@ -71,6 +73,11 @@ pub struct RequestContext {
     /// Filled by the gateway: the rate budget that applied, for the
     /// `RateLimit-*` headers.
     pub rate: crate::limits::RateSlot,
+    /// Filled by the gateway: the answer is a call held for approval.
+    pub held: HeldSlot,
+    /// Set by the MCP face for a client that can be asked to confirm
+    /// (2026-07-28 with form elicitation), with its answer on a retry.
+    pub elicitation: Option<Elicitation>,
 }
 
 impl RequestContext {
@@ -84,6 +91,8 @@ impl RequestContext {
             client: None,
             protocol: None,
             rate: Default::default(),
+            held: Default::default(),
+            elicitation: None,
         }
     }
 }
@@ -103,6 +112,9 @@ struct Inner {
     schemas: ops::schema::SchemaCache,
     /// The OAuth authorization server, when this gateway serves one.
     oauth: Option<crate::oauth::OAuth>,
+    /// Signs the request state of a confirmation asked in a stateless
+    /// exchange; without it such clients get the pending flow.
+    approval_key: Option<Arc<crate::approvals::state::StateKey>>,
 }
 
 impl Gateway {
@@ -124,8 +136,18 @@ impl Gateway {
                 auth: auth::AuthCache::default(),
                 schemas: Default::default(),
                 oauth,
+                approval_key: None,
             }),
         }
+    }
+
+    /// The key that signs confirmation request states (a file outside the
+    /// store). Called while building, before the gateway is shared.
+    pub fn with_approval_key(mut self, key: crate::approvals::state::StateKey) -> Gateway {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.approval_key = Some(Arc::new(key));
+        }
+        self
     }
 
     fn rooms(&self) -> &Rooms {
@@ -269,7 +291,11 @@ impl Gateway {
         params: &Value,
         mut trace: traffic::Trace,
     ) -> Result<Value, OpError> {
-        let result = self.run_limited(principal, ctx, operation, params, &mut trace).await;
+        let result = if operation == crate::vocab::APPROVAL_STATUS_TOOL {
+            approval::status(self, principal, ctx, params, &mut trace).await
+        } else {
+            self.run_limited(principal, ctx, operation, params, &mut trace, None).await
+        };
         let audited = traffic::audit(self, ctx, Some(principal), operation, params, result.as_ref(), trace).await;
         match (result, audited) {
             (Ok(value), Err(why)) => Err(traffic::withheld(operation, &value, &why)),
@@ -277,7 +303,9 @@ impl Gateway {
         }
     }
 
-    /// The operation behind the caller's budgets and session.
+    /// The operation behind the caller's budgets and session. A write the
+    /// resource's approval rules hold is stored for approval, not run;
+    /// `approved` is the approval an approved call runs under.
     async fn run_limited(
         &self,
         principal: &Principal,
@@ -285,6 +313,7 @@ impl Gateway {
         operation: &str,
         params: &Value,
         trace: &mut traffic::Trace,
+        approved: Option<&crate::approvals::Approval>,
     ) -> Result<Value, OpError> {
         let name = OpName::parse(operation).ok_or_else(|| OpError::UnknownOperation(operation.to_string()))?;
         let settings = self.settings();
@@ -330,7 +359,17 @@ impl Gateway {
             schemas: &self.inner.schemas,
             audit: &audit,
         };
-        let result = operation.run(&run).await;
+        let result = match approved {
+            Some(approval) => approval::run_approved(self, approval, &operation, &run).await,
+            None => match operation.approval_needed(&run) {
+                Ok(Some(rule)) => {
+                    let held = approval::Held { settings: &settings, operation: &operation, rule, params };
+                    approval::hold_or_ask(self, principal, ctx, held, &run, trace).await
+                }
+                Ok(None) => operation.run(&run).await,
+                Err(refused) => Err(refused),
+            },
+        };
         trace.detail = audit.take();
         result
     }

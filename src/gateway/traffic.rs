@@ -19,11 +19,18 @@ pub(super) struct Trace {
     /// What the operation told the audit log only (the admin's record
     /// filter behind a refusal, which the caller is not shown).
     pub detail: Option<String>,
+    /// The approval the request belongs to (held, checked or run).
+    pub approval_id: Option<u64>,
+    /// The call was held for approval: not run, not refused.
+    pub held: bool,
+    /// The approved operation an approval check ran (tool, parameters):
+    /// what the entry records in place of the check.
+    pub ran: Option<(String, Value)>,
 }
 
 impl Trace {
     pub fn new(started: Instant) -> Trace {
-        Trace { started, session: None, detail: None }
+        Trace { started, session: None, detail: None, approval_id: None, held: false, ran: None }
     }
 }
 
@@ -312,9 +319,15 @@ pub(super) async fn audit(
     tool: &str,
     params: &Value,
     result: Result<&Value, &OpError>,
-    trace: Trace,
+    mut trace: Trace,
 ) -> Result<(), String> {
+    let ran = trace.ran.take();
+    let (tool, params) = match &ran {
+        Some((tool, params)) => (tool.as_str(), params),
+        None => (tool, params),
+    };
     let outcome = match result {
+        Ok(_) if trace.held => Outcome::PendingApproval,
         Ok(_) => Outcome::Ok,
         Err(error) => Outcome::parse(error.outcome()).unwrap_or(Outcome::Invalid),
     };
@@ -343,9 +356,11 @@ pub(super) async fn audit(
         entry.company_id = p.home_company;
     }
     entry.session = trace.session.or_else(|| ctx.session_id.clone());
+    entry.approval_id = trace.approval_id;
     let mut s = summary::of_params(params, result.is_ok(), settings.audit_log_values);
     match result {
         Ok(value) => {
+            entry.outcome = outcome;
             summary::add_result_ids(&mut s, value);
             entry.records_returned = summary::records_returned(value);
         }

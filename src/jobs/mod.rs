@@ -3,7 +3,7 @@
 //! | job | interval | does |
 //! |---|---|---|
 //! | `audit-cleanup` | daily | deletes audit entries older than `log_retention_days` (after a signed prune checkpoint), then verifies the chain |
-//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days; removes expired OAuth codes and tokens and closes grants none is left for |
+//! | `session-cleanup` | hourly | marks sessions idle after `session_timeout_minutes` without activity, deletes sessions inactive for 7 days; removes expired OAuth codes and tokens and closes grants none is left for; marks approvals past their expiry expired and deletes finished ones after 7 days |
 //! | `rate-limit-cleanup` | hourly | purges rate windows with nothing left in them |
 //!
 //! Each run happens on tokio's blocking pool (never on the request workers),
@@ -124,12 +124,15 @@ fn run_job(job: Job, rooms: &Rooms) -> Result<JobReport, String> {
             let (spent, closed) = crate::oauth::Grants::new(rooms.store().clone())
                 .purge_expired(now.unix_timestamp())
                 .map_err(|e| e.to_string())?;
+            // Writes held for approval past their expiry, with them.
+            let (expired, dropped) = rooms.approvals().cleanup(now_micros()).map_err(|e| e.to_string())?;
             (
-                (idle + purged + spent + closed) as u64,
+                (idle + purged + spent + closed + expired + dropped) as u64,
                 format!(
                     "marked {idle} sessions inactive after {minutes} minutes without activity; \
                      deleted {purged} inactive for over {days} days; \
-                     removed {spent} expired OAuth codes and tokens, closed {closed} unused OAuth grants"
+                     removed {spent} expired OAuth codes and tokens, closed {closed} unused OAuth grants; \
+                     expired {expired} approvals, deleted {dropped} finished over {days} days ago"
                 ),
             )
         }

@@ -11,6 +11,7 @@
 //! `name_search.rs`.
 
 mod aggregate;
+mod approval;
 mod execute;
 mod name_search;
 mod names;
@@ -24,6 +25,7 @@ mod vet;
 mod write;
 
 pub use crate::vocab::OpName;
+pub use approval::sorted as sorted_json;
 pub use tools::{ToolSpec, parameter_names, tool_specs};
 
 use crate::config::{Resource, Settings};

@@ -169,7 +169,9 @@ Check required fields with alpenglow_describe first. Returns the new ids.",
                 "required": ["model", "values"],
                 "additionalProperties": false
             }),
-            output_schema: json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}, "required": ["ids"]}),
+            output_schema: holdable(
+                json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}, "required": ["ids"]}),
+            ),
             read_only: false,
             destructive: false,
             idempotent: false,
@@ -184,7 +186,9 @@ Check required fields with alpenglow_describe first. Returns the new ids.",
                 "required": ["model", "ids", "values"],
                 "additionalProperties": false
             }),
-            output_schema: json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}, "updated": {"type": "boolean"}}, "required": ["ids", "updated"]}),
+            output_schema: holdable(
+                json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}, "updated": {"type": "boolean"}}, "required": ["ids", "updated"]}),
+            ),
             read_only: false,
             destructive: true,
             idempotent: true,
@@ -199,7 +203,9 @@ Check required fields with alpenglow_describe first. Returns the new ids.",
                 "required": ["model", "ids"],
                 "additionalProperties": false
             }),
-            output_schema: json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}, "deleted": {"type": "boolean"}}, "required": ["ids", "deleted"]}),
+            output_schema: holdable(
+                json!({"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "integer"}}, "deleted": {"type": "boolean"}}, "required": ["ids", "deleted"]}),
+            ),
             read_only: false,
             destructive: true,
             idempotent: true,
@@ -254,12 +260,48 @@ keyword kwargs. Methods starting with '_' are never allowed.",
                 "required": ["model", "method"],
                 "additionalProperties": false
             }),
-            output_schema: json!({"type": "object", "properties": {"result": {}}, "required": ["result"]}),
+            output_schema: holdable(json!({"type": "object", "properties": {"result": {}}, "required": ["result"]})),
+            read_only: false,
+            destructive: true,
+            idempotent: false,
+        },
+        ToolSpec {
+            name: crate::vocab::APPROVAL_STATUS_TOOL,
+            title: "Check an approval",
+            description: "Check a write that is waiting for a person's approval (a call that answered \
+status: pending_approval), by its approval_id. While it waits, the answer says so again; once approved, this call \
+makes the change (once) and returns the operation's own result; a denied or expired approval says so, with the reason.",
+            input_schema: json!({
+                "type": "object",
+                "properties": {
+                    "approval_id": {"type": "integer", "minimum": 1, "description": "The approval_id of the pending answer"}
+                },
+                "required": ["approval_id"],
+                "additionalProperties": false
+            }),
+            output_schema: json!({"type": "object"}),
             read_only: false,
             destructive: true,
             idempotent: false,
         },
     ]
+}
+
+/// A write's output schema that also admits the answer of a call held for
+/// approval (`status: pending_approval`, an `approval_id`, a summary, the
+/// expiry) or refused by the person (`declined`, `cancelled`): the root stays an object, the write's own required fields become
+/// one alternative.
+fn holdable(mut schema: Value) -> Value {
+    let required = schema.as_object_mut().and_then(|o| o.remove("required")).unwrap_or(json!([]));
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        properties
+            .insert("status".into(), json!({"type": "string", "enum": ["pending_approval", "declined", "cancelled"]}));
+        properties.insert("approval_id".into(), json!({"type": "integer"}));
+        properties.insert("summary".into(), json!({"type": "string"}));
+        properties.insert("expires_at".into(), json!({"type": "string"}));
+    }
+    schema["anyOf"] = json!([{"required": required}, {"required": ["status", "approval_id"]}]);
+    schema
 }
 
 /// The parameter names a tool accepts, from its input schema (empty for

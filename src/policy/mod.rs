@@ -8,6 +8,7 @@
 //! (field policy, for reading, filtering, ordering, grouping and writing),
 //! and how the record filter and the caps shape a query.
 
+pub mod approval;
 pub mod names;
 pub mod scopes;
 

@@ -14,6 +14,7 @@ fn resource(id: u64, model: &str, company: Option<u32>) -> Resource {
         execute_methods: vec!["name_search".into()],
         created_at: OffsetDateTime::UNIX_EPOCH,
         updated_at: OffsetDateTime::UNIX_EPOCH,
+        approvals: Default::default(),
     }
 }
 

@@ -237,6 +237,8 @@ impl ResourceForm {
             fields: Some(if self.policy == 0 { Vec::new() } else { self.fields.clone() }),
             record_filter: Some(self.filter.text.trim().to_string()),
             execute_methods: Some(split(&self.execute.text)),
+            // The form has no approval fields: an edit keeps the rules.
+            ..Default::default()
         })
     }
 

@@ -87,6 +87,10 @@ impl OdooApi for Json2Client {
         Protocol::Json2
     }
 
+    fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
     async fn version(&self) -> Result<ServerVersion> {
         web_version(&self.transport).await
     }

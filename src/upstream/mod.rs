@@ -45,6 +45,11 @@ pub trait OdooApi: Send + Sync {
     /// The server version (`/web/version` or `common.version`).
     async fn version(&self) -> Result<ServerVersion>;
 
+    /// The database this client names, if it names one.
+    fn database(&self) -> Option<&str> {
+        None
+    }
+
     /// Whether the database this client is configured for exists on the
     /// server (`db.db_exist`, which needs no key and works with database
     /// listing off); None when no database is configured (the server's

@@ -120,6 +120,10 @@ pub async fn database_exists(transport: &Transport, name: &str) -> Result<bool> 
 
 #[async_trait]
 impl OdooApi for RpcClient {
+    fn database(&self) -> Option<&str> {
+        Some(&self.database)
+    }
+
     fn protocol(&self) -> Protocol {
         match self.encoding {
             RpcEncoding::Json => Protocol::JsonRpc,

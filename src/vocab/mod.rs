@@ -13,6 +13,11 @@ mod scopes;
 /// clients are given ends with it.
 pub const MCP_PATH: &str = "/alpenglow/mcp";
 
+/// The tool (and direct JSON-RPC method) that checks a write held for
+/// approval and, once approved, runs it. Not one of the nine operations:
+/// it runs one of them.
+pub const APPROVAL_STATUS_TOOL: &str = "alpenglow_approval_status";
+
 pub use error::{Limit, OpError};
 pub use op_name::OpName;
 pub use principal::{Grant, Identity, Principal};

@@ -8,6 +8,7 @@ mod common;
 
 mod admin_layout;
 mod admin_socket;
+mod approvals;
 mod audit_trail;
 mod backup;
 mod bridge;

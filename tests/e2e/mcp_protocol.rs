@@ -97,7 +97,7 @@ fn tool_names(result: &Value) -> Vec<String> {
     result["tools"].as_array().expect("tools").iter().map(|t| t["name"].as_str().unwrap().to_string()).collect()
 }
 
-const TOOLS: [&str; 9] = [
+const TOOLS: [&str; 10] = [
     "alpenglow_list_models",
     "alpenglow_describe",
     "alpenglow_search",
@@ -107,6 +107,7 @@ const TOOLS: [&str; 9] = [
     "alpenglow_delete",
     "alpenglow_aggregate",
     "alpenglow_execute",
+    "alpenglow_approval_status",
 ];
 
 fn error_code(response: &HttpResponse) -> i64 {

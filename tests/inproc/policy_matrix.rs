@@ -272,6 +272,7 @@ impl World {
                 field_policy: cell.fields.clone(),
                 record_filter: if cell.filtered { FILTER.into() } else { String::new() },
                 execute_methods: vec![],
+                approvals: Default::default(),
             }])
             .unwrap();
     }

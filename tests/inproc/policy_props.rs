@@ -177,6 +177,7 @@ fn partner_resource(policy: &Policy) -> ResourceDraft {
         field_policy: policy.field_policy.clone(),
         record_filter: policy.filter.into(),
         execute_methods: vec![],
+        approvals: Default::default(),
     }
 }
 
@@ -508,6 +509,7 @@ async fn run_nested_case(
             field_policy: l.field_policy.clone(),
             record_filter: l.filter.into(),
             execute_methods: vec![],
+            approvals: Default::default(),
         });
     }
     admin.add_resources(drafts).unwrap();

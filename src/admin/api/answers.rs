@@ -163,12 +163,45 @@ pub struct ResourceView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_filter_error: Option<String>,
     pub execute_methods: Vec<String>,
+    /// Which writes wait for approval.
+    pub approvals: ApprovalRulesView,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     /// Set when the resource was stored without being checked against Odoo
     /// (configured but not answering, or no service key): says why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+}
+
+/// A resource's approval rules: `none`, `confirm` or `admin` for each write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApprovalRulesView {
+    pub create: String,
+    pub write: String,
+    pub delete: String,
+    pub execute: String,
+    /// Only updates of more than this many records wait.
+    pub write_over: Option<u32>,
+    /// Only these methods wait (empty: every method).
+    pub execute_methods: Vec<String>,
+    /// One line, e.g. `write>5=confirm delete=admin`, or `none`.
+    pub summary: String,
+}
+
+impl Default for ApprovalRulesView {
+    fn default() -> Self {
+        let none = || "none".to_string();
+        ApprovalRulesView {
+            create: none(),
+            write: none(),
+            delete: none(),
+            execute: none(),
+            write_over: None,
+            execute_methods: Vec::new(),
+            summary: none(),
+        }
+    }
 }
 
 /// A credential with its usage; never its key or hash.

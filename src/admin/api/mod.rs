@@ -16,9 +16,11 @@
 //! whose restart is still to come.
 
 mod answers;
+mod approvals;
 mod requests;
 
 pub use answers::*;
+pub use approvals::*;
 pub use requests::*;
 
 use serde::de::DeserializeOwned;

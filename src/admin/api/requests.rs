@@ -4,6 +4,7 @@
 
 use super::Call;
 use super::answers::*;
+use super::approvals::*;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every admin operation, as the wire carries it: `{"op": name, "args": {...}}`.
@@ -72,6 +73,14 @@ pub enum Request {
     ApproveSignup(ApproveSignup),
     #[serde(rename = "oauth.refuse")]
     RefuseSignup(RefuseSignup),
+    #[serde(rename = "approvals.list")]
+    ListApprovals(ListApprovals),
+    #[serde(rename = "approvals.get")]
+    GetApproval(GetApproval),
+    #[serde(rename = "approvals.approve")]
+    ApproveApproval(ApproveApproval),
+    #[serde(rename = "approvals.deny")]
+    DenyApproval(DenyApproval),
 }
 
 macro_rules! calls {
@@ -118,6 +127,10 @@ calls! {
     ListGrants => Vec<GrantView>,
     RevokeGrant => GrantView,
     ListSignups => Vec<SignupView>,
+    ListApprovals => Vec<ApprovalView>,
+    GetApproval => ApprovalView,
+    ApproveApproval => ApprovalView,
+    DenyApproval => ApprovalView,
     ApproveSignup => SignupView,
     RefuseSignup => SignupView,
 }
@@ -202,6 +215,21 @@ pub struct ResourcePatch {
     pub record_filter: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execute_methods: Option<Vec<String>>,
+    /// Approval rules (`none`, `confirm`, `admin`) for create, write, delete, execute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_create: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_write: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_delete: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_execute: Option<String>,
+    /// Only updates of more than this many records wait; 0: every update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_write_over: Option<u32>,
+    /// Only these methods wait; empty: every method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_methods: Option<Vec<String>>,
 }
 
 fn yes() -> bool {

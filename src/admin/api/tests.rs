@@ -37,7 +37,7 @@ fn refusals_say_what_was_wrong() {
 #[test]
 fn every_operation_is_named_once() {
     let names = Request::names();
-    assert_eq!(names.len(), 31, "{names:?}");
+    assert_eq!(names.len(), 35, "{names:?}");
     let mut unique = names.to_vec();
     unique.sort();
     unique.dedup();
@@ -99,4 +99,13 @@ fn an_audit_record_keeps_the_entry_as_exported() {
     let record: AuditRecord = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(record.fields().tool, "alpenglow_search");
     assert_eq!(serde_json::to_value(&record).unwrap(), json, "written back as it came, in its order");
+}
+
+#[test]
+fn who_decides_an_approval_is_never_read_from_the_wire() {
+    let line = r#"{"op": "approvals.approve", "args": {"id": 7, "reason": "ok", "actor": "mallory"}}"#;
+    let Request::ApproveApproval(call) = Request::from_line(line).unwrap() else { panic!("approvals.approve") };
+    assert_eq!((call.id, call.reason.as_deref(), call.actor.as_str()), (7, Some("ok"), ""));
+    let sent = Request::from(DenyApproval { id: 7, reason: None, actor: "me".into() }).to_line();
+    assert!(!sent.contains("actor"), "{sent}");
 }

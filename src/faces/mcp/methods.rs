@@ -60,7 +60,8 @@ pub async fn dispatch(call: &Call<'_>, method: &str, params: &Map<String, Value>
 
 fn decorate_modern(mut result: Value, ttl_ms: Option<u64>) -> Value {
     if let Some(object) = result.as_object_mut() {
-        object.insert("resultType".into(), json!("complete"));
+        // An `input_required` result keeps its type.
+        object.entry("resultType").or_insert_with(|| json!("complete"));
         if let Some(ttl) = ttl_ms {
             object.insert("ttlMs".into(), json!(ttl));
             object.insert("cacheScope".into(), json!("private"));

@@ -164,6 +164,9 @@ async fn answer_post(
                 Ok(request) => {
                     ctx.client = request.client;
                     ctx.protocol = Some(Revision::V2026_07_28.as_str().to_string());
+                    if method == "tools/call" {
+                        ctx.elicitation = Some(modern::elicitation(&params));
+                    }
                 }
                 Err(error) => return transport::error(&error, &id, format),
             }

@@ -123,6 +123,21 @@ pub fn validate_request(
     Ok(ModernRequest { client })
 }
 
+/// What a `tools/call` says about asking the person: whether its client
+/// declared form elicitation (`{}` or `{"form": ...}`, never another mode),
+/// and a retry's `requestState` and `inputResponses`.
+pub fn elicitation(params: &Map<String, Value>) -> crate::gateway::Elicitation {
+    let declared = meta(params)
+        .and_then(|m| m.get(META_CLIENT_CAPABILITIES))
+        .and_then(|c| c.get("elicitation"))
+        .and_then(Value::as_object);
+    crate::gateway::Elicitation {
+        form: declared.is_some_and(|modes| modes.is_empty() || modes.contains_key("form")),
+        request_state: params.get("requestState").and_then(Value::as_str).map(str::to_string),
+        responses: params.get("inputResponses").cloned(),
+    }
+}
+
 /// Validates a modern notification: the headers it sends must agree with it.
 pub fn validate_notification(headers: &HeaderMap, method: &str) -> Result<(), RpcError> {
     if let Some(version) = single_header(headers, "mcp-protocol-version")?

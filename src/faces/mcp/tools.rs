@@ -50,7 +50,7 @@ pub async fn call(call: &Call<'_>, params: &Map<String, Value>) -> Result<Value,
     let Some(name) = params.get("name").and_then(Value::as_str) else {
         return Err(RpcError::invalid_params("Invalid params: tools/call needs \"name\", the tool to call"));
     };
-    if OpName::parse(name).is_none() {
+    if OpName::parse(name).is_none() && name != crate::vocab::APPROVAL_STATUS_TOOL {
         return Err(unknown_tool(name));
     }
     let arguments = match params.get("arguments") {
@@ -59,13 +59,16 @@ pub async fn call(call: &Call<'_>, params: &Map<String, Value>) -> Result<Value,
         Some(_) => return Err(RpcError::invalid_params("Invalid params: \"arguments\" must be an object")),
     };
     match call.run(name, &arguments).await {
+        // A question for the person (2026-07-28): the result is the question.
+        Ok(_) if let Some(question) = call.ctx.held.input_required() => Ok(question),
         Ok(result) => Ok(success(result, call.revision)),
         Err(error) => failure(&error, call),
     }
 }
 
 fn unknown_tool(name: &str) -> RpcError {
-    let names: Vec<&str> = OpName::ALL.iter().map(|op| op.as_str()).collect();
+    let names: Vec<&str> =
+        OpName::ALL.iter().map(|op| op.as_str()).chain([crate::vocab::APPROVAL_STATUS_TOOL]).collect();
     RpcError::invalid_params(format!("Unknown tool: {name:?}; the tools are {}", names.join(", ")))
 }
 
@@ -156,7 +159,7 @@ mod tests {
         };
         assert_eq!(names(&old), names(&new));
         assert_eq!(names(&old)[0], "alpenglow_list_models");
-        assert_eq!(names(&old).len(), 9);
+        assert_eq!(names(&old).len(), 10);
         let first_old = &old["tools"][0];
         assert!(first_old.get("title").is_none() && first_old.get("outputSchema").is_none());
         assert_eq!(first_old["annotations"]["readOnlyHint"], true);

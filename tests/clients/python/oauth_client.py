@@ -166,7 +166,7 @@ async def main(url, login, key, metadata_url):
             c.check("a refresh token was issued", storage.tokens and bool(storage.tokens.refresh_token), storage.tokens)
             tools = await client.list_tools()
             names = [t.name for t in tools.tools]
-            c.check("tools/list with the access token", "alpenglow_search" in names and len(names) == 9, names)
+            c.check("tools/list with the access token", "alpenglow_search" in names and len(names) == 10, names)
             result = await client.call_tool(
                 "alpenglow_search", {"model": "res.partner", "fields": ["name"], "limit": 3, "order": "id asc"}
             )

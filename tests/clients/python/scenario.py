@@ -18,6 +18,7 @@ EXPECTED_TOOLS = [
     "alpenglow_delete",
     "alpenglow_aggregate",
     "alpenglow_execute",
+    "alpenglow_approval_status",
 ]
 
 

@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 const [url, key] = process.argv.slice(2);
 const EXPECTED_TOOLS = [
   "alpenglow_list_models", "alpenglow_describe", "alpenglow_search", "alpenglow_read", "alpenglow_create",
-  "alpenglow_update", "alpenglow_delete", "alpenglow_aggregate", "alpenglow_execute",
+  "alpenglow_update", "alpenglow_delete", "alpenglow_aggregate", "alpenglow_execute", "alpenglow_approval_status",
 ];
 
 let passed = 0;

@@ -138,7 +138,7 @@ async fn with_odoo_down_a_stored_credential_still_gets_the_handshake_and_the_too
     let session = opened.header("mcp-session-id").unwrap().to_string();
     let listed = mcp(sales.clone(), Some(session.clone()), json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
     let listed = listed.await.unwrap().json();
-    assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(9), "{listed}");
+    assert_eq!(listed["result"]["tools"].as_array().map(Vec::len), Some(10), "{listed}");
     let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
         "params": {"name": "alpenglow_search", "arguments": {"model": "res.partner"}}});
     let called = mcp(sales, Some(session), call).await.unwrap().json();

@@ -33,6 +33,7 @@ fn stored_around(rig: &Rig, id: u64, draft: ResourceDraft) {
         execute_methods: vec![],
         created_at: now,
         updated_at: now,
+        approvals: Default::default(),
     };
     rig.s.admin.store().table::<Resource>().unwrap().insert(&id, &resource).unwrap();
 }

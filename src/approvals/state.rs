@@ -1,0 +1,140 @@
+//! The sealed `requestState` of a 2026-07-28 confirmation: what the server
+//! needs back from a stateless client to finish a held call, signed with
+//! HMAC-SHA-256 under a 256-bit key kept outside the store (a 0600 file,
+//! `<data dir>.approval-key`, made on first use), so a copy of the database
+//! or a backup cannot mint one. It names the approval, the SHA-256 of the
+//! exact operation, the caller and an expiry; it is usable once because
+//! the approval it names leaves `pending` at its first use.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What a request state carries (visible to the client, not secret; the
+/// tag makes it unforgeable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateClaims {
+    pub approval_id: u64,
+    /// Hex SHA-256 of the canonical operation.
+    pub operation_hash: String,
+    /// `credential:ID` or `user:UID`.
+    pub caller: String,
+    pub expires_us: i64,
+}
+
+/// The HMAC key, loaded (or made) on first use.
+pub struct StateKey {
+    path: PathBuf,
+    key: Mutex<Option<hmac::Key>>,
+}
+
+impl StateKey {
+    pub fn new(path: PathBuf) -> StateKey {
+        StateKey { path, key: Mutex::new(None) }
+    }
+
+    /// `<data dir>.approval-key`, beside the data directory.
+    pub fn beside(data_dir: &Path) -> StateKey {
+        let name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "alpenglow".into());
+        StateKey::new(data_dir.with_file_name(format!("{name}.approval-key")))
+    }
+
+    fn key(&self) -> Result<hmac::Key, String> {
+        let mut slot = self.key.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(key) = slot.as_ref() {
+            return Ok(key.clone());
+        }
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &load_or_create(&self.path)?);
+        *slot = Some(key.clone());
+        Ok(key)
+    }
+
+    /// `base64url(claims JSON) . base64url(tag)`.
+    pub fn seal(&self, claims: &StateClaims) -> Result<String, String> {
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(|e| e.to_string())?);
+        let tag = hmac::sign(&self.key()?, body.as_bytes());
+        Ok(format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref())))
+    }
+
+    /// The claims of a state this key sealed; None for anything else.
+    pub fn open(&self, state: &str) -> Result<Option<StateClaims>, String> {
+        let Some((body, tag)) = state.split_once('.') else { return Ok(None) };
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else { return Ok(None) };
+        if hmac::verify(&self.key()?, body.as_bytes(), &tag).is_err() {
+            return Ok(None);
+        }
+        let Ok(json) = URL_SAFE_NO_PAD.decode(body) else { return Ok(None) };
+        Ok(serde_json::from_slice(&json).ok())
+    }
+}
+
+fn load_or_create(path: &Path) -> Result<Vec<u8>, String> {
+    let read = |path: &Path| -> Result<Vec<u8>, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = text.trim();
+        let bytes: Option<Vec<u8>> = (0..text.len())
+            .step_by(2)
+            .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        bytes.filter(|b| b.len() == 32).ok_or_else(|| format!("{} does not hold a 64-digit hex key", path.display()))
+    };
+    if path.exists() {
+        return read(path);
+    }
+    let mut key = [0u8; 32];
+    SystemRandom::new().fill(&mut key).map_err(|_| "no random source".to_string())?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(format!("{hex}\n").as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write the approval key file {}: {e}", path.display()))?;
+            Ok(key.to_vec())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+        Err(e) => Err(format!("cannot create the approval key file {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_state_opens_only_unaltered_and_only_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StateKey::beside(&dir.path().join("data"));
+        let claims =
+            StateClaims { approval_id: 4, operation_hash: "ab".into(), caller: "credential:2".into(), expires_us: 9 };
+        let sealed = key.seal(&claims).unwrap();
+        assert_eq!(key.open(&sealed).unwrap(), Some(claims.clone()));
+        let file = dir.path().join("data.approval-key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Another body under the old tag, or another key: nothing.
+        let (_, tag) = sealed.split_once('.').unwrap();
+        let forged = StateClaims { approval_id: 5, ..claims.clone() };
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged).unwrap());
+        assert_eq!(key.open(&format!("{body}.{tag}")).unwrap(), None);
+        let other = StateKey::new(dir.path().join("other.key"));
+        assert_eq!(other.open(&sealed).unwrap(), None);
+        assert_eq!(key.open("garbage").unwrap(), None);
+        // The file is read back by a new handle (a restart).
+        assert_eq!(StateKey::new(file).open(&sealed).unwrap(), Some(claims));
+    }
+}
