@@ -99,7 +99,12 @@ pub fn detail_rows(a: &ApprovalView, now: i64) -> Vec<(&'static str, String)> {
         ("Method", op.get("method").and_then(Value::as_str).unwrap_or(a.tool.trim_start_matches("alpenglow_")).into()),
         (
             "Record ids",
-            format!("{} ({} record{})", compact(ids), a.record_count, if a.record_count == 1 { "" } else { "s" }),
+            format!(
+                "{} ({} record{})",
+                ids.map_or_else(|| "none: new".into(), |v| compact(Some(v))),
+                a.record_count,
+                if a.record_count == 1 { "" } else { "s" }
+            ),
         ),
         ("Values", compact(values)),
         ("Dry run", if dry_run { "yes: Odoo checks it and rolls it back" } else { "no" }.into()),

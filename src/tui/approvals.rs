@@ -6,7 +6,7 @@
 //! by the daemon from the admin socket's peer, never sent from here.
 
 use super::app::{Action, Ctx, Data, Loadable, Outbox, ScreenId, Tag};
-use super::approval_detail::{DenyForm, DenyKey, draw_detail, operation_name, requester, waiting, when};
+use super::approval_detail::{DenyForm, DenyKey, draw_detail, operation_name, requester, when};
 use super::list::{ListFrame, ListView};
 use super::screen::{Click, Screen};
 use super::widgets::{confirm, fit};
@@ -71,14 +71,21 @@ impl ApprovalsScreen {
         }
     }
 
-    /// The approvals the search lets through: waiting ones first, soonest
-    /// to expire first; then the rest as the daemon orders them (newest first).
+    /// The approvals the search lets through: pending ones first, then
+    /// approved ones, soonest to expire first; then the rest as the daemon
+    /// orders them (newest first).
     pub fn visible(&self) -> Vec<&ApprovalView> {
         let all = self.approvals.ready().map(Vec::as_slice).unwrap_or_default();
         let now = self.now();
         let mut shown: Vec<&ApprovalView> =
             all.iter().filter(|a| self.list.shows(&row_text(a, now, Widths::at(80)))).collect();
-        shown.sort_by_key(|a| if waiting(a) { (0, a.expires_at.clone()) } else { (1, String::new()) });
+        // Pending (a decision is needed), then approved (waiting for the
+        // caller's check), each soonest to expire first; the sort is stable.
+        shown.sort_by_key(|a| match a.state.as_str() {
+            "pending" => (0, a.expires_at.clone()),
+            "approved" => (1, a.expires_at.clone()),
+            _ => (2, String::new()),
+        });
         shown
     }
 
