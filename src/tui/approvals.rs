@@ -151,7 +151,7 @@ impl ApprovalsScreen {
         let shown = self.detail.clone().filter(|a| a.id == id);
         self.mode = Mode::Detail { id, scroll };
         match key.code {
-            KeyCode::Esc | KeyCode::Char('q') => self.mode = Mode::List,
+            KeyCode::Esc => self.mode = Mode::List,
             KeyCode::Up | KeyCode::Char('k') => self.mode = Mode::Detail { id, scroll: scroll.saturating_sub(1) },
             KeyCode::Down | KeyCode::Char('j') => self.mode = Mode::Detail { id, scroll: (scroll + 1).min(40) },
             KeyCode::Char('g') | KeyCode::Home => self.mode = Mode::Detail { id, scroll: 0 },
