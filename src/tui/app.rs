@@ -3,6 +3,7 @@
 //! key and each answer goes. No drawing and no I/O here: keys and answers go
 //! in, requests come out, so the logic is tested without a terminal.
 
+use super::approvals::ApprovalsScreen;
 use super::audit::AuditScreen;
 use super::credentials::CredentialsScreen;
 use super::home::HomeScreen;
@@ -34,6 +35,8 @@ pub enum ScreenId {
     Setup,
     /// Remote connectors: not a tab (Home's `o`, Credentials' `o`).
     OAuth,
+    /// Writes held for a decision: not a tab (Home's `p`).
+    Approvals,
 }
 
 impl ScreenId {
@@ -64,6 +67,7 @@ impl ScreenId {
             ScreenId::Sessions => "Sessions",
             ScreenId::Setup => "Setup",
             ScreenId::OAuth => "Remote connectors",
+            ScreenId::Approvals => "Approvals",
         }
     }
 }
@@ -93,6 +97,9 @@ pub enum Tag {
     OAuthSignups,
     RevokeGrant,
     DecideSignup,
+    Approvals,
+    Approval,
+    DecideApproval,
 }
 
 /// What the worker is asked to do.
@@ -233,6 +240,7 @@ pub struct App {
     pub sessions: SessionsScreen,
     pub setup: SetupScreen,
     pub oauth: OAuthScreen,
+    pub approvals: ApprovalsScreen,
     pub data: Data,
     pub help: bool,
     /// The status line's message (it replaces the footer's keys until the next key).
@@ -272,6 +280,7 @@ impl App {
             sessions: SessionsScreen::default(),
             setup: SetupScreen::default(),
             oauth: OAuthScreen::default(),
+            approvals: ApprovalsScreen::default(),
             data: Data::default(),
             help: false,
             message: None,
@@ -296,6 +305,7 @@ impl App {
             ScreenId::Sessions => &self.sessions,
             ScreenId::Setup => &self.setup,
             ScreenId::OAuth => &self.oauth,
+            ScreenId::Approvals => &self.approvals,
         }
     }
 
@@ -315,6 +325,7 @@ impl App {
             ScreenId::Sessions => &mut self.sessions,
             ScreenId::Setup => &mut self.setup,
             ScreenId::OAuth => &mut self.oauth,
+            ScreenId::Approvals => &mut self.approvals,
         };
         (screen, Ctx { data: &mut self.data, out: &mut self.outbox })
     }
@@ -585,6 +596,7 @@ impl App {
             Tag::OAuthGrants | Tag::OAuthClients | Tag::OAuthSignups | Tag::RevokeGrant | Tag::DecideSignup => {
                 ScreenId::OAuth
             }
+            Tag::Approvals | Tag::Approval | Tag::DecideApproval => ScreenId::Approvals,
             _ => return,
         };
         let ok = result.is_ok();

@@ -28,6 +28,7 @@ pub const QUICK: &[(char, ScreenId)] = &[
     ('n', ScreenId::Sessions),
     ('w', ScreenId::Setup),
     ('o', ScreenId::OAuth),
+    ('p', ScreenId::Approvals),
 ];
 
 impl Screen for HomeScreen {
@@ -40,6 +41,7 @@ impl Screen for HomeScreen {
             "m        turn MCP access on or off (off asks first)",
             "s r c l n  Settings, Resources, Credentials, audit Log, Sessions",
             "w        setup wizard · o  remote connectors (OAuth grants, clients)",
+            "p        approvals: writes waiting for a decision",
         ]
     }
 

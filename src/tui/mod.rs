@@ -3,13 +3,15 @@
 //! thread, so keys and drawing never wait on the daemon or on Odoo.
 //!
 //! Screens are components (`home`, `settings`, `resources`, `credentials`,
-//! `audit`, `sessions`, `setup`), each a [`screen::Screen`]: it keeps its own
+//! `audit`, `sessions`, `setup`, `oauth`, `approvals`), each a [`screen::Screen`]: it keeps its own
 //! state, handles its keys and answers, and draws from that state without
 //! changing it. `app` routes keys and answers to the screen shown; `view`
 //! draws the frame; this file runs the terminal loop (keys, paste and the
 //! mouse: clicks on tabs, quick actions and rows, the wheel).
 
 pub mod app;
+pub mod approval_detail;
+pub mod approvals;
 pub mod audit;
 pub mod credential_form;
 pub mod credentials;

@@ -26,4 +26,5 @@ mod traffic_audit;
 mod traffic_crash;
 mod traffic_limits;
 mod tui_admin;
+mod tui_approvals;
 mod tui_e2e;

@@ -23,6 +23,7 @@ mod sandbox_odoo;
 mod sandbox_wire;
 mod snapshots;
 mod tui_render;
+mod tui_render_approvals;
 mod upstream_conformance;
 mod upstream_recorded;
 mod upstream_transport;
