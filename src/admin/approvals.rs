@@ -37,6 +37,13 @@ impl AdminService {
         Ok(self.rooms().approvals().list(all, now_micros())?)
     }
 
+    /// How many calls wait for a decision now (Home's count).
+    pub fn approvals_waiting(&self) -> AdminResult<usize> {
+        let now = now_micros();
+        let live = self.rooms().approvals().list(false, now)?;
+        Ok(live.iter().filter(|a| a.state_at(now) == crate::approvals::State::Pending).count())
+    }
+
     pub fn approval(&self, id: u64) -> AdminResult<Approval> {
         Ok(self.rooms().approvals().get(id)?)
     }

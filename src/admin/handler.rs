@@ -359,6 +359,7 @@ async fn status(ctx: &AdminContext) -> ApiResult<api::Status> {
         audit_logging: settings.audit_logging,
         store_problem,
         resources: admin.resources()?.len(),
+        approvals_waiting: admin.approvals_waiting().ok(),
         credentials_active: active,
         credential_requests_total: requests,
         gateway: ctx.gateway.clone(),

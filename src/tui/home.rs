@@ -135,6 +135,13 @@ impl Screen for HomeScreen {
             ),
             row("Daemon", format!("{} · up {}", status.mode, uptime(status.uptime_seconds))),
         ];
+        match status.approvals_waiting {
+            Some(0) | None => {}
+            Some(n) => {
+                let calls = if n == 1 { "1 call waits" } else { &format!("{n} calls wait") };
+                lines.insert(2, Line::styled(format!("  {:<22}{calls} for a decision (p)", "Approvals"), alert()));
+            }
+        }
         if traffic.is_none() {
             lines.push(Line::from("  (n/a: this daemon does not record traffic yet)"));
         }

@@ -323,3 +323,28 @@ fn decisions_go_through_the_admin_api_and_record_the_trails_actor() {
 fn no_reason(service: &AdminService, id: u64) -> Option<String> {
     service.rooms().approvals().get(id).unwrap().decision.and_then(|d| d.reason)
 }
+
+#[test]
+fn home_counts_the_calls_waiting_for_a_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = AdminService::new(Store::open(dir.path()).unwrap(), Default::default());
+    let api = AdminClient::in_process(AdminContext::new(service.clone(), UpstreamSlot::default(), None, "test"));
+    let api = api.unwrap();
+    let home = |app: &mut App| {
+        app.on_reply(Reply { tag: Tag::Status, result: api.send(api::GetStatus {}.into()) });
+        // A store without Odoo settings opens the wizard first: Home is what is looked at here.
+        app.go(ScreenId::Home);
+        render_at(app, 80, 24)
+    };
+    let mut app = App::new();
+    // Nothing waiting: no line about approvals.
+    assert!(!home(&mut app).contains("for a decision"), "{}", home(&mut app));
+    let first = held(&service, "res.partner", json!({"model": "res.partner", "ids": [3], "values": {"name": "x"}}));
+    held(&service, "sale.order", json!({"model": "sale.order", "ids": [4], "values": {"name": "y"}}));
+    let screen = home(&mut app);
+    assert!(screen.contains("Approvals             2 calls wait for a decision (p)"), "{screen}");
+    assert!(screen.contains("[p] Approvals"), "the quick action stays on screen at 80x24: {screen}");
+    // A decided one no longer waits.
+    api.call(ApproveApproval { id: first, reason: None, actor: String::new() }).unwrap();
+    assert!(home(&mut app).contains("1 call waits for a decision (p)"), "{}", home(&mut app));
+}

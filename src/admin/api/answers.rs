@@ -26,6 +26,9 @@ pub struct Status {
     /// cannot; None when it writes.
     pub store_problem: Option<String>,
     pub resources: usize,
+    /// Calls held for a decision (state pending); None from a daemon
+    /// without the approvals queue, or when it cannot be read.
+    pub approvals_waiting: Option<usize>,
     pub credentials_active: usize,
     pub credential_requests_total: u64,
     /// Where MCP clients connect, once the daemon listens.
