@@ -125,8 +125,9 @@ pub async fn run(admin: AdminService, options: DemoOptions) -> Result<(), DemoEr
     );
     let upstream = UpstreamSlot::pinned(client.clone());
     let admin_upstream = UpstreamSlot::pinned(client).sharing_probe(upstream.probe());
-    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth)
-        .with_approval_key(crate::approvals::state::StateKey::beside(admin.store().dir()));
+    let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth).with_approval_key(
+        crate::approvals::state::StateKey::new(crate::approvals::state::StateKey::in_data_dir(admin.store().dir())),
+    );
     let live = LiveConfig::new(crate::faces::NetworkConfig { http: options.http, ..Default::default() });
     let listener = Listener::bind(options.listen, FaceState { gateway, live })
         .await

@@ -70,7 +70,7 @@ pub async fn run(admin: AdminService, options: ServeOptions) -> Result<(), Strin
     let upstream = UpstreamSlot::default();
     let admin_upstream = UpstreamSlot::default().sharing_probe(upstream.probe());
     let gateway = Gateway::with_oauth(admin.rooms().clone(), upstream, oauth.clone())
-        .with_approval_key(crate::approvals::state::StateKey::beside(admin.store().dir()));
+        .with_approval_key(crate::approvals::state::StateKey::new(boot.approval_key.clone()));
     let state = FaceState { gateway, live: live.clone() };
     let listener = Listener::bind(boot.listen, state).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -1,7 +1,8 @@
 //! The sealed `requestState` of a 2026-07-28 confirmation: what the server
 //! needs back from a stateless client to finish a held call, signed with
 //! HMAC-SHA-256 under a 256-bit key kept outside the store (a 0600 file,
-//! `<data dir>.approval-key`, made on first use), so a copy of the database
+//! `approval.key` in the data directory or the systemd credential
+//! `approval_key`, made on first use), so a copy of the database
 //! or a backup cannot mint one. It names the approval, the SHA-256 of the
 //! exact operation, the caller and an expiry; it is usable once because
 //! the approval it names leaves `pending` at its first use.
@@ -38,10 +39,10 @@ impl StateKey {
         StateKey { path, key: Mutex::new(None) }
     }
 
-    /// `<data dir>.approval-key`, beside the data directory.
-    pub fn beside(data_dir: &Path) -> StateKey {
-        let name = data_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "alpenglow".into());
-        StateKey::new(data_dir.with_file_name(format!("{name}.approval-key")))
+    /// The default key file: `approval.key` in the data directory, beside
+    /// (not inside) the store's own files.
+    pub fn in_data_dir(data_dir: &Path) -> PathBuf {
+        data_dir.join("approval.key")
     }
 
     fn key(&self) -> Result<hmac::Key, String> {
@@ -115,12 +116,12 @@ mod tests {
     #[test]
     fn a_sealed_state_opens_only_unaltered_and_only_with_its_key() {
         let dir = tempfile::tempdir().unwrap();
-        let key = StateKey::beside(&dir.path().join("data"));
+        let key = StateKey::new(StateKey::in_data_dir(dir.path()));
         let claims =
             StateClaims { approval_id: 4, operation_hash: "ab".into(), caller: "credential:2".into(), expires_us: 9 };
         let sealed = key.seal(&claims).unwrap();
         assert_eq!(key.open(&sealed).unwrap(), Some(claims.clone()));
-        let file = dir.path().join("data.approval-key");
+        let file = dir.path().join("approval.key");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

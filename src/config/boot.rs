@@ -144,6 +144,11 @@ pub struct BootConfig {
     /// else the systemd credential `audit_signing_key`, else
     /// `audit-signing.key` in the data directory (made on first start).
     pub audit_signing_key: PathBuf,
+    /// The HMAC key of approval request states: the systemd credential
+    /// `approval_key`, else `approval.key` in the data directory (made on
+    /// first use; the data directory is the one place a hardened unit may
+    /// write, where a sibling of it would not be).
+    pub approval_key: PathBuf,
     /// The listener's timeouts and connection cap (`[http]`).
     pub http: super::HttpLimits,
     pub odoo: OdooDefaults,
@@ -217,6 +222,7 @@ impl std::fmt::Debug for BootConfig {
             .field("oauth_key_file", &self.oauth_key_file)
             .field("tls", &self.tls)
             .field("audit_signing_key", &self.audit_signing_key)
+            .field("approval_key", &self.approval_key)
             .field("http", &self.http)
             .field("odoo", &self.odoo)
             .field("admin_socket_named", &self.admin_socket_named)
@@ -378,6 +384,11 @@ impl BootConfig {
                 .unwrap_or_else(|| data_dir.join(SIGNING_KEY_FILE))
         });
 
+        let approval_key = env("CREDENTIALS_DIRECTORY")
+            .map(|dir| Path::new(&dir).join(APPROVAL_KEY_CREDENTIAL))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| crate::approvals::state::StateKey::in_data_dir(&data_dir));
+
         Ok(BootConfig {
             source,
             listen,
@@ -393,6 +404,7 @@ impl BootConfig {
             oauth_key_file,
             tls,
             audit_signing_key,
+            approval_key,
             http: file.http,
             odoo,
             admin_socket_named,
@@ -492,6 +504,8 @@ pub const SERVICE_KEY_CREDENTIAL: &str = "odoo_service_key";
 pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
 /// The systemd credential that may hold the audit signing key.
 pub const SIGNING_KEY_CREDENTIAL: &str = "audit_signing_key";
+/// The systemd credential that may hold the approval request states' key.
+pub const APPROVAL_KEY_CREDENTIAL: &str = "approval_key";
 
 fn read_file(path: &Path, system: &SystemLayout) -> Result<FileConfig, BootError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -521,6 +535,25 @@ mod tests {
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn the_approval_key_is_a_systemd_credential_or_a_file_in_the_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        std::fs::write(dir.path().join("none.toml"), "").unwrap();
+        let data = dir.path().join("data");
+        let overrides = Overrides {
+            config: Some(dir.path().join("none.toml")),
+            data_dir: Some(data.clone()),
+            ..Default::default()
+        };
+        let env = env_of(&[("CREDENTIALS_DIRECTORY", creds.to_str().unwrap())]);
+        // Inside the data directory: a hardened unit may write only there.
+        assert_eq!(BootConfig::load(&overrides, &env).unwrap().approval_key, data.join("approval.key"));
+        std::fs::write(creds.join(APPROVAL_KEY_CREDENTIAL), format!("{}\n", "ab".repeat(32))).unwrap();
+        assert_eq!(BootConfig::load(&overrides, &env).unwrap().approval_key, creds.join("approval_key"));
     }
 
     #[test]
