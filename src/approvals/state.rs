@@ -42,7 +42,7 @@ impl StateKey {
     /// The default key file: `approval.key` in the data directory, beside
     /// (not inside) the store's own files.
     pub fn in_data_dir(data_dir: &Path) -> PathBuf {
-        data_dir.join("approval.key")
+        data_dir.join(crate::config::boot::APPROVAL_KEY_FILE)
     }
 
     fn key(&self) -> Result<hmac::Key, String> {

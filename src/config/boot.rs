@@ -387,7 +387,7 @@ impl BootConfig {
         let approval_key = env("CREDENTIALS_DIRECTORY")
             .map(|dir| Path::new(&dir).join(APPROVAL_KEY_CREDENTIAL))
             .filter(|p| p.exists())
-            .unwrap_or_else(|| crate::approvals::state::StateKey::in_data_dir(&data_dir));
+            .unwrap_or_else(|| data_dir.join(APPROVAL_KEY_FILE));
 
         Ok(BootConfig {
             source,
@@ -504,6 +504,8 @@ pub const SERVICE_KEY_CREDENTIAL: &str = "odoo_service_key";
 pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
 /// The systemd credential that may hold the audit signing key.
 pub const SIGNING_KEY_CREDENTIAL: &str = "audit_signing_key";
+/// The approval request states' key file in the data directory, by default.
+pub const APPROVAL_KEY_FILE: &str = "approval.key";
 /// The systemd credential that may hold the approval request states' key.
 pub const APPROVAL_KEY_CREDENTIAL: &str = "approval_key";
 
