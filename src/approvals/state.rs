@@ -10,9 +10,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::hmac;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -74,39 +72,9 @@ impl StateKey {
     }
 }
 
-fn load_or_create(path: &Path) -> Result<Vec<u8>, String> {
-    let read = |path: &Path| -> Result<Vec<u8>, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let text = text.trim();
-        let bytes: Option<Vec<u8>> = (0..text.len())
-            .step_by(2)
-            .map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-            .collect();
-        bytes.filter(|b| b.len() == 32).ok_or_else(|| format!("{} does not hold a 64-digit hex key", path.display()))
-    };
-    if path.exists() {
-        return read(path);
-    }
-    let mut key = [0u8; 32];
-    SystemRandom::new().fill(&mut key).map_err(|_| "no random source".to_string())?;
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(format!("{hex}\n").as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| format!("cannot write the approval key file {}: {e}", path.display()))?;
-            Ok(key.to_vec())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
-        Err(e) => Err(format!("cannot create the approval key file {}: {e}", path.display())),
-    }
+fn load_or_create(path: &Path) -> Result<[u8; 32], String> {
+    let where_else = "; or give the key as the systemd credential approval_key (made with: openssl rand -hex 32)";
+    crate::config::key_file::load_or_create(path, "approval key file", where_else).map(|(key, _)| key)
 }
 
 #[cfg(test)]

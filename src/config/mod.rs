@@ -9,6 +9,7 @@ pub mod boot;
 pub mod catalog;
 pub mod credential;
 pub mod http_limits;
+pub mod key_file;
 pub mod never;
 pub mod resource;
 pub mod settings;

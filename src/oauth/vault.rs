@@ -10,7 +10,6 @@
 
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -131,55 +130,25 @@ fn mode_problem(_path: &Path, _meta: &std::fs::Metadata) -> Option<String> {
     None
 }
 
+const WHAT: &str = "OAuth key file";
+
 fn read_key(path: &Path) -> Result<[u8; 32], VaultError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| VaultError(format!("cannot read the OAuth key file {}: {e}", path.display())))?;
-    let text = text.trim();
-    let mut key = [0u8; 32];
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(VaultError(format!(
-            "the OAuth key file {} must hold 64 hex digits (256 bits), e.g. from: openssl rand -hex 32",
-            path.display()
-        )));
-    }
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("checked hex");
-    }
-    Ok(key)
+    crate::config::key_file::read(path, WHAT).map_err(VaultError)
 }
 
-/// Reads the key, or makes one (mode 0600, never overwriting a file that
-/// appeared meanwhile) when there is none.
+/// Reads the key (refusing a file open to others), or makes one.
 fn load_or_create(path: &Path) -> Result<[u8; 32], VaultError> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if let Some(problem) = mode_problem(path, &meta) {
-            return Err(VaultError(problem));
-        }
-        return read_key(path);
-    }
-    let key = super::secrets::random_bytes();
-    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path)
+        && let Some(problem) = mode_problem(path, &meta)
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        return Err(VaultError(problem));
     }
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(format!("{hex}\n").as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| VaultError(format!("cannot write the OAuth key file {}: {e}", path.display())))?;
-            tracing::info!(path = %path.display(), "made the OAuth key file (it seals the Odoo keys of OAuth grants)");
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path),
-        Err(e) => Err(VaultError(format!(
-            "cannot create the OAuth key file {}: {e}; set oauth_key_file in the config to a writable place, or give the key as a systemd credential (LoadCredential=oauth_key:/etc/alpenglow/oauth_key, made with: openssl rand -hex 32)",
-            path.display()
-        ))),
+    let where_else = "; set oauth_key_file in the config to a writable place, or give the key as a systemd credential (LoadCredential=oauth_key:/etc/alpenglow/oauth_key, made with: openssl rand -hex 32)";
+    let (key, made) = crate::config::key_file::load_or_create(path, WHAT, where_else).map_err(VaultError)?;
+    if made {
+        tracing::info!(path = %path.display(), "made the OAuth key file (it seals the Odoo keys of OAuth grants)");
     }
+    Ok(key)
 }
 
 #[cfg(test)]
