@@ -39,7 +39,7 @@ fn snapshot(name: &str, app: &App) {
 }
 
 /// A snapshot drawn at `width` × `height`.
-fn snapshot_at(name: &str, app: &App, width: u16, height: u16) {
+pub(crate) fn snapshot_at(name: &str, app: &App, width: u16, height: u16) {
     let mut text = render_at(app, width, height).lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
     text.push('\n');
     snapshot_text(name, text);
@@ -54,11 +54,11 @@ fn snapshot_text(name: &str, text: String) {
     assert_eq!(text, expected, "{name}: rendering changed; ALPENGLOW_BLESS=1 rewrites {}", path.display());
 }
 
-fn key(code: KeyCode) -> KeyEvent {
+pub(crate) fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::from(code)
 }
 
-fn press(app: &mut App, keys: &str) {
+pub(crate) fn press(app: &mut App, keys: &str) {
     for c in keys.chars() {
         app.on_key(key(KeyCode::Char(c)));
     }
@@ -1029,7 +1029,7 @@ fn a_lost_daemon_shows_a_banner_and_its_return_refreshes_every_screen() {
 }
 
 /// The status line (the last row) of the dashboard drawn at 80×24.
-fn footer(app: &App) -> String {
+pub(crate) fn footer(app: &App) -> String {
     render(app).lines().last().unwrap_or_default().to_string()
 }
 
@@ -1271,7 +1271,7 @@ impl WithControl for KeyEvent {
     }
 }
 
-fn render_at(app: &App, width: u16, height: u16) -> String {
+pub(crate) fn render_at(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| view::draw(f, app)).unwrap();
     let buffer = terminal.backend().buffer().clone();

@@ -4,6 +4,7 @@
 //! sent before y or the deny form), and a decision made through the real
 //! admin service over a real store: the decider is the trail's actor.
 
+use crate::tui_render::{footer, key, press, render_at, snapshot_at};
 use alpenglow::admin::api::{self, ApiError, ApproveApproval, DenyApproval, GetApproval, ListApprovals};
 use alpenglow::admin::{AdminContext, AdminService};
 use alpenglow::admin_socket::AdminClient;
@@ -13,52 +14,15 @@ use alpenglow::gateway::UpstreamSlot;
 use alpenglow::store::Store;
 use alpenglow::tui::app::{App, Job, Reply, ScreenId, Tag};
 use alpenglow::tui::approval_detail::seconds;
-use alpenglow::tui::view;
 use alpenglow::tui::worker::Link;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::{Value, json};
-
-fn render_at(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| view::draw(f, app)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let line: String = (0..buffer.area.width).map(|x| buffer[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
 
 /// Compares the screen at 80×24 with `NAME.txt` and at 200×50 with `NAME_wide.txt`.
 fn snapshots(name: &str, app: &App) {
     for (suffix, width, height) in [("", 80, 24), ("_wide", 200, 50)] {
-        let text = render_at(app, width, height);
-        let file = format!("{name}{suffix}.txt");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/tui").join(&file);
-        if std::env::var_os("ALPENGLOW_BLESS").is_some() || !path.exists() {
-            std::fs::write(&path, &text).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text, expected, "{file}: rendering changed; ALPENGLOW_BLESS=1 rewrites {}", path.display());
+        snapshot_at(&format!("{name}{suffix}"), app, width, height);
     }
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::from(code)
-}
-
-fn press(app: &mut App, keys: &str) {
-    for c in keys.chars() {
-        app.on_key(key(KeyCode::Char(c)));
-    }
-}
-
-fn footer(app: &App) -> String {
-    render_at(app, 80, 24).lines().last().unwrap_or_default().to_string()
 }
 
 fn jobs(app: &mut App) -> Vec<Job> {
