@@ -5,24 +5,17 @@
 //! ALPENGLOW_BENCH_BIN measures another build's binary for comparison (one
 //! from before `[http]` existed also needs ALPENGLOW_BENCH_NO_HTTP=1).
 
+#[path = "support/mod.rs"]
+mod support;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::rss;
 
 fn bin() -> String {
     std::env::var("ALPENGLOW_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_alpenglow").to_string())
-}
-
-/// (VmRSS, VmHWM) of a process, in KiB.
-fn rss(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| -> u64 {
-        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Resets the peak (VmHWM) to the current RSS, so each scenario has its own.

@@ -20,6 +20,8 @@
 #[path = "../tests/common/inproc.rs"]
 mod inproc;
 
+#[path = "support/mod.rs"]
+mod support;
 use alpenglow::config::Scope;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,6 +31,7 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::load;
 
 /// One kind of request, sent again and again.
 struct Workload {
@@ -138,15 +141,6 @@ fn parse_answer(bytes: &[u8]) -> Value {
         _ => text.to_string(),
     };
     serde_json::from_str(&json).unwrap_or(Value::Null)
-}
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn ms(d: Duration) -> f64 {

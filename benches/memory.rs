@@ -13,33 +13,17 @@ mod inproc;
 #[path = "../tests/common/serve.rs"]
 mod serve;
 
+#[path = "support/mod.rs"]
+mod support;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
-
-/// (VmRSS, VmHWM) of a process, in KiB.
-fn rss(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| -> u64 {
-        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
+use support::{load, rss};
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
-}
-
-fn load() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// One POST to the MCP endpoint on a connection of its own: (status, the
